@@ -1,0 +1,1 @@
+//! slipway-release: see README.md.

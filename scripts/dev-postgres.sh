@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a throwaway PostgreSQL with pgvector for tests and the demo.
+#
+#   scripts/dev-postgres.sh start   # prints the superuser URL on stdout
+#   scripts/dev-postgres.sh url     # prints the URL of the running server
+#   scripts/dev-postgres.sh stop    # stops it and deletes its data
+#
+# The cluster lives in $SLIPWAY_PG_DIR (default /tmp/slipway-pg). It listens on
+# 127.0.0.1 only, on a free port, with trust auth for the `postgres` superuser
+# and TLS on (a throwaway CA and a server certificate for `localhost`, kept in
+# $SLIPWAY_PG_DIR/tls). `start` is idempotent and safe to call concurrently.
+set -euo pipefail
+
+PG_MAJOR="${PG_MAJOR:-15}"
+PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+DIR="${SLIPWAY_PG_DIR:-/tmp/slipway-pg}"
+DATA="$DIR/data"
+TLS="$DIR/tls"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+log() { printf '[dev-postgres] %s\n' "$*" >&2; }
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+url() { printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$(cat "$DIR/port")"; }
+
+running() {
+  [ -f "$DIR/port" ] && as_postgres "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$(cat "$DIR/port")"
+}
+
+make_certificates() {
+  mkdir -p "$TLS"
+  (
+    cd "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=slipway test CA" \
+      -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\n' > san.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+      -days 3650 -extfile san.ext -out server.crt 2>/dev/null
+    chmod 600 server.key ca.key
+  )
+}
+
+init_cluster() {
+  log "initialising a cluster in $DATA"
+  mkdir -p "$DIR"
+  make_certificates
+  chown -R postgres: "$DIR" 2>/dev/null || true
+  as_postgres "$PG_BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >> "$DATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DIR'
+max_connections = 300
+ssl = on
+ssl_cert_file = '$TLS/server.crt'
+ssl_key_file = '$TLS/server.key'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+}
+
+start() {
+  "$here/install-postgres.sh"
+  mkdir -p "$DIR"
+  exec 9>"$DIR.lock"
+  flock 9
+  if running; then url; return 0; fi
+  [ -f "$DATA/PG_VERSION" ] || init_cluster
+  free_port > "$DIR/port"
+  chown postgres: "$DIR/port" 2>/dev/null || true
+  as_postgres "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w \
+    -o "-p $(cat "$DIR/port")" start >/dev/null 9>&-
+  log "PostgreSQL ${PG_MAJOR} with pgvector on port $(cat "$DIR/port")"
+  url
+}
+
+stop() {
+  if [ -f "$DATA/PG_VERSION" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$DATA" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$DIR" "$DIR.lock"
+}
+
+case "${1:-start}" in
+  start) start ;;
+  url) running && url ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|url|stop" >&2; exit 2 ;;
+esac
