@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the demo need on a fresh Debian machine.
+# Idempotent: each step checks before it installs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[install-deps] %s\n' "$*" >&2; }
+
+./scripts/install-postgres.sh
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  log "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
