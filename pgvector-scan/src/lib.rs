@@ -1,1 +1,366 @@
-//! placeholder, being written by the lead
+//! Finds pgvector usage in SQL migrations, and the minimum pgvector version it
+//! needs.
+//!
+//! The buildpack uses this at build time to decide whether the release phase
+//! must ensure the `vector` extension, and which version to require; the
+//! release tool uses the same rules at run time (`SLIPWAY_PGVECTOR=auto`). One
+//! crate keeps the two in agreement.
+//!
+//! The scan is lexical: it skips comments and string literals and looks at the
+//! remaining words. It does not parse SQL, so it errs towards finding usage.
+
+mod lexer;
+mod version;
+
+use std::fmt;
+use std::path::Path;
+
+pub use version::{Version, VersionError};
+
+/// A pgvector feature that a migration uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// `CREATE EXTENSION vector`.
+    Extension,
+    /// The `vector` type, or its operator classes.
+    VectorType,
+    /// An HNSW index.
+    Hnsw,
+    /// An IVFFlat index.
+    Ivfflat,
+    /// The `halfvec` type.
+    HalfVec,
+    /// The `sparsevec` type.
+    SparseVec,
+    /// The `binary_quantize` function.
+    BinaryQuantize,
+    /// An index on `bit` vectors (`bit_hamming_ops`, `bit_jaccard_ops`).
+    BitIndex,
+    /// Iterative index scans (`hnsw.iterative_scan`, `ivfflat.iterative_scan`).
+    IterativeScan,
+}
+
+impl Feature {
+    /// The first pgvector release that has this feature, when it is newer
+    /// than the first release.
+    #[must_use]
+    pub fn minimum_version(self) -> Option<Version> {
+        // From pgvector's CHANGELOG: HNSW arrived in 0.5.0; halfvec, sparsevec,
+        // binary_quantize and bit indexes in 0.7.0; iterative scans in 0.8.0.
+        match self {
+            Self::Extension | Self::VectorType | Self::Ivfflat => None,
+            Self::Hnsw => Some(Version::new(0, 5, 0)),
+            Self::HalfVec | Self::SparseVec | Self::BinaryQuantize | Self::BitIndex => {
+                Some(Version::new(0, 7, 0))
+            }
+            Self::IterativeScan => Some(Version::new(0, 8, 0)),
+        }
+    }
+
+    /// The feature a lower-cased SQL word stands for, if any.
+    fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "vector" => Some(Self::VectorType),
+            "hnsw" => Some(Self::Hnsw),
+            "ivfflat" => Some(Self::Ivfflat),
+            "halfvec" => Some(Self::HalfVec),
+            "sparsevec" => Some(Self::SparseVec),
+            "binary_quantize" => Some(Self::BinaryQuantize),
+            "bit_hamming_ops" | "bit_jaccard_ops" => Some(Self::BitIndex),
+            "iterative_scan" => Some(Self::IterativeScan),
+            _ if word.starts_with("vector_") && word.ends_with("_ops") => Some(Self::VectorType),
+            _ if word.starts_with("halfvec_") && word.ends_with("_ops") => Some(Self::HalfVec),
+            _ if word.starts_with("sparsevec_") && word.ends_with("_ops") => Some(Self::SparseVec),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Extension => "CREATE EXTENSION vector",
+            Self::VectorType => "the vector type",
+            Self::Hnsw => "an HNSW index",
+            Self::Ivfflat => "an IVFFlat index",
+            Self::HalfVec => "the halfvec type",
+            Self::SparseVec => "the sparsevec type",
+            Self::BinaryQuantize => "binary_quantize",
+            Self::BitIndex => "a bit vector index",
+            Self::IterativeScan => "iterative index scans",
+        })
+    }
+}
+
+/// One place where a migration uses pgvector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The file, as the caller named it.
+    pub file: String,
+    /// The 1-based line.
+    pub line: usize,
+    /// What is used there.
+    pub feature: Feature,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}:{})", self.feature, self.file, self.line)
+    }
+}
+
+/// Everything a scan found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VectorUsage {
+    /// Every use, in file then line order.
+    pub findings: Vec<Finding>,
+}
+
+impl VectorUsage {
+    /// Whether anything uses pgvector.
+    #[must_use]
+    pub fn uses_vector(&self) -> bool {
+        !self.findings.is_empty()
+    }
+
+    /// The oldest pgvector version that has every feature found.
+    #[must_use]
+    pub fn minimum_version(&self) -> Option<Version> {
+        self.minimum_reason()
+            .and_then(|finding| finding.feature.minimum_version())
+    }
+
+    /// The first finding that needs the minimum version.
+    #[must_use]
+    pub fn minimum_reason(&self) -> Option<&Finding> {
+        let mut best: Option<(&Finding, Version)> = None;
+        for finding in &self.findings {
+            if let Some(needed) = finding.feature.minimum_version()
+                && best.as_ref().is_none_or(|(_, current)| needed > *current)
+            {
+                best = Some((finding, needed));
+            }
+        }
+        best.map(|(finding, _)| finding)
+    }
+
+    fn extend(&mut self, other: VectorUsage) {
+        self.findings.extend(other.findings);
+    }
+}
+
+/// Scans one SQL text. `file` only labels the findings.
+#[must_use]
+pub fn scan_sql(file: &str, sql: &str) -> VectorUsage {
+    let words = lexer::words(sql);
+    let mut findings = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let feature = if is_create_extension_vector(&words, index) {
+            Some(Feature::Extension)
+        } else if word.quoted || is_extension_name(&words, index) {
+            // A quoted identifier is a name, not a type; and the `vector` in
+            // `CREATE EXTENSION vector` was counted as the extension.
+            None
+        } else {
+            Feature::from_word(&word.text)
+        };
+        if let Some(feature) = feature {
+            findings.push(Finding {
+                file: file.to_owned(),
+                line: word.line,
+                feature,
+            });
+        }
+    }
+    VectorUsage { findings }
+}
+
+/// Scans the up migrations (`*.sql`, not `*.down.sql`) of a migrations folder,
+/// in file-name order. A missing folder uses nothing.
+///
+/// # Errors
+///
+/// Reading the folder or a file failed.
+pub fn scan_migrations_dir(dir: &Path) -> std::io::Result<VectorUsage> {
+    let mut usage = VectorUsage::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(usage),
+        Err(error) => return Err(error),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_file()
+            && std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|extension| extension.eq_ignore_ascii_case("sql"))
+            && !name.ends_with(".down.sql")
+        {
+            files.push((name, path));
+        }
+    }
+    files.sort();
+    for (name, path) in files {
+        // Invalid UTF-8 is the release tool's to report; here it must not hide
+        // the rest of the file.
+        let sql = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
+        usage.extend(scan_sql(&name, &sql));
+    }
+    Ok(usage)
+}
+
+/// Whether the word at `index` is the name in `CREATE EXTENSION [IF NOT EXISTS] vector`.
+fn is_create_extension_vector(words: &[lexer::Word], index: usize) -> bool {
+    is_extension_name(words, index) && words[index].text == "vector"
+}
+
+/// Whether the word at `index` is the name in a `CREATE EXTENSION` statement.
+fn is_extension_name(words: &[lexer::Word], index: usize) -> bool {
+    let before: Vec<&str> = words[..index]
+        .iter()
+        .rev()
+        .take(5)
+        .map(|word| word.text.as_str())
+        .collect();
+    matches!(
+        before.as_slice(),
+        ["extension", "create", ..] | ["exists", "not", "if", "extension", "create"]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indoc::indoc;
+
+    fn features(sql: &str) -> Vec<Feature> {
+        scan_sql("m.sql", sql)
+            .findings
+            .into_iter()
+            .map(|finding| finding.feature)
+            .collect()
+    }
+
+    #[test]
+    fn finds_the_extension_and_the_type() {
+        let usage = scan_sql(
+            "1_init.sql",
+            indoc! {r#"
+                CREATE EXTENSION IF NOT EXISTS "vector";
+                CREATE TABLE items (id bigserial, embedding vector(1536));
+            "#},
+        );
+        assert_eq!(
+            usage.findings,
+            vec![
+                Finding {
+                    file: "1_init.sql".into(),
+                    line: 1,
+                    feature: Feature::Extension
+                },
+                Finding {
+                    file: "1_init.sql".into(),
+                    line: 2,
+                    feature: Feature::VectorType
+                },
+            ]
+        );
+        assert!(usage.uses_vector());
+        assert_eq!(usage.minimum_version(), None);
+    }
+
+    #[test]
+    fn hnsw_needs_0_5() {
+        let usage = scan_sql(
+            "2_index.sql",
+            "CREATE INDEX ON items\n  USING hnsw (embedding vector_cosine_ops);",
+        );
+        assert_eq!(usage.minimum_version(), Some(Version::new(0, 5, 0)));
+        assert_eq!(usage.minimum_reason().map(|f| f.line), Some(2));
+    }
+
+    #[test]
+    fn newer_features_raise_the_minimum() {
+        assert_eq!(
+            scan_sql("a.sql", "CREATE TABLE t (h halfvec(3));").minimum_version(),
+            Some(Version::new(0, 7, 0))
+        );
+        assert_eq!(
+            scan_sql("a.sql", "SELECT binary_quantize(embedding) FROM t;").minimum_version(),
+            Some(Version::new(0, 7, 0))
+        );
+        assert_eq!(
+            scan_sql(
+                "a.sql",
+                "CREATE INDEX ON t USING hnsw ((binary_quantize(e)::bit(3)) bit_hamming_ops);"
+            )
+            .minimum_reason()
+            .map(|f| f.feature),
+            Some(Feature::BinaryQuantize)
+        );
+        assert_eq!(
+            scan_sql(
+                "a.sql",
+                "CREATE INDEX ON t USING hnsw (e vector_l2_ops);\nALTER DATABASE app SET hnsw.iterative_scan = relaxed_order;"
+            )
+            .minimum_version(),
+            Some(Version::new(0, 8, 0))
+        );
+    }
+
+    #[test]
+    fn ignores_comments_strings_and_quoted_names() {
+        let sql = indoc! {r#"
+            -- we might use hnsw and vector(3) later
+            /* CREATE EXTENSION vector; /* nested halfvec */ sparsevec */
+            INSERT INTO notes (body) VALUES ('hnsw vector iterative_scan');
+            INSERT INTO notes (body) VALUES (E'it''s a \' vector');
+            CREATE TABLE "vector" ("hnsw" int);
+        "#};
+        assert_eq!(features(sql), Vec::<Feature>::new());
+    }
+
+    #[test]
+    fn other_extensions_are_not_vector() {
+        assert_eq!(
+            features("CREATE EXTENSION IF NOT EXISTS pg_trgm;"),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_are_code() {
+        let sql =
+            "CREATE FUNCTION f() RETURNS void AS $body$ SELECT '[1]'::vector; $body$ LANGUAGE sql;";
+        assert_eq!(features(sql), vec![Feature::VectorType]);
+    }
+
+    #[test]
+    fn scans_only_up_migrations_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("2_b.up.sql"),
+            "CREATE INDEX ON t USING hnsw (e vector_l2_ops);",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("2_b.down.sql"), "SELECT halfvec;").unwrap();
+        std::fs::write(dir.path().join("1_a.sql"), "CREATE EXTENSION vector;").unwrap();
+        std::fs::write(dir.path().join("README.md"), "iterative_scan").unwrap();
+        let usage = scan_migrations_dir(dir.path()).unwrap();
+        let files: Vec<_> = usage.findings.iter().map(|f| f.file.as_str()).collect();
+        assert_eq!(files, ["1_a.sql", "2_b.up.sql", "2_b.up.sql"]);
+        assert_eq!(usage.minimum_version(), Some(Version::new(0, 5, 0)));
+    }
+
+    #[test]
+    fn a_missing_folder_uses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let usage = scan_migrations_dir(&dir.path().join("migrations")).unwrap();
+        assert!(!usage.uses_vector());
+    }
+}
