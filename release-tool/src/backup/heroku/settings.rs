@@ -1,0 +1,164 @@
+//! Settings of the `heroku` backup target, read from the environment.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::HerokuError;
+
+/// Heroku's Platform API.
+pub(crate) const PLATFORM_URL: &str = "https://api.heroku.com";
+/// Heroku's Postgres data API (the CLI's default `HEROKU_DATA_HOST`).
+pub(crate) const DATA_URL: &str = "https://api.data.heroku.com";
+/// The Heroku CLI polls transfers every 3 seconds at least.
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
+/// The release phase has one hour; leave time to migrate after the capture.
+const DEFAULT_CAPTURE_TIMEOUT: Duration = Duration::from_mins(40);
+
+/// Environment variable names.
+pub(crate) const ENV_API_KEY: &str = "HEROKU_API_KEY";
+pub(crate) const ENV_APP_NAME: &str = "HEROKU_APP_NAME";
+pub(crate) const ENV_APP: &str = "SLIPWAY_HEROKU_APP";
+pub(crate) const ENV_CAPTURE_TIMEOUT: &str = "SLIPWAY_HEROKU_CAPTURE_TIMEOUT";
+pub(crate) const ENV_POLL_INTERVAL: &str = "SLIPWAY_HEROKU_POLL_INTERVAL";
+/// Test-only overrides of the two API base URLs.
+pub(crate) const ENV_PLATFORM_URL: &str = "SLIPWAY_HEROKU_API_URL";
+pub(crate) const ENV_DATA_URL: &str = "SLIPWAY_HEROKU_DATA_API_URL";
+
+/// A Heroku API key. Its `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub(crate) struct ApiKey(String);
+
+impl ApiKey {
+    pub(crate) fn new(key: String) -> Self {
+        Self(key)
+    }
+
+    /// The key itself, for the `Authorization` header only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+/// Everything the `heroku` target needs.
+#[derive(Clone, Debug)]
+pub(crate) struct HerokuSettings {
+    pub(crate) api_key: ApiKey,
+    pub(crate) app: String,
+    pub(crate) platform_url: Url,
+    pub(crate) data_url: Url,
+    pub(crate) poll_interval: Duration,
+    pub(crate) capture_timeout: Duration,
+}
+
+impl HerokuSettings {
+    /// Reads the settings through `env` (the process environment in production).
+    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, HerokuError> {
+        let present = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let api_key = present(ENV_API_KEY).ok_or(HerokuError::MissingApiKey)?;
+        let app = present(ENV_APP)
+            .or_else(|| present(ENV_APP_NAME))
+            .ok_or(HerokuError::MissingApp)?;
+        Ok(Self {
+            api_key: ApiKey::new(api_key.trim().to_owned()),
+            app: app.trim().to_owned(),
+            platform_url: api_url(ENV_PLATFORM_URL, present(ENV_PLATFORM_URL), PLATFORM_URL)?,
+            data_url: api_url(ENV_DATA_URL, present(ENV_DATA_URL), DATA_URL)?,
+            poll_interval: duration(ENV_POLL_INTERVAL, present(ENV_POLL_INTERVAL), DEFAULT_POLL_INTERVAL)?,
+            capture_timeout: duration(
+                ENV_CAPTURE_TIMEOUT,
+                present(ENV_CAPTURE_TIMEOUT),
+                DEFAULT_CAPTURE_TIMEOUT,
+            )?,
+        })
+    }
+}
+
+/// Parses an API base URL. Plain `http` is accepted for loopback hosts only
+/// (the tests' fake API), so the token never crosses a network in clear text.
+fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<Url, HerokuError> {
+    let raw = value.unwrap_or_else(|| default.to_owned());
+    let invalid = |reason: &str| HerokuError::InvalidSetting {
+        key,
+        value: raw.clone(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(&raw).map_err(|error| invalid(&error.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("the URL must not carry credentials"));
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(invalid("use https (plain http is only accepted for 127.0.0.1, a test server)")),
+    }
+}
+
+/// Parses a duration such as `3s`, `500ms` or `40m`.
+fn duration(key: &'static str, value: Option<String>, default: Duration) -> Result<Duration, HerokuError> {
+    let Some(raw) = value else { return Ok(default) };
+    match humantime::parse_duration(raw.trim()) {
+        Ok(parsed) if !parsed.is_zero() => Ok(parsed),
+        Ok(_) => Err(HerokuError::InvalidSetting {
+            key,
+            value: raw,
+            reason: "must be more than zero".to_owned(),
+        }),
+        Err(error) => Err(HerokuError::InvalidSetting {
+            key,
+            value: raw,
+            reason: format!("{error} (examples: 3s, 500ms, 40m)"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<HerokuSettings, HerokuError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        HerokuSettings::from_env(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_heroku() {
+        let s = settings(&[(ENV_API_KEY, "secret"), (ENV_APP_NAME, "my-app")]).unwrap();
+        assert_eq!(s.platform_url.as_str(), "https://api.heroku.com/");
+        assert_eq!(s.data_url.as_str(), "https://api.data.heroku.com/");
+        assert_eq!(s.app, "my-app");
+        assert_eq!(s.poll_interval, DEFAULT_POLL_INTERVAL);
+        assert!(!format!("{s:?}").contains("secret"));
+    }
+
+    #[test]
+    fn slipway_app_wins_over_dyno_metadata() {
+        let s = settings(&[(ENV_API_KEY, "k"), (ENV_APP_NAME, "dyno"), (ENV_APP, "explicit")]).unwrap();
+        assert_eq!(s.app, "explicit");
+    }
+
+    #[test]
+    fn missing_key_and_app_are_named() {
+        assert!(matches!(settings(&[(ENV_APP_NAME, "a")]), Err(HerokuError::MissingApiKey)));
+        assert!(matches!(settings(&[(ENV_API_KEY, "k")]), Err(HerokuError::MissingApp)));
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let ok = settings(&[(ENV_API_KEY, "k"), (ENV_APP, "a"), (ENV_DATA_URL, "http://127.0.0.1:9/")]);
+        assert!(ok.is_ok());
+        let err = settings(&[(ENV_API_KEY, "k"), (ENV_APP, "a"), (ENV_DATA_URL, "http://example.com/")]);
+        assert!(matches!(err, Err(HerokuError::InvalidSetting { key: ENV_DATA_URL, .. })));
+    }
+}

@@ -1,0 +1,85 @@
+//! [`BackupTarget`] for `heroku`: Heroku PGBackups.
+
+use async_trait::async_trait;
+
+use super::{HerokuBackup, HerokuError, HerokuSettings};
+use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
+use crate::redact;
+
+/// Backups taken and kept by Heroku PGBackups.
+pub(crate) struct HerokuTarget {
+    settings: HerokuSettings,
+    /// `restore --yes-use-heroku-restore`: restore through the data API
+    /// instead of printing the `heroku pg:backups:restore` command.
+    api_restore: bool,
+}
+
+impl HerokuTarget {
+    /// Builds the target from the process environment.
+    pub(crate) fn from_env(api_restore: bool) -> Result<Self, HerokuError> {
+        let settings = HerokuSettings::from_env(|name| std::env::var(name).ok())?;
+        redact::register_secret(settings.api_key.expose());
+        Ok(Self { settings, api_restore })
+    }
+
+    fn record(&self, backup: HerokuBackup) -> BackupRecord {
+        BackupRecord {
+            name: backup.name,
+            location: self.describe(),
+            size_bytes: backup.size,
+            verified_entries: None,
+        }
+    }
+}
+
+/// Prints a progress line on stderr, where the human lines go.
+fn progress(line: String) {
+    eprintln!("  {}", redact::redact(&line));
+}
+
+#[async_trait]
+impl BackupTarget for HerokuTarget {
+    fn describe(&self) -> String {
+        format!("heroku:{}", self.settings.app)
+    }
+
+    /// Captures a backup with Heroku PGBackups (the name is Heroku's, `b123`)
+    /// and prints the command that restores it.
+    async fn create(&self, _db: &Database<'_>, _name: &str) -> Result<BackupRecord, BackupError> {
+        let backup = super::capture(&self.settings, &mut progress).await?;
+        progress(format!(
+            "Heroku PGBackups {} done; to restore it: {}",
+            backup.name,
+            backup.restore_command()
+        ));
+        Ok(self.record(backup))
+    }
+
+    async fn list(&self) -> Result<Vec<BackupRecord>, BackupError> {
+        Ok(super::list(&self.settings)
+            .await?
+            .into_iter()
+            .filter(|backup| backup.succeeded)
+            .map(|backup| self.record(backup))
+            .collect())
+    }
+
+    /// Prints the `heroku pg:backups:restore` command, unless
+    /// `--yes-use-heroku-restore` asked slipway to call the restore API.
+    async fn restore(&self, name: &str, _db: &Database<'_>) -> Result<(), BackupError> {
+        if !self.api_restore {
+            return Err(HerokuError::RestoreNotRequested {
+                command: super::restore_command(name, &self.settings.app),
+            }
+            .into());
+        }
+        super::restore(&self.settings, name, &mut progress).await?;
+        Ok(())
+    }
+
+    /// Heroku PGBackups keeps backups by the database plan's own retention;
+    /// slipway never deletes them.
+    async fn prune(&self, _keep: usize) -> Result<Vec<BackupRecord>, BackupError> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,69 @@
+//! What slipway stores next to each dump, and how it recognises its own
+//! objects: a key `<prefix>/slipway-<UTC time>-<database>.dump` and a
+//! sidecar `<that key>.json` written by slipway-release after verification.
+//! Objects that match neither are never listed, pruned or restored.
+
+use serde::{Deserialize, Serialize};
+
+/// The `made_by` value of every sidecar slipway writes.
+pub(crate) const MADE_BY: &str = "slipway-release";
+/// The sidecar format this version writes and reads.
+pub(crate) const SIDECAR_FORMAT: u32 = 1;
+pub(crate) const DUMP_SUFFIX: &str = ".dump";
+pub(crate) const SIDECAR_SUFFIX: &str = ".json";
+
+/// Facts about a dump that are known before it is streamed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DumpFacts {
+    pub(crate) database: String,
+    /// Versions of the migrations pending when the backup was taken.
+    pub(crate) pending_versions: Vec<i64>,
+    /// The server's major version.
+    pub(crate) server_version: u32,
+    /// `pg_dump --version`.
+    pub(crate) pg_dump_version: String,
+}
+
+/// The sidecar object: the dump's facts plus what was measured while streaming.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Sidecar {
+    pub(crate) made_by: String,
+    pub(crate) format: u32,
+    /// The dump's file name (the last segment of its key).
+    pub(crate) name: String,
+    /// RFC 3339, UTC.
+    pub(crate) created_at: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+    #[serde(flatten)]
+    pub(crate) facts: DumpFacts,
+}
+
+impl Sidecar {
+    /// Whether this sidecar was written by slipway for the dump `name`.
+    pub(crate) fn is_slipway_for(&self, name: &str) -> bool {
+        self.made_by == MADE_BY && self.format == SIDECAR_FORMAT && self.name == name
+    }
+}
+
+/// Whether `name` has the shape of slipway's backup names
+/// (`slipway-<UTC time>-<database>.dump`, see `backup::backup_name`).
+pub(crate) fn is_dump_name(name: &str) -> bool {
+    name.strip_prefix("slipway-")
+        .and_then(|rest| rest.strip_suffix(DUMP_SUFFIX))
+        .is_some_and(|middle| !middle.is_empty() && !middle.contains('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_slipway_names_only() {
+        assert!(is_dump_name("slipway-20261122T031942Z-app.dump"));
+        assert!(is_dump_name("slipway-20261122T031942Z-app-2.dump"));
+        for name in ["backup.dump", "slipway-.dump", "slipway-x.dump.json", "other/slipway-x.dump", "slipway-x.sql"] {
+            assert!(!is_dump_name(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Where S3 backups go (`s3://BUCKET/PREFIX`) and how to reach the store,
+//! read from the standard AWS variables plus slipway's own.
+
+use std::fmt;
+
+use super::S3Error;
+
+pub(crate) const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub(crate) const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub(crate) const ENV_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+pub(crate) const ENV_REGION: &str = "AWS_REGION";
+pub(crate) const ENV_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+pub(crate) const ENV_ENDPOINT: &str = "SLIPWAY_BACKUP_S3_ENDPOINT";
+pub(crate) const ENV_PATH_STYLE: &str = "SLIPWAY_BACKUP_S3_PATH_STYLE";
+pub(crate) const ENV_PART_SIZE: &str = "SLIPWAY_BACKUP_S3_PART_SIZE";
+/// Names the bucket (`BUCKET` or `BUCKET/PREFIX`) when `SLIPWAY_BACKUP` is unset.
+pub(crate) const ENV_BUCKET: &str = "SLIPWAY_BACKUP_S3_BUCKET";
+
+const MIB: usize = 1024 * 1024;
+/// S3 refuses parts under 5 MiB (except the last one).
+pub(crate) const MIN_PART_SIZE: usize = 5 * MIB;
+/// S3's upper limit for one part.
+const MAX_PART_SIZE: usize = 5 * 1024 * MIB;
+/// 16 MiB parts allow 160 GB dumps within S3's 10,000-part limit.
+pub(crate) const DEFAULT_PART_SIZE: usize = 16 * MIB;
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// `s3://BUCKET/PREFIX`: the bucket and the key prefix backups go under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct S3Location {
+    pub(crate) bucket: String,
+    /// Without leading or trailing slashes; may be empty.
+    pub(crate) prefix: String,
+}
+
+impl S3Location {
+    /// Parses `s3://BUCKET` or `s3://BUCKET/PREFIX`. The error says what is wrong.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let rest = text
+            .strip_prefix("s3://")
+            .ok_or_else(|| "an S3 target starts with s3://, as in s3://my-bucket/backups".to_owned())?;
+        Self::from_bucket_and_prefix(rest)
+    }
+
+    /// Parses `BUCKET` or `BUCKET/PREFIX` (the value of `SLIPWAY_BACKUP_S3_BUCKET`).
+    pub(crate) fn from_bucket_and_prefix(text: &str) -> Result<Self, String> {
+        let (bucket, prefix) = text.split_once('/').unwrap_or((text, ""));
+        if !valid_bucket(bucket) {
+            return Err(format!(
+                "{bucket:?} is not a bucket name (3 to 63 lowercase letters, digits, dots and dashes)"
+            ));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix.split('/').any(|part| part == "." || part == "..") || prefix.contains("//") {
+            return Err(format!("the prefix {prefix:?} has an empty, `.` or `..` segment"));
+        }
+        Ok(Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for S3Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.prefix.is_empty() {
+            write!(f, "s3://{}", self.bucket)
+        } else {
+            write!(f, "s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+fn valid_bucket(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && name.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+        && name.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// An AWS secret. Its `Debug` never shows it.
+#[derive(Clone)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How to reach the store.
+#[derive(Clone, Debug)]
+pub(crate) struct S3Settings {
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: Secret,
+    pub(crate) session_token: Option<Secret>,
+    pub(crate) region: String,
+    /// For non-AWS stores (`MinIO`, R2, B2, s3s-fs, ...).
+    pub(crate) endpoint: Option<String>,
+    pub(crate) path_style: bool,
+    pub(crate) part_size: usize,
+}
+
+impl S3Settings {
+    /// Reads the settings through `env` (the process environment in production).
+    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, S3Error> {
+        let present = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let access_key_id = present(ENV_ACCESS_KEY_ID).ok_or(S3Error::MissingCredentials {
+            missing: ENV_ACCESS_KEY_ID,
+        })?;
+        let secret_access_key = present(ENV_SECRET_ACCESS_KEY).ok_or(S3Error::MissingCredentials {
+            missing: ENV_SECRET_ACCESS_KEY,
+        })?;
+        let endpoint = present(ENV_ENDPOINT).map(|raw| parse_endpoint(&raw)).transpose()?;
+        let path_style = match present(ENV_PATH_STYLE) {
+            Some(raw) => parse_bool(ENV_PATH_STYLE, &raw)?,
+            // Most non-AWS stores serve path-style requests only.
+            None => endpoint.is_some(),
+        };
+        let part_size = match present(ENV_PART_SIZE) {
+            Some(raw) => parse_part_size(&raw)?,
+            None => DEFAULT_PART_SIZE,
+        };
+        Ok(Self {
+            access_key_id,
+            secret_access_key: Secret(secret_access_key),
+            session_token: present(ENV_SESSION_TOKEN).map(Secret),
+            region: present(ENV_REGION)
+                .or_else(|| present(ENV_DEFAULT_REGION))
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+            endpoint,
+            path_style,
+            part_size,
+        })
+    }
+}
+
+fn invalid(key: &'static str, value: &str, reason: impl Into<String>) -> S3Error {
+    S3Error::InvalidSetting {
+        key,
+        value: value.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn parse_endpoint(raw: &str) -> Result<String, S3Error> {
+    let url = url::Url::parse(raw).map_err(|e| invalid(ENV_ENDPOINT, raw, format!("{e} (example: https://s3.example.com)")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(ENV_ENDPOINT, raw, "use an http:// or https:// URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            ENV_ENDPOINT,
+            "(hidden: it carries credentials)",
+            "put the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL",
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+fn parse_bool(key: &'static str, raw: &str) -> Result<bool, S3Error> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(key, raw, "use true or false")),
+    }
+}
+
+/// Parses `16MiB`, `8MB`, `5242880`, ...
+fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
+    let lower = raw.to_ascii_lowercase();
+    let (number, unit) = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((lower.as_str(), ""), |at| lower.split_at(at));
+    let multiplier = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => MIB,
+        "g" | "gb" | "gib" => 1024 * MIB,
+        _ => return Err(invalid(ENV_PART_SIZE, raw, "use a size such as 16MiB")),
+    };
+    let size = number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .ok_or_else(|| invalid(ENV_PART_SIZE, raw, "use a size such as 16MiB"))?;
+    if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) {
+        Ok(size)
+    } else {
+        Err(invalid(ENV_PART_SIZE, raw, "S3 accepts parts from 5MiB to 5GiB"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<S3Settings, S3Error> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        S3Settings::from_env(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn parses_locations() {
+        let location = S3Location::parse("s3://my-bucket/backups/app/").unwrap();
+        assert_eq!(location.bucket, "my-bucket");
+        assert_eq!(location.prefix, "backups/app");
+        assert_eq!(location.to_string(), "s3://my-bucket/backups/app");
+        assert_eq!(S3Location::parse("s3://my-bucket").unwrap().prefix, "");
+        assert!(S3Location::parse("s3://My_Bucket/x").is_err());
+        assert!(S3Location::parse("s3://bucket/a/../b").is_err());
+        assert!(S3Location::parse("gs://bucket").is_err());
+    }
+
+    #[test]
+    fn endpoint_turns_path_style_on() {
+        let s = settings(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_SECRET_ACCESS_KEY, "shh-very-secret"),
+            (ENV_ENDPOINT, "http://127.0.0.1:9000/"),
+        ])
+        .unwrap();
+        assert!(s.path_style);
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s.region, "us-east-1");
+        assert_eq!(s.part_size, DEFAULT_PART_SIZE);
+        assert!(!format!("{s:?}").contains("shh-very-secret"));
+    }
+
+    #[test]
+    fn missing_credentials_are_named() {
+        let error = settings(&[(ENV_ACCESS_KEY_ID, "id")]).unwrap_err();
+        assert!(matches!(error, S3Error::MissingCredentials { missing: ENV_SECRET_ACCESS_KEY }));
+    }
+
+    #[test]
+    fn part_sizes_respect_s3_limits() {
+        assert_eq!(parse_part_size("8MiB").unwrap(), 8 * MIB);
+        assert_eq!(parse_part_size("5242880").unwrap(), 5 * MIB);
+        assert!(parse_part_size("1MiB").is_err());
+        assert!(parse_part_size("lots").is_err());
+        assert!(parse_part_size("6GiB").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! [`BackupTarget`] for `s3://BUCKET/PREFIX`.
+
+use async_trait::async_trait;
+use tokio::io::AsyncWriteExt;
+
+use super::catalog::DumpFacts;
+use super::{S3Backups, S3Error, S3Location, S3Settings, StoredBackup};
+use crate::backup::pg_tools::PgTools;
+use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
+
+/// Backups in an S3-compatible bucket.
+pub(crate) struct S3Target {
+    backups: S3Backups,
+    /// Versions of the migrations about to run, for the sidecar.
+    pending_versions: Vec<i64>,
+}
+
+impl S3Target {
+    /// Builds the target from `location` and the process environment.
+    pub(crate) fn from_env(location: S3Location, pending_versions: Vec<i64>) -> Result<Self, S3Error> {
+        let settings = S3Settings::from_env(|name| std::env::var(name).ok())?;
+        Ok(Self {
+            backups: S3Backups::new(location, &settings)?,
+            pending_versions,
+        })
+    }
+
+    fn record(backup: StoredBackup, verified_entries: Option<usize>) -> BackupRecord {
+        BackupRecord {
+            name: backup.name,
+            location: backup.url,
+            size_bytes: Some(backup.sidecar.size),
+            verified_entries,
+        }
+    }
+}
+
+#[async_trait]
+impl BackupTarget for S3Target {
+    fn describe(&self) -> String {
+        self.backups.location().to_string()
+    }
+
+    /// Streams `pg_dump -Fc` into a multipart upload while `pg_restore --list`
+    /// reads the same bytes, then completes and verifies the upload. Any
+    /// failure aborts the upload, so no object remains.
+    async fn create(&self, db: &Database<'_>, name: &str) -> Result<BackupRecord, BackupError> {
+        let tools = PgTools::locate()?;
+        tools.check_versions(db.server_major).await?;
+        let facts = DumpFacts {
+            database: db.name.to_owned(),
+            pending_versions: self.pending_versions.clone(),
+            server_version: db.server_major,
+            pg_dump_version: tools.pg_dump_version().await?,
+        };
+        let mut upload = self.backups.begin(name).await?;
+        let started = (tools.spawn_dump(db), tools.spawn_list_from_stdin());
+        let (mut dump, mut check) = match started {
+            (Ok(dump), Ok(check)) => (dump, check),
+            (Err(error), _) | (_, Err(error)) => {
+                abort_quietly(upload).await;
+                return Err(error);
+            }
+        };
+        let copied = upload.copy_from(&mut dump.stdout, &mut check.stdin).await;
+        let dumped = dump.finish().await;
+        let listed = check.finish_list().await;
+        // pg_dump's own failure explains a short stream best, so it comes first.
+        let entries = match (dumped, copied, listed) {
+            (Ok(()), Ok(()), Ok(entries)) => entries,
+            (Err(error), _, _) | (Ok(()), Ok(()), Err(error)) => {
+                abort_quietly(upload).await;
+                return Err(error);
+            }
+            (Ok(()), Err(error), _) => {
+                abort_quietly(upload).await;
+                return Err(error.into());
+            }
+        };
+        let created_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let stored = self.backups.finish(upload, name, &created_at, &facts).await?;
+        Ok(Self::record(stored, Some(entries)))
+    }
+
+    async fn list(&self) -> Result<Vec<BackupRecord>, BackupError> {
+        Ok(self
+            .backups
+            .list()
+            .await?
+            .into_iter()
+            .map(|backup| Self::record(backup, None))
+            .collect())
+    }
+
+    /// Streams the object into `pg_restore` (no local copy), checking its
+    /// size and SHA-256 against the sidecar on the way.
+    async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
+        let tools = PgTools::locate()?;
+        tools.check_versions(db.server_major).await?;
+        let mut restore = tools.spawn_restore_from_stdin(db)?;
+        let streamed = match restore.stdin.as_mut() {
+            Some(stdin) => self.backups.download_to(name, stdin).await.map(|_| ()),
+            None => Err(S3Error::Internal("pg_restore has no stdin".to_owned())),
+        };
+        if let Some(mut stdin) = restore.stdin.take() {
+            // Closing stdin tells pg_restore the archive is complete.
+            let _ = stdin.shutdown().await;
+        }
+        let restored = restore.finish().await;
+        // A download error explains a pg_restore failure, so it comes first.
+        streamed?;
+        restored.map(|_| ())
+    }
+
+    async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError> {
+        Ok(self
+            .backups
+            .prune(keep)
+            .await?
+            .into_iter()
+            .map(|backup| Self::record(backup, None))
+            .collect())
+    }
+}
+
+async fn abort_quietly(upload: super::upload::Upload) {
+    // The error that caused the abort is the one to report; an abort that
+    // fails leaves an incomplete multipart upload, which is never an object.
+    let _ = upload.abort().await;
+}
