@@ -1,1 +1,248 @@
-fn main() {}
+//! `slipway/rust`: compiles a Rust app with Cargo, ships only its binaries, and declares the
+//! `web` and `release` processes (the release phase migrates PostgreSQL and ensures pgvector).
+
+mod cargo_build;
+mod config;
+mod errors;
+mod layers;
+mod pgvector;
+mod processes;
+mod source_mtimes;
+mod toolchain_file;
+
+use crate::cargo_build::{compile, list_bin_targets};
+use crate::config::BuildConfig;
+use crate::errors::RustBuildpackError;
+use crate::layers::app_binaries::install_app_binaries;
+use crate::layers::cargo_home::install_cargo_home;
+use crate::layers::release_tool::install_release_tool;
+use crate::layers::target_dir::prepare_target_dir;
+use crate::layers::toolchain::install_toolchain;
+use crate::pgvector::{PgvectorPlan, plan_pgvector};
+use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
+use crate::source_mtimes::stabilise_source_mtimes;
+use crate::toolchain_file::{SpecOrigin, ToolchainSpec, read_toolchain_spec};
+use bullet_stream::global::print;
+use bullet_stream::style;
+use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb::data::build_plan::BuildPlanBuilder;
+use libcnb::data::launch::LaunchBuilder;
+use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use libcnb::generic::GenericPlatform;
+use libcnb::layer_env::Scope;
+use libcnb::{Buildpack, Env, Platform, buildpack_main};
+use serde::Deserialize;
+use std::path::Path;
+
+// The bundled `slipway-release-bundled` bin uses the release-tool library; this bin does not.
+use slipway_release as _;
+#[cfg(test)]
+use {assert_cmd as _, fs2 as _, libcnb_test as _, slipway_cnb_local as _, tempfile as _};
+
+pub(crate) struct RustBuildpack;
+
+/// `[metadata]` of buildpack.toml.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct RustBuildpackMetadata {
+    default_toolchain: String,
+    rustup: RustupMetadata,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct RustupMetadata {
+    update_root: String,
+}
+
+impl Buildpack for RustBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = RustBuildpackMetadata;
+    type Error = RustBuildpackError;
+
+    fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
+        if context.app_dir.join("Cargo.toml").is_file() {
+            DetectResultBuilder::pass()
+                .build_plan(
+                    BuildPlanBuilder::new()
+                        .provides("rust")
+                        .requires("rust")
+                        .build(),
+                )
+                .build()
+        } else {
+            println!(
+                "No Cargo.toml at the app root: looked for {}",
+                context.app_dir.join("Cargo.toml").display()
+            );
+            DetectResultBuilder::fail().build()
+        }
+    }
+
+    fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
+        let started = print::buildpack("slipway/rust");
+        let user_env = context.platform.env().clone();
+        let config = read_config(&user_env)?;
+        let app_dir = context.app_dir.clone();
+        if !app_dir.join("Cargo.lock").is_file() {
+            return Err(RustBuildpackError::MissingLockfile.into());
+        }
+
+        print::bullet("Rust toolchain");
+        let spec = select_toolchain(&context)?;
+        let metadata = &context.buildpack_descriptor.metadata;
+        let update_root = user_env
+            .get_string_lossy("RUSTUP_UPDATE_ROOT")
+            .unwrap_or_else(|| metadata.rustup.update_root.clone());
+        let toolchain_env = install_toolchain(&context, &spec, &update_root, &user_env)?;
+
+        print::bullet("Build caches");
+        let cargo_home_env = install_cargo_home(&context)?;
+        let target = prepare_target_dir(&context, &spec)?;
+        let report =
+            stabilise_source_mtimes(&app_dir, &target.source_manifest, filetime::FileTime::now())
+                .map_err(|error| RustBuildpackError::Io {
+                what: "stabilising source mtimes".into(),
+                error,
+            })?;
+        print::sub_bullet(format!(
+            "Source files: {} unchanged since the last build, {} new or changed",
+            report.unchanged, report.changed
+        ));
+
+        print::bullet("Compiling");
+        let mut env = Env::from_current();
+        for (key, value) in &user_env {
+            env.insert(key, value);
+        }
+        for layer_env in [&toolchain_env, &cargo_home_env, &target.env] {
+            env = layer_env.apply(Scope::Build, &env);
+        }
+        if app_dir.join(".sqlx").is_dir() && !user_env.contains_key("SQLX_OFFLINE") {
+            print::sub_bullet(format!(
+                "Found .sqlx/: setting {}",
+                style::value("SQLX_OFFLINE=true")
+            ));
+            env.insert("SQLX_OFFLINE", "true");
+        }
+        let bins = list_bin_targets(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
+        compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
+
+        print::bullet("Installing binaries");
+        install_app_binaries(&context, &bins, &target.dir.join(config.profile_dir()))?;
+
+        print::bullet("pgvector");
+        let pgvector =
+            plan_pgvector(&app_dir, config.pgvector).map_err(|error| RustBuildpackError::Io {
+                what: "reading migrations/".into(),
+                error,
+            })?;
+        print_pgvector_plan(&pgvector);
+
+        let release = needs_release(&app_dir, &pgvector);
+        if release {
+            install_release_tool(&context, &pgvector)?;
+        }
+        let launch = declare_processes(&bins, &config, release)?;
+        print::all_done(&Some(started));
+        BuildResultBuilder::new().launch(launch).build()
+    }
+
+    fn on_error(&self, error: libcnb::Error<Self::Error>) {
+        errors::on_error(error);
+    }
+}
+
+fn read_config(user_env: &Env) -> Result<BuildConfig, RustBuildpackError> {
+    let config = BuildConfig::from_env(user_env).map_err(RustBuildpackError::Config)?;
+    print::bullet("Build settings");
+    print::sub_bullet(format!(
+        "Command: {}",
+        style::command(format!("cargo {}", config.cargo_build_args().join(" ")))
+    ));
+    Ok(config)
+}
+
+fn select_toolchain(
+    context: &BuildContext<RustBuildpack>,
+) -> Result<ToolchainSpec, RustBuildpackError> {
+    let default = &context.buildpack_descriptor.metadata.default_toolchain;
+    let (spec, origin) = read_toolchain_spec(&context.app_dir, default)
+        .map_err(RustBuildpackError::ToolchainFile)?;
+    let from = match origin {
+        SpecOrigin::File(file) => format!("from {file}"),
+        SpecOrigin::BuildpackDefault => {
+            "the buildpack's pinned default (no rust-toolchain.toml)".to_string()
+        }
+    };
+    print::sub_bullet(format!(
+        "Using Rust {} ({from})",
+        style::value(&spec.channel)
+    ));
+    if !spec.components.is_empty() || !spec.targets.is_empty() {
+        print::sub_bullet(format!(
+            "Components: [{}], targets: [{}]",
+            spec.components.join(", "),
+            spec.targets.join(", ")
+        ));
+    }
+    Ok(spec)
+}
+
+fn print_pgvector_plan(plan: &PgvectorPlan) {
+    if plan.reasons.is_empty() {
+        print::sub_bullet("Not used: no `pgvector` crate, no vector use in migrations/");
+    }
+    for reason in &plan.reasons {
+        print::sub_bullet(reason);
+    }
+    if let Some(version) = &plan.min_version {
+        print::sub_bullet(format!(
+            "The release process will require pgvector >= {} ({} unless you set it)",
+            style::value(version.to_string()),
+            pgvector::MIN_VERSION_ENV
+        ));
+    }
+}
+
+/// The release phase is declared for apps with migrations or pgvector.
+fn needs_release(app_dir: &Path, pgvector: &PgvectorPlan) -> bool {
+    app_dir.join("migrations").is_dir() || pgvector.required
+}
+
+fn declare_processes(
+    bins: &[BinTarget],
+    config: &BuildConfig,
+    release: bool,
+) -> Result<libcnb::data::launch::Launch, RustBuildpackError> {
+    print::bullet("Process types");
+    let web = choose_web(bins, config.web_bin.as_deref()).map_err(RustBuildpackError::Process)?;
+    match &web {
+        WebChoice::Chosen { bin, reason } => {
+            print::sub_bullet(format!("web: {} ({reason})", style::command(bin)));
+        }
+        WebChoice::Undecided { reason } => print::warning(format!(
+            "No web process: {reason}.\nSet SLIPWAY_WEB_BIN to the binary that serves HTTP."
+        )),
+    }
+    if release {
+        print::sub_bullet(format!(
+            "release: {} (a Procfile `release:` line overrides it)",
+            style::command("slipway-release run")
+        ));
+    }
+    let processes = build_processes(bins, &web, release).map_err(RustBuildpackError::Process)?;
+    for process in processes
+        .iter()
+        .filter(|p| !matches!(p.r#type.as_str(), "web" | "release"))
+    {
+        print::sub_bullet(format!(
+            "{}: {}",
+            process.r#type,
+            style::command(process.command.join(" "))
+        ));
+    }
+    Ok(LaunchBuilder::new().processes(processes).build())
+}
+
+buildpack_main!(RustBuildpack);

@@ -1,0 +1,234 @@
+//! Running cargo: which binaries the build produces, and the compile itself.
+
+use crate::config::BuildConfig;
+use crate::processes::BinTarget;
+use bullet_stream::global::print;
+use fun_run::CommandWithName;
+use libcnb::Env;
+use serde::Deserialize;
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CargoError {
+    #[error("`cargo metadata` failed: {0}")]
+    Metadata(fun_run::CmdError),
+    #[error("`cargo metadata` printed something unexpected: {0}")]
+    MetadataJson(serde_json::Error),
+    #[error(
+        "SLIPWAY_CARGO_PACKAGE is `{wanted}`, but the workspace has no such package (it has: {available})"
+    )]
+    UnknownPackage { wanted: String, available: String },
+    #[error("no binary targets to build ({selection})")]
+    NoBinaries { selection: String },
+    #[error("`cargo build` failed")]
+    Compile {
+        error: fun_run::CmdError,
+        needs_sqlx_prepare: bool,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+    workspace_members: Vec<String>,
+    #[serde(default)]
+    workspace_default_members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Package {
+    id: String,
+    name: String,
+    targets: Vec<CargoTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CargoTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+/// Lists the binaries `cargo build` will produce with these settings.
+pub(crate) fn list_bin_targets(
+    app_dir: &Path,
+    env: &Env,
+    config: &BuildConfig,
+) -> Result<Vec<BinTarget>, CargoError> {
+    let mut command = Command::new("cargo");
+    command
+        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
+        .current_dir(app_dir)
+        .env_clear()
+        .envs(env);
+    let output = command.named_output().map_err(CargoError::Metadata)?;
+    let metadata: Metadata =
+        serde_json::from_slice(output.stdout()).map_err(CargoError::MetadataJson)?;
+    select_bin_targets(&metadata, config)
+}
+
+fn select_bin_targets(
+    metadata: &Metadata,
+    config: &BuildConfig,
+) -> Result<Vec<BinTarget>, CargoError> {
+    // `cargo build` in a workspace root builds the default members (all members if unset).
+    let members = if metadata.workspace_default_members.is_empty() {
+        &metadata.workspace_members
+    } else {
+        &metadata.workspace_default_members
+    };
+    let packages: Vec<&Package> = match &config.package {
+        Some(wanted) => {
+            let found: Vec<&Package> = metadata
+                .packages
+                .iter()
+                .filter(|p| &p.name == wanted)
+                .collect();
+            if found.is_empty() {
+                return Err(CargoError::UnknownPackage {
+                    wanted: wanted.clone(),
+                    available: metadata
+                        .packages
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            found
+        }
+        None => metadata
+            .packages
+            .iter()
+            .filter(|p| members.contains(&p.id))
+            .collect(),
+    };
+    let bins: Vec<BinTarget> = packages
+        .iter()
+        .flat_map(|package| {
+            package
+                .targets
+                .iter()
+                .filter(|target| target.kind.iter().any(|kind| kind == "bin"))
+                .map(|target| BinTarget {
+                    package: package.name.clone(),
+                    name: target.name.clone(),
+                })
+        })
+        .filter(|bin| config.bin.as_ref().is_none_or(|wanted| &bin.name == wanted))
+        .collect();
+    if bins.is_empty() {
+        let selection = match (&config.package, &config.bin) {
+            (_, Some(bin)) => format!("no binary named `{bin}`"),
+            (Some(package), None) => format!("package `{package}` has no [[bin]] target"),
+            (None, None) => "the workspace has only library targets".to_string(),
+        };
+        return Err(CargoError::NoBinaries { selection });
+    }
+    Ok(bins)
+}
+
+/// Runs `cargo build`, streaming its output, timed.
+pub(crate) fn compile(app_dir: &Path, env: &Env, config: &BuildConfig) -> Result<(), CargoError> {
+    let mut command = Command::new("cargo");
+    command
+        .args(config.cargo_build_args())
+        .current_dir(app_dir)
+        .env_clear()
+        .envs(env)
+        // Cargo's progress bar is noise in a build log.
+        .env("CARGO_TERM_PROGRESS_WHEN", "never");
+    let name = format!("cargo {}", config.cargo_build_args().join(" "));
+    match print::sub_stream_cmd(command.named(name)) {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let needs_sqlx_prepare = match &error {
+                fun_run::CmdError::NonZeroExitAlreadyStreamed(output)
+                | fun_run::CmdError::NonZeroExitNotStreamed(output) => {
+                    mentions_sqlx_offline(&output.stderr_lossy())
+                }
+                fun_run::CmdError::SystemError(..) => false,
+            };
+            Err(CargoError::Compile {
+                error,
+                needs_sqlx_prepare,
+            })
+        }
+    }
+}
+
+/// Whether compiler output shows sqlx's query macros wanting a database or offline data.
+pub(crate) fn mentions_sqlx_offline(stderr: &str) -> bool {
+    [
+        "set `DATABASE_URL` to use query macros online",
+        "SQLX_OFFLINE=true` but there is no cached data",
+        "`SQLX_OFFLINE=true` but",
+        "no cached data for this query",
+    ]
+    .iter()
+    .any(|needle| stderr.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indoc::indoc;
+
+    fn metadata() -> Metadata {
+        serde_json::from_str(indoc! {r#"{
+            "packages": [
+                {"id": "a", "name": "api", "targets": [
+                    {"name": "api", "kind": ["bin"]},
+                    {"name": "api", "kind": ["lib"]}]},
+                {"id": "w", "name": "worker", "targets": [{"name": "worker", "kind": ["bin"]}]},
+                {"id": "s", "name": "shared", "targets": [{"name": "shared", "kind": ["lib"]}]}
+            ],
+            "workspace_members": ["a", "w", "s"],
+            "workspace_default_members": ["a", "w", "s"]
+        }"#})
+        .unwrap()
+    }
+
+    fn config(package: Option<&str>, bin: Option<&str>) -> BuildConfig {
+        let mut env = Env::new();
+        if let Some(package) = package {
+            env.insert("SLIPWAY_CARGO_PACKAGE", package);
+        }
+        if let Some(bin) = bin {
+            env.insert("SLIPWAY_CARGO_BIN", bin);
+        }
+        BuildConfig::from_env(&env).unwrap()
+    }
+
+    #[test]
+    fn lists_bins_of_the_selected_packages() {
+        let all = select_bin_targets(&metadata(), &config(None, None)).unwrap();
+        let names: Vec<_> = all.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["api", "worker"]);
+        let worker = select_bin_targets(&metadata(), &config(Some("worker"), None)).unwrap();
+        assert_eq!(worker.len(), 1);
+        assert_eq!(worker[0].package, "worker");
+    }
+
+    #[test]
+    fn no_binaries_and_unknown_packages_are_errors() {
+        let error = select_bin_targets(&metadata(), &config(Some("shared"), None)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no binary targets to build (package `shared` has no [[bin]] target)"
+        );
+        let error = select_bin_targets(&metadata(), &config(Some("nope"), None)).unwrap_err();
+        assert!(
+            error.to_string().contains("it has: api, worker, shared"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn recognises_sqlx_offline_failures() {
+        assert!(mentions_sqlx_offline(
+            "error: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare`"
+        ));
+        assert!(!mentions_sqlx_offline("error[E0308]: mismatched types"));
+    }
+}

@@ -1,0 +1,253 @@
+//! The `SLIPWAY_*` build settings, read from the platform env (Heroku config vars).
+
+use libcnb::Env;
+
+/// Whether and how the buildpack ensures pgvector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PgvectorMode {
+    /// Never declare pgvector, even if the app uses it.
+    Off,
+    /// Declare it when the app uses it (the default).
+    Auto,
+    /// Declare it even when nothing in the app shows it.
+    Required,
+}
+
+/// The build settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuildConfig {
+    /// `SLIPWAY_CARGO_PROFILE`, default `release`.
+    pub(crate) profile: String,
+    /// `SLIPWAY_CARGO_FEATURES`, passed as `--features`.
+    pub(crate) features: Option<String>,
+    /// `SLIPWAY_CARGO_BIN`, passed as `--bin`.
+    pub(crate) bin: Option<String>,
+    /// `SLIPWAY_CARGO_PACKAGE`, passed as `--package`.
+    pub(crate) package: Option<String>,
+    /// `SLIPWAY_CARGO_ARGS`, split on whitespace and appended to `cargo build`.
+    pub(crate) extra_args: Vec<String>,
+    /// `SLIPWAY_WEB_BIN`, the binary that becomes the `web` process.
+    pub(crate) web_bin: Option<String>,
+    /// `SLIPWAY_PGVECTOR`: `off`, `auto` (default) or `required`.
+    pub(crate) pgvector: PgvectorMode,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum ConfigError {
+    #[error("{key} is set to `{value}`, which is not one of: {allowed}")]
+    NotAllowed {
+        key: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+    #[error("{key} is set to `{value}`, which is not a valid {what}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        what: &'static str,
+    },
+    #[error("{key} must not contain `{flag}`: the buildpack sets it itself")]
+    ReservedFlag { key: &'static str, flag: String },
+}
+
+/// Flags the buildpack owns; letting `SLIPWAY_CARGO_ARGS` change them would move the output
+/// or unlock the lockfile behind the buildpack's back.
+const RESERVED_FLAGS: [&str; 5] = [
+    "--target-dir",
+    "--release",
+    "--profile",
+    "--unlocked",
+    "--manifest-path",
+];
+
+impl BuildConfig {
+    /// Reads the settings from `env`; unset or empty variables take their defaults.
+    pub(crate) fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            env.get_string_lossy(key)
+                .map(|value| value.trim().to_string())
+                .filter(|value| !value.is_empty())
+        };
+        let profile = get("SLIPWAY_CARGO_PROFILE").unwrap_or_else(|| "release".to_string());
+        require_name("SLIPWAY_CARGO_PROFILE", &profile, "Cargo profile name")?;
+        let bin = get("SLIPWAY_CARGO_BIN");
+        if let Some(bin) = &bin {
+            require_name("SLIPWAY_CARGO_BIN", bin, "binary target name")?;
+        }
+        let package = get("SLIPWAY_CARGO_PACKAGE");
+        if let Some(package) = &package {
+            require_name("SLIPWAY_CARGO_PACKAGE", package, "package name")?;
+        }
+        let web_bin = get("SLIPWAY_WEB_BIN");
+        if let Some(web_bin) = &web_bin {
+            require_name("SLIPWAY_WEB_BIN", web_bin, "binary target name")?;
+        }
+        let extra_args = parse_extra_args(get("SLIPWAY_CARGO_ARGS").as_deref())?;
+        Ok(Self {
+            profile,
+            features: get("SLIPWAY_CARGO_FEATURES"),
+            bin,
+            package,
+            extra_args,
+            web_bin,
+            pgvector: parse_pgvector_mode(get("SLIPWAY_PGVECTOR").as_deref())?,
+        })
+    }
+
+    /// The directory under the target dir that holds this profile's output.
+    pub(crate) fn profile_dir(&self) -> &str {
+        match self.profile.as_str() {
+            "dev" | "test" => "debug",
+            "bench" => "release",
+            other => other,
+        }
+    }
+
+    /// The `cargo build` arguments these settings select.
+    pub(crate) fn cargo_build_args(&self) -> Vec<String> {
+        let mut args = vec!["build".to_string(), "--locked".to_string()];
+        if self.profile == "release" {
+            args.push("--release".to_string());
+        } else {
+            args.extend(["--profile".to_string(), self.profile.clone()]);
+        }
+        if let Some(features) = &self.features {
+            args.extend(["--features".to_string(), features.clone()]);
+        }
+        if let Some(package) = &self.package {
+            args.extend(["--package".to_string(), package.clone()]);
+        }
+        if let Some(bin) = &self.bin {
+            args.extend(["--bin".to_string(), bin.clone()]);
+        }
+        args.extend(self.extra_args.iter().cloned());
+        args
+    }
+}
+
+fn require_name(key: &'static str, value: &str, what: &'static str) -> Result<(), ConfigError> {
+    let valid = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            value: value.to_string(),
+            what,
+        })
+    }
+}
+
+fn parse_extra_args(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let args: Vec<String> = value
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    for arg in &args {
+        let flag = arg.split('=').next().unwrap_or_default();
+        if RESERVED_FLAGS.contains(&flag) {
+            return Err(ConfigError::ReservedFlag {
+                key: "SLIPWAY_CARGO_ARGS",
+                flag: flag.to_string(),
+            });
+        }
+    }
+    Ok(args)
+}
+
+fn parse_pgvector_mode(value: Option<&str>) -> Result<PgvectorMode, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("auto") => Ok(PgvectorMode::Auto),
+        Some("off") => Ok(PgvectorMode::Off),
+        Some("required") => Ok(PgvectorMode::Required),
+        Some(_) => Err(ConfigError::NotAllowed {
+            key: "SLIPWAY_PGVECTOR",
+            value: value.unwrap_or_default().to_string(),
+            allowed: "off, auto, required",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let mut env = Env::new();
+        for (key, value) in pairs {
+            env.insert(key, value);
+        }
+        env
+    }
+
+    #[test]
+    fn defaults_build_release_and_lock() {
+        let config = BuildConfig::from_env(&Env::new()).unwrap();
+        assert_eq!(
+            config.cargo_build_args(),
+            ["build", "--locked", "--release"]
+        );
+        assert_eq!(config.profile_dir(), "release");
+        assert_eq!(config.pgvector, PgvectorMode::Auto);
+    }
+
+    #[test]
+    fn settings_become_cargo_arguments() {
+        let config = BuildConfig::from_env(&env(&[
+            ("SLIPWAY_CARGO_PROFILE", "dev"),
+            ("SLIPWAY_CARGO_FEATURES", "metrics,tls"),
+            ("SLIPWAY_CARGO_PACKAGE", "api"),
+            ("SLIPWAY_CARGO_BIN", "server"),
+            ("SLIPWAY_CARGO_ARGS", " --jobs 2  -v "),
+            ("SLIPWAY_PGVECTOR", "Required"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.cargo_build_args(),
+            [
+                "build",
+                "--locked",
+                "--profile",
+                "dev",
+                "--features",
+                "metrics,tls",
+                "--package",
+                "api",
+                "--bin",
+                "server",
+                "--jobs",
+                "2",
+                "-v"
+            ]
+        );
+        assert_eq!(config.profile_dir(), "debug");
+        assert_eq!(config.pgvector, PgvectorMode::Required);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let error = BuildConfig::from_env(&env(&[("SLIPWAY_PGVECTOR", "yes")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SLIPWAY_PGVECTOR is set to `yes`, which is not one of: off, auto, required"
+        );
+        let error =
+            BuildConfig::from_env(&env(&[("SLIPWAY_CARGO_PROFILE", "rel ease")])).unwrap_err();
+        assert!(
+            error.to_string().starts_with("SLIPWAY_CARGO_PROFILE"),
+            "{error}"
+        );
+        let error = BuildConfig::from_env(&env(&[("SLIPWAY_CARGO_ARGS", "--target-dir=/tmp")]))
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::ReservedFlag {
+                key: "SLIPWAY_CARGO_ARGS",
+                flag: "--target-dir".to_string()
+            }
+        );
+    }
+}

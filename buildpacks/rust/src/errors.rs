@@ -1,0 +1,175 @@
+//! Every message the buildpack shows a person when a build fails.
+//!
+//! User mistakes get a title, the cause and the fix. Internal failures (a bug in the
+//! buildpack or the platform) say so, and ask for a report instead of a change to the app.
+
+use crate::cargo_build::CargoError;
+use crate::config::ConfigError;
+use crate::layers::toolchain::ToolchainError;
+use crate::processes::ProcessError;
+use crate::toolchain_file::ToolchainFileError;
+use bullet_stream::global::print;
+use bullet_stream::style;
+use indoc::formatdoc;
+
+/// Everything that can stop a build.
+#[derive(Debug)]
+pub(crate) enum RustBuildpackError {
+    Config(ConfigError),
+    ToolchainFile(ToolchainFileError),
+    MissingLockfile,
+    Toolchain(ToolchainError),
+    Cargo(CargoError),
+    Process(ProcessError),
+    /// An I/O failure of the buildpack itself.
+    Io {
+        what: String,
+        error: std::io::Error,
+    },
+}
+
+impl From<RustBuildpackError> for libcnb::Error<RustBuildpackError> {
+    fn from(error: RustBuildpackError) -> Self {
+        Self::BuildpackError(error)
+    }
+}
+
+/// Prints `error` for a person, with `bullet_stream`.
+pub(crate) fn on_error(error: libcnb::Error<RustBuildpackError>) {
+    match error {
+        libcnb::Error::BuildpackError(error) => print_buildpack_error(error),
+        framework => print_internal_error(&format!("{framework}")),
+    }
+}
+
+fn print_buildpack_error(error: RustBuildpackError) {
+    match error {
+        RustBuildpackError::Config(error) => print_user_error(
+            "Invalid build setting",
+            &error.to_string(),
+            "Change or unset the config var (`heroku config:set` / `heroku config:unset`), then build again. The settings are listed in the buildpack README.",
+        ),
+        RustBuildpackError::ToolchainFile(error) => print_user_error(
+            "Invalid Rust toolchain file",
+            &format!("{error}."),
+            "Fix the file so that `rustup show` accepts it locally (see https://rust-lang.github.io/rustup/overrides.html#the-toolchain-file), commit it, and build again.",
+        ),
+        RustBuildpackError::MissingLockfile => print_user_error(
+            "No Cargo.lock found",
+            "The app has a Cargo.toml but no Cargo.lock. The buildpack builds with `--locked`, so that the image contains exactly the dependency versions you tested.",
+            &format!(
+                "Run {} locally, commit Cargo.lock (remove it from .gitignore if needed), and build again.",
+                style::command("cargo generate-lockfile")
+            ),
+        ),
+        RustBuildpackError::Toolchain(error) => print_toolchain_error(&error),
+        RustBuildpackError::Cargo(error) => print_cargo_error(error),
+        RustBuildpackError::Process(error) => print_user_error(
+            "Cannot choose the web process",
+            &format!("{error}."),
+            "Set SLIPWAY_WEB_BIN to one of the binaries the build produces, or unset it.",
+        ),
+        RustBuildpackError::Io { what, error } => {
+            print_internal_error(&format!("{what}: {error}"));
+        }
+    }
+}
+
+fn print_toolchain_error(error: &ToolchainError) {
+    match error {
+        ToolchainError::Download { .. } => print_user_error(
+            "Unable to download rustup-init",
+            &format!("{error}."),
+            "Check RUSTUP_UPDATE_ROOT if you set it (it must serve `dist/<triple>/rustup-init` and its `.sha256`). Otherwise this is likely a network problem: build again in a few minutes.",
+        ),
+        ToolchainError::ChecksumMismatch { .. } => print_user_error(
+            "rustup-init checksum mismatch",
+            &format!("{error}. The download was corrupted or tampered with, so it was not run."),
+            "Build again. If you set RUSTUP_UPDATE_ROOT, check that the mirror serves the same files as https://static.rust-lang.org/rustup.",
+        ),
+        ToolchainError::Install(_) => print_user_error(
+            "Installing the Rust toolchain failed",
+            &format!(
+                "{error}. The rustup output above says why; a channel that does not exist or a component that is not available for it are common causes."
+            ),
+            "Check the channel, components and targets in rust-toolchain.toml (or rust-toolchain), and RUSTUP_DIST_SERVER if you set it, then build again.",
+        ),
+        ToolchainError::UnsupportedArch(_) => print_user_error(
+            "Unsupported architecture",
+            &format!("{error}."),
+            "Build for linux/amd64 or linux/arm64.",
+        ),
+        ToolchainError::Write { .. } => print_internal_error(&error.to_string()),
+    }
+}
+
+fn print_cargo_error(error: CargoError) {
+    match error {
+        CargoError::Compile {
+            needs_sqlx_prepare: true,
+            ..
+        } => print_user_error(
+            "Compiling the app failed: sqlx needs its offline query data",
+            "sqlx's query macros check every query against a database at compile time. There is no database during the build, and the app's `.sqlx/` directory is missing or out of date.",
+            &format!(
+                "Run {} against your development database, commit the `.sqlx/` directory, and build again. The buildpack sets SQLX_OFFLINE=true when `.sqlx/` exists.",
+                style::command("cargo sqlx prepare --workspace")
+            ),
+        ),
+        CargoError::Compile { error, .. } => print_user_error(
+            "Compiling the app failed",
+            &format!(
+                "{} exited with {}. The compiler output above shows the error.",
+                style::command(error.name()),
+                error.status()
+            ),
+            &format!(
+                "Fix the error, check that {} succeeds locally, and build again.",
+                style::command("cargo build --release --locked")
+            ),
+        ),
+        CargoError::NoBinaries { .. } => print_user_error(
+            "No binary targets",
+            &format!(
+                "{error}. The buildpack ships binaries, so the app needs at least one `[[bin]]` target (or `src/main.rs`)."
+            ),
+            "Add a binary target, or point SLIPWAY_CARGO_PACKAGE / SLIPWAY_CARGO_BIN at one.",
+        ),
+        CargoError::UnknownPackage { .. } => print_user_error(
+            "Invalid build setting",
+            &format!("{error}."),
+            "Set SLIPWAY_CARGO_PACKAGE to a package of the workspace, or unset it.",
+        ),
+        CargoError::Metadata(_) => print_user_error(
+            "Reading the Cargo workspace failed",
+            &format!("{error}. Cargo.toml or Cargo.lock is probably invalid or out of date."),
+            &format!(
+                "Run {} locally, fix what it reports, commit, and build again.",
+                style::command("cargo metadata --locked")
+            ),
+        ),
+        CargoError::MetadataJson(_) => print_internal_error(&error.to_string()),
+    }
+}
+
+/// A mistake in the app or its settings.
+fn print_user_error(title: &str, cause: &str, fix: &str) {
+    print::error(formatdoc! {"
+        Error: {title}
+
+        {cause}
+
+        How to fix it: {fix}
+    "});
+}
+
+/// A failure that is not the app's fault.
+fn print_internal_error(details: &str) {
+    print::error(formatdoc! {"
+        Internal error in the slipway/rust buildpack
+
+        This is a bug in the buildpack or a problem with the build machine, not a mistake in your app: {details}
+
+        Please build again; if it keeps failing, open an issue with this build log.
+    "});
+}

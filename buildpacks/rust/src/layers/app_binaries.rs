@@ -1,0 +1,40 @@
+//! The launch layer with the app's binaries, on `PATH` at runtime.
+
+use crate::RustBuildpack;
+use crate::errors::RustBuildpackError;
+use crate::processes::BinTarget;
+use bullet_stream::global::print;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::UncachedLayerDefinition;
+use std::path::Path;
+
+/// Copies each built binary from `profile_out_dir` into the layer's `bin/`.
+pub(crate) fn install_app_binaries(
+    context: &BuildContext<RustBuildpack>,
+    bins: &[BinTarget],
+    profile_out_dir: &Path,
+) -> libcnb::Result<(), RustBuildpackError> {
+    let layer = context.uncached_layer(
+        layer_name!("app"),
+        UncachedLayerDefinition {
+            build: false,
+            launch: true,
+        },
+    )?;
+    let bin_dir = layer.path().join("bin");
+    std::fs::create_dir_all(&bin_dir).map_err(|error| RustBuildpackError::Io {
+        what: format!("creating {}", bin_dir.display()),
+        error,
+    })?;
+    for bin in bins {
+        let from = profile_out_dir.join(&bin.name);
+        let to = bin_dir.join(&bin.name);
+        std::fs::copy(&from, &to).map_err(|error| RustBuildpackError::Io {
+            what: format!("copying {} to {}", from.display(), to.display()),
+            error,
+        })?;
+        print::sub_bullet(format!("{} (package {})", bin.name, bin.package));
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! The Cargo home layer: the registry index, crate sources and git checkouts.
+
+use crate::RustBuildpack;
+use crate::errors::RustBuildpackError;
+use crate::layers::{CacheState, cache_expired};
+use bullet_stream::global::print;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+};
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CargoHomeMetadata {
+    uses: u32,
+}
+
+/// Creates or reuses the Cargo home cache and returns its build env (`CARGO_HOME`).
+pub(crate) fn install_cargo_home(
+    context: &BuildContext<RustBuildpack>,
+) -> libcnb::Result<LayerEnv, RustBuildpackError> {
+    let layer = context.cached_layer(
+        layer_name!("cargo_home"),
+        CachedLayerDefinition {
+            build: true,
+            launch: false,
+            invalid_metadata_action: &|_| (InvalidMetadataAction::DeleteLayer, CacheState::Invalid),
+            restored_layer_action: &|old: &CargoHomeMetadata, _| {
+                if cache_expired(old.uses) {
+                    (
+                        RestoredLayerAction::DeleteLayer,
+                        CacheState::Expired { uses: old.uses },
+                    )
+                } else {
+                    (
+                        RestoredLayerAction::KeepLayer,
+                        CacheState::Reused { uses: old.uses },
+                    )
+                }
+            },
+        },
+    )?;
+    let uses = match &layer.state {
+        LayerState::Restored {
+            cause: CacheState::Reused { uses },
+        } => {
+            print::sub_bullet(format!(
+                "Reusing the Cargo registry cache (build {} of at most {})",
+                uses + 1,
+                super::MAX_CACHE_USES
+            ));
+            *uses
+        }
+        LayerState::Empty {
+            cause:
+                EmptyLayerCause::RestoredLayerAction {
+                    cause: CacheState::Expired { uses },
+                },
+        } => {
+            print::sub_bullet(format!(
+                "Clearing the Cargo registry cache: it was used by {uses} builds"
+            ));
+            0
+        }
+        _ => {
+            print::sub_bullet("Creating the Cargo registry cache");
+            0
+        }
+    };
+    layer.write_metadata(CargoHomeMetadata { uses: uses + 1 })?;
+    let env = LayerEnv::new().chainable_insert(
+        Scope::Build,
+        ModificationBehavior::Override,
+        "CARGO_HOME",
+        layer.path(),
+    );
+    layer.write_env(&env)?;
+    layer.read_env()
+}

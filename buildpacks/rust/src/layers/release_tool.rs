@@ -1,0 +1,84 @@
+//! The launch layer with `slipway-release`, and the pgvector minimum handed to it.
+
+use crate::RustBuildpack;
+use crate::errors::RustBuildpackError;
+use crate::pgvector::{MIN_VERSION_ENV, PgvectorPlan};
+use libcnb::additional_buildpack_binary_path;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::UncachedLayerDefinition;
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+
+/// Copies the bundled release binary into `bin/slipway-release` and sets the pgvector
+/// minimum as a launch *default*, so a config var of the same name wins.
+pub(crate) fn install_release_tool(
+    context: &BuildContext<RustBuildpack>,
+    pgvector: &PgvectorPlan,
+) -> libcnb::Result<(), RustBuildpackError> {
+    let layer = context.uncached_layer(
+        layer_name!("release_tool"),
+        UncachedLayerDefinition {
+            build: false,
+            launch: true,
+        },
+    )?;
+    let bin_dir = layer.path().join("bin");
+    let to = bin_dir.join("slipway-release");
+    let from = additional_buildpack_binary_path!("slipway-release-bundled");
+    std::fs::create_dir_all(&bin_dir)
+        .and_then(|()| std::fs::copy(&from, &to))
+        .map_err(|error| RustBuildpackError::Io {
+            what: format!("copying {} to {}", from.display(), to.display()),
+            error,
+        })?;
+    layer.write_env(launch_env(pgvector))?;
+    Ok(())
+}
+
+/// The launch env for the pgvector plan.
+pub(crate) fn launch_env(pgvector: &PgvectorPlan) -> LayerEnv {
+    let mut env = LayerEnv::new();
+    if let Some(version) = &pgvector.min_version {
+        env.insert(
+            Scope::Launch,
+            ModificationBehavior::Default,
+            MIN_VERSION_ENV,
+            version.to_string(),
+        );
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libcnb::Env;
+    use slipway_pgvector_scan::Version;
+
+    #[test]
+    fn the_minimum_is_a_default_the_user_can_override() {
+        let plan = PgvectorPlan {
+            required: true,
+            min_version: Some(Version::new(0, 5, 0)),
+            reasons: vec![],
+        };
+        let env = launch_env(&plan);
+        let from_buildpack = env.apply(Scope::Launch, &Env::new());
+        assert_eq!(
+            from_buildpack.get_string_lossy(MIN_VERSION_ENV).as_deref(),
+            Some("0.5.0")
+        );
+        let mut user = Env::new();
+        user.insert(MIN_VERSION_ENV, "0.8.0");
+        let with_user = env.apply(Scope::Launch, &user);
+        assert_eq!(
+            with_user.get_string_lossy(MIN_VERSION_ENV).as_deref(),
+            Some("0.8.0")
+        );
+        assert!(
+            env.apply(Scope::Build, &Env::new())
+                .get(MIN_VERSION_ENV)
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! The Rust toolchain layer: rustup-init, SHA-256 verified, installs the app's toolchain.
+
+use crate::RustBuildpack;
+use crate::errors::RustBuildpackError;
+use crate::toolchain_file::ToolchainSpec;
+use bullet_stream::global::print;
+use bullet_stream::style;
+use fun_run::CommandWithName;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+};
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use libcnb::{Env, Target};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+/// What the cached toolchain was installed for; any difference reinstalls it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ToolchainLayerMetadata {
+    spec: ToolchainSpec,
+    arch: String,
+    distro_name: String,
+    distro_version: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ToolchainError {
+    #[error("target architecture `{0}` is not supported (supported: amd64, arm64)")]
+    UnsupportedArch(String),
+    #[error("downloading {url} failed: {message}")]
+    Download { url: String, message: String },
+    #[error("{url} has SHA-256 {actual}, but the published checksum is {expected}")]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("rustup-init failed: {0}")]
+    Install(fun_run::CmdError),
+    #[error("cannot write rustup-init to {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Installs (or reuses) the toolchain for `spec` and returns the layer's build env.
+pub(crate) fn install_toolchain(
+    context: &BuildContext<RustBuildpack>,
+    spec: &ToolchainSpec,
+    update_root: &str,
+    user_env: &Env,
+) -> libcnb::Result<LayerEnv, RustBuildpackError> {
+    let metadata = metadata_for(spec, &context.target);
+    let layer = context.cached_layer(
+        layer_name!("toolchain"),
+        CachedLayerDefinition {
+            build: true,
+            launch: false,
+            invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
+            restored_layer_action: &|old: &ToolchainLayerMetadata, _| {
+                if *old == metadata {
+                    RestoredLayerAction::KeepLayer
+                } else {
+                    RestoredLayerAction::DeleteLayer
+                }
+            },
+        },
+    )?;
+    let layer_dir = layer.path();
+    let rustup_home = layer_dir.join("rustup");
+    let cargo_bin = layer_dir.join("cargo").join("bin");
+    match layer.state {
+        LayerState::Restored { .. } => {
+            print::sub_bullet(format!(
+                "Reusing the cached Rust {} toolchain",
+                spec.channel
+            ));
+        }
+        LayerState::Empty { cause } => {
+            if matches!(cause, EmptyLayerCause::RestoredLayerAction { .. }) {
+                print::sub_bullet("The toolchain, arch or distro changed: reinstalling");
+            }
+            let triple =
+                rust_triple(&context.target.arch).map_err(RustBuildpackError::Toolchain)?;
+            let rustup_init = layer_dir.join("rustup-init");
+            download_rustup_init(update_root, triple, &rustup_init)
+                .map_err(RustBuildpackError::Toolchain)?;
+            run_rustup_init(&rustup_init, &layer_dir, spec, user_env)
+                .map_err(RustBuildpackError::Toolchain)?;
+            let _ = std::fs::remove_file(&rustup_init);
+            layer.write_metadata(metadata.clone())?;
+        }
+    }
+    let env = LayerEnv::new()
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "RUSTUP_HOME",
+            &rustup_home,
+        )
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Prepend,
+            "PATH",
+            &cargo_bin,
+        )
+        .chainable_insert(Scope::Build, ModificationBehavior::Delimiter, "PATH", ":");
+    layer.write_env(&env)?;
+    layer.read_env()
+}
+
+fn metadata_for(spec: &ToolchainSpec, target: &Target) -> ToolchainLayerMetadata {
+    ToolchainLayerMetadata {
+        spec: spec.clone(),
+        arch: target.arch.clone(),
+        distro_name: target.distro_name.clone(),
+        distro_version: target.distro_version.clone(),
+    }
+}
+
+/// The rustup host triple for a CNB target arch.
+pub(crate) fn rust_triple(arch: &str) -> Result<&'static str, ToolchainError> {
+    match arch {
+        "amd64" => Ok("x86_64-unknown-linux-gnu"),
+        "arm64" => Ok("aarch64-unknown-linux-gnu"),
+        other => Err(ToolchainError::UnsupportedArch(other.to_string())),
+    }
+}
+
+/// Downloads `<update_root>/dist/<triple>/rustup-init` and checks it against the `.sha256`
+/// published beside it.
+fn download_rustup_init(
+    update_root: &str,
+    triple: &str,
+    dest: &Path,
+) -> Result<(), ToolchainError> {
+    let url = format!(
+        "{}/dist/{triple}/rustup-init",
+        update_root.trim_end_matches('/')
+    );
+    let timer = print::sub_start_timer(format!("Downloading {}", style::url(&url)));
+    let checksum_url = format!("{url}.sha256");
+    let expected = fetch(&checksum_url)?;
+    let expected = String::from_utf8_lossy(&expected)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let bytes = fetch(&url)?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    timer.done();
+    if actual != expected {
+        return Err(ToolchainError::ChecksumMismatch {
+            url,
+            expected,
+            actual,
+        });
+    }
+    print::sub_bullet(format!("Verified SHA-256 {}", style::value(&actual)));
+    let write_error = |source| ToolchainError::Write {
+        path: dest.display().to_string(),
+        source,
+    };
+    std::fs::write(dest, &bytes).map_err(write_error)?;
+    std::fs::set_permissions(dest, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(write_error)
+}
+
+fn fetch(url: &str) -> Result<Vec<u8>, ToolchainError> {
+    let download_error = |message: String| ToolchainError::Download {
+        url: url.to_string(),
+        message,
+    };
+    let response = ureq::get(url)
+        .timeout(std::time::Duration::from_mins(5))
+        .call()
+        .map_err(|error| download_error(error.to_string()))?;
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .take(200 * 1024 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(|error| download_error(error.to_string()))?;
+    Ok(bytes)
+}
+
+/// Runs rustup-init with `RUSTUP_HOME` and `CARGO_HOME` inside the layer.
+///
+/// `RUSTUP_DIST_SERVER` and `RUSTUP_UPDATE_ROOT` come from the user's env, so mirrors work.
+fn run_rustup_init(
+    rustup_init: &Path,
+    layer_dir: &Path,
+    spec: &ToolchainSpec,
+    user_env: &Env,
+) -> Result<(), ToolchainError> {
+    let mut command = Command::new(rustup_init);
+    command
+        .current_dir(layer_dir)
+        .args(rustup_init_args(spec))
+        .env("RUSTUP_HOME", layer_dir.join("rustup"))
+        .env("CARGO_HOME", layer_dir.join("cargo"));
+    for key in ["RUSTUP_DIST_SERVER", "RUSTUP_UPDATE_ROOT"] {
+        if let Some(value) = user_env.get(key) {
+            command.env(key, value);
+        }
+    }
+    print::sub_stream_cmd(
+        command.named(format!("rustup-init {}", rustup_init_args(spec).join(" "))),
+    )
+    .map(|_| ())
+    .map_err(ToolchainError::Install)
+}
+
+/// The rustup-init arguments for `spec`.
+pub(crate) fn rustup_init_args(spec: &ToolchainSpec) -> Vec<String> {
+    let mut args = vec![
+        "-y".to_string(),
+        "--no-modify-path".to_string(),
+        "--profile".to_string(),
+        spec.profile.clone(),
+        "--default-toolchain".to_string(),
+        spec.channel.clone(),
+    ];
+    for component in &spec.components {
+        args.extend(["--component".to_string(), component.clone()]);
+    }
+    for target in &spec.targets {
+        args.extend(["--target".to_string(), target.clone()]);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_carry_profile_channel_components_and_targets() {
+        let spec = ToolchainSpec {
+            channel: "1.95.0".into(),
+            components: vec!["rustfmt".into()],
+            targets: vec!["wasm32-unknown-unknown".into()],
+            profile: "minimal".into(),
+        };
+        assert_eq!(
+            rustup_init_args(&spec).join(" "),
+            "-y --no-modify-path --profile minimal --default-toolchain 1.95.0 --component rustfmt --target wasm32-unknown-unknown"
+        );
+    }
+
+    #[test]
+    fn arches_map_to_rust_triples() {
+        assert_eq!(rust_triple("arm64").unwrap(), "aarch64-unknown-linux-gnu");
+        assert_eq!(rust_triple("amd64").unwrap(), "x86_64-unknown-linux-gnu");
+        assert!(rust_triple("riscv64").is_err());
+    }
+}

@@ -1,0 +1,139 @@
+//! Does the app use pgvector, and which minimum version does it need?
+
+use crate::config::PgvectorMode;
+use slipway_pgvector_scan::{VectorUsage, Version, scan_migrations_dir};
+use std::path::Path;
+
+/// The launch env variable that hands the minimum version to `slipway-release`.
+pub(crate) const MIN_VERSION_ENV: &str = "SLIPWAY_PGVECTOR_MIN_VERSION";
+
+/// What the buildpack found out about pgvector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PgvectorPlan {
+    /// The release process must ensure the `vector` extension.
+    pub(crate) required: bool,
+    /// The lowest pgvector version the migrations work with, if they need more than any.
+    pub(crate) min_version: Option<Version>,
+    /// Why, one line each, for the build output.
+    pub(crate) reasons: Vec<String>,
+}
+
+/// Looks for pgvector in `Cargo.lock`, in `migrations/*.sql`, and in `SLIPWAY_PGVECTOR`.
+pub(crate) fn plan_pgvector(app_dir: &Path, mode: PgvectorMode) -> std::io::Result<PgvectorPlan> {
+    if mode == PgvectorMode::Off {
+        return Ok(PgvectorPlan {
+            required: false,
+            min_version: None,
+            reasons: vec!["SLIPWAY_PGVECTOR=off: not checking for pgvector".to_string()],
+        });
+    }
+    let lockfile = std::fs::read_to_string(app_dir.join("Cargo.lock")).unwrap_or_default();
+    let usage = scan_migrations_dir(&app_dir.join("migrations"))?;
+    Ok(plan_from(mode, lockfile_has_pgvector(&lockfile), &usage))
+}
+
+/// Combines the three signals into a plan.
+pub(crate) fn plan_from(
+    mode: PgvectorMode,
+    crate_in_lockfile: bool,
+    usage: &VectorUsage,
+) -> PgvectorPlan {
+    let mut reasons = Vec::new();
+    if mode == PgvectorMode::Required {
+        reasons.push("SLIPWAY_PGVECTOR=required".to_string());
+    }
+    if crate_in_lockfile {
+        reasons.push("the `pgvector` crate is in Cargo.lock".to_string());
+    }
+    if let Some(first) = usage.findings.first() {
+        reasons.push(format!("the migrations use {first}"));
+    }
+    let min_version = usage.minimum_version();
+    if let (Some(version), Some(finding)) = (&min_version, usage.minimum_reason()) {
+        reasons.push(format!("minimum pgvector {version}, for {finding}"));
+    }
+    PgvectorPlan {
+        required: !reasons.is_empty(),
+        min_version,
+        reasons,
+    }
+}
+
+/// `true` when a `[[package]]` named `pgvector` is in the lockfile.
+fn lockfile_has_pgvector(lockfile: &str) -> bool {
+    lockfile
+        .lines()
+        .any(|line| line.trim() == "name = \"pgvector\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indoc::indoc;
+    use slipway_pgvector_scan::scan_sql;
+
+    #[test]
+    fn hnsw_in_a_migration_needs_0_5() {
+        let usage = scan_sql(
+            "20240101_items.sql",
+            indoc! {"
+                CREATE EXTENSION IF NOT EXISTS vector;
+                CREATE TABLE items (id bigserial PRIMARY KEY, embedding vector(1536));
+                CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops);
+            "},
+        );
+        let plan = plan_from(PgvectorMode::Auto, false, &usage);
+        assert!(plan.required);
+        assert_eq!(plan.min_version, Some(Version::new(0, 5, 0)));
+        assert!(
+            plan.reasons
+                .iter()
+                .any(|r| r.contains("20240101_items.sql:3")),
+            "{:?}",
+            plan.reasons
+        );
+    }
+
+    #[test]
+    fn the_crate_alone_requires_the_extension_without_a_minimum() {
+        let lockfile = "[[package]]\nname = \"pgvector\"\nversion = \"0.4.1\"\n";
+        let plan = plan_from(
+            PgvectorMode::Auto,
+            lockfile_has_pgvector(lockfile),
+            &VectorUsage::default(),
+        );
+        assert!(plan.required);
+        assert_eq!(plan.min_version, None);
+    }
+
+    #[test]
+    fn nothing_found_means_not_required_unless_forced() {
+        let empty = VectorUsage::default();
+        assert!(!plan_from(PgvectorMode::Auto, false, &empty).required);
+        assert!(plan_from(PgvectorMode::Required, false, &empty).required);
+        assert!(!lockfile_has_pgvector(
+            "[[package]]\nname = \"pgvector-extra\"\n"
+        ));
+    }
+
+    #[test]
+    fn off_skips_everything() {
+        let app = tempfile::tempdir().unwrap();
+        std::fs::create_dir(app.path().join("migrations")).unwrap();
+        std::fs::write(
+            app.path().join("migrations/1_a.sql"),
+            "CREATE EXTENSION vector;",
+        )
+        .unwrap();
+        assert!(
+            !plan_pgvector(app.path(), PgvectorMode::Off)
+                .unwrap()
+                .required
+        );
+        assert!(
+            plan_pgvector(app.path(), PgvectorMode::Auto)
+                .unwrap()
+                .required
+        );
+    }
+}
