@@ -1,1 +1,6 @@
-fn main() {}
+//! `slipway-release`: the release-phase binary. All logic lives in the library;
+//! this only hands the process over to it and returns its exit code.
+
+fn main() -> std::process::ExitCode {
+    slipway_release::main()
+}

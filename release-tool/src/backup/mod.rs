@@ -1,0 +1,252 @@
+//! Backups: where they go (a *target*), and the `pg_dump`/`pg_restore` tools.
+//!
+//! # How a target slots in
+//!
+//! A target is a type that implements [`BackupTarget`]: `create` a backup of a
+//! database under a name, `list` the target's backups (oldest first), `restore`
+//! one by name into a database, and `prune` all but the newest `keep`.
+//!
+//! - A target that stores a `pg_dump -Fc` archive somewhere (a folder, object
+//!   storage) uses [`pg_tools::PgTools`]: `spawn_dump` starts `pg_dump` and
+//!   hands over its stdout, so the archive can be streamed (for instance into
+//!   a multipart upload) without a local copy; `list_archive` verifies an
+//!   archive with `pg_restore --list`; `restore_archive` restores one. These
+//!   pass the password through `PGPASSWORD`, never on the command line.
+//!   `check_versions` refuses tools older than the server.
+//! - A target whose service takes backups itself (Heroku PGBackups) needs no
+//!   local tool: its `create` asks the service for a capture and waits.
+//!
+//! To add one:
+//! 1. add a variant to [`TargetSpec`] and its syntax to [`TargetSpec::parse`]
+//!    (and to the help text of `--backup` in `cli.rs` and the README);
+//! 2. implement [`BackupTarget`] in its own file next to `file.rs`;
+//! 3. build it in [`select`], and extend [`default_spec`] if it can be chosen
+//!    automatically (for instance from the environment on a dyno);
+//! 4. give its errors a variant in [`BackupError`] and their message in
+//!    `errors.rs`. Register any secret with `redact::register_secret` as soon
+//!    as it is read.
+//!
+//! `none` is not a target: it turns backups off, and says so loudly.
+
+mod file;
+pub(crate) mod pg_tools;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+
+use crate::db::DatabaseUrl;
+pub(crate) use file::FileTarget;
+
+/// Where backups go when nothing is configured and we are not on a dyno.
+pub(crate) const DEFAULT_LOCAL_DIR: &str = "./.slipway/backups";
+
+/// The database a target backs up or restores into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Database<'a> {
+    pub(crate) url: &'a DatabaseUrl,
+    pub(crate) name: &'a str,
+    /// The server's major version; `pg_dump` must be at least this.
+    pub(crate) server_major: u32,
+    pub(crate) connect_timeout: Duration,
+}
+
+/// One stored backup.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct BackupRecord {
+    pub(crate) name: String,
+    /// Where it is, for people (never with credentials).
+    pub(crate) location: String,
+    pub(crate) size_bytes: Option<u64>,
+    /// How many entries `pg_restore --list` found, when it was verified.
+    pub(crate) verified_entries: Option<usize>,
+}
+
+/// A place backups go. See the module documentation.
+#[async_trait]
+pub(crate) trait BackupTarget: Send + Sync {
+    /// The target for people, e.g. `file:./.slipway/backups` (no secrets).
+    fn describe(&self) -> String;
+    /// Takes a backup of `db` named `name`, verifies it, and returns it.
+    async fn create(&self, db: &Database<'_>, name: &str) -> Result<BackupRecord, BackupError>;
+    /// The target's backups, oldest first.
+    async fn list(&self) -> Result<Vec<BackupRecord>, BackupError>;
+    /// Restores the backup `name` (as `list` names it) into `db`.
+    async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError>;
+    /// Deletes all but the newest `keep` backups; returns the deleted ones.
+    async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError>;
+}
+
+/// `SLIPWAY_BACKUP`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TargetSpec {
+    /// Backups are off.
+    None,
+    /// `file:DIR`: archives in a local folder.
+    File(PathBuf),
+}
+
+impl TargetSpec {
+    /// Parses `none` or `file:DIR`.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("none") {
+            return Ok(TargetSpec::None);
+        }
+        if let Some(dir) = text.strip_prefix("file:") {
+            if dir.is_empty() {
+                return Err("`file:` needs a folder, e.g. file:./backups".to_owned());
+            }
+            return Ok(TargetSpec::File(PathBuf::from(dir)));
+        }
+        Err("unknown backup target".to_owned())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BackupError {
+    #[error("no backup target is configured, and this is a dyno")]
+    NotConfiguredOnDyno,
+    #[error("backups are turned off (SLIPWAY_BACKUP=none)")]
+    Disabled,
+    #[error("`{tool}` was not found in {searched}")]
+    ToolMissing { tool: &'static str, searched: String },
+    #[error("`{tool}` is version {tool_major}, older than the server's {server_major}")]
+    ToolTooOld {
+        tool: &'static str,
+        tool_major: u32,
+        server_major: u32,
+    },
+    #[error("`{tool} --version` printed {output:?}, which has no version")]
+    ToolVersionUnreadable { tool: &'static str, output: String },
+    #[error("`{tool}` failed ({status}): {stderr}")]
+    ToolFailed {
+        tool: &'static str,
+        status: String,
+        stderr: String,
+    },
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{action} failed: {source}")]
+    Database {
+        action: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("there is no backup named {name:?} in {target}")]
+    NotFound { name: String, target: String },
+    #[error("{target} has no backups yet")]
+    NoBackups { target: String },
+}
+
+/// The chosen target, or `None` when backups are off, with how it was chosen
+/// and any warning to print.
+pub(crate) struct Selected {
+    pub(crate) target: Option<Box<dyn BackupTarget>>,
+    pub(crate) chosen_by: &'static str,
+    pub(crate) warning: Option<String>,
+}
+
+/// What to use when `SLIPWAY_BACKUP` is unset: a local folder off a dyno. On a
+/// dyno the filesystem is thrown away after the release, so a local default
+/// would be no backup at all: there is no default.
+pub(crate) fn default_spec(on_dyno: bool) -> Result<TargetSpec, BackupError> {
+    if on_dyno {
+        return Err(BackupError::NotConfiguredOnDyno);
+    }
+    Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)))
+}
+
+/// Whether we run on a Heroku dyno (Heroku sets `DYNO`, e.g. `release.1`).
+pub(crate) fn on_dyno() -> bool {
+    std::env::var_os("DYNO").is_some_and(|v| !v.is_empty())
+}
+
+/// Builds the target for `configured`, or the default.
+pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, BackupError> {
+    let dyno = on_dyno();
+    let (spec, chosen_by) = match configured {
+        Some(spec) => (spec.clone(), "SLIPWAY_BACKUP"),
+        None => (default_spec(dyno)?, "the default off a dyno"),
+    };
+    Ok(match spec {
+        TargetSpec::None => Selected {
+            target: None,
+            chosen_by,
+            warning: Some(
+                "BACKUPS ARE OFF (SLIPWAY_BACKUP=none): migrations will run with no backup to go back to"
+                    .to_owned(),
+            ),
+        },
+        TargetSpec::File(dir) => Selected {
+            warning: dyno.then(|| {
+                format!(
+                    "backups go to file:{} on a dyno, whose filesystem is thrown away after the release",
+                    dir.display()
+                )
+            }),
+            target: Some(Box::new(FileTarget::new(dir))),
+            chosen_by,
+        },
+    })
+}
+
+/// A backup name: `slipway-<UTC time>-<database>.dump`, sortable by time.
+pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
+    let stamp: String = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    let database: String = database
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .collect();
+    format!("slipway-{stamp}-{database}.dump")
+}
+
+/// The newest backup, for `restore latest`.
+pub(crate) async fn resolve_name(target: &dyn BackupTarget, name: &str) -> Result<String, BackupError> {
+    if name != "latest" {
+        return Ok(name.to_owned());
+    }
+    target
+        .list()
+        .await?
+        .pop()
+        .map(|record| record.name)
+        .ok_or_else(|| BackupError::NoBackups {
+            target: target.describe(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets() {
+        assert_eq!(TargetSpec::parse("none"), Ok(TargetSpec::None));
+        assert_eq!(TargetSpec::parse("file:/tmp/b"), Ok(TargetSpec::File(PathBuf::from("/tmp/b"))));
+        assert!(TargetSpec::parse("file:").is_err());
+        assert!(TargetSpec::parse("ftp://x").is_err());
+    }
+
+    #[test]
+    fn default_is_a_local_folder_off_a_dyno_and_an_error_on_one() {
+        assert_eq!(default_spec(false).unwrap(), TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
+        assert!(matches!(default_spec(true), Err(BackupError::NotConfiguredOnDyno)));
+    }
+
+    #[test]
+    fn names_sort_by_time_and_are_safe() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(backup_name("my db", t), "slipway-20231114T221320Z-my-db.dump");
+        let later = backup_name("my db", t + Duration::from_secs(1));
+        assert!(later > backup_name("my db", t));
+    }
+}

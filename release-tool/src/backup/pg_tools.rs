@@ -1,0 +1,357 @@
+//! `pg_dump` and `pg_restore`: finding them, checking their version against
+//! the server's, and running them. Every backup target that stores a
+//! `pg_dump -Fc` archive goes through here.
+//!
+//! The password goes to the tools in `PGPASSWORD`, never on the command line,
+//! where any user of the machine could read it from the process list.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::task::JoinHandle;
+
+use super::{BackupError, Database};
+use crate::redact;
+
+/// Overrides where the tools are looked for (a folder holding both).
+pub(crate) const BIN_DIR_ENV: &str = "SLIPWAY_PG_BIN_DIR";
+
+/// The two tools, located.
+#[derive(Debug, Clone)]
+pub(crate) struct PgTools {
+    pg_dump: PathBuf,
+    pg_restore: PathBuf,
+}
+
+/// A running `pg_dump -Fc`, whose archive is read from `stdout`.
+pub(crate) struct RunningDump {
+    child: Child,
+    pub(crate) stdout: ChildStdout,
+    stderr: JoinHandle<String>,
+}
+
+/// A running `pg_restore` that reads an archive from `stdin` (a streamed
+/// backup); close `stdin` when the archive is written, then `finish`.
+pub(crate) struct RunningRestore {
+    child: Child,
+    pub(crate) stdin: Option<ChildStdin>,
+    stdout: JoinHandle<String>,
+    stderr: JoinHandle<String>,
+}
+
+/// The options of every restore: the objects in the archive are dropped and
+/// recreated (`--clean --if-exists`), owners and grants are not restored
+/// (roles differ between databases), and any error rolls the whole restore back.
+const RESTORE_OPTIONS: [&str; 7] = [
+    "--clean",
+    "--if-exists",
+    "--no-owner",
+    "--no-privileges",
+    "--single-transaction",
+    "--exit-on-error",
+    "--no-password",
+];
+
+impl PgTools {
+    /// Finds `pg_dump` and `pg_restore` in `SLIPWAY_PG_BIN_DIR`, or on `PATH`.
+    pub(crate) fn locate() -> Result<Self, BackupError> {
+        Ok(Self {
+            pg_dump: find("pg_dump")?,
+            pg_restore: find("pg_restore")?,
+        })
+    }
+
+    /// Refuses tools older than the server: an older `pg_dump` cannot dump a
+    /// newer server, and an older `pg_restore` cannot read its archives.
+    pub(crate) async fn check_versions(&self, server_major: u32) -> Result<(), BackupError> {
+        for (tool, path) in [("pg_dump", &self.pg_dump), ("pg_restore", &self.pg_restore)] {
+            let tool_major = major_version(tool, path).await?;
+            if tool_major < server_major {
+                return Err(BackupError::ToolTooOld {
+                    tool,
+                    tool_major,
+                    server_major,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts `pg_dump -Fc` of `db`; the caller reads the archive from
+    /// `stdout` and then calls [`RunningDump::finish`].
+    pub(crate) fn spawn_dump(&self, db: &Database<'_>) -> Result<RunningDump, BackupError> {
+        let mut command = libpq_command(&self.pg_dump, db);
+        command
+            .arg("--format=custom")
+            .arg("--no-password")
+            .arg(format!("--dbname={}", db.url.without_password()))
+            .stdout(Stdio::piped());
+        let mut child = spawn(command, "pg_dump", &self.pg_dump)?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(io_error("reading the output of", &self.pg_dump, "pipes were not set up"));
+        };
+        Ok(RunningDump {
+            child,
+            stdout,
+            stderr: tokio::spawn(read_all(stderr)),
+        })
+    }
+
+    /// Verifies an archive with `pg_restore --list` and returns how many
+    /// entries its table of contents has.
+    pub(crate) async fn list_archive(&self, archive: &Path) -> Result<usize, BackupError> {
+        let mut command = Command::new(&self.pg_restore);
+        command.arg("--list").arg(archive).stdout(Stdio::piped());
+        let output = run(command, "pg_restore", &self.pg_restore).await?;
+        let entries = String::from_utf8_lossy(&output)
+            .lines()
+            .filter(|line| !line.starts_with(';') && !line.trim().is_empty())
+            .count();
+        if entries == 0 {
+            return Err(BackupError::ToolFailed {
+                tool: "pg_restore",
+                status: "exit status 0".to_owned(),
+                stderr: format!("the archive {} lists no entries", archive.display()),
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Restores `archive` into `db` in one transaction: the objects in the
+    /// archive are dropped and recreated (`--clean --if-exists`), owners and
+    /// grants are not restored (roles differ between databases), and any
+    /// error rolls the whole restore back.
+    pub(crate) async fn restore_archive(&self, archive: &Path, db: &Database<'_>) -> Result<(), BackupError> {
+        let mut command = libpq_command(&self.pg_restore, db);
+        command
+            .args(RESTORE_OPTIONS)
+            .arg(format!("--dbname={}", db.url.without_password()))
+            .arg(archive)
+            .stdout(Stdio::null());
+        run(command, "pg_restore", &self.pg_restore).await.map(|_| ())
+    }
+}
+
+impl PgTools {
+    /// `pg_dump --version`, e.g. `pg_dump (PostgreSQL) 15.20`, for backup metadata.
+    pub(crate) async fn pg_dump_version(&self) -> Result<String, BackupError> {
+        let mut command = Command::new(&self.pg_dump);
+        command.arg("--version").stdout(Stdio::piped());
+        let output = run(command, "pg_dump", &self.pg_dump).await?;
+        Ok(String::from_utf8_lossy(&output).trim().to_owned())
+    }
+
+    /// Starts `pg_restore --list` on an archive written to its stdin: it
+    /// verifies a streamed archive without a local copy.
+    pub(crate) fn spawn_list_from_stdin(&self) -> Result<RunningRestore, BackupError> {
+        let mut command = Command::new(&self.pg_restore);
+        command.arg("--list").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        RunningRestore::spawn(command, &self.pg_restore)
+    }
+
+    /// Starts a restore into `db` of an archive written to its stdin, with the
+    /// same options as [`PgTools::restore_archive`].
+    pub(crate) fn spawn_restore_from_stdin(&self, db: &Database<'_>) -> Result<RunningRestore, BackupError> {
+        let mut command = libpq_command(&self.pg_restore, db);
+        command
+            .args(RESTORE_OPTIONS)
+            .arg(format!("--dbname={}", db.url.without_password()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        RunningRestore::spawn(command, &self.pg_restore)
+    }
+}
+
+impl RunningRestore {
+    fn spawn(command: Command, path: &Path) -> Result<Self, BackupError> {
+        let mut child = spawn(command, "pg_restore", path)?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(io_error("talking to", path, "pipes were not set up"));
+        };
+        Ok(Self {
+            child,
+            stdin: Some(stdin),
+            stdout: tokio::spawn(read_all(stdout)),
+            stderr: tokio::spawn(read_all(stderr)),
+        })
+    }
+
+    /// Closes stdin, waits for `pg_restore` to exit, and returns its stdout,
+    /// or fails with its stderr.
+    pub(crate) async fn finish(mut self) -> Result<String, BackupError> {
+        drop(self.stdin.take());
+        let status = self.child.wait().await.map_err(|source| BackupError::Io {
+            action: "waiting for",
+            path: PathBuf::from("pg_restore"),
+            source,
+        })?;
+        let stdout = self.stdout.await.unwrap_or_default();
+        let stderr = self.stderr.await.unwrap_or_default();
+        if status.success() {
+            return Ok(stdout);
+        }
+        Err(BackupError::ToolFailed {
+            tool: "pg_restore",
+            status: status.to_string(),
+            stderr: redact::redact(stderr.trim()),
+        })
+    }
+
+    /// [`RunningRestore::finish`] for `pg_restore --list`: the number of
+    /// entries in the archive's table of contents, which must not be zero.
+    pub(crate) async fn finish_list(self) -> Result<usize, BackupError> {
+        let listing = self.finish().await?;
+        let entries = count_entries(&listing);
+        if entries == 0 {
+            return Err(BackupError::ToolFailed {
+                tool: "pg_restore",
+                status: "exit status 0".to_owned(),
+                stderr: "the streamed archive lists no entries".to_owned(),
+            });
+        }
+        Ok(entries)
+    }
+}
+
+/// The entries in a `pg_restore --list` listing (comments and blank lines aside).
+fn count_entries(listing: &str) -> usize {
+    listing
+        .lines()
+        .filter(|line| !line.starts_with(';') && !line.trim().is_empty())
+        .count()
+}
+
+impl RunningDump {
+    /// Waits for `pg_dump` to exit and fails with its stderr if it did not succeed.
+    pub(crate) async fn finish(mut self) -> Result<(), BackupError> {
+        let status = self
+            .child
+            .wait()
+            .await
+            .map_err(|source| BackupError::Io {
+                action: "waiting for",
+                path: PathBuf::from("pg_dump"),
+                source,
+            })?;
+        let stderr = self.stderr.await.unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        Err(BackupError::ToolFailed {
+            tool: "pg_dump",
+            status: status.to_string(),
+            stderr: redact::redact(stderr.trim()),
+        })
+    }
+}
+
+/// A command for a libpq tool, with the connection settings in its environment.
+fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env("PGCONNECT_TIMEOUT", db.connect_timeout.as_secs().max(2).to_string())
+        .env("PGAPPNAME", "slipway-release")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(password) = db.url.password() {
+        command.env("PGPASSWORD", password);
+    }
+    command
+}
+
+fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
+    let (dirs, searched): (Vec<PathBuf>, String) = match std::env::var_os(BIN_DIR_ENV) {
+        Some(dir) => (vec![PathBuf::from(&dir)], format!("{BIN_DIR_ENV}={}", Path::new(&dir).display())),
+        None => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            (std::env::split_paths(&path).collect(), "PATH".to_owned())
+        }
+    };
+    dirs.into_iter()
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+        .ok_or(BackupError::ToolMissing { tool, searched })
+}
+
+/// The major version a tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.4".
+async fn major_version(tool: &'static str, path: &Path) -> Result<u32, BackupError> {
+    let mut command = Command::new(path);
+    command.arg("--version").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let output = run(command, tool, path).await?;
+    let text = String::from_utf8_lossy(&output).trim().to_owned();
+    parse_major(&text).ok_or(BackupError::ToolVersionUnreadable { tool, output: text })
+}
+
+/// Parses the major version from `--version` output.
+pub(crate) fn parse_major(text: &str) -> Option<u32> {
+    let after = text.split_once(')').map_or(text, |(_, rest)| rest);
+    let number = after.split_whitespace().next()?;
+    number.split('.').next()?.parse().ok()
+}
+
+fn spawn(mut command: Command, tool: &'static str, path: &Path) -> Result<Child, BackupError> {
+    command.spawn().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            BackupError::ToolMissing {
+                tool,
+                searched: path.display().to_string(),
+            }
+        } else {
+            BackupError::Io {
+                action: "starting",
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })
+}
+
+/// Runs a command to completion; returns its stdout, or fails with its stderr.
+async fn run(mut command: Command, tool: &'static str, path: &Path) -> Result<Vec<u8>, BackupError> {
+    command.stderr(Stdio::piped());
+    let child = spawn(command, tool, path)?;
+    let output = child.wait_with_output().await.map_err(|source| BackupError::Io {
+        action: "running",
+        path: path.to_owned(),
+        source,
+    })?;
+    if output.status.success() {
+        return Ok(output.stdout);
+    }
+    Err(BackupError::ToolFailed {
+        tool,
+        status: output.status.to_string(),
+        stderr: redact::redact(String::from_utf8_lossy(&output.stderr).trim()),
+    })
+}
+
+async fn read_all(mut pipe: impl tokio::io::AsyncRead + Unpin) -> String {
+    let mut text = String::new();
+    let _ = pipe.read_to_string(&mut text).await;
+    text
+}
+
+fn io_error(action: &'static str, path: &Path, message: &str) -> BackupError {
+    BackupError::Io {
+        action,
+        path: path.to_owned(),
+        source: std::io::Error::other(message.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_majors_from_real_version_lines() {
+        assert_eq!(parse_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"), Some(15));
+        assert_eq!(parse_major("pg_restore (PostgreSQL) 17.2"), Some(17));
+        assert_eq!(parse_major("pg_dump (PostgreSQL) 9.6.24"), Some(9));
+        assert_eq!(parse_major("no version here"), None);
+    }
+}

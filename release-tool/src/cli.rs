@@ -1,0 +1,119 @@
+//! The command line: subcommands and every setting, with its environment
+//! variable and default. `config.rs` turns these raw strings into settings.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Release-phase migrations for PostgreSQL + pgvector: backed up, locked,
+/// checked, never half applied.
+///
+/// Settings are read from the flag, then the environment variable, then
+/// `slipway.toml` (in the current directory, or `--config`), then the default.
+///
+/// Exit codes: 0 ok, 1 internal error (a bug: please report it), 2 usage or
+/// config, 3 cannot connect, 4 lock not acquired in time, 5 backup or restore
+/// failed (no migration ran), 6 drift or unusable migration history,
+/// 7 a migration failed, 8 an extension or schema check failed.
+#[derive(Debug, Parser)]
+#[command(name = "slipway-release", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    #[command(flatten)]
+    pub(crate) settings: SettingArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// The release flow: connect, lock, plan, ensure pgvector, back up (only
+    /// when something is pending and the database has tables), migrate, check.
+    Run,
+    /// Show what `run` would do, changing nothing: pending migrations, drift,
+    /// the pgvector action and whether a backup would be taken.
+    Plan,
+    /// Run the extension and schema checks alone (pgvector version and smoke
+    /// query, INVALID indexes).
+    Check,
+    /// Take a backup now, to the configured target (or list its backups).
+    Backup {
+        /// List the target's backups instead of taking one.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Restore a backup into the database. Replaces the objects in the
+    /// backup; refuses unless `--confirm` names the database.
+    Restore {
+        /// The backup's name as `backup --list` prints it, or `latest`.
+        /// For a `file:` target, a path to a `.dump` file also works.
+        backup: String,
+        /// The name of the database being overwritten, to confirm.
+        #[arg(long, value_name = "DATABASE_NAME")]
+        confirm: Option<String>,
+    },
+}
+
+/// Every setting. Values stay strings here so that `config.rs` can name where
+/// a bad value came from (flag, environment variable or `slipway.toml` line).
+#[derive(Debug, Args)]
+pub(crate) struct SettingArgs {
+    /// PostgreSQL URL. `sslmode` and `sslrootcert` in the URL are honoured.
+    /// [env: DATABASE_URL] (no default; not read from slipway.toml)
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env = true, hide_env_values = true)]
+    pub(crate) database_url: Option<String>,
+
+    /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default: ./migrations]
+    #[arg(long = "migrations", value_name = "DIR", global = true, env = "SLIPWAY_MIGRATIONS_DIR", hide_env = true)]
+    pub(crate) migrations_dir: Option<String>,
+
+    /// Backup target: `file:DIR` or `none`. Unset: `file:./.slipway/backups`
+    /// off a dyno; on a dyno (DYNO is set) a backup target must be configured.
+    /// [env: SLIPWAY_BACKUP]
+    #[arg(long, value_name = "TARGET", global = true, env = "SLIPWAY_BACKUP", hide_env = true, hide_env_values = true)]
+    pub(crate) backup: Option<String>,
+
+    /// How many slipway backups to keep in the target (older ones are pruned
+    /// after a successful backup). [env: SLIPWAY_BACKUP_KEEP] [default: 10]
+    #[arg(long, value_name = "N", global = true, env = "SLIPWAY_BACKUP_KEEP", hide_env = true)]
+    pub(crate) backup_keep: Option<String>,
+
+    /// `off`, `auto` (ensure the extension when the migrations use it, it is
+    /// installed, or a minimum version is set) or `required`.
+    /// [env: SLIPWAY_PGVECTOR] [default: auto]
+    #[arg(long, value_name = "MODE", global = true, env = "SLIPWAY_PGVECTOR", hide_env = true)]
+    pub(crate) pgvector: Option<String>,
+
+    /// Minimum pgvector version, e.g. 0.7.0. Unset: derived from the
+    /// migrations (hnsw 0.5.0; halfvec, sparsevec, bit indexes 0.7.0;
+    /// iterative scans 0.8.0). [env: SLIPWAY_PGVECTOR_MIN_VERSION]
+    #[arg(long, value_name = "X.Y.Z", global = true, env = "SLIPWAY_PGVECTOR_MIN_VERSION", hide_env = true)]
+    pub(crate) pgvector_min_version: Option<String>,
+
+    /// How long to wait for the migration lock (held by another release or an
+    /// app running `sqlx::migrate!()`). [env: SLIPWAY_LOCK_WAIT] [default: 5m]
+    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_LOCK_WAIT", hide_env = true)]
+    pub(crate) lock_wait: Option<String>,
+
+    /// PostgreSQL `lock_timeout` for migration statements.
+    /// [env: SLIPWAY_LOCK_TIMEOUT] [default: 10s]
+    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_LOCK_TIMEOUT", hide_env = true)]
+    pub(crate) lock_timeout: Option<String>,
+
+    /// PostgreSQL `statement_timeout` for migration statements (`0` disables).
+    /// [env: SLIPWAY_STATEMENT_TIMEOUT] [default: 30m]
+    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_STATEMENT_TIMEOUT", hide_env = true)]
+    pub(crate) statement_timeout: Option<String>,
+
+    /// How long to wait for the database connection.
+    /// [env: SLIPWAY_CONNECT_TIMEOUT] [default: 10s]
+    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_CONNECT_TIMEOUT", hide_env = true)]
+    pub(crate) connect_timeout: Option<String>,
+
+    /// Output: `human` (lines on stderr) or `json` (plus one JSON document on
+    /// stdout). [env: SLIPWAY_FORMAT] [default: human]
+    #[arg(long, value_name = "FORMAT", global = true, env = "SLIPWAY_FORMAT", hide_env = true)]
+    pub(crate) format: Option<String>,
+
+    /// The settings file. [env: SLIPWAY_CONFIG] [default: ./slipway.toml, if present]
+    #[arg(long = "config", value_name = "FILE", global = true, env = "SLIPWAY_CONFIG", hide_env = true)]
+    pub(crate) config_file: Option<String>,
+}

@@ -1,0 +1,54 @@
+//! `slipway-release backup`: a backup now (whatever is pending), or with
+//! `--list` the target's backups.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::backup::{self, BackupError};
+use crate::config::Settings;
+use crate::errors::Failure;
+use crate::report::{Report, Status};
+
+use super::steps;
+
+pub(crate) async fn backup(settings: &Settings, report: &mut Report, list: bool) -> Result<(), Failure> {
+    if list {
+        return list_backups(settings, report).await;
+    }
+    if settings.backup == Some(backup::TargetSpec::None) {
+        return Err(BackupError::Disabled.into());
+    }
+    let mut session = steps::connect(settings, report).await?;
+    let started = Instant::now();
+    let record = steps::take_backup(&mut session, settings, report, started).await?;
+    report.set("backup", json!({ "taken": record.is_some(), "record": record }));
+    Ok(())
+}
+
+/// Prints the configured target's backups, oldest first, one per line on stdout.
+async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+    let started = Instant::now();
+    let selected = backup::select(settings.backup.as_ref())
+        .map_err(|e| steps::failed(report, "list", started, e.into()))?;
+    let Some(target) = selected.target else {
+        return Err(BackupError::Disabled.into());
+    };
+    let backups = target
+        .list()
+        .await
+        .map_err(|e| steps::failed(report, "list", started, e.into()))?;
+    if report.is_human() {
+        for record in &backups {
+            println!("{}\t{}\t{}", record.name, record.size_bytes.unwrap_or(0), record.location);
+        }
+    }
+    report.step(
+        "list",
+        Status::Ok,
+        started,
+        &format!("{} backup(s) in {}", backups.len(), target.describe()),
+    );
+    report.set("backups", json!(backups));
+    Ok(())
+}

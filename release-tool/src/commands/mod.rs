@@ -1,0 +1,114 @@
+//! The subcommands. `run.rs` is the release flow; `steps.rs` holds the steps
+//! the commands share, each recording one line in the report.
+
+mod backup;
+mod check;
+mod plan;
+mod restore;
+mod run;
+mod steps;
+
+use std::ffi::OsString;
+use std::time::Instant;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Settings};
+use crate::errors::{ExitClass, Failure};
+use crate::redact;
+use crate::report::{eprintln_redacted, Format, Report, Status};
+
+/// Parses the command line and runs the command; returns the exit class.
+pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
+    let args: Vec<OsString> = args.into_iter().collect();
+    register_secrets_early(&args);
+    let started = Instant::now();
+    let matches = match Cli::command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(error) => return usage_error(&error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let name = command_name(&cli.command);
+    let settings = match config::resolve(&cli.settings, &matches) {
+        Ok(settings) => settings,
+        Err(error) => {
+            let json = cli.settings.format.as_deref().is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+            let mut report = Report::new(name, if json { Format::Json } else { Format::Human });
+            report.step("config", Status::Failed, started, &error.to_string());
+            return report.finish(Err(Failure::from(error)));
+        }
+    };
+    let mut report = Report::new(name, settings.format);
+    report.step("config", Status::Ok, started, &describe_settings(&settings));
+    let outcome = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run_command(cli.command, &settings, &mut report)),
+        Err(e) => Err(Failure::internal(format!("cannot start the async runtime: {e}"))),
+    };
+    report.finish(outcome)
+}
+
+async fn run_command(command: Command, settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+    match command {
+        Command::Run => run::run(settings, report).await,
+        Command::Plan => plan::plan(settings, report).await,
+        Command::Check => check::check(settings, report).await,
+        Command::Backup { list } => backup::backup(settings, report, list).await,
+        Command::Restore { backup, confirm } => {
+            restore::restore(settings, report, &backup, confirm.as_deref()).await
+        }
+    }
+}
+
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Run => "run",
+        Command::Plan => "plan",
+        Command::Check => "check",
+        Command::Backup { .. } => "backup",
+        Command::Restore { .. } => "restore",
+    }
+}
+
+/// Help and version go to stdout with exit 0; anything else is a usage error.
+fn usage_error(error: &clap::Error) -> ExitClass {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        print!("{error}");
+        return ExitClass::Ok;
+    }
+    eprintln_redacted(&error.render().to_string());
+    ExitClass::Usage
+}
+
+// clap may echo an argument back in its error message, before the config step
+// has parsed (and registered) the URL: register any URL password first.
+fn register_secrets_early(args: &[OsString]) {
+    let env_url = std::env::var("DATABASE_URL").ok();
+    let candidates = args
+        .iter()
+        .filter_map(|a| a.to_str().map(str::to_owned))
+        .chain(env_url);
+    for candidate in candidates {
+        let text = candidate.split_once('=').map_or(candidate.as_str(), |(_, v)| v);
+        if let Ok(url) = url::Url::parse(text) {
+            if let Some(password) = url.password() {
+                redact::register_secret(password);
+            }
+        }
+    }
+}
+
+fn describe_settings(settings: &Settings) -> String {
+    format!(
+        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}",
+        settings.migrations_dir.path.display(),
+        settings.pgvector.name(),
+        humantime::format_duration(settings.lock_wait),
+        humantime::format_duration(settings.lock_timeout),
+        humantime::format_duration(settings.statement_timeout),
+    )
+}

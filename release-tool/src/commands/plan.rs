@@ -1,0 +1,47 @@
+//! `slipway-release plan`: what `run` would do, changing nothing. It takes no
+//! lock and creates nothing (not even the history table). It fails with the
+//! exit code `run` would fail with for what it can see: drift (6), a pgvector
+//! requirement the server cannot meet (8), or a needed backup with no target (5).
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::backup;
+use crate::config::Settings;
+use crate::errors::Failure;
+use crate::report::{Report, Status};
+
+use super::steps;
+
+pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+    let migrations = steps::load_migrations(settings, report)?;
+    let mut session = steps::connect(settings, report).await?;
+    let applied = steps::read_history(&mut session.conn, report).await?;
+    let plan = steps::plan(&migrations, &applied, report)?;
+    steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
+
+    let started = Instant::now();
+    if let Some(reason) = steps::backup_not_needed(&mut session.conn, &plan).await? {
+        report.set("backup", json!({ "would_take": false, "reason": reason }));
+        report.step("backup", Status::Skipped, started, &format!("would not back up: {reason}"));
+        return Ok(());
+    }
+    let selected = backup::select(settings.backup.as_ref())
+        .map_err(|e| steps::failed(report, "backup", started, e.into()))?;
+    if let Some(warning) = &selected.warning {
+        report.warn(warning);
+    }
+    let target = selected.target.as_ref().map(|t| t.describe());
+    report.set("backup", json!({ "would_take": target.is_some(), "target": target }));
+    match target {
+        Some(target) => report.step(
+            "backup",
+            Status::Ok,
+            started,
+            &format!("would back up to {target} ({})", selected.chosen_by),
+        ),
+        None => report.step("backup", Status::Warning, started, "would NOT back up: backups are off"),
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `slipway-release restore <backup> --confirm <database>`: restores a backup
+//! into DATABASE_URL. Refuses before connecting unless `--confirm` names the
+//! database. Holds the migration lock so no release migrates meanwhile.
+//!
+//! `pg_restore --clean --if-exists --single-transaction` replaces every object
+//! in the backup (including `_sqlx_migrations`, so the history matches the
+//! data) and rolls everything back if anything fails. Objects created after
+//! the backup and absent from it are left in place; they are listed as a
+//! warning.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::backup::{self, BackupError, Database};
+use crate::config::Settings;
+use crate::db;
+use crate::errors::{self, Failure};
+use crate::report::{Report, Status};
+
+use super::steps;
+
+pub(crate) async fn restore(
+    settings: &Settings,
+    report: &mut Report,
+    name: &str,
+    confirm: Option<&str>,
+) -> Result<(), Failure> {
+    let url = settings.database()?;
+    let database = url.database_name().unwrap_or_default();
+    if confirm != Some(database.as_str()) {
+        return Err(errors::restore_not_confirmed(confirm, &database));
+    }
+    let started = Instant::now();
+    let selected = backup::select(settings.backup.as_ref())
+        .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
+    let Some(target) = selected.target else {
+        return Err(BackupError::Disabled.into());
+    };
+    let name = backup::resolve_name(target.as_ref(), name)
+        .await
+        .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
+
+    let mut session = steps::connect(settings, report).await?;
+    let key = steps::lock(&mut session, settings, report).await?;
+    let started = Instant::now();
+    let server_major = db::server_major(&mut session.conn).await.unwrap_or(0);
+    let db = Database {
+        url,
+        name: &session.database,
+        server_major,
+        connect_timeout: settings.connect_timeout,
+    };
+    let outcome = target.restore(&name, &db).await;
+    steps::unlock(&mut session, key).await;
+    outcome.map_err(|e| steps::failed(report, "restore", started, errors::restore_failed(e)))?;
+    report.set("restored", json!({ "backup": name, "target": target.describe(), "database": session.database }));
+    report.step(
+        "restore",
+        Status::Ok,
+        started,
+        &format!("{name} from {} into {}", target.describe(), session.database),
+    );
+    Ok(())
+}

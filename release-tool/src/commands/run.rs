@@ -1,0 +1,50 @@
+//! `slipway-release run`: the release flow, in the design's order. Each step
+//! is one function in `steps.rs`; a failing step returns its exit class and
+//! the later steps do not run:
+//!
+//! | step     | fails with |
+//! |----------|------------|
+//! | config   | 2 (in `commands::dispatch`) |
+//! | source   | 2 |
+//! | connect  | 3 |
+//! | lock     | 4 |
+//! | plan     | 6 (drift, dirty or diverged history) |
+//! | pgvector | 8 (create/update before migrating) |
+//! | backup   | 5 (only when something is pending and there are tables) |
+//! | migrate  | 7 |
+//! | checks   | 8 |
+//!
+//! Nothing changes the database before the lock is held, and nothing is
+//! migrated unless the backup (when one is needed) succeeded and was verified.
+
+use crate::config::Settings;
+use crate::db::Session;
+use crate::errors::Failure;
+use crate::migrations::Migration;
+use crate::report::Report;
+
+use super::steps;
+
+pub(crate) async fn run(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+    let migrations = steps::load_migrations(settings, report)?;
+    let mut session = steps::connect(settings, report).await?;
+    let key = steps::lock(&mut session, settings, report).await?;
+    let outcome = run_locked(&mut session, settings, &migrations, report).await;
+    steps::unlock(&mut session, key).await;
+    outcome
+}
+
+/// The steps that run while the migration lock is held.
+async fn run_locked(
+    session: &mut Session,
+    settings: &Settings,
+    migrations: &[Migration],
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let applied = steps::read_history(&mut session.conn, report).await?;
+    let plan = steps::plan(migrations, &applied, report)?;
+    let requirement = steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
+    steps::backup_before_migrating(session, settings, &plan, report).await?;
+    steps::migrate(&mut session.conn, &plan, report).await?;
+    steps::checks(&mut session.conn, &requirement, report).await
+}

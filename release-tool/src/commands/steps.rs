@@ -1,0 +1,320 @@
+//! The steps the commands share. Each records one line (name, status,
+//! duration, detail) in the report and returns a [`Failure`] with the step's
+//! exit class when it fails.
+
+use std::time::{Instant, SystemTime};
+
+use serde_json::json;
+use sqlx::PgConnection;
+
+use crate::backup::{self, BackupRecord, Database};
+use crate::checks;
+use crate::config::Settings;
+use crate::db::{self, Session};
+use crate::errors::{self, Failure};
+use crate::lock;
+use crate::migrations::history::{self, Applied};
+use crate::migrations::plan::{self, Plan};
+use crate::migrations::{apply, source, Migration};
+use crate::pgvector::{self, Action, Requirement};
+use crate::report::{Report, Status};
+
+/// Records `name` as failed and passes the failure on.
+pub(crate) fn failed(report: &mut Report, name: &str, started: Instant, failure: Failure) -> Failure {
+    report.step(name, Status::Failed, started, &failure.title);
+    failure
+}
+
+/// Reads the migrations folder (sqlx's rules).
+pub(crate) fn load_migrations(settings: &Settings, report: &mut Report) -> Result<Vec<Migration>, Failure> {
+    let started = Instant::now();
+    let migrations = source::load(&settings.migrations_dir)
+        .map_err(|e| failed(report, "source", started, e.into()))?;
+    let up = migrations.iter().filter(|m| m.kind.is_up()).count();
+    let detail = if migrations.is_empty() && !settings.migrations_dir.path.exists() {
+        format!("no migrations folder at {}: nothing to migrate", settings.migrations_dir.path.display())
+    } else {
+        format!("{up} migration(s) in {}", settings.migrations_dir.path.display())
+    };
+    report.step("source", Status::Ok, started, &detail);
+    Ok(migrations)
+}
+
+/// Connects, with the session's timeouts set.
+pub(crate) async fn connect(settings: &Settings, report: &mut Report) -> Result<Session, Failure> {
+    let started = Instant::now();
+    let url = settings.database().map_err(|e| failed(report, "connect", started, e.into()))?;
+    let session = db::connect(url, settings.connect_timeout, settings.lock_timeout, settings.statement_timeout)
+        .await
+        .map_err(|e| failed(report, "connect", started, e.into()))?;
+    report.set(
+        "database",
+        json!({ "url": url.to_string(), "name": session.database, "server_version": session.server_version }),
+    );
+    report.step(
+        "connect",
+        Status::Ok,
+        started,
+        &format!("{url} (PostgreSQL {})", session.server_version),
+    );
+    Ok(session)
+}
+
+/// Takes sqlx's migration lock, waiting at most the configured time.
+pub(crate) async fn lock(session: &mut Session, settings: &Settings, report: &mut Report) -> Result<i64, Failure> {
+    let started = Instant::now();
+    let key = lock::acquire(&mut session.conn, &session.database, settings.lock_wait)
+        .await
+        .map_err(|e| failed(report, "lock", started, e.into()))?;
+    report.step("lock", Status::Ok, started, &format!("advisory lock {key} (the key sqlx's Migrator uses)"));
+    Ok(key)
+}
+
+/// Releases the lock. A failure here is harmless: closing the session releases it.
+pub(crate) async fn unlock(session: &mut Session, key: i64) {
+    let _ = lock::release(&mut session.conn, key).await;
+}
+
+/// Reads `_sqlx_migrations` (empty when it does not exist).
+pub(crate) async fn read_history(conn: &mut PgConnection, report: &mut Report) -> Result<Vec<Applied>, Failure> {
+    let started = Instant::now();
+    history::read(conn)
+        .await
+        .map_err(|e| failed(report, "plan", started, errors::history_unreadable(&e)))
+}
+
+/// Compares folder and history; warns about a rollback release.
+pub(crate) fn plan<'a>(
+    migrations: &'a [Migration],
+    applied: &[Applied],
+    report: &mut Report,
+) -> Result<Plan<'a>, Failure> {
+    let started = Instant::now();
+    let plan = plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
+    report.set(
+        "pending",
+        json!(plan
+            .pending
+            .iter()
+            .map(|m| json!({
+                "version": m.version,
+                "description": m.description,
+                "file": m.file_name(),
+                "no_transaction": m.no_tx,
+            }))
+            .collect::<Vec<_>>()),
+    );
+    report.set("rollback", json!(plan.unknown_applied));
+    if !plan.unknown_applied.is_empty() {
+        let listed: Vec<String> = plan
+            .unknown_applied
+            .iter()
+            .map(|a| format!("{} ({})", a.version, a.description))
+            .collect();
+        report.warn(&format!(
+            "the database has {} migration(s) this code does not know: {}. This is a rollback (or a config \
+             change on an older release): nothing will be applied or reverted, and the checks still run.",
+            listed.len(),
+            listed.join(", ")
+        ));
+    }
+    let detail = match plan.pending.as_slice() {
+        [] if plan.unknown_applied.is_empty() => format!("up to date ({} applied)", plan.applied_count),
+        [] => format!("nothing to apply; database is ahead of the code by {}", plan.unknown_applied.len()),
+        pending => format!(
+            "{} pending: {}",
+            pending.len(),
+            pending.iter().map(|m| m.file_name()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let status = if plan.unknown_applied.is_empty() { Status::Ok } else { Status::Warning };
+    report.step("plan", status, started, &detail);
+    Ok(plan)
+}
+
+/// Works out whether pgvector is wanted and what to do, and does it when
+/// `carry_out` is set (`run`) or only reports it (`plan`).
+pub(crate) async fn pgvector_pre(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    migrations: &[Migration],
+    report: &mut Report,
+    carry_out: bool,
+) -> Result<Requirement, Failure> {
+    let started = Instant::now();
+    let state = pgvector::server_state(conn)
+        .await
+        .map_err(|e| failed(report, "pgvector", started, e.into()))?;
+    let usage = pgvector::usage(migrations);
+    let requirement = pgvector::requirement(
+        settings.pgvector,
+        settings.pgvector_min_version.as_ref(),
+        &usage,
+        state.installed.is_some(),
+    );
+    let decided = pgvector::decide(&requirement, &state);
+    report.set(
+        "pgvector",
+        json!({
+            "mode": settings.pgvector.name(),
+            "wanted": requirement.wanted,
+            "why": requirement.why,
+            "minimum": requirement.minimum.map(|v| v.to_string()),
+            "minimum_why": requirement.minimum_why,
+            "installed": state.installed.map(|v| v.to_string()),
+            "available": state.available.map(|v| v.to_string()),
+            "action": decided.as_ref().map_or_else(|_| "fail".to_owned(), ToString::to_string),
+        }),
+    );
+    let action = decided.map_err(|e| failed(report, "pgvector", started, e.into()))?;
+    if !requirement.wanted {
+        report.step("pgvector", Status::Skipped, started, &format!("not wanted: {}", requirement.why));
+        return Ok(requirement);
+    }
+    if carry_out {
+        pgvector::carry_out(conn, &action)
+            .await
+            .map_err(|e| failed(report, "pgvector", started, e.into()))?;
+    }
+    let minimum = requirement
+        .minimum
+        .map_or_else(|| "no minimum".to_owned(), |v| format!("minimum {v}"));
+    let done = match (&action, carry_out) {
+        (Action::Nothing, _) => format!("{} installed, {minimum}", pgvector::show(state.installed.as_ref())),
+        (action, true) => format!("{action}, {minimum}"),
+        (action, false) => format!("would run {action}, {minimum}"),
+    };
+    report.step("pgvector", Status::Ok, started, &format!("{done} (wanted: {})", requirement.why));
+    Ok(requirement)
+}
+
+/// Why no backup is needed, or `None` when one is.
+pub(crate) async fn backup_not_needed(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<Option<String>, Failure> {
+    if plan.pending.is_empty() {
+        return Ok(Some("nothing is pending".to_owned()));
+    }
+    let tables = db::user_table_count(conn)
+        .await
+        .map_err(|source| {
+            Failure::from(backup::BackupError::Database {
+                action: "counting the database's tables",
+                source,
+            })
+        })?;
+    Ok((tables == 0).then(|| "the database has no tables yet".to_owned()))
+}
+
+/// Takes a backup before migrating, when something is pending and the
+/// database holds data. A failure stops the release before any migration.
+pub(crate) async fn backup_before_migrating(
+    session: &mut Session,
+    settings: &Settings,
+    plan: &Plan<'_>,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    if let Some(reason) = backup_not_needed(&mut session.conn, plan).await? {
+        report.set("backup", json!({ "taken": false, "reason": reason }));
+        report.step("backup", Status::Skipped, started, &format!("not needed: {reason}"));
+        return Ok(());
+    }
+    let record = take_backup(session, settings, report, started).await?;
+    report.set("backup", json!({ "taken": record.is_some(), "record": record }));
+    Ok(())
+}
+
+/// Takes a backup now to the configured target, verifies it and prunes old
+/// ones. `None` when backups are off.
+pub(crate) async fn take_backup(
+    session: &mut Session,
+    settings: &Settings,
+    report: &mut Report,
+    started: Instant,
+) -> Result<Option<BackupRecord>, Failure> {
+    let selected = backup::select(settings.backup.as_ref()).map_err(|e| failed(report, "backup", started, e.into()))?;
+    if let Some(warning) = &selected.warning {
+        report.warn(warning);
+    }
+    let Some(target) = selected.target else {
+        report.step("backup", Status::Warning, started, "SKIPPED: backups are off (SLIPWAY_BACKUP=none)");
+        return Ok(None);
+    };
+    let url = settings.database().map_err(|e| failed(report, "backup", started, e.into()))?;
+    let server_major = db::server_major(&mut session.conn).await.unwrap_or(0);
+    let db = Database {
+        url,
+        name: &session.database,
+        server_major,
+        connect_timeout: settings.connect_timeout,
+    };
+    let name = backup::backup_name(&session.database, SystemTime::now());
+    let record = target
+        .create(&db, &name)
+        .await
+        .map_err(|e| failed(report, "backup", started, e.into()))?;
+    let pruned = target
+        .prune(settings.backup_keep)
+        .await
+        .map_err(|e| failed(report, "backup", started, e.into()))?;
+    report.set("pruned_backups", json!(pruned));
+    report.step(
+        "backup",
+        Status::Ok,
+        started,
+        &format!(
+            "{} ({} bytes, {} archive entries verified) in {} ({}){}",
+            record.name,
+            record.size_bytes.unwrap_or(0),
+            record.verified_entries.unwrap_or(0),
+            target.describe(),
+            selected.chosen_by,
+            if pruned.is_empty() { String::new() } else { format!("; pruned {} old", pruned.len()) }
+        ),
+    );
+    Ok(Some(record))
+}
+
+/// Applies every pending migration, one line each.
+pub(crate) async fn migrate(conn: &mut PgConnection, plan: &Plan<'_>, report: &mut Report) -> Result<(), Failure> {
+    let started = Instant::now();
+    if plan.pending.is_empty() {
+        report.set("applied", json!([]));
+        report.step("migrate", Status::Skipped, started, "nothing pending");
+        return Ok(());
+    }
+    history::ensure_table(conn)
+        .await
+        .map_err(|e| failed(report, "migrate", started, errors::history_unreadable(&e)))?;
+    let mut applied = Vec::new();
+    for migration in &plan.pending {
+        let one = Instant::now();
+        let took = apply::apply(conn, migration).await;
+        let took = took.map_err(|e| failed(report, "migrate", one, e.into()))?;
+        let mode = if migration.no_tx { " (no transaction)" } else { "" };
+        report.step_took("migrate", Status::Ok, took, &format!("{}{mode}", migration.file_name()));
+        applied.push(json!({
+            "version": migration.version,
+            "file": migration.file_name(),
+            "execution_time_ns": u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
+        }));
+    }
+    report.set("applied", json!(applied));
+    Ok(())
+}
+
+/// The extension and schema checks.
+pub(crate) async fn checks(conn: &mut PgConnection, requirement: &Requirement, report: &mut Report) -> Result<(), Failure> {
+    let started = Instant::now();
+    let summary = checks::run(conn, requirement)
+        .await
+        .map_err(|e| failed(report, "checks", started, e.into()))?;
+    report.set("checks", json!(summary));
+    let detail = match (&summary.pgvector_version, summary.smoke_distance) {
+        (Some(version), Some(distance)) => {
+            format!("pgvector {version}, smoke query distance {distance:.6}, no INVALID indexes")
+        }
+        _ => "no INVALID indexes (pgvector not wanted)".to_owned(),
+    };
+    report.step("checks", Status::Ok, started, &detail);
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! Settings: flag, then environment variable, then `slipway.toml`, then the
+//! default. Every bad value is reported with where it came from, so that the
+//! message names the flag, the variable, or the file, line and key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use serde::Deserialize;
+use slipway_pgvector_scan::Version;
+use toml::Spanned;
+
+use crate::backup::TargetSpec;
+use crate::cli::SettingArgs;
+use crate::db::DatabaseUrl;
+use crate::pgvector::Mode;
+use crate::report::Format;
+
+pub(crate) const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "slipway.toml";
+pub(crate) const DEFAULT_BACKUP_KEEP: usize = 10;
+pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The resolved settings every command works from.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) database_url: Option<DatabaseUrl>,
+    pub(crate) migrations_dir: MigrationsDir,
+    pub(crate) backup: Option<TargetSpec>,
+    pub(crate) backup_keep: usize,
+    pub(crate) pgvector: Mode,
+    pub(crate) pgvector_min_version: Option<Version>,
+    pub(crate) lock_wait: Duration,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) statement_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) format: Format,
+}
+
+/// The migrations folder, and whether someone asked for it explicitly (a
+/// missing default folder means "no migrations"; a missing explicit one is a
+/// mistake).
+#[derive(Debug, Clone)]
+pub(crate) struct MigrationsDir {
+    pub(crate) path: PathBuf,
+    pub(crate) explicit: bool,
+}
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Flag(&'static str),
+    Env(&'static str),
+    File {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::File { path, line, key } => {
+                write!(f, "{}, line {line}, key `{key}`", path.display())
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    FileUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}, line {line}: {message}", path.display())]
+    FileInvalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{origin}: database_url does not belong in the settings file")]
+    DatabaseUrlInFile { origin: Origin },
+    #[error("{origin}: invalid value {value:?}: {problem}")]
+    InvalidValue {
+        origin: Origin,
+        value: String,
+        problem: String,
+        expected: &'static str,
+    },
+    #[error("{origin}: the database URL is invalid: {problem}")]
+    InvalidDatabaseUrl { origin: Origin, problem: String },
+    #[error("no database URL")]
+    MissingDatabaseUrl,
+    #[error("{origin}: the migrations folder {} does not exist", path.display())]
+    MigrationsDirMissing { origin: Origin, path: PathBuf },
+}
+
+/// The keys `slipway.toml` accepts. Values are kept as TOML values with their
+/// position so that a bad one can be reported with its line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    // Accepted only to say clearly that it must not be there.
+    database_url: Option<Spanned<toml::Value>>,
+    migrations_dir: Option<Spanned<toml::Value>>,
+    backup: Option<Spanned<toml::Value>>,
+    backup_keep: Option<Spanned<toml::Value>>,
+    pgvector: Option<Spanned<toml::Value>>,
+    pgvector_min_version: Option<Spanned<toml::Value>>,
+    lock_wait: Option<Spanned<toml::Value>>,
+    lock_timeout: Option<Spanned<toml::Value>>,
+    statement_timeout: Option<Spanned<toml::Value>>,
+    connect_timeout: Option<Spanned<toml::Value>>,
+}
+
+/// A raw value and where it came from.
+type Raw = Option<(String, Origin)>;
+
+/// The settings file, loaded, with the path and text needed to name lines.
+struct LoadedFile {
+    path: PathBuf,
+    text: String,
+    settings: FileSettings,
+}
+
+impl LoadedFile {
+    /// Turns one key's value into a raw string with its origin.
+    fn raw(&self, key: &'static str, value: Option<&Spanned<toml::Value>>) -> Result<Raw, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let origin = Origin::File {
+            path: self.path.clone(),
+            line: line_of(&self.text, value.span().start),
+            key,
+        };
+        match value.get_ref() {
+            toml::Value::String(text) => Ok(Some((text.clone(), origin))),
+            toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
+            other => Err(ConfigError::InvalidValue {
+                origin,
+                value: other.to_string(),
+                problem: format!("expected a string or a number, found a {}", other.type_str()),
+                expected: "a quoted string such as \"5m\"",
+            }),
+        }
+    }
+}
+
+/// Resolves every setting from the parsed command line (flag and environment)
+/// and the settings file.
+pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settings, ConfigError> {
+    let cli = |id: &'static str, flag: &'static str, env: &'static str, value: &Option<String>| -> Raw {
+        let value = value.clone()?;
+        let origin = match matches.value_source(id) {
+            Some(ValueSource::EnvVariable) => Origin::Env(env),
+            _ => Origin::Flag(flag),
+        };
+        Some((value, origin))
+    };
+    let file = load_file(cli("config_file", "--config", "SLIPWAY_CONFIG", &args.config_file))?;
+    let from_file = |key: &'static str, pick: fn(&FileSettings) -> Option<&Spanned<toml::Value>>| -> Result<Raw, ConfigError> {
+        match &file {
+            Some(loaded) => loaded.raw(key, pick(&loaded.settings)),
+            None => Ok(None),
+        }
+    };
+
+    if let Some((_, origin)) = from_file("database_url", |f| f.database_url.as_ref())? {
+        return Err(ConfigError::DatabaseUrlInFile { origin });
+    }
+
+    let database_url = cli("database_url", "--database-url", "DATABASE_URL", &args.database_url)
+        .map(|(value, origin)| {
+            DatabaseUrl::parse(&value).map_err(|e| ConfigError::InvalidDatabaseUrl {
+                origin,
+                problem: e.to_string(),
+            })
+        })
+        .transpose()?;
+
+    let migrations_raw = cli("migrations_dir", "--migrations", "SLIPWAY_MIGRATIONS_DIR", &args.migrations_dir)
+        .or(from_file("migrations_dir", |f| f.migrations_dir.as_ref())?);
+    let migrations_dir = resolve_migrations_dir(migrations_raw)?;
+
+    let backup = pick(
+        cli("backup", "--backup", "SLIPWAY_BACKUP", &args.backup),
+        from_file("backup", |f| f.backup.as_ref())?,
+        "`none`, or `file:DIR`",
+        |text| TargetSpec::parse(text).map(Some),
+        None,
+    )?;
+    let backup_keep = pick(
+        cli("backup_keep", "--backup-keep", "SLIPWAY_BACKUP_KEEP", &args.backup_keep),
+        from_file("backup_keep", |f| f.backup_keep.as_ref())?,
+        "a whole number of backups to keep, at least 1",
+        parse_keep,
+        DEFAULT_BACKUP_KEEP,
+    )?;
+    let pgvector = pick(
+        cli("pgvector", "--pgvector", "SLIPWAY_PGVECTOR", &args.pgvector),
+        from_file("pgvector", |f| f.pgvector.as_ref())?,
+        "`off`, `auto` or `required`",
+        Mode::parse,
+        Mode::Auto,
+    )?;
+    let pgvector_min_version = pick(
+        cli("pgvector_min_version", "--pgvector-min-version", "SLIPWAY_PGVECTOR_MIN_VERSION", &args.pgvector_min_version),
+        from_file("pgvector_min_version", |f| f.pgvector_min_version.as_ref())?,
+        "a version such as 0.7.0",
+        |text| Version::from_str(text.trim()).map(Some).map_err(|e| e.to_string()),
+        None,
+    )?;
+    let duration = |raw: Raw, file_raw: Raw, default: Duration| {
+        pick(raw, file_raw, "a duration such as 30s, 5m or 1h", parse_duration, default)
+    };
+    let lock_wait = duration(
+        cli("lock_wait", "--lock-wait", "SLIPWAY_LOCK_WAIT", &args.lock_wait),
+        from_file("lock_wait", |f| f.lock_wait.as_ref())?,
+        DEFAULT_LOCK_WAIT,
+    )?;
+    let lock_timeout = duration(
+        cli("lock_timeout", "--lock-timeout", "SLIPWAY_LOCK_TIMEOUT", &args.lock_timeout),
+        from_file("lock_timeout", |f| f.lock_timeout.as_ref())?,
+        DEFAULT_LOCK_TIMEOUT,
+    )?;
+    let statement_timeout = duration(
+        cli("statement_timeout", "--statement-timeout", "SLIPWAY_STATEMENT_TIMEOUT", &args.statement_timeout),
+        from_file("statement_timeout", |f| f.statement_timeout.as_ref())?,
+        DEFAULT_STATEMENT_TIMEOUT,
+    )?;
+    let connect_timeout = duration(
+        cli("connect_timeout", "--connect-timeout", "SLIPWAY_CONNECT_TIMEOUT", &args.connect_timeout),
+        from_file("connect_timeout", |f| f.connect_timeout.as_ref())?,
+        DEFAULT_CONNECT_TIMEOUT,
+    )?;
+    let format = pick(
+        cli("format", "--format", "SLIPWAY_FORMAT", &args.format),
+        None,
+        "`human` or `json`",
+        Format::parse,
+        Format::Human,
+    )?;
+
+    Ok(Settings {
+        database_url,
+        migrations_dir,
+        backup,
+        backup_keep,
+        pgvector,
+        pgvector_min_version,
+        lock_wait,
+        lock_timeout,
+        statement_timeout,
+        connect_timeout,
+        format,
+    })
+}
+
+impl Settings {
+    /// The database URL, or the error that explains how to set one.
+    pub(crate) fn database(&self) -> Result<&DatabaseUrl, ConfigError> {
+        self.database_url.as_ref().ok_or(ConfigError::MissingDatabaseUrl)
+    }
+}
+
+/// Parses the first of `first` (flag or environment) and `second` (file)
+/// that is set, or returns `default`.
+fn pick<T>(
+    first: Raw,
+    second: Raw,
+    expected: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match first.or(second) {
+        None => Ok(default),
+        Some((value, origin)) => parse(&value).map_err(|problem| ConfigError::InvalidValue {
+            origin,
+            value,
+            problem,
+            expected,
+        }),
+    }
+}
+
+/// Reads `slipway.toml` (or the file named by `--config`). A missing default
+/// file is fine; a missing explicit one is an error.
+fn load_file(explicit: Raw) -> Result<Option<LoadedFile>, ConfigError> {
+    let (path, required) = match explicit {
+        Some((path, _)) => (PathBuf::from(path), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(source) => return Err(ConfigError::FileUnreadable { path, source }),
+    };
+    let settings: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::FileInvalid {
+        line: e.span().map_or(1, |span| line_of(&text, span.start)),
+        message: e.message().trim().to_owned(),
+        path: path.clone(),
+    })?;
+    Ok(Some(LoadedFile { path, text, settings }))
+}
+
+/// The migrations folder. A folder set in the file is relative to the file.
+fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
+    let Some((value, origin)) = raw else {
+        return Ok(MigrationsDir {
+            path: PathBuf::from(DEFAULT_MIGRATIONS_DIR),
+            explicit: false,
+        });
+    };
+    let mut path = PathBuf::from(&value);
+    if let Origin::File { path: file, .. } = &origin {
+        if path.is_relative() {
+            path = file.parent().unwrap_or(Path::new(".")).join(path);
+        }
+    }
+    if !path.is_dir() {
+        return Err(ConfigError::MigrationsDirMissing { origin, path });
+    }
+    Ok(MigrationsDir { path, explicit: true })
+}
+
+/// Parses durations such as `30s`, `5m`, `1h30m`, or `0`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn parse_keep(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("keeping 0 backups would delete the one just taken".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The 1-based line of byte offset `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .iter()
+        .take(offset)
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units_and_zero() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("5 minutes please").is_err());
+        assert!(parse_duration("30").is_err());
+    }
+
+    #[test]
+    fn lines_are_one_based() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+
+    #[test]
+    fn keep_must_be_positive() {
+        assert_eq!(parse_keep("3"), Ok(3));
+        assert!(parse_keep("0").is_err());
+        assert!(parse_keep("-1").is_err());
+    }
+}

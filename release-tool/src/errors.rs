@@ -1,0 +1,631 @@
+//! Every message a person reads when something goes wrong, and the exit code
+//! of each class of failure. Module errors carry facts; this file turns them
+//! into a title, the cause and the fix.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::backup::BackupError;
+use crate::checks::CheckError;
+use crate::config::ConfigError;
+use crate::db::ConnectError;
+use crate::lock::LockError;
+use crate::migrations::apply::ApplyError;
+use crate::migrations::plan::PlanError;
+use crate::migrations::source::SourceError;
+use crate::pgvector::{PgvectorError, show};
+use crate::redact::redact;
+
+/// The documented exit codes. Stable: scripts rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitClass {
+    /// 0: everything succeeded.
+    Ok,
+    /// 1: a bug in slipway-release.
+    Internal,
+    /// 2: a usage or configuration mistake.
+    Usage,
+    /// 3: the database could not be reached.
+    Connect,
+    /// 4: the migration lock was not acquired in time.
+    Lock,
+    /// 5: the backup (or restore) failed; no migration ran.
+    Backup,
+    /// 6: drift: a recorded migration changed, or the history is unusable.
+    Drift,
+    /// 7: a migration failed.
+    Migration,
+    /// 8: an extension or schema check failed.
+    Check,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            ExitClass::Ok => 0,
+            ExitClass::Internal => 1,
+            ExitClass::Usage => 2,
+            ExitClass::Connect => 3,
+            ExitClass::Lock => 4,
+            ExitClass::Backup => 5,
+            ExitClass::Drift => 6,
+            ExitClass::Migration => 7,
+            ExitClass::Check => 8,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ExitClass::Ok => "ok",
+            ExitClass::Internal => "internal",
+            ExitClass::Usage => "usage",
+            ExitClass::Connect => "connect",
+            ExitClass::Lock => "lock",
+            ExitClass::Backup => "backup",
+            ExitClass::Drift => "drift",
+            ExitClass::Migration => "migration",
+            ExitClass::Check => "check",
+        }
+    }
+}
+
+/// A failure, ready to print: what happened, why, and what to do.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) class: ExitClass,
+    pub(crate) title: String,
+    pub(crate) cause: String,
+    pub(crate) fix: String,
+    /// Structured facts for the JSON document.
+    pub(crate) details: Value,
+}
+
+impl Failure {
+    fn new(class: ExitClass, title: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            class,
+            title: title.into(),
+            cause: cause.into(),
+            fix: fix.into(),
+            details: Value::Null,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// A bug in slipway-release rather than a problem with the user's setup.
+    pub(crate) fn internal(cause: impl Into<String>) -> Self {
+        Self::new(
+            ExitClass::Internal,
+            "internal error in slipway-release",
+            cause,
+            "This is a bug in slipway-release, not in your app or settings. Please report it with this output.",
+        )
+    }
+
+    /// The text printed on stderr.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        if self.class == ExitClass::Internal {
+            let _ = writeln!(out, "\nslipway-release: INTERNAL ERROR (a bug, please report it)");
+        } else {
+            let _ = writeln!(out, "\nslipway-release: error: {}", self.title);
+        }
+        let _ = writeln!(out, "  cause: {}", indent(&self.cause));
+        let _ = writeln!(out, "  fix:   {}", indent(&self.fix));
+        let _ = write!(out, "  exit code {} ({})", self.class.code(), self.class.name());
+        redact(&out)
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "class": self.class.name(),
+            "exit_code": self.class.code(),
+            "title": self.title,
+            "cause": self.cause,
+            "fix": self.fix,
+            "details": self.details,
+        })
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.replace('\n', "\n         ")
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        let class = ExitClass::Usage;
+        match error {
+            ConfigError::FileUnreadable { .. } => Failure::new(
+                class,
+                "the settings file cannot be read",
+                error.to_string(),
+                "Check the path given with --config / SLIPWAY_CONFIG, or remove it to use ./slipway.toml.",
+            ),
+            ConfigError::FileInvalid { .. } => Failure::new(
+                class,
+                "the settings file is invalid",
+                error.to_string(),
+                "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, pgvector_min_version, \
+                 lock_wait, lock_timeout, statement_timeout, connect_timeout. Fix or remove the line named above.",
+            ),
+            ConfigError::DatabaseUrlInFile { .. } => Failure::new(
+                class,
+                "the database URL is in slipway.toml",
+                error.to_string(),
+                "Remove database_url from the file (it holds a password, and files get committed). \
+                 Set DATABASE_URL in the environment, or pass --database-url.",
+            ),
+            ConfigError::InvalidValue { expected, .. } => Failure::new(
+                class,
+                "a setting has an invalid value",
+                error.to_string(),
+                format!("Use {expected}."),
+            ),
+            ConfigError::InvalidDatabaseUrl { .. } => Failure::new(
+                class,
+                "the database URL is invalid",
+                error.to_string(),
+                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
+                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
+            ),
+            ConfigError::MissingDatabaseUrl => Failure::new(
+                class,
+                "no database URL",
+                "neither --database-url nor DATABASE_URL is set",
+                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
+                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
+            ),
+            ConfigError::MigrationsDirMissing { .. } => Failure::new(
+                class,
+                "the migrations folder does not exist",
+                error.to_string(),
+                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir at the folder of sqlx migrations, \
+                 or unset it to use ./migrations (a missing ./migrations means \"no migrations\").",
+            ),
+        }
+    }
+}
+
+impl From<SourceError> for Failure {
+    fn from(error: SourceError) -> Self {
+        let fix = match &error {
+            SourceError::BadVersion { .. } => {
+                "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION, as `sqlx migrate add` does \
+                 (e.g. 20240101120000_create_users.sql)."
+            }
+            SourceError::DuplicateVersion { .. } => {
+                "Give each migration its own version: rename one of the two files (if the other was already \
+                 applied somewhere, keep that one's name)."
+            }
+            SourceError::Unreadable { .. } | SourceError::UnreadableFile { .. } => {
+                "Make the migrations folder and its files readable, and the files UTF-8 text."
+            }
+        };
+        Failure::new(ExitClass::Usage, "the migrations folder cannot be used", error.to_string(), fix)
+    }
+}
+
+impl From<ConnectError> for Failure {
+    fn from(error: ConnectError) -> Self {
+        let class = ExitClass::Connect;
+        let cause = error.to_string();
+        match error {
+            ConnectError::Url(_) => Failure::new(
+                ExitClass::Usage,
+                "the database URL is invalid",
+                cause,
+                "Set DATABASE_URL to postgres://USER:PASSWORD@HOST:PORT/DATABASE.",
+            ),
+            ConnectError::Timeout { .. } => Failure::new(
+                class,
+                "the database did not answer in time",
+                cause,
+                "Check that the host and port in DATABASE_URL are right and reachable from here. \
+                 Raise --connect-timeout / SLIPWAY_CONNECT_TIMEOUT if the server is just slow.",
+            ),
+            ConnectError::Failed { source, .. } => Failure::new(
+                class,
+                "cannot connect to the database",
+                cause,
+                connect_fix(&source),
+            ),
+            ConnectError::Setup { .. } => Failure::new(
+                class,
+                "the database session could not be set up",
+                cause,
+                "Check that the database user may run SET and read current_setting().",
+            ),
+        }
+    }
+}
+
+fn connect_fix(source: &sqlx::Error) -> &'static str {
+    match source {
+        sqlx::Error::Tls(_) => {
+            "The TLS handshake failed. Check sslmode in DATABASE_URL; with sslmode=verify-ca or verify-full, \
+             set sslrootcert to the CA that signed the server's certificate."
+        }
+        sqlx::Error::Database(_) => {
+            "The server refused the login. Check the user, password and database name in DATABASE_URL \
+             (on Heroku, run `heroku config:get DATABASE_URL`)."
+        }
+        _ => "Check that the host and port in DATABASE_URL are right, the server is running, and it accepts \
+              connections from here.",
+    }
+}
+
+impl From<LockError> for Failure {
+    fn from(error: LockError) -> Self {
+        match &error {
+            LockError::Timeout { holder, .. } => {
+                let who = holder.as_ref().map_or_else(
+                    || "The holder released it before it could be identified.".to_owned(),
+                    |h| {
+                        format!(
+                            "It is held by PostgreSQL backend pid {} (application_name {:?}, state {}, connected since {}).",
+                            h.pid,
+                            h.application_name.as_deref().unwrap_or(""),
+                            h.state.as_deref().unwrap_or("unknown"),
+                            h.backend_start.as_deref().unwrap_or("unknown"),
+                        )
+                    },
+                );
+                let pid = holder.as_ref().map(|h| h.pid);
+                Failure::new(
+                    ExitClass::Lock,
+                    "the migration lock is held by someone else",
+                    format!("{error}. {who}"),
+                    "Another release or an app running sqlx::migrate!() is migrating this database. Wait for it \
+                     and release again, or raise --lock-wait / SLIPWAY_LOCK_WAIT. If that session is stuck, end \
+                     it with SELECT pg_terminate_backend(PID).",
+                )
+                .with_details(json!({ "holder": holder, "holder_pid": pid }))
+            }
+            LockError::Database(_) => Failure::new(
+                ExitClass::Lock,
+                "taking the migration lock failed",
+                error.to_string(),
+                "Check that the database user may call pg_try_advisory_lock().",
+            ),
+        }
+    }
+}
+
+/// The history table could not be read.
+pub(crate) fn history_unreadable(source: &sqlx::Error) -> Failure {
+    Failure::new(
+        ExitClass::Drift,
+        "the migration history cannot be read",
+        format!("reading _sqlx_migrations failed: {source}"),
+        "_sqlx_migrations must be the table sqlx creates (version, description, installed_on, success, \
+         checksum, execution_time). Check its owner and privileges, and that no other table of that name \
+         comes first on the search_path.",
+    )
+}
+
+impl From<PlanError> for Failure {
+    fn from(error: PlanError) -> Self {
+        let class = ExitClass::Drift;
+        match error {
+            PlanError::Dirty { version, ref description } => Failure::new(
+                class,
+                "the migration history is unusable",
+                format!("{error}: a migration was left half-applied ({version} {description})"),
+                format!(
+                    "Check what migration {version} changed and undo or finish it by hand, then \
+                     DELETE FROM _sqlx_migrations WHERE version = {version} (sqlx refuses this state too)."
+                ),
+            )
+            .with_details(json!({ "dirty_version": version })),
+            PlanError::Drift(ref mismatches) => {
+                let mut cause = format!("{error}:");
+                let mut crlf = false;
+                for m in mismatches {
+                    let _ = write!(
+                        cause,
+                        "\n{} (version {})\n  checksum in _sqlx_migrations: {}\n  checksum of the file now:     {}",
+                        m.file, m.version, m.applied_checksum, m.file_checksum
+                    );
+                    if m.line_endings_only {
+                        crlf = true;
+                        cause.push_str("\n  the file differs only in line endings (CRLF vs LF)");
+                    }
+                }
+                let mut fix = "An applied migration must never change: restore the file to what was applied \
+                               (git log -p on it), and put new changes in a new migration."
+                    .to_owned();
+                if crlf {
+                    fix.push_str(
+                        " Line endings changed: check git's core.autocrlf and add `*.sql -text` (or `eol=lf`) \
+                         to .gitattributes so the file keeps the bytes it was applied with.",
+                    );
+                } else {
+                    fix.push_str(" If the file only changed in whitespace or line endings, check .gitattributes and core.autocrlf.");
+                }
+                Failure::new(class, "applied migrations changed (drift)", cause, fix)
+                    .with_details(json!({ "drift": mismatches }))
+            }
+            PlanError::Diverged {
+                ref unknown_applied,
+                ref pending,
+            } => {
+                let unknown: Vec<String> = unknown_applied
+                    .iter()
+                    .map(|a| format!("{} ({})", a.version, a.description))
+                    .collect();
+                let pending_names: Vec<String> = pending.iter().map(|(v, f)| format!("{v} ({f})")).collect();
+                Failure::new(
+                    class,
+                    "the code and the database have diverged",
+                    format!(
+                        "{error}.\n  only in the database: {}\n  only in the code:     {}",
+                        unknown.join(", "),
+                        pending_names.join(", ")
+                    ),
+                    "This happens when two branches each added migrations. Deploy code that contains every \
+                     migration the database has (merge the branches), then release again.",
+                )
+                .with_details(json!({ "unknown_applied": unknown_applied, "pending": pending }))
+            }
+        }
+    }
+}
+
+impl From<PgvectorError> for Failure {
+    fn from(error: PgvectorError) -> Self {
+        let class = ExitClass::Check;
+        match &error {
+            PgvectorError::NotAvailable => Failure::new(
+                class,
+                "pgvector is not available on this server",
+                "the `vector` extension is wanted, but pg_available_extensions has no `vector`",
+                "Use a PostgreSQL server with pgvector (Heroku Postgres has it), or set SLIPWAY_PGVECTOR=off if \
+                 the app does not use it.",
+            ),
+            PgvectorError::TooOld {
+                installed,
+                available,
+                required,
+                why,
+            } => Failure::new(
+                class,
+                "pgvector is too old",
+                format!(
+                    "pgvector {required} is required{}; installed: {}; available on the server: {}",
+                    why.as_ref().map(|w| format!(" ({w})")).unwrap_or_default(),
+                    show(installed.as_ref()),
+                    show(available.as_ref())
+                ),
+                "The server cannot provide that version, so nothing was changed. Upgrade the server's pgvector \
+                 (on Heroku, upgrade the Postgres plan or version), or lower SLIPWAY_PGVECTOR_MIN_VERSION if the \
+                 migrations do not need it.",
+            )
+            .with_details(json!({
+                "installed": installed.map(|v| v.to_string()),
+                "available": available.map(|v| v.to_string()),
+                "required": required.to_string(),
+            })),
+            PgvectorError::Sql { action, .. } => Failure::new(
+                class,
+                "the `vector` extension could not be set up",
+                error.to_string(),
+                format!(
+                    "Run `{action}` as a user allowed to (the database owner or a superuser; on Heroku the \
+                     default credential may), or ask your database administrator to."
+                ),
+            ),
+            PgvectorError::BadVersion { .. } => Failure::new(
+                class,
+                "the server reports an unreadable pgvector version",
+                error.to_string(),
+                "Check pg_available_extensions for `vector`; a custom build may need a standard version string.",
+            ),
+        }
+    }
+}
+
+impl From<BackupError> for Failure {
+    fn from(error: BackupError) -> Self {
+        let cause = error.to_string();
+        let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+        match &error {
+            BackupError::NotConfiguredOnDyno => backup(
+                "no backup target is configured",
+                "Migrations are pending and the database has data, but a dyno's filesystem is thrown away after \
+                 the release, so a local backup would be lost. Set SLIPWAY_BACKUP to a durable target (see the \
+                 README), or SLIPWAY_BACKUP=none to release without a backup. Nothing was migrated.",
+            ),
+            BackupError::Disabled => Failure::new(
+                ExitClass::Usage,
+                "backups are turned off",
+                cause.clone(),
+                "Set SLIPWAY_BACKUP (or --backup) to a target such as file:./backups.",
+            ),
+            BackupError::ToolMissing { .. } => backup(
+                "pg_dump / pg_restore not found",
+                "Install the PostgreSQL client tools (Debian: postgresql-client), at least the server's major \
+                 version, or point SLIPWAY_PG_BIN_DIR at their folder. Nothing was migrated.",
+            ),
+            BackupError::ToolTooOld { .. } => backup(
+                "pg_dump / pg_restore are older than the server",
+                "Install client tools of at least the server's major version (Debian: postgresql-client-N from \
+                 apt.postgresql.org), or point SLIPWAY_PG_BIN_DIR at them. Nothing was migrated.",
+            ),
+            BackupError::ToolVersionUnreadable { .. } => backup(
+                "cannot tell the version of pg_dump / pg_restore",
+                "Check that SLIPWAY_PG_BIN_DIR or PATH leads to the real PostgreSQL client tools.",
+            ),
+            BackupError::ToolFailed { .. } => backup(
+                "the backup tool failed",
+                "Read the tool's message above. Nothing was migrated; the database is as it was.",
+            ),
+            BackupError::Io { .. } => backup(
+                "the backup could not be written or read",
+                "Check that the backup folder exists or can be created, is writable, and has free space. \
+                 Nothing was migrated.",
+            ),
+            BackupError::Database { .. } => backup(
+                "deciding on the backup failed",
+                "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
+            ),
+            BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
+                ExitClass::Usage,
+                "no such backup",
+                cause.clone(),
+                "List the backups with `slipway-release backup --list` and pass one of the names (or `latest`).",
+            ),
+        }
+    }
+}
+
+/// A restore failed after it was confirmed.
+pub(crate) fn restore_failed(error: BackupError) -> Failure {
+    let mut failure = Failure::from(error);
+    if failure.class == ExitClass::Backup {
+        failure.title = "the restore failed".to_owned();
+        failure.fix = "pg_restore ran in one transaction, so the database is as it was before the restore. \
+                       Read the tool's message above."
+            .to_owned();
+    }
+    failure
+}
+
+/// `restore` without `--confirm`, or with the wrong name.
+pub(crate) fn restore_not_confirmed(given: Option<&str>, database: &str) -> Failure {
+    let cause = match given {
+        None => format!("restoring replaces data in database {database:?}, and --confirm was not given"),
+        Some(given) => format!("--confirm {given:?} does not match the database being restored into, {database:?}"),
+    };
+    Failure::new(
+        ExitClass::Usage,
+        "restore not confirmed",
+        cause,
+        format!("If you mean to overwrite it, add --confirm {database}"),
+    )
+}
+
+impl From<ApplyError> for Failure {
+    fn from(error: ApplyError) -> Self {
+        let class = ExitClass::Migration;
+        match error {
+            ApplyError::Rejected {
+                ref file,
+                version,
+                no_tx,
+                error: ref server,
+            } => {
+                let at = match (server.line, server.column) {
+                    (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
+                    _ => String::new(),
+                };
+                let mut cause = format!("{file}{at}: ERROR {}: {}", server.code, server.message);
+                for (label, value) in [("detail", &server.detail), ("hint", &server.hint), ("inside", &server.internal_query)] {
+                    if let Some(value) = value {
+                        let _ = write!(cause, "\n  {label}: {value}");
+                    }
+                }
+                let mut fix = if no_tx {
+                    format!(
+                        "{file} runs without a transaction (-- no-transaction), so whatever it did before the error \
+                         stays (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it). It is not \
+                         recorded in _sqlx_migrations. Fix the file and release again."
+                    )
+                } else {
+                    format!(
+                        "The migration was rolled back and _sqlx_migrations is unchanged. Fix {file} (it was never \
+                         applied, so editing it is safe) and release again."
+                    )
+                };
+                match server.code.as_str() {
+                    "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or release when traffic is low."),
+                    "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
+                    _ => {}
+                }
+                Failure::new(class, format!("migration {version} failed"), cause, fix).with_details(json!({
+                    "file": file,
+                    "version": version,
+                    "no_transaction": no_tx,
+                    "server_error": server,
+                }))
+            }
+            ApplyError::Failed { ref file, version, .. } => Failure::new(
+                class,
+                format!("migration {version} failed"),
+                error.to_string(),
+                format!("Check the connection to the database, then release again; {file} was not recorded as applied."),
+            ),
+            ApplyError::Bookkeeping { .. } => Failure::new(
+                class,
+                "recording a migration failed",
+                error.to_string(),
+                "Check that the user may write _sqlx_migrations. A transactional migration was rolled back with \
+                 its record; check the database before releasing again.",
+            ),
+        }
+    }
+}
+
+impl From<CheckError> for Failure {
+    fn from(error: CheckError) -> Self {
+        let class = ExitClass::Check;
+        let cause = error.to_string();
+        match error {
+            CheckError::ExtensionMissing => Failure::new(
+                class,
+                "the `vector` extension is missing",
+                format!("{cause} after the release, though the app needs it"),
+                "A migration may have dropped it. Create it again (CREATE EXTENSION vector) in a new migration.",
+            ),
+            CheckError::BelowMinimum { .. } => Failure::new(
+                class,
+                "pgvector is below the required version",
+                cause,
+                "Run ALTER EXTENSION vector UPDATE as the database owner, or lower SLIPWAY_PGVECTOR_MIN_VERSION.",
+            ),
+            CheckError::WrongDistance { .. } | CheckError::SmokeFailed(_) => Failure::new(
+                class,
+                "the pgvector smoke query failed",
+                cause,
+                "The extension is installed but does not work: check the server's pgvector installation \
+                 (its shared library and version).",
+            ),
+            CheckError::InvalidIndexes(ref indexes) => {
+                let names: Vec<String> = indexes
+                    .iter()
+                    .map(|i| format!("{}.{} (on {})", i.schema, i.index, i.table))
+                    .collect();
+                let drops: Vec<String> = indexes
+                    .iter()
+                    .map(|i| format!("DROP INDEX CONCURRENTLY \"{}\".\"{}\";", i.schema, i.index))
+                    .collect();
+                Failure::new(
+                    class,
+                    "INVALID indexes found",
+                    format!("{cause}: {}", names.join(", ")),
+                    format!(
+                        "A CREATE INDEX CONCURRENTLY (or REINDEX CONCURRENTLY) failed and left them behind; \
+                         PostgreSQL does not use them for queries but still updates them. Drop them ({}) and \
+                         create them again in a new migration.",
+                        drops.join(" ")
+                    ),
+                )
+                .with_details(json!({ "invalid_indexes": indexes }))
+            }
+            CheckError::Pgvector(inner) => Failure::from(inner),
+            CheckError::Database(_) => Failure::new(
+                class,
+                "the checks could not read the catalog",
+                cause,
+                "Check that the database user may read pg_index, pg_class and pg_extension.",
+            ),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The migration lock: the same advisory lock key as sqlx's `Migrator`, so an
+//! app that calls `sqlx::migrate!().run()` at boot waits for the release
+//! instead of racing it. We never block in `pg_advisory_lock`: a try-lock loop
+//! gives up after the configured wait and names the session holding the lock.
+
+use std::time::{Duration, Instant};
+
+use sqlx::PgConnection;
+
+/// How often the try-lock loop retries.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// The session holding the lock, from `pg_locks` and `pg_stat_activity`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Holder {
+    pub(crate) pid: i32,
+    pub(crate) application_name: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) backend_start: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LockError {
+    #[error("the migration lock was not released within {}", humantime::format_duration(*waited))]
+    Timeout {
+        waited: Duration,
+        holder: Option<Holder>,
+    },
+    #[error("taking the migration lock failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// sqlx's lock key for a database: `0x3d32ad9e * crc32(name)`, CRC-32/ISO-HDLC
+/// (the common "IEEE" CRC-32). See sqlx-postgres `migrate.rs::generate_lock_id`.
+pub(crate) fn lock_key(database_name: &str) -> i64 {
+    const CRC_IEEE: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    0x3d32_ad9e * i64::from(CRC_IEEE.checksum(database_name.as_bytes()))
+}
+
+/// Takes the migration lock on `conn`'s session, retrying until `wait` has
+/// passed. Returns the key, which [`release`] needs.
+pub(crate) async fn acquire(conn: &mut PgConnection, database: &str, wait: Duration) -> Result<i64, LockError> {
+    let key = lock_key(database);
+    let started = Instant::now();
+    loop {
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if taken {
+            return Ok(key);
+        }
+        if started.elapsed() >= wait {
+            let holder = holder(conn, key).await?;
+            return Err(LockError::Timeout {
+                waited: started.elapsed(),
+                holder,
+            });
+        }
+        tokio::time::sleep(RETRY_EVERY.min(wait.saturating_sub(started.elapsed()))).await;
+    }
+}
+
+/// Releases the lock taken by [`acquire`]. (Closing the session would too.)
+pub(crate) async fn release(conn: &mut PgConnection, key: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The session holding advisory lock `key` in this database, if any. A bigint
+/// advisory key is stored in `pg_locks` as classid (high 32 bits), objid (low
+/// 32 bits) and objsubid 1.
+async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sqlx::Error> {
+    let row: Option<(i32, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT l.pid, a.application_name, a.state, a.backend_start::text
+           FROM pg_locks l
+           LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid::bigint = (($1 >> 32) & 4294967295)
+            AND l.objid::bigint = ($1 & 4294967295)
+          LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(pid, application_name, state, backend_start)| Holder {
+        pid,
+        application_name: application_name.filter(|name| !name.is_empty()),
+        state,
+        backend_start,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_uses_crc32_iso_hdlc_times_sqlx_constant() {
+        // 0xCBF43926 is the published CRC-32/ISO-HDLC check value of "123456789".
+        assert_eq!(lock_key("123456789"), 0x3d32_ad9e_i64 * 0xCBF4_3926_i64);
+        assert_ne!(lock_key("a"), lock_key("b"));
+    }
+}

@@ -1,0 +1,199 @@
+//! Compares the migrations folder with the history and decides what `run`
+//! will do. Pure: no database access, so every rule is unit-tested.
+//!
+//! The rules follow sqlx's `Migrator::run_direct`, with one deliberate
+//! difference for Heroku rollbacks:
+//! - a failed (`success = false`) row makes the history unusable (sqlx: `Dirty`);
+//! - an applied up-migration whose file's checksum differs is drift (sqlx:
+//!   `VersionMismatch`);
+//! - applied migrations missing from the folder mean the code is older than the
+//!   database, which is what a Heroku rollback or a config-var change on an old
+//!   release looks like. sqlx fails (`VersionMissing`); slipway warns and
+//!   applies nothing. If the folder *also* has pending migrations, the two
+//!   histories have diverged and slipway refuses;
+//! - every up-migration (simple or `.up.sql`) not in the history is pending,
+//!   in version order, even if older than the newest applied one (as sqlx).
+
+use std::collections::HashMap;
+
+use super::history::Applied;
+use super::source::checksum;
+use super::Migration;
+
+/// What `run` will do.
+#[derive(Debug, Default)]
+pub(crate) struct Plan<'a> {
+    pub(crate) pending: Vec<&'a Migration>,
+    /// Applied migrations the folder does not have (a rollback release).
+    pub(crate) unknown_applied: Vec<Applied>,
+    pub(crate) applied_count: usize,
+}
+
+/// An applied migration whose file changed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Mismatch {
+    pub(crate) version: i64,
+    pub(crate) file: String,
+    pub(crate) applied_checksum: String,
+    pub(crate) file_checksum: String,
+    /// The file matches the applied checksum once its line endings are converted.
+    pub(crate) line_endings_only: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlanError {
+    #[error("migration {version} ({description}) is recorded as failed (success = false)")]
+    Dirty { version: i64, description: String },
+    #[error("{} applied migration(s) changed since they ran", .0.len())]
+    Drift(Vec<Mismatch>),
+    #[error("the database has migrations the code does not, and the code has migrations the database does not")]
+    Diverged {
+        unknown_applied: Vec<Applied>,
+        pending: Vec<(i64, String)>,
+    },
+}
+
+/// Decides what to apply, or why nothing may be applied.
+pub(crate) fn plan<'a>(migrations: &'a [Migration], applied: &[Applied]) -> Result<Plan<'a>, PlanError> {
+    if let Some(dirty) = applied.iter().find(|row| !row.success) {
+        return Err(PlanError::Dirty {
+            version: dirty.version,
+            description: dirty.description.clone(),
+        });
+    }
+    let by_version: HashMap<i64, &Applied> = applied.iter().map(|row| (row.version, row)).collect();
+    let up: Vec<&Migration> = migrations.iter().filter(|m| m.kind.is_up()).collect();
+
+    let mismatches: Vec<Mismatch> = up
+        .iter()
+        .filter_map(|m| by_version.get(&m.version).map(|row| (m, row)))
+        .filter(|(m, row)| m.checksum != row.checksum)
+        .map(|(m, row)| mismatch(m, row))
+        .collect();
+    if !mismatches.is_empty() {
+        return Err(PlanError::Drift(mismatches));
+    }
+
+    // sqlx's `validate_applied_migrations` looks for the version among all
+    // resolved migrations, down ones included.
+    let unknown_applied: Vec<Applied> = applied
+        .iter()
+        .filter(|row| !migrations.iter().any(|m| m.version == row.version))
+        .cloned()
+        .collect();
+    let pending: Vec<&Migration> = up
+        .into_iter()
+        .filter(|m| !by_version.contains_key(&m.version))
+        .collect();
+
+    if !unknown_applied.is_empty() && !pending.is_empty() {
+        return Err(PlanError::Diverged {
+            unknown_applied,
+            pending: pending.iter().map(|m| (m.version, m.file_name())).collect(),
+        });
+    }
+    Ok(Plan {
+        pending,
+        unknown_applied,
+        applied_count: applied.len(),
+    })
+}
+
+fn mismatch(migration: &Migration, row: &Applied) -> Mismatch {
+    Mismatch {
+        version: migration.version,
+        file: migration.file_name(),
+        applied_checksum: hex::encode(&row.checksum),
+        file_checksum: hex::encode(&migration.checksum),
+        line_endings_only: differs_only_in_line_endings(&migration.sql, &row.checksum),
+    }
+}
+
+/// Whether converting the file's line endings (CRLF to LF or LF to CRLF)
+/// gives the applied checksum: the usual `core.autocrlf` accident.
+fn differs_only_in_line_endings(sql: &str, applied_checksum: &[u8]) -> bool {
+    let lf = sql.replace("\r\n", "\n");
+    let crlf = lf.replace('\n', "\r\n");
+    checksum(&lf) == applied_checksum || checksum(&crlf) == applied_checksum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::source::Kind;
+    use super::*;
+    use std::path::PathBuf;
+
+    fn migration(version: i64, kind: Kind, sql: &str) -> Migration {
+        Migration {
+            version,
+            description: format!("m{version}"),
+            kind,
+            sql: sql.to_owned(),
+            checksum: checksum(sql),
+            no_tx: false,
+            path: PathBuf::from(format!("{version}_m{version}.sql")),
+        }
+    }
+
+    fn applied(version: i64, sql: &str) -> Applied {
+        Applied {
+            version,
+            description: format!("m{version}"),
+            success: true,
+            checksum: checksum(sql),
+        }
+    }
+
+    #[test]
+    fn pending_are_unapplied_up_migrations_in_order() {
+        let ms = vec![
+            migration(1, Kind::Simple, "a"),
+            migration(2, Kind::ReversibleUp, "b"),
+            migration(2, Kind::ReversibleDown, "b-down"),
+            migration(3, Kind::Simple, "c"),
+        ];
+        let plan = plan(&ms, &[applied(1, "a"), applied(3, "c")]).unwrap();
+        let pending: Vec<_> = plan.pending.iter().map(|m| (m.version, m.kind)).collect();
+        assert_eq!(pending, vec![(2, Kind::ReversibleUp)]);
+        assert!(plan.unknown_applied.is_empty());
+    }
+
+    #[test]
+    fn a_database_ahead_of_the_code_is_a_rollback_not_an_error() {
+        let ms = vec![migration(1, Kind::Simple, "a")];
+        let plan = plan(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap();
+        assert!(plan.pending.is_empty());
+        assert_eq!(plan.unknown_applied.len(), 1);
+        assert_eq!(plan.unknown_applied[0].version, 2);
+    }
+
+    #[test]
+    fn unknown_applied_plus_pending_is_divergence() {
+        let ms = vec![migration(1, Kind::Simple, "a"), migration(3, Kind::Simple, "c")];
+        let err = plan(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap_err();
+        assert!(matches!(err, PlanError::Diverged { .. }));
+    }
+
+    #[test]
+    fn changed_files_are_drift_and_line_endings_are_recognised() {
+        let ms = vec![
+            migration(1, Kind::Simple, "SELECT 1;\r\nSELECT 2;\r\n"),
+            migration(2, Kind::Simple, "SELECT 3;"),
+        ];
+        let err = plan(&ms, &[applied(1, "SELECT 1;\nSELECT 2;\n"), applied(2, "SELECT 4;")]).unwrap_err();
+        let PlanError::Drift(mismatches) = err else { panic!("expected drift, got {err:?}") };
+        assert_eq!(mismatches.len(), 2);
+        assert!(mismatches[0].line_endings_only);
+        assert!(!mismatches[1].line_endings_only);
+        assert_eq!(mismatches[1].file_checksum, hex::encode(checksum("SELECT 3;")));
+        assert_eq!(mismatches[1].applied_checksum, hex::encode(checksum("SELECT 4;")));
+    }
+
+    #[test]
+    fn a_failed_row_makes_the_history_unusable() {
+        let ms = vec![migration(1, Kind::Simple, "a")];
+        let mut row = applied(1, "a");
+        row.success = false;
+        assert!(matches!(plan(&ms, &[row]), Err(PlanError::Dirty { version: 1, .. })));
+    }
+}
