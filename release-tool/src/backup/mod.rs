@@ -197,7 +197,7 @@ pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, Backup
 
 /// A backup name: `slipway-<UTC time>-<database>.dump`, sortable by time.
 pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
-    let stamp: String = humantime::format_rfc3339_seconds(now)
+    let stamp: String = humantime::format_rfc3339_millis(now)
         .to_string()
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
@@ -245,8 +245,8 @@ mod tests {
     #[test]
     fn names_sort_by_time_and_are_safe() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(backup_name("my db", t), "slipway-20231114T221320Z-my-db.dump");
-        let later = backup_name("my db", t + Duration::from_secs(1));
+        assert_eq!(backup_name("my db", t), "slipway-20231114T221320.000Z-my-db.dump");
+        let later = backup_name("my db", t + Duration::from_millis(1));
         assert!(later > backup_name("my db", t));
     }
 }

@@ -1,0 +1,4 @@
+CREATE TABLE accounts (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL
+);
