@@ -37,7 +37,7 @@ use std::path::Path;
 // The bundled `slipway-release-bundled` bin uses the release-tool library; this bin does not.
 use slipway_release as _;
 #[cfg(test)]
-use {assert_cmd as _, fs2 as _, libcnb_test as _, slipway_cnb_local as _, tempfile as _};
+use {fs2 as _, libcnb_test as _, slipway_cnb_local as _, tempfile as _};
 
 pub(crate) struct RustBuildpack;
 
@@ -172,7 +172,7 @@ fn select_toolchain(
     let from = match origin {
         SpecOrigin::File(file) => format!("from {file}"),
         SpecOrigin::BuildpackDefault => {
-            "the buildpack's pinned default (no rust-toolchain.toml)".to_string()
+            "the buildpack's pinned default; the app has no rust-toolchain.toml".to_string()
         }
     };
     print::sub_bullet(format!(

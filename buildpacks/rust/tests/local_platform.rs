@@ -1,0 +1,395 @@
+//! End-to-end tests: the *packaged* buildpack run by the local CNB platform (`cnb-local`),
+//! with a real rustup-init toolchain install, real cargo builds and a real PostgreSQL.
+
+// Integration tests share the package's dependency list; most are the buildpack's own.
+#![allow(unused_crate_dependencies)]
+// Helpers panic with the failed step's cause, like the tests that call them.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+use support::{
+    TestDatabase, build, build_ok, compiled_crates, download_lines, fixture, free_port, http_get,
+    platform, run, start, strip_ansi,
+};
+
+fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
+    let app = dest.join(name);
+    slipway_cnb_local::copy_app(&fixture(name), &app).unwrap();
+    app
+}
+
+fn process_types(image: &slipway_cnb_local::Image) -> Vec<String> {
+    image
+        .processes()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.r#type)
+        .collect()
+}
+
+/// Asserts the exported image holds binaries only: no target dir, toolchain or registry.
+fn assert_image_has_only_binaries(image: &slipway_cnb_local::Image, bins: &[&str]) {
+    let files: Vec<String> = image
+        .files()
+        .unwrap()
+        .into_iter()
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    for forbidden in [
+        "/target/",
+        "workspace/target",
+        "rustup",
+        "/registry/",
+        "toolchain/",
+        "cargo_home",
+    ] {
+        let found: Vec<&String> = files.iter().filter(|f| f.contains(forbidden)).collect();
+        assert!(
+            found.is_empty(),
+            "the image must not contain `{forbidden}`: {found:?}"
+        );
+    }
+    for bin in bins {
+        let path = format!("layers/slipway_rust/app/bin/{bin}");
+        assert!(
+            files.contains(&path),
+            "the image lacks {path}; it has {files:?}"
+        );
+    }
+}
+
+#[test]
+fn detect_passes_with_a_cargo_toml_and_fails_without() {
+    let root = tempfile::tempdir().unwrap();
+    let env = std::collections::BTreeMap::new();
+    let passed = platform()
+        .detect(&fixture("tiny"), root.path(), &env)
+        .unwrap();
+    assert!(passed.passed, "{}", passed.output);
+    assert!(passed.plan.contains("rust"), "{}", passed.plan);
+
+    let failed = platform()
+        .detect(&fixture("not-rust"), root.path(), &env)
+        .unwrap();
+    assert!(!failed.passed);
+    assert_eq!(failed.exit_code, Some(100));
+    assert!(
+        failed.output.contains("No Cargo.toml at the app root"),
+        "{}",
+        failed.output
+    );
+}
+
+#[test]
+fn tiny_app_cold_build_serves_http_and_ships_only_binaries() {
+    let root = tempfile::tempdir().unwrap();
+    let (image, output) = build_ok(&fixture("tiny"), root.path(), &[]);
+
+    assert!(
+        output.contains("Using Rust 1.95.0"),
+        "the pinned default is printed"
+    );
+    assert!(
+        output.contains("rustup-init"),
+        "the toolchain is installed by rustup-init"
+    );
+    assert!(output.contains("Verified SHA-256"));
+    assert_eq!(compiled_crates(&output), ["tiny"]);
+    assert_eq!(process_types(&image), ["web", "tiny"]);
+    assert_image_has_only_binaries(&image, &["tiny"]);
+
+    let port = free_port().to_string();
+    let _web = start(&image, "web", &[("PORT", &port)]);
+    assert_eq!(http_get(port.parse().unwrap(), "/"), "hello from tiny\n");
+}
+
+#[test]
+fn workspace_binaries_become_processes_and_web_needs_a_choice() {
+    let root = tempfile::tempdir().unwrap();
+    let (image, output) = build_ok(&fixture("workspace"), root.path(), &[]);
+    assert!(
+        output.contains("No web process: the build produced 2 binaries (api, jobs)"),
+        "{output}"
+    );
+    assert!(output.contains("SLIPWAY_WEB_BIN"));
+    assert_eq!(process_types(&image), ["api", "jobs"]);
+    assert_image_has_only_binaries(&image, &["api", "jobs"]);
+
+    let (image, output) = build_ok(
+        &fixture("workspace"),
+        root.path(),
+        &[("SLIPWAY_WEB_BIN", "jobs")],
+    );
+    assert!(
+        output.contains("web: jobs (set by SLIPWAY_WEB_BIN)"),
+        "{output}"
+    );
+    assert_eq!(process_types(&image), ["web", "api"]);
+    let (ok, out) = run(&image, "web", &[]);
+    assert!(ok);
+    assert_eq!(out.trim(), "jobs ran");
+
+    let (image, output) = build_ok(
+        &fixture("workspace"),
+        root.path(),
+        &[("SLIPWAY_CARGO_PACKAGE", "api")],
+    );
+    assert!(
+        output.contains("cargo build --locked --release --package api"),
+        "{output}"
+    );
+    assert_eq!(process_types(&image), ["web"]);
+    assert!(
+        !output.contains("rustup-init"),
+        "the cached toolchain is reused"
+    );
+
+    let outcome = build(
+        &fixture("workspace"),
+        root.path(),
+        &[("SLIPWAY_WEB_BIN", "nope")],
+    );
+    assert!(!outcome.success());
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains("Error: Cannot choose the web process"),
+        "{output}"
+    );
+}
+
+#[test]
+fn toolchain_file_channel_and_components_are_installed() {
+    let root = tempfile::tempdir().unwrap();
+    let (image, output) = build_ok(&fixture("toolchain-file"), root.path(), &[]);
+    assert!(
+        output.contains("Using Rust 1.95.0 (from rust-toolchain.toml)"),
+        "{output}"
+    );
+    assert!(output.contains("--component rustfmt"), "{output}");
+    let toolchains = root
+        .path()
+        .join("cache/slipway_rust/toolchain/rustup/toolchains");
+    let installed: Vec<_> = std::fs::read_dir(&toolchains)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(installed, ["1.95.0-x86_64-unknown-linux-gnu"]);
+    assert!(
+        toolchains.join(&installed[0]).join("bin/rustfmt").is_file(),
+        "rustfmt component"
+    );
+    let (ok, out) = run(&image, "web", &[]);
+    assert!(ok);
+    assert!(out.starts_with("built with rustc 1.95.0"), "{out}");
+}
+
+fn assert_build_error(app: &str, title: &str, more: &[&str]) -> String {
+    let root = tempfile::tempdir().unwrap();
+    let outcome = build(&fixture(app), root.path(), &[]);
+    assert!(!outcome.success(), "the {app} build must fail");
+    assert!(outcome.detect.passed);
+    assert_ne!(outcome.build_exit_code, Some(0));
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains(&format!("! Error: {title}")),
+        "missing title `{title}` in:\n{output}"
+    );
+    assert!(output.contains("How to fix it:"), "{output}");
+    for needle in more {
+        assert!(output.contains(needle), "missing `{needle}` in:\n{output}");
+    }
+    assert!(
+        !output.contains("Internal error"),
+        "a user error must not read as internal"
+    );
+    output
+}
+
+#[test]
+fn missing_lockfile_is_a_titled_error() {
+    let output = assert_build_error(
+        "no-lockfile",
+        "No Cargo.lock found",
+        &["cargo generate-lockfile"],
+    );
+    assert!(
+        !output.contains("rustup-init"),
+        "nothing is installed before the check"
+    );
+}
+
+#[test]
+fn bad_toolchain_file_is_a_titled_error() {
+    assert_build_error(
+        "bad-toolchain",
+        "Invalid Rust toolchain file",
+        &["rust-toolchain.toml line 3", "componets"],
+    );
+}
+
+#[test]
+fn compile_error_is_a_titled_error() {
+    assert_build_error(
+        "compile-error",
+        "Compiling the app failed",
+        &["mismatched types", "cargo build --release --locked"],
+    );
+}
+
+#[test]
+fn library_only_app_has_no_binary_targets() {
+    assert_build_error(
+        "library-only",
+        "No binary targets",
+        &["only library targets"],
+    );
+}
+
+#[test]
+fn invalid_setting_is_a_titled_error() {
+    let root = tempfile::tempdir().unwrap();
+    let outcome = build(
+        &fixture("tiny"),
+        root.path(),
+        &[("SLIPWAY_PGVECTOR", "maybe")],
+    );
+    assert!(!outcome.success());
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains("! Error: Invalid build setting"),
+        "{output}"
+    );
+    assert!(
+        output.contains("SLIPWAY_PGVECTOR is set to `maybe`"),
+        "{output}"
+    );
+}
+
+/// The whole life of the pgvector app, in one test so every step shares one build cache:
+/// cold build, warm rebuild, one-line change, release against a fresh database, web, and the
+/// sqlx hint when `.sqlx/` is missing.
+#[test]
+fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
+    let work = tempfile::tempdir().unwrap();
+    let app = copy_fixture("pgvector-app", work.path());
+    let root = work.path().join("root");
+
+    // 1. Cold build, with a real toolchain install.
+    let (_, cold) = build_ok(&app, &root, &[]);
+    assert!(
+        cold.contains("rustup-init"),
+        "cold build installs the toolchain"
+    );
+    assert!(
+        cold.contains("Found .sqlx/: setting SQLX_OFFLINE=true"),
+        "{cold}"
+    );
+    assert!(
+        cold.contains("the `pgvector` crate is in Cargo.lock"),
+        "{cold}"
+    );
+    assert!(
+        cold.contains("minimum pgvector 0.5.0, for an HNSW index"),
+        "{cold}"
+    );
+    assert!(
+        compiled_crates(&cold).len() > 50,
+        "the dependencies compile"
+    );
+
+    // 2. Warm rebuild: nothing downloaded, nothing compiled.
+    let (_, warm) = build_ok(&app, &root, &[]);
+    assert!(
+        warm.contains("Reusing the cached Rust 1.95.0 toolchain"),
+        "{warm}"
+    );
+    assert_eq!(compiled_crates(&warm), Vec::<String>::new(), "{warm}");
+    assert_eq!(download_lines(&warm), Vec::<String>::new(), "{warm}");
+
+    // 3. One-line change: only the app crate recompiles.
+    let main_rs = app.join("src/main.rs");
+    let source = std::fs::read_to_string(&main_rs).unwrap();
+    let changed = source.replace(
+        "pgvector-app listening on port",
+        "pgvector-app is listening on port",
+    );
+    assert_ne!(source, changed);
+    std::fs::write(&main_rs, changed).unwrap();
+    let (image, change) = build_ok(&app, &root, &[]);
+    assert_eq!(compiled_crates(&change), ["pgvector-app"], "{change}");
+    assert_eq!(download_lines(&change), Vec::<String>::new());
+    assert_eq!(process_types(&image), ["web", "release", "pgvector-app"]);
+    assert_image_has_only_binaries(&image, &["pgvector-app"]);
+    assert!(
+        image
+            .layers_dir()
+            .join("slipway_rust/release_tool/bin/slipway-release")
+            .is_file()
+    );
+
+    // The pgvector minimum reaches the release process as a default the user can override.
+    let launch = image
+        .launch_env(Some("release"), &std::collections::BTreeMap::default())
+        .unwrap();
+    assert_eq!(
+        launch
+            .get("SLIPWAY_PGVECTOR_MIN_VERSION")
+            .map(String::as_str),
+        Some("0.5.0")
+    );
+    let user = [(
+        "SLIPWAY_PGVECTOR_MIN_VERSION".to_string(),
+        "0.8.0".to_string(),
+    )]
+    .into();
+    let launch = image.launch_env(Some("release"), &user).unwrap();
+    assert_eq!(
+        launch
+            .get("SLIPWAY_PGVECTOR_MIN_VERSION")
+            .map(String::as_str),
+        Some("0.8.0")
+    );
+
+    release_then_query_nearest_neighbours(&image);
+
+    // 6. Without .sqlx/ the compile fails with the `cargo sqlx prepare` hint.
+    std::fs::remove_dir_all(app.join(".sqlx")).unwrap();
+    let outcome = build(&app, &root, &[]);
+    assert!(!outcome.success());
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains("! Error: Compiling the app failed: sqlx needs its offline query data"),
+        "{output}"
+    );
+    assert!(output.contains("cargo sqlx prepare"), "{output}");
+}
+
+/// Steps 4 and 5 of the pgvector test: `release` on a fresh database, then `web` over HTTP.
+fn release_then_query_nearest_neighbours(image: &slipway_cnb_local::Image) {
+    // 4. The release process migrates a fresh database and installs pgvector.
+    let database = TestDatabase::create();
+    let (released, _) = run(image, "release", &[("DATABASE_URL", &database.url)]);
+    assert!(released, "the release process succeeds");
+    assert_eq!(
+        database.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM _sqlx_migrations WHERE success"),
+        "20240601000000,20240601000100,20240601000200"
+    );
+    assert_eq!(
+        database.query("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"),
+        "1"
+    );
+
+    // 5. The web process answers a nearest-neighbour query over HTTP.
+    let port = free_port();
+    let _web = start(
+        image,
+        "web",
+        &[("DATABASE_URL", &database.url), ("PORT", &port.to_string())],
+    );
+    let body = http_get(port, "/documents/1/neighbours?limit=1");
+    assert!(body.contains("\"title\":\"harbour tugboats\""), "{body}");
+    let body = http_get(port, "/documents/1");
+    assert!(body.contains("\"dimensions\":1536"), "{body}");
+}

@@ -1,0 +1,292 @@
+//! Shared helpers for the local-platform end-to-end tests.
+// Test helpers: a failed step should panic with its cause, like in a #[test].
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use fs2::FileExt;
+use slipway_cnb_local::{BuildOutcome, Image, Platform};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("test-fixtures/apps").join(name)
+}
+
+/// The shared target dir, found from this test binary's path (`<target>/debug/deps/<test>`).
+fn target_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// Packages the buildpack with `cargo libcnb package` once per test process; a file lock
+/// keeps the test processes that nextest runs in parallel from packaging at the same time.
+pub fn packaged_buildpack() -> PathBuf {
+    static PACKAGED: OnceLock<PathBuf> = OnceLock::new();
+    PACKAGED.get_or_init(|| {
+        let package_dir = target_dir().join("slipway-packaged");
+        std::fs::create_dir_all(&package_dir).unwrap();
+        let lock = std::fs::File::create(target_dir().join("slipway-packaged.lock")).unwrap();
+        lock.lock_exclusive().unwrap();
+        let output = Command::new("cargo")
+            .args(["libcnb", "package", "--target", "x86_64-unknown-linux-gnu", "--package-dir"])
+            .arg(&package_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("CARGO_TARGET_DIR")
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .expect("cargo libcnb package runs (install it with scripts/install-buildpack-tools.sh)");
+        lock.unlock().unwrap();
+        assert!(
+            output.status.success(),
+            "packaging failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        package_dir.join("x86_64-unknown-linux-gnu/debug/slipway_rust")
+    })
+    .clone()
+}
+
+pub fn platform() -> Platform {
+    Platform::new(&packaged_buildpack()).unwrap()
+}
+
+/// Builds `app` into `root` (reusing `root/cache` from earlier builds) and prints the output.
+pub fn build(app: &Path, root: &Path, env: &[(&str, &str)]) -> BuildOutcome {
+    let env: BTreeMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    let outcome = platform().build(app, root, &env).unwrap();
+    eprintln!(
+        "----- build output -----\n{}\n----- end -----",
+        outcome.output
+    );
+    outcome
+}
+
+/// Builds and asserts success.
+pub fn build_ok(app: &Path, root: &Path, env: &[(&str, &str)]) -> (Image, String) {
+    let outcome = build(app, root, env);
+    assert!(outcome.success(), "build failed, see output above");
+    (outcome.image.unwrap(), strip_ansi(&outcome.output))
+}
+
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Crate names from cargo's `Compiling <name> v<version>` lines.
+pub fn compiled_crates(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("Compiling "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Lines that show something being downloaded: crates or the toolchain.
+pub fn download_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            line.starts_with("Downloading")
+                || line.starts_with("Downloaded")
+                || line.contains("rustup-init")
+                || line.starts_with("info: downloading")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed (by its own pid) when dropped.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts process `process_type` of `image` with `env` as the runtime env.
+pub fn start(image: &Image, process_type: &str, env: &[(&str, &str)]) -> Running {
+    let mut runtime: BTreeMap<String, String> = BTreeMap::from([(
+        "PATH".to_string(),
+        "/usr/local/bin:/usr/bin:/bin".to_string(),
+    )]);
+    for (k, v) in env {
+        runtime.insert((*k).to_string(), (*v).to_string());
+    }
+    Running(
+        image
+            .process_command(process_type, &runtime)
+            .unwrap()
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Runs process `process_type` to completion; returns (success, stdout + stderr).
+pub fn run(image: &Image, process_type: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let mut runtime: BTreeMap<String, String> = BTreeMap::from([(
+        "PATH".to_string(),
+        "/usr/local/bin:/usr/bin:/bin".to_string(),
+    )]);
+    for (k, v) in env {
+        runtime.insert((*k).to_string(), (*v).to_string());
+    }
+    let output = image
+        .process_command(process_type, &runtime)
+        .unwrap()
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("----- {process_type} output -----\n{text}\n----- end -----");
+    (output.status.success(), text)
+}
+
+/// GETs `path` from 127.0.0.1:`port`, retrying until the server answers; returns the body.
+pub fn http_get(port: u16, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            assert!(
+                response.starts_with("HTTP/1.1 200"),
+                "unexpected response: {response}"
+            );
+            return response
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body.to_string())
+                .unwrap_or_default();
+        }
+        assert!(Instant::now() < deadline, "nothing listened on port {port}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The admin URL of the throwaway Postgres: `SLIPWAY_TEST_DATABASE_URL`, or what
+/// `scripts/dev-postgres.sh start` prints.
+pub fn admin_database_url() -> String {
+    if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL") {
+        return url;
+    }
+    let output = Command::new(workspace_root().join("scripts/dev-postgres.sh"))
+        .arg("start")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// A fresh database, dropped again when this value is dropped.
+pub struct TestDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> Self {
+        let admin_url = admin_database_url();
+        let name = format!(
+            "slipway_bp_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        psql(&admin_url, &format!("CREATE DATABASE {name}"));
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        let url = format!("{base}/{name}");
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    /// Runs `sql` and returns psql's unaligned, tuples-only output.
+    pub fn query(&self, sql: &str) -> String {
+        psql(&self.url, sql)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin_url)
+            .args([
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "psql `{sql}`: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
