@@ -1,0 +1,594 @@
+//! `slipway-release run`, `plan` and `check` against real PostgreSQL 15 +
+//! pgvector: every step of the release flow and the exit code of each failure.
+
+// Integration tests share the crate's dependency list; not all use every crate.
+#![allow(unused_crate_dependencies)]
+
+mod support;
+
+use std::fs;
+
+use indoc::indoc;
+use support::{TestDb, app_with, dumps_in, json, slipway, stderr};
+
+#[test]
+fn run_applies_pending_migrations_and_a_second_run_is_a_no_op() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+
+    let first = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(
+        db.applied_versions(),
+        vec![20_240_101_000_000, 20_240_102_000_000, 20_240_103_000_000]
+    );
+    assert_eq!(db.int("SELECT count(*) FROM posts"), 1);
+    // sqlx measures execution_time in nanoseconds, set after the commit.
+    assert_eq!(
+        db.int("SELECT count(*) FROM _sqlx_migrations WHERE execution_time <= 0 OR NOT success"),
+        0
+    );
+    let err = stderr(&first);
+    for step in [
+        "config", "connect", "lock", "plan", "pgvector", "backup", "migrate", "checks",
+    ] {
+        assert!(
+            err.contains(&format!("slipway-release | {step}")),
+            "no {step} line in:\n{err}"
+        );
+    }
+    // An empty database has nothing to back up.
+    assert!(
+        err.contains("not needed: the database has no tables yet"),
+        "{err}"
+    );
+
+    let second = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let doc = json(&second);
+    assert_eq!(doc["pending"], serde_json::json!([]));
+    assert_eq!(doc["applied"], serde_json::json!([]));
+    assert_eq!(doc["backup"]["taken"], false);
+    assert_eq!(doc["backup"]["reason"], "nothing is pending");
+    assert!(dumps_in(&app.path().join(".slipway/backups")).is_empty());
+    assert_eq!(
+        db.int("SELECT count(*) FROM posts"),
+        1,
+        "the seed must not run twice"
+    );
+}
+
+#[test]
+fn a_backup_is_taken_and_verified_before_migrating_a_database_with_tables() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let third = app.path().join("migrations/20240103000000_seed_admin.sql");
+    let held_back = fs::read(&third).unwrap();
+    fs::remove_file(&third).unwrap();
+    let first = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(dumps_in(&app.path().join(".slipway/backups")).is_empty());
+
+    fs::write(&third, held_back).unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["backup"]["taken"], true);
+    let entries = doc["backup"]["record"]["verified_entries"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        entries >= 4,
+        "pg_restore --list should list the tables, got {entries}"
+    );
+    let dumps = dumps_in(&app.path().join(".slipway/backups"));
+    assert_eq!(dumps.len(), 1);
+    // The archive is a real custom-format dump of the pre-migration database.
+    let listing = std::process::Command::new("pg_restore")
+        .arg("--list")
+        .arg(&dumps[0])
+        .output()
+        .unwrap();
+    assert!(listing.status.success());
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    assert!(listing.contains("TABLE public users"), "{listing}");
+    assert!(
+        listing.contains("TABLE DATA public _sqlx_migrations"),
+        "{listing}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&dumps[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn a_rollback_release_warns_applies_nothing_and_still_checks() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The previous release's code: it does not have the newest migration.
+    fs::remove_file(app.path().join("migrations/20240103000000_seed_admin.sql")).unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("WARNING: the database has 1 migration(s) this code does not know: 20240103000000 (seed admin)"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["rollback"][0]["version"], 20_240_103_000_000_i64);
+    assert_eq!(doc["backup"]["taken"], false);
+    assert!(
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "checks" && s["status"] == "ok")
+    );
+    assert_eq!(db.applied_versions().len(), 3, "nothing reverted");
+}
+
+#[test]
+fn a_changed_migration_is_drift_and_nothing_runs() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let applied: String = db.text(
+        "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240102000000",
+    );
+
+    let posts = app
+        .path()
+        .join("migrations/20240102000000_create_posts.sql");
+    fs::write(
+        &posts,
+        fs::read_to_string(&posts).unwrap() + "-- edited after it ran\n",
+    )
+    .unwrap();
+    fs::write(
+        app.path().join("migrations/20240104000000_more.sql"),
+        "CREATE TABLE more (id int);\n",
+    )
+    .unwrap();
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("20240102000000_create_posts.sql (version 20240102000000)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("checksum in _sqlx_migrations: {applied}")),
+        "{err}"
+    );
+    let now = support::sha384_hex(&fs::read(&posts).unwrap());
+    assert!(
+        err.contains(&format!("checksum of the file now:     {now}")),
+        "{err}"
+    );
+    assert!(
+        !db.table_exists("more"),
+        "nothing may be applied after drift"
+    );
+}
+
+#[test]
+fn crlf_line_endings_are_named_as_the_cause_of_drift() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let users = app
+        .path()
+        .join("migrations/20240101000000_create_users.sql");
+    fs::write(
+        &users,
+        fs::read_to_string(&users).unwrap().replace('\n', "\r\n"),
+    )
+    .unwrap();
+
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("differs only in line endings (CRLF vs LF)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains(".gitattributes"));
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "drift");
+    assert_eq!(
+        doc["error"]["details"]["drift"][0]["line_endings_only"],
+        true
+    );
+}
+
+#[test]
+fn a_failed_history_row_is_exit_6() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    db.exec("UPDATE _sqlx_migrations SET success = false WHERE version = 20240102000000");
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(stderr(&out).contains("DELETE FROM _sqlx_migrations WHERE version = 20240102000000"));
+}
+
+#[test]
+fn diverged_histories_are_exit_6() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs::remove_file(app.path().join("migrations/20240103000000_seed_admin.sql")).unwrap();
+    fs::write(
+        app.path()
+            .join("migrations/20240104000000_other_branch.sql"),
+        "CREATE TABLE other (id int);\n",
+    )
+    .unwrap();
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("only in the database: 20240103000000 (seed admin)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.table_exists("other"));
+}
+
+#[test]
+fn a_no_transaction_migration_runs_outside_a_transaction() {
+    let db = TestDb::new();
+    let app = app_with(&["no_transaction"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("20240302000000_events_created_at_index.sql (no transaction)"));
+    assert_eq!(
+        db.text(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_created_at_idx'::regclass"
+        ),
+        "true"
+    );
+    assert_eq!(
+        db.applied_versions(),
+        vec![20_240_301_000_000, 20_240_302_000_000]
+    );
+}
+
+#[test]
+fn a_failing_migration_rolls_back_and_names_file_line_and_column() {
+    let db = TestDb::new();
+    let app = app_with(&["failing"]);
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("20240502000000_price_items.sql at line 4, column 40: ERROR 42703: column \"missing_column\" does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("_sqlx_migrations is unchanged"), "{err}");
+    // The good migration stays applied; the failed one left nothing behind.
+    assert_eq!(db.applied_versions(), vec![20_240_501_000_000]);
+    assert_eq!(
+        db.int("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'price_cents'"),
+        0
+    );
+    let doc = json(&out);
+    assert_eq!(doc["exit_code"], 7);
+    assert_eq!(doc["error"]["details"]["server_error"]["line"], 4);
+    assert_eq!(doc["error"]["details"]["server_error"]["column"], 40);
+}
+
+#[test]
+fn a_missing_extension_is_created_before_the_migrations_use_it() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    fs::create_dir(app.path().join("migrations")).unwrap();
+    // No CREATE EXTENSION: only the type gives pgvector away.
+    fs::write(
+        app.path().join("migrations/1_items.sql"),
+        "CREATE TABLE items (id int PRIMARY KEY, embedding vector(3));\nINSERT INTO items VALUES (1, '[1,1,1]');\n",
+    )
+    .unwrap();
+    assert_eq!(
+        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "NULL"
+    );
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "0.8.0"
+    );
+    let doc = json(&out);
+    assert_eq!(
+        doc["pgvector"]["action"],
+        "CREATE EXTENSION vector (version 0.8.0)"
+    );
+    assert!(
+        doc["pgvector"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("1_items.sql")
+    );
+}
+
+#[test]
+fn the_pgvector_set_migrates_and_the_smoke_query_measures_a_real_distance() {
+    let db = TestDb::new();
+    let app = app_with(&["pgvector"]);
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    // HNSW sets the derived minimum.
+    assert_eq!(doc["pgvector"]["minimum"], "0.5.0");
+    assert_eq!(doc["checks"]["pgvector_version"], "0.8.0");
+    let distance = doc["checks"]["smoke_distance"].as_f64().unwrap();
+    assert!((distance - 8f64.sqrt()).abs() < 1e-6, "{distance}");
+    assert_eq!(
+        db.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'documents_embedding_hnsw_idx'"),
+        "CREATE INDEX documents_embedding_hnsw_idx ON public.documents USING hnsw (embedding vector_cosine_ops)"
+    );
+    assert_eq!(db.text("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'documents'::regclass AND attname = 'embedding'"), "vector(1536)");
+}
+
+#[test]
+fn a_minimum_above_what_the_server_offers_fails_before_changing_anything() {
+    let db = TestDb::new();
+    let app = app_with(&["pgvector"]);
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--pgvector-min-version", "0.9.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("pgvector 0.9.0 is required (SLIPWAY_PGVECTOR_MIN_VERSION); installed: none; available on the server: 0.8.0"),
+        "{err}"
+    );
+    assert!(db.applied_versions().is_empty());
+    assert_eq!(
+        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "NULL"
+    );
+
+    // Installed but too old for the requirement, and no newer version offered.
+    db.exec("CREATE EXTENSION vector");
+    let out = slipway(app.path(), &db.url)
+        .env("SLIPWAY_PGVECTOR_MIN_VERSION", "0.9.0")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("installed: 0.8.0; available on the server: 0.8.0"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn pgvector_off_skips_the_extension_even_when_migrations_use_it() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--pgvector", "required", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["pgvector"]["wanted"], true);
+    assert_eq!(
+        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "0.8.0"
+    );
+
+    let other = TestDb::new();
+    let out = slipway(app.path(), &other.url)
+        .env("SLIPWAY_PGVECTOR", "off")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        other.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "NULL"
+    );
+}
+
+#[test]
+fn an_invalid_index_left_by_a_failed_concurrent_build_fails_the_checks() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    let migrations = app.path().join("migrations");
+    fs::create_dir(&migrations).unwrap();
+    fs::write(
+        migrations.join("1_tags.sql"),
+        "CREATE TABLE tags (name text);\nINSERT INTO tags VALUES ('rust'), ('rust');\n",
+    )
+    .unwrap();
+    fs::write(
+        migrations.join("2_tags_unique.sql"),
+        indoc! {"
+            -- no-transaction
+            CREATE UNIQUE INDEX CONCURRENTLY tags_name_key ON tags (name);
+        "},
+    )
+    .unwrap();
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("leaves an INVALID index"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        db.text("SELECT indisvalid FROM pg_index WHERE indexrelid = 'tags_name_key'::regclass"),
+        "false"
+    );
+
+    let out = slipway(app.path(), &db.url)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("public.tags_name_key (on tags)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        json(&out)["error"]["details"]["invalid_indexes"][0]["index"],
+        "tags_name_key"
+    );
+
+    // The fix the message gives works, and then the release goes through.
+    db.exec("DROP INDEX CONCURRENTLY \"public\".\"tags_name_key\"");
+    db.exec("DELETE FROM tags WHERE ctid = (SELECT max(ctid) FROM tags)");
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = slipway(app.path(), &db.url).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn plan_changes_nothing_and_says_what_run_would_do() {
+    let db = TestDb::new();
+    let app = app_with(&["basic", "pgvector"]);
+    db.exec("CREATE TABLE legacy (id int)");
+    let out = slipway(app.path(), &db.url)
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["pending"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        doc["pgvector"]["action"],
+        "CREATE EXTENSION vector (version 0.8.0)"
+    );
+    assert_eq!(doc["backup"]["would_take"], true);
+    assert_eq!(doc["backup"]["target"], "file:./.slipway/backups");
+    assert!(!db.table_exists("_sqlx_migrations"));
+    assert_eq!(
+        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
+        "NULL"
+    );
+    assert!(dumps_in(&app.path().join(".slipway/backups")).is_empty());
+}
+
+#[test]
+fn on_a_dyno_without_a_backup_target_nothing_is_migrated() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE customers (id int); INSERT INTO customers VALUES (1)");
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url)
+        .env("DYNO", "release.1")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no backup target is configured"), "{err}");
+    assert!(err.contains("SLIPWAY_BACKUP"), "{err}");
+    assert!(db.applied_versions().is_empty());
+
+    // An explicit `none` releases, and says loudly that there is no backup.
+    let out = slipway(app.path(), &db.url)
+        .env("DYNO", "release.1")
+        .env("SLIPWAY_BACKUP", "none")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("WARNING: BACKUPS ARE OFF"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(db.applied_versions().len(), 3);
+}
+
+#[test]
+fn a_failing_backup_stops_the_release_before_any_migration() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE customers (id int)");
+    let app = app_with(&["basic"]);
+    let empty = tempfile::tempdir().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .env("SLIPWAY_PG_BIN_DIR", empty.path())
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`pg_dump` was not found in SLIPWAY_PG_BIN_DIR="),
+        "{}",
+        stderr(&out)
+    );
+    assert!(db.applied_versions().is_empty());
+    assert!(!db.table_exists("users"));
+}
+
+#[test]
+fn a_held_lock_is_exit_4_and_names_the_holder() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    // Hold sqlx's key (0x3d32ad9e * crc32(database name)) from another session.
+    // `sqlx_compat.rs` proves the key equal to the one sqlx's Migrator takes.
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(db.name.as_bytes());
+    let key = 0x3d32_ad9e_i64 * i64::from(crc);
+    let rt = support::runtime();
+    let url = db.url.clone();
+    let (pid, _holder) = rt.block_on(async move {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        (pid, conn)
+    });
+    let started = std::time::Instant::now();
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--lock-wait", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(
+        stderr(&out).contains(&format!("backend pid {pid}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(db.applied_versions().is_empty());
+}

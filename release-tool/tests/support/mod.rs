@@ -1,0 +1,248 @@
+//! Test support: a fresh PostgreSQL database per test (dropped at the end),
+//! the fixture migration sets, and the `slipway-release` binary with a clean
+//! environment.
+//!
+//! The admin URL comes from `SLIPWAY_TEST_DATABASE_URL`, or from
+//! `scripts/dev-postgres.sh start` (which starts the throwaway PostgreSQL 15 +
+//! pgvector server if it is not running).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Environment variables slipway reads; cleared so the host cannot leak in.
+const SLIPWAY_ENV: &[&str] = &[
+    "DATABASE_URL",
+    "DYNO",
+    "SLIPWAY_MIGRATIONS_DIR",
+    "SLIPWAY_BACKUP",
+    "SLIPWAY_BACKUP_KEEP",
+    "SLIPWAY_PGVECTOR",
+    "SLIPWAY_PGVECTOR_MIN_VERSION",
+    "SLIPWAY_LOCK_WAIT",
+    "SLIPWAY_LOCK_TIMEOUT",
+    "SLIPWAY_STATEMENT_TIMEOUT",
+    "SLIPWAY_CONNECT_TIMEOUT",
+    "SLIPWAY_FORMAT",
+    "SLIPWAY_CONFIG",
+    "SLIPWAY_PG_BIN_DIR",
+    "PGPASSWORD",
+];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The superuser URL of the test server.
+pub fn admin_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL") {
+            if !url.trim().is_empty() {
+                return url.trim().to_owned();
+            }
+        }
+        let output = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
+            .arg("start")
+            .output()
+            .expect("run scripts/dev-postgres.sh start");
+        assert!(
+            output.status.success(),
+            "scripts/dev-postgres.sh start failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    })
+    .clone()
+}
+
+/// `admin_url` with another database name.
+pub fn url_for(database: &str) -> String {
+    let admin = admin_url();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{database}")
+}
+
+/// `url` with `user:password` in place of the user.
+pub fn with_credentials(url: &str, user: &str, password: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_username(user).unwrap();
+    parsed.set_password(Some(password)).unwrap();
+    parsed.to_string()
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A fresh database, dropped when the value is.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "slipway_test_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        admin_exec(&format!("CREATE DATABASE \"{name}\""));
+        let url = url_for(&name);
+        Self { name, url }
+    }
+
+    /// Runs SQL (simple protocol, may hold several statements).
+    pub fn exec(&self, sql: &str) {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        runtime().block_on(async move {
+            let mut conn = PgConnection::connect(&url).await.unwrap();
+            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
+                .await
+                .unwrap();
+        });
+    }
+
+    /// The first column of the first row, as text (NULL as "NULL").
+    pub fn text(&self, sql: &str) -> String {
+        let url = self.url.clone();
+        let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
+        runtime().block_on(async move {
+            let mut conn = PgConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        })
+    }
+
+    pub fn int(&self, sql: &str) -> i64 {
+        self.text(sql).parse().unwrap()
+    }
+
+    /// The applied versions in `_sqlx_migrations`, in order (empty without the table).
+    pub fn applied_versions(&self) -> Vec<i64> {
+        if !self.table_exists("_sqlx_migrations") {
+            return Vec::new();
+        }
+        let text = self.text("SELECT coalesce(string_agg(version::text, ',' ORDER BY version), '') FROM _sqlx_migrations");
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect()
+    }
+
+    pub fn table_exists(&self, table: &str) -> bool {
+        self.text(&format!("to_regclass('{table}') IS NOT NULL")) == "true"
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| {
+            admin_exec(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        });
+    }
+}
+
+fn admin_exec(sql: &str) {
+    let url = admin_url();
+    let sql = sql.to_owned();
+    runtime().block_on(async move {
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
+            .await
+            .unwrap();
+    });
+}
+
+/// A fixture migration set in `test-fixtures/migrations/`.
+pub fn fixture(set: &str) -> PathBuf {
+    workspace_root().join("test-fixtures/migrations").join(set)
+}
+
+/// A temporary working directory holding a copy of the fixture set(s) in
+/// `migrations/` (later sets add to earlier ones).
+pub fn app_with(sets: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for set in sets {
+        for entry in std::fs::read_dir(fixture(set)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, migrations.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+/// `slipway-release` run in `dir` against `database_url`, with a clean environment.
+pub fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("slipway-release").unwrap();
+    for var in SLIPWAY_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", database_url)
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON document on stdout.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// The `.dump` files in `dir`, sorted.
+pub fn dumps_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut dumps: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dump"))
+        .collect();
+    dumps.sort();
+    dumps
+}
+
+/// SHA-384 of `bytes`, hex: sqlx's migration checksum.
+pub fn sha384_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha384::digest(bytes))
+}
