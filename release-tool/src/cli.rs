@@ -40,6 +40,9 @@ pub(crate) enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// List the configured target's backups, oldest first: name, time, size,
+    /// pending versions, location (same as `backup --list`).
+    Backups,
     /// Restore a backup into the database. Replaces the objects in the
     /// backup; refuses unless `--confirm` names the database.
     Restore {
@@ -49,6 +52,11 @@ pub(crate) enum Command {
         /// The name of the database being overwritten, to confirm.
         #[arg(long, value_name = "DATABASE_NAME")]
         confirm: Option<String>,
+        /// For the `heroku` target: restore through Heroku's data API (what
+        /// `heroku pg:backups:restore` does). Without it, slipway prints that
+        /// command and restores nothing.
+        #[arg(long)]
+        yes_use_heroku_restore: bool,
     },
 }
 
@@ -58,62 +66,137 @@ pub(crate) enum Command {
 pub(crate) struct SettingArgs {
     /// PostgreSQL URL. `sslmode` and `sslrootcert` in the URL are honoured.
     /// [env: DATABASE_URL] (no default; not read from slipway.toml)
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env = true, hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env = true,
+        hide_env_values = true
+    )]
     pub(crate) database_url: Option<String>,
 
     /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default: ./migrations]
-    #[arg(long = "migrations", value_name = "DIR", global = true, env = "SLIPWAY_MIGRATIONS_DIR", hide_env = true)]
+    #[arg(
+        long = "migrations",
+        value_name = "DIR",
+        global = true,
+        env = "SLIPWAY_MIGRATIONS_DIR",
+        hide_env = true
+    )]
     pub(crate) migrations_dir: Option<String>,
 
-    /// Backup target: `file:DIR` or `none`. Unset: `file:./.slipway/backups`
-    /// off a dyno; on a dyno (DYNO is set) a backup target must be configured.
+    /// Backup target: `file:DIR`, `s3://BUCKET/PREFIX`, `heroku` (Heroku
+    /// PGBackups) or `none`. Unset: `file:./.slipway/backups` off a dyno; on a
+    /// dyno (DYNO is set) `heroku` when HEROKU_API_KEY is set, else S3 when
+    /// SLIPWAY_BACKUP_S3_BUCKET is set, else an error (exit 5).
     /// [env: SLIPWAY_BACKUP]
-    #[arg(long, value_name = "TARGET", global = true, env = "SLIPWAY_BACKUP", hide_env = true, hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TARGET",
+        global = true,
+        env = "SLIPWAY_BACKUP",
+        hide_env = true,
+        hide_env_values = true
+    )]
     pub(crate) backup: Option<String>,
 
     /// How many slipway backups to keep in the target (older ones are pruned
     /// after a successful backup). [env: SLIPWAY_BACKUP_KEEP] [default: 10]
-    #[arg(long, value_name = "N", global = true, env = "SLIPWAY_BACKUP_KEEP", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        global = true,
+        env = "SLIPWAY_BACKUP_KEEP",
+        hide_env = true
+    )]
     pub(crate) backup_keep: Option<String>,
 
     /// `off`, `auto` (ensure the extension when the migrations use it, it is
     /// installed, or a minimum version is set) or `required`.
     /// [env: SLIPWAY_PGVECTOR] [default: auto]
-    #[arg(long, value_name = "MODE", global = true, env = "SLIPWAY_PGVECTOR", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "MODE",
+        global = true,
+        env = "SLIPWAY_PGVECTOR",
+        hide_env = true
+    )]
     pub(crate) pgvector: Option<String>,
 
     /// Minimum pgvector version, e.g. 0.7.0. Unset: derived from the
     /// migrations (hnsw 0.5.0; halfvec, sparsevec, bit indexes 0.7.0;
     /// iterative scans 0.8.0). [env: SLIPWAY_PGVECTOR_MIN_VERSION]
-    #[arg(long, value_name = "X.Y.Z", global = true, env = "SLIPWAY_PGVECTOR_MIN_VERSION", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "X.Y.Z",
+        global = true,
+        env = "SLIPWAY_PGVECTOR_MIN_VERSION",
+        hide_env = true
+    )]
     pub(crate) pgvector_min_version: Option<String>,
 
     /// How long to wait for the migration lock (held by another release or an
     /// app running `sqlx::migrate!()`). [env: SLIPWAY_LOCK_WAIT] [default: 5m]
-    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_LOCK_WAIT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        global = true,
+        env = "SLIPWAY_LOCK_WAIT",
+        hide_env = true
+    )]
     pub(crate) lock_wait: Option<String>,
 
     /// PostgreSQL `lock_timeout` for migration statements.
     /// [env: SLIPWAY_LOCK_TIMEOUT] [default: 10s]
-    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_LOCK_TIMEOUT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        global = true,
+        env = "SLIPWAY_LOCK_TIMEOUT",
+        hide_env = true
+    )]
     pub(crate) lock_timeout: Option<String>,
 
     /// PostgreSQL `statement_timeout` for migration statements (`0` disables).
     /// [env: SLIPWAY_STATEMENT_TIMEOUT] [default: 30m]
-    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_STATEMENT_TIMEOUT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        global = true,
+        env = "SLIPWAY_STATEMENT_TIMEOUT",
+        hide_env = true
+    )]
     pub(crate) statement_timeout: Option<String>,
 
     /// How long to wait for the database connection.
     /// [env: SLIPWAY_CONNECT_TIMEOUT] [default: 10s]
-    #[arg(long, value_name = "DURATION", global = true, env = "SLIPWAY_CONNECT_TIMEOUT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        global = true,
+        env = "SLIPWAY_CONNECT_TIMEOUT",
+        hide_env = true
+    )]
     pub(crate) connect_timeout: Option<String>,
 
     /// Output: `human` (lines on stderr) or `json` (plus one JSON document on
     /// stdout). [env: SLIPWAY_FORMAT] [default: human]
-    #[arg(long, value_name = "FORMAT", global = true, env = "SLIPWAY_FORMAT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        global = true,
+        env = "SLIPWAY_FORMAT",
+        hide_env = true
+    )]
     pub(crate) format: Option<String>,
 
     /// The settings file. [env: SLIPWAY_CONFIG] [default: ./slipway.toml, if present]
-    #[arg(long = "config", value_name = "FILE", global = true, env = "SLIPWAY_CONFIG", hide_env = true)]
+    #[arg(
+        long = "config",
+        value_name = "FILE",
+        global = true,
+        env = "SLIPWAY_CONFIG",
+        hide_env = true
+    )]
     pub(crate) config_file: Option<String>,
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::parser::ValueSource;
 use clap::ArgMatches;
+use clap::parser::ValueSource;
 use serde::Deserialize;
 use slipway_pgvector_scan::Version;
 use toml::Spanned;
@@ -136,7 +136,11 @@ struct LoadedFile {
 
 impl LoadedFile {
     /// Turns one key's value into a raw string with its origin.
-    fn raw(&self, key: &'static str, value: Option<&Spanned<toml::Value>>) -> Result<Raw, ConfigError> {
+    fn raw(
+        &self,
+        key: &'static str,
+        value: Option<&Spanned<toml::Value>>,
+    ) -> Result<Raw, ConfigError> {
         let Some(value) = value else { return Ok(None) };
         let origin = Origin::File {
             path: self.path.clone(),
@@ -149,7 +153,10 @@ impl LoadedFile {
             other => Err(ConfigError::InvalidValue {
                 origin,
                 value: other.to_string(),
-                problem: format!("expected a string or a number, found a {}", other.type_str()),
+                problem: format!(
+                    "expected a string or a number, found a {}",
+                    other.type_str()
+                ),
                 expected: "a quoted string such as \"5m\"",
             }),
         }
@@ -159,16 +166,24 @@ impl LoadedFile {
 /// Resolves every setting from the parsed command line (flag and environment)
 /// and the settings file.
 pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settings, ConfigError> {
-    let cli = |id: &'static str, flag: &'static str, env: &'static str, value: &Option<String>| -> Raw {
-        let value = value.clone()?;
-        let origin = match matches.value_source(id) {
-            Some(ValueSource::EnvVariable) => Origin::Env(env),
-            _ => Origin::Flag(flag),
+    let cli =
+        |id: &'static str, flag: &'static str, env: &'static str, value: &Option<String>| -> Raw {
+            let value = value.clone()?;
+            let origin = match matches.value_source(id) {
+                Some(ValueSource::EnvVariable) => Origin::Env(env),
+                _ => Origin::Flag(flag),
+            };
+            Some((value, origin))
         };
-        Some((value, origin))
-    };
-    let file = load_file(cli("config_file", "--config", "SLIPWAY_CONFIG", &args.config_file))?;
-    let from_file = |key: &'static str, pick: fn(&FileSettings) -> Option<&Spanned<toml::Value>>| -> Result<Raw, ConfigError> {
+    let file = load_file(cli(
+        "config_file",
+        "--config",
+        "SLIPWAY_CONFIG",
+        &args.config_file,
+    ))?;
+    let from_file = |key: &'static str,
+                     pick: fn(&FileSettings) -> Option<&Spanned<toml::Value>>|
+     -> Result<Raw, ConfigError> {
         match &file {
             Some(loaded) => loaded.raw(key, pick(&loaded.settings)),
             None => Ok(None),
@@ -179,28 +194,43 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         return Err(ConfigError::DatabaseUrlInFile { origin });
     }
 
-    let database_url = cli("database_url", "--database-url", "DATABASE_URL", &args.database_url)
-        .map(|(value, origin)| {
-            DatabaseUrl::parse(&value).map_err(|e| ConfigError::InvalidDatabaseUrl {
-                origin,
-                problem: e.to_string(),
-            })
+    let database_url = cli(
+        "database_url",
+        "--database-url",
+        "DATABASE_URL",
+        &args.database_url,
+    )
+    .map(|(value, origin)| {
+        DatabaseUrl::parse(&value).map_err(|e| ConfigError::InvalidDatabaseUrl {
+            origin,
+            problem: e.to_string(),
         })
-        .transpose()?;
+    })
+    .transpose()?;
 
-    let migrations_raw = cli("migrations_dir", "--migrations", "SLIPWAY_MIGRATIONS_DIR", &args.migrations_dir)
-        .or(from_file("migrations_dir", |f| f.migrations_dir.as_ref())?);
+    let migrations_raw = cli(
+        "migrations_dir",
+        "--migrations",
+        "SLIPWAY_MIGRATIONS_DIR",
+        &args.migrations_dir,
+    )
+    .or(from_file("migrations_dir", |f| f.migrations_dir.as_ref())?);
     let migrations_dir = resolve_migrations_dir(migrations_raw)?;
 
     let backup = pick(
         cli("backup", "--backup", "SLIPWAY_BACKUP", &args.backup),
         from_file("backup", |f| f.backup.as_ref())?,
-        "`none`, or `file:DIR`",
+        "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`",
         |text| TargetSpec::parse(text).map(Some),
         None,
     )?;
     let backup_keep = pick(
-        cli("backup_keep", "--backup-keep", "SLIPWAY_BACKUP_KEEP", &args.backup_keep),
+        cli(
+            "backup_keep",
+            "--backup-keep",
+            "SLIPWAY_BACKUP_KEEP",
+            &args.backup_keep,
+        ),
         from_file("backup_keep", |f| f.backup_keep.as_ref())?,
         "a whole number of backups to keep, at least 1",
         parse_keep,
@@ -214,32 +244,67 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         Mode::Auto,
     )?;
     let pgvector_min_version = pick(
-        cli("pgvector_min_version", "--pgvector-min-version", "SLIPWAY_PGVECTOR_MIN_VERSION", &args.pgvector_min_version),
+        cli(
+            "pgvector_min_version",
+            "--pgvector-min-version",
+            "SLIPWAY_PGVECTOR_MIN_VERSION",
+            &args.pgvector_min_version,
+        ),
         from_file("pgvector_min_version", |f| f.pgvector_min_version.as_ref())?,
         "a version such as 0.7.0",
-        |text| Version::from_str(text.trim()).map(Some).map_err(|e| e.to_string()),
+        |text| {
+            Version::from_str(text.trim())
+                .map(Some)
+                .map_err(|e| e.to_string())
+        },
         None,
     )?;
     let duration = |raw: Raw, file_raw: Raw, default: Duration| {
-        pick(raw, file_raw, "a duration such as 30s, 5m or 1h", parse_duration, default)
+        pick(
+            raw,
+            file_raw,
+            "a duration such as 30s, 5m or 1h",
+            parse_duration,
+            default,
+        )
     };
     let lock_wait = duration(
-        cli("lock_wait", "--lock-wait", "SLIPWAY_LOCK_WAIT", &args.lock_wait),
+        cli(
+            "lock_wait",
+            "--lock-wait",
+            "SLIPWAY_LOCK_WAIT",
+            &args.lock_wait,
+        ),
         from_file("lock_wait", |f| f.lock_wait.as_ref())?,
         DEFAULT_LOCK_WAIT,
     )?;
     let lock_timeout = duration(
-        cli("lock_timeout", "--lock-timeout", "SLIPWAY_LOCK_TIMEOUT", &args.lock_timeout),
+        cli(
+            "lock_timeout",
+            "--lock-timeout",
+            "SLIPWAY_LOCK_TIMEOUT",
+            &args.lock_timeout,
+        ),
         from_file("lock_timeout", |f| f.lock_timeout.as_ref())?,
         DEFAULT_LOCK_TIMEOUT,
     )?;
     let statement_timeout = duration(
-        cli("statement_timeout", "--statement-timeout", "SLIPWAY_STATEMENT_TIMEOUT", &args.statement_timeout),
+        cli(
+            "statement_timeout",
+            "--statement-timeout",
+            "SLIPWAY_STATEMENT_TIMEOUT",
+            &args.statement_timeout,
+        ),
         from_file("statement_timeout", |f| f.statement_timeout.as_ref())?,
         DEFAULT_STATEMENT_TIMEOUT,
     )?;
     let connect_timeout = duration(
-        cli("connect_timeout", "--connect-timeout", "SLIPWAY_CONNECT_TIMEOUT", &args.connect_timeout),
+        cli(
+            "connect_timeout",
+            "--connect-timeout",
+            "SLIPWAY_CONNECT_TIMEOUT",
+            &args.connect_timeout,
+        ),
         from_file("connect_timeout", |f| f.connect_timeout.as_ref())?,
         DEFAULT_CONNECT_TIMEOUT,
     )?;
@@ -269,7 +334,9 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
 impl Settings {
     /// The database URL, or the error that explains how to set one.
     pub(crate) fn database(&self) -> Result<&DatabaseUrl, ConfigError> {
-        self.database_url.as_ref().ok_or(ConfigError::MissingDatabaseUrl)
+        self.database_url
+            .as_ref()
+            .ok_or(ConfigError::MissingDatabaseUrl)
     }
 }
 
@@ -310,7 +377,11 @@ fn load_file(explicit: Raw) -> Result<Option<LoadedFile>, ConfigError> {
         message: e.message().trim().to_owned(),
         path: path.clone(),
     })?;
-    Ok(Some(LoadedFile { path, text, settings }))
+    Ok(Some(LoadedFile {
+        path,
+        text,
+        settings,
+    }))
 }
 
 /// The migrations folder. A folder set in the file is relative to the file.
@@ -330,7 +401,10 @@ fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
     if !path.is_dir() {
         return Err(ConfigError::MigrationsDirMissing { origin, path });
     }
-    Ok(MigrationsDir { path, explicit: true })
+    Ok(MigrationsDir {
+        path,
+        explicit: true,
+    })
 }
 
 /// Parses durations such as `30s`, `5m`, `1h30m`, or `0`.

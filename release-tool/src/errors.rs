@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::backup::BackupError;
+use crate::backup::{BackupError, HerokuError, S3Error};
 use crate::checks::CheckError;
 use crate::config::ConfigError;
 use crate::db::ConnectError;
@@ -84,7 +84,12 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn new(class: ExitClass, title: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Self {
+    fn new(
+        class: ExitClass,
+        title: impl Into<String>,
+        cause: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Self {
             class,
             title: title.into(),
@@ -113,13 +118,21 @@ impl Failure {
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         if self.class == ExitClass::Internal {
-            let _ = writeln!(out, "\nslipway-release: INTERNAL ERROR (a bug, please report it)");
+            let _ = writeln!(
+                out,
+                "\nslipway-release: INTERNAL ERROR (a bug, please report it)"
+            );
         } else {
             let _ = writeln!(out, "\nslipway-release: error: {}", self.title);
         }
         let _ = writeln!(out, "  cause: {}", indent(&self.cause));
         let _ = writeln!(out, "  fix:   {}", indent(&self.fix));
-        let _ = write!(out, "  exit code {} ({})", self.class.code(), self.class.name());
+        let _ = write!(
+            out,
+            "  exit code {} ({})",
+            self.class.code(),
+            self.class.name()
+        );
         redact(&out)
     }
 
@@ -209,7 +222,12 @@ impl From<SourceError> for Failure {
                 "Make the migrations folder and its files readable, and the files UTF-8 text."
             }
         };
-        Failure::new(ExitClass::Usage, "the migrations folder cannot be used", error.to_string(), fix)
+        Failure::new(
+            ExitClass::Usage,
+            "the migrations folder cannot be used",
+            error.to_string(),
+            fix,
+        )
     }
 }
 
@@ -257,8 +275,10 @@ fn connect_fix(source: &sqlx::Error) -> &'static str {
             "The server refused the login. Check the user, password and database name in DATABASE_URL \
              (on Heroku, run `heroku config:get DATABASE_URL`)."
         }
-        _ => "Check that the host and port in DATABASE_URL are right, the server is running, and it accepts \
-              connections from here.",
+        _ => {
+            "Check that the host and port in DATABASE_URL are right, the server is running, and it accepts \
+              connections from here."
+        }
     }
 }
 
@@ -435,13 +455,16 @@ impl From<PgvectorError> for Failure {
 impl From<BackupError> for Failure {
     fn from(error: BackupError) -> Self {
         let cause = error.to_string();
-        let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+        let backup =
+            |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
         match &error {
             BackupError::NotConfiguredOnDyno => backup(
                 "no backup target is configured",
                 "Migrations are pending and the database has data, but a dyno's filesystem is thrown away after \
-                 the release, so a local backup would be lost. Set SLIPWAY_BACKUP to a durable target (see the \
-                 README), or SLIPWAY_BACKUP=none to release without a backup. Nothing was migrated.",
+                 the release, so a local backup would be lost. Configure one of: (1) Heroku PGBackups: set \
+                 HEROKU_API_KEY (and enable dyno metadata or set SLIPWAY_HEROKU_APP); (2) S3: set \
+                 SLIPWAY_BACKUP=s3://BUCKET/PREFIX (or SLIPWAY_BACKUP_S3_BUCKET) with AWS_ACCESS_KEY_ID, \
+                 AWS_SECRET_ACCESS_KEY and AWS_REGION; (3) no backup: SLIPWAY_BACKUP=none. Nothing was migrated.",
             ),
             BackupError::Disabled => Failure::new(
                 ExitClass::Usage,
@@ -476,6 +499,8 @@ impl From<BackupError> for Failure {
                 "deciding on the backup failed",
                 "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
             ),
+            BackupError::S3(e) => s3_failure(e, cause.clone()),
+            BackupError::Heroku(e) => heroku_failure(e, cause.clone()),
             BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
                 ExitClass::Usage,
                 "no such backup",
@@ -486,14 +511,88 @@ impl From<BackupError> for Failure {
     }
 }
 
+/// An S3 target failure: a config mistake (exit 2), a bug (exit 1), or a
+/// failed backup or restore (exit 5).
+fn s3_failure(error: &S3Error, cause: String) -> Failure {
+    let backup =
+        |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+    match error {
+        S3Error::InvalidSetting { .. } => Failure::new(
+            ExitClass::Usage,
+            "an S3 backup setting is invalid",
+            cause.clone(),
+            "Fix the variable named above (see the README's backup settings).",
+        ),
+        S3Error::Internal(_) => Failure::internal(cause.clone()),
+        S3Error::MissingCredentials { .. } => backup(
+            "S3 credentials are missing",
+            "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Nothing was migrated.",
+        ),
+        S3Error::Verification { .. } | S3Error::Corrupt { .. } => backup(
+            "the S3 backup did not verify",
+            "The object was not trusted (and a new one was deleted). Retry; if it persists, check the store's \
+             integrity. Nothing was migrated.",
+        ),
+        S3Error::UnknownBackup { .. } => Failure::new(
+            ExitClass::Usage,
+            "no such backup",
+            cause.clone(),
+            "List the backups with `slipway-release backups` and pass one of the names (or `latest`).",
+        ),
+        _ => backup(
+            "the S3 backup failed",
+            "Read the cause above. Any partial upload was aborted, so no half object remains. Nothing was migrated.",
+        ),
+    }
+}
+
+/// A Heroku PGBackups failure: a config mistake (exit 2), a bug (exit 1),
+/// or a failed backup or restore (exit 5).
+fn heroku_failure(error: &HerokuError, cause: String) -> Failure {
+    let backup =
+        |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+    match error {
+        HerokuError::InvalidSetting { .. } => Failure::new(
+            ExitClass::Usage,
+            "a Heroku backup setting is invalid",
+            cause.clone(),
+            "Fix the variable named above (see the README's backup settings).",
+        ),
+        HerokuError::RestoreNotRequested { command } => Failure::new(
+            ExitClass::Usage,
+            "nothing was restored",
+            cause.clone(),
+            format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),
+        ),
+        HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => Failure::new(
+            ExitClass::Usage,
+            "no such backup",
+            cause.clone(),
+            "List the backups with `slipway-release backups` and pass the name of a finished one.",
+        ),
+        HerokuError::Internal(_) => Failure::internal(cause.clone()),
+        HerokuError::MissingApiKey | HerokuError::MissingApp | HerokuError::Unauthorized { .. } => {
+            backup(
+                "Heroku PGBackups cannot be used",
+                "Read the cause above. Nothing was migrated.",
+            )
+        }
+        _ => backup(
+            "the Heroku PGBackups capture failed",
+            "Read the cause above. Nothing was migrated; the database is as it was.",
+        ),
+    }
+}
+
 /// A restore failed after it was confirmed.
 pub(crate) fn restore_failed(error: BackupError) -> Failure {
     let mut failure = Failure::from(error);
     if failure.class == ExitClass::Backup {
         failure.title = "the restore failed".to_owned();
-        failure.fix = "pg_restore ran in one transaction, so the database is as it was before the restore. \
+        failure.fix =
+            "pg_restore ran in one transaction, so the database is as it was before the restore. \
                        Read the tool's message above."
-            .to_owned();
+                .to_owned();
     }
     failure
 }
@@ -501,8 +600,12 @@ pub(crate) fn restore_failed(error: BackupError) -> Failure {
 /// `restore` without `--confirm`, or with the wrong name.
 pub(crate) fn restore_not_confirmed(given: Option<&str>, database: &str) -> Failure {
     let cause = match given {
-        None => format!("restoring replaces data in database {database:?}, and --confirm was not given"),
-        Some(given) => format!("--confirm {given:?} does not match the database being restored into, {database:?}"),
+        None => {
+            format!("restoring replaces data in database {database:?}, and --confirm was not given")
+        }
+        Some(given) => format!(
+            "--confirm {given:?} does not match the database being restored into, {database:?}"
+        ),
     };
     Failure::new(
         ExitClass::Usage,
@@ -527,7 +630,11 @@ impl From<ApplyError> for Failure {
                     _ => String::new(),
                 };
                 let mut cause = format!("{file}{at}: ERROR {}: {}", server.code, server.message);
-                for (label, value) in [("detail", &server.detail), ("hint", &server.hint), ("inside", &server.internal_query)] {
+                for (label, value) in [
+                    ("detail", &server.detail),
+                    ("hint", &server.hint),
+                    ("inside", &server.internal_query),
+                ] {
                     if let Some(value) = value {
                         let _ = write!(cause, "\n  {label}: {value}");
                     }
@@ -549,18 +656,24 @@ impl From<ApplyError> for Failure {
                     "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
                     _ => {}
                 }
-                Failure::new(class, format!("migration {version} failed"), cause, fix).with_details(json!({
-                    "file": file,
-                    "version": version,
-                    "no_transaction": no_tx,
-                    "server_error": server,
-                }))
+                Failure::new(class, format!("migration {version} failed"), cause, fix).with_details(
+                    json!({
+                        "file": file,
+                        "version": version,
+                        "no_transaction": no_tx,
+                        "server_error": server,
+                    }),
+                )
             }
-            ApplyError::Failed { ref file, version, .. } => Failure::new(
+            ApplyError::Failed {
+                ref file, version, ..
+            } => Failure::new(
                 class,
                 format!("migration {version} failed"),
                 error.to_string(),
-                format!("Check the connection to the database, then release again; {file} was not recorded as applied."),
+                format!(
+                    "Check the connection to the database, then release again; {file} was not recorded as applied."
+                ),
             ),
             ApplyError::Bookkeeping { .. } => Failure::new(
                 class,

@@ -21,12 +21,17 @@ impl FileTarget {
 
     fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
         let path = path.to_owned();
-        move |source| BackupError::Io { action, path, source }
+        move |source| BackupError::Io {
+            action,
+            path,
+            source,
+        }
     }
 
     /// Creates the folder, readable only by us: dumps hold all the data.
     fn ensure_dir(&self) -> Result<(), BackupError> {
-        std::fs::create_dir_all(&self.dir).map_err(Self::io("creating the backup folder", &self.dir))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(Self::io("creating the backup folder", &self.dir))?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
             .map_err(Self::io("restricting the backup folder", &self.dir))
     }
@@ -64,6 +69,8 @@ impl FileTarget {
             location: path.display().to_string(),
             size_bytes: std::fs::metadata(path).ok().map(|m| m.len()),
             verified_entries,
+            created_at: None,
+            pending_versions: None,
         }
     }
 }
@@ -84,12 +91,16 @@ impl BackupTarget for FileTarget {
             .map_err(Self::io("creating a file in", &self.dir))?;
         let mut dump = tools.spawn_dump(db)?;
         let mut out = tokio::fs::File::from_std(
-            partial.reopen().map_err(Self::io("opening", partial.path()))?,
+            partial
+                .reopen()
+                .map_err(Self::io("opening", partial.path()))?,
         );
         let copied = tokio::io::copy(&mut dump.stdout, &mut out).await;
         dump.finish().await?;
         copied.map_err(Self::io("writing", partial.path()))?;
-        out.sync_all().await.map_err(Self::io("syncing", partial.path()))?;
+        out.sync_all()
+            .await
+            .map_err(Self::io("syncing", partial.path()))?;
         let entries = tools.list_archive(partial.path()).await?;
         let path = self.free_path(name);
         partial

@@ -29,7 +29,9 @@
 //! `none` is not a target: it turns backups off, and says so loudly.
 
 mod file;
+mod heroku;
 pub(crate) mod pg_tools;
+mod s3;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -38,6 +40,8 @@ use async_trait::async_trait;
 
 use crate::db::DatabaseUrl;
 pub(crate) use file::FileTarget;
+pub(crate) use heroku::{HerokuError, HerokuTarget};
+pub(crate) use s3::{S3Error, S3Location, S3Target};
 
 /// Where backups go when nothing is configured and we are not on a dyno.
 pub(crate) const DEFAULT_LOCAL_DIR: &str = "./.slipway/backups";
@@ -61,6 +65,10 @@ pub(crate) struct BackupRecord {
     pub(crate) size_bytes: Option<u64>,
     /// How many entries `pg_restore --list` found, when it was verified.
     pub(crate) verified_entries: Option<usize>,
+    /// When it was taken (RFC 3339, UTC), when the target records it.
+    pub(crate) created_at: Option<String>,
+    /// The migrations that were pending when it was taken, when recorded.
+    pub(crate) pending_versions: Option<Vec<i64>>,
 }
 
 /// A place backups go. See the module documentation.
@@ -85,6 +93,10 @@ pub(crate) enum TargetSpec {
     None,
     /// `file:DIR`: archives in a local folder.
     File(PathBuf),
+    /// `s3://BUCKET/PREFIX`: archives in an S3-compatible bucket.
+    S3(S3Location),
+    /// `heroku`: Heroku PGBackups captures.
+    Heroku,
 }
 
 impl TargetSpec {
@@ -100,6 +112,12 @@ impl TargetSpec {
             }
             return Ok(TargetSpec::File(PathBuf::from(dir)));
         }
+        if text.eq_ignore_ascii_case("heroku") {
+            return Ok(TargetSpec::Heroku);
+        }
+        if text.starts_with("s3://") {
+            return S3Location::parse(text).map(TargetSpec::S3);
+        }
         Err("unknown backup target".to_owned())
     }
 }
@@ -111,7 +129,10 @@ pub(crate) enum BackupError {
     #[error("backups are turned off (SLIPWAY_BACKUP=none)")]
     Disabled,
     #[error("`{tool}` was not found in {searched}")]
-    ToolMissing { tool: &'static str, searched: String },
+    ToolMissing {
+        tool: &'static str,
+        searched: String,
+    },
     #[error("`{tool}` is version {tool_major}, older than the server's {server_major}")]
     ToolTooOld {
         tool: &'static str,
@@ -141,6 +162,19 @@ pub(crate) enum BackupError {
     NotFound { name: String, target: String },
     #[error("{target} has no backups yet")]
     NoBackups { target: String },
+    #[error(transparent)]
+    S3(#[from] S3Error),
+    #[error(transparent)]
+    Heroku(#[from] HerokuError),
+}
+
+/// What some targets need besides their spec.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TargetOptions {
+    /// Versions of the migrations about to run, recorded with S3 backups.
+    pub(crate) pending_versions: Vec<i64>,
+    /// `restore --yes-use-heroku-restore`: restore Heroku backups through the API.
+    pub(crate) heroku_api_restore: bool,
 }
 
 /// The chosen target, or `None` when backups are off, with how it was chosen
@@ -153,12 +187,33 @@ pub(crate) struct Selected {
 
 /// What to use when `SLIPWAY_BACKUP` is unset: a local folder off a dyno. On a
 /// dyno the filesystem is thrown away after the release, so a local default
-/// would be no backup at all: there is no default.
-pub(crate) fn default_spec(on_dyno: bool) -> Result<TargetSpec, BackupError> {
-    if on_dyno {
-        return Err(BackupError::NotConfiguredOnDyno);
+/// would be no backup at all: Heroku PGBackups when `HEROKU_API_KEY` is set,
+/// else S3 when `SLIPWAY_BACKUP_S3_BUCKET` names a bucket, else an error.
+/// `env` reads the environment (the process's in production).
+pub(crate) fn default_spec(
+    on_dyno: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<TargetSpec, BackupError> {
+    if !on_dyno {
+        return Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
     }
-    Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)))
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    if set(heroku::ENV_API_KEY).is_some() {
+        return Ok(TargetSpec::Heroku);
+    }
+    match set(s3::ENV_BUCKET) {
+        Some(bucket) => S3Location::from_bucket_and_prefix(bucket.trim())
+            .map(TargetSpec::S3)
+            .map_err(|reason| {
+                S3Error::InvalidSetting {
+                    key: s3::ENV_BUCKET,
+                    value: bucket,
+                    reason,
+                }
+                .into()
+            }),
+        None => Err(BackupError::NotConfiguredOnDyno),
+    }
 }
 
 /// Whether we run on a Heroku dyno (Heroku sets `DYNO`, e.g. `release.1`).
@@ -168,10 +223,22 @@ pub(crate) fn on_dyno() -> bool {
 
 /// Builds the target for `configured`, or the default.
 pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, BackupError> {
+    select_with(configured, TargetOptions::default())
+}
+
+/// [`select`], with what some targets need besides their spec.
+pub(crate) fn select_with(
+    configured: Option<&TargetSpec>,
+    options: TargetOptions,
+) -> Result<Selected, BackupError> {
     let dyno = on_dyno();
     let (spec, chosen_by) = match configured {
         Some(spec) => (spec.clone(), "SLIPWAY_BACKUP"),
-        None => (default_spec(dyno)?, "the default off a dyno"),
+        None if dyno => (
+            default_spec(true, |name| std::env::var(name).ok())?,
+            "the default on a dyno",
+        ),
+        None => (default_spec(false, |_| None)?, "the default off a dyno"),
     };
     Ok(match spec {
         TargetSpec::None => Selected {
@@ -192,6 +259,16 @@ pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, Backup
             target: Some(Box::new(FileTarget::new(dir))),
             chosen_by,
         },
+        TargetSpec::S3(location) => Selected {
+            target: Some(Box::new(S3Target::from_env(location, options.pending_versions)?)),
+            chosen_by,
+            warning: None,
+        },
+        TargetSpec::Heroku => Selected {
+            target: Some(Box::new(HerokuTarget::from_env(options.heroku_api_restore)?)),
+            chosen_by,
+            warning: None,
+        },
     })
 }
 
@@ -204,13 +281,22 @@ pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
         .collect();
     let database: String = database
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("slipway-{stamp}-{database}.dump")
 }
 
 /// The newest backup, for `restore latest`.
-pub(crate) async fn resolve_name(target: &dyn BackupTarget, name: &str) -> Result<String, BackupError> {
+pub(crate) async fn resolve_name(
+    target: &dyn BackupTarget,
+    name: &str,
+) -> Result<String, BackupError> {
     if name != "latest" {
         return Ok(name.to_owned());
     }
@@ -231,21 +317,71 @@ mod tests {
     #[test]
     fn parses_targets() {
         assert_eq!(TargetSpec::parse("none"), Ok(TargetSpec::None));
-        assert_eq!(TargetSpec::parse("file:/tmp/b"), Ok(TargetSpec::File(PathBuf::from("/tmp/b"))));
+        assert_eq!(
+            TargetSpec::parse("file:/tmp/b"),
+            Ok(TargetSpec::File(PathBuf::from("/tmp/b")))
+        );
         assert!(TargetSpec::parse("file:").is_err());
         assert!(TargetSpec::parse("ftp://x").is_err());
+        assert_eq!(
+            TargetSpec::parse("s3://bucket/backups/app"),
+            Ok(TargetSpec::S3(
+                S3Location::parse("s3://bucket/backups/app").unwrap()
+            ))
+        );
+        assert!(TargetSpec::parse("s3://Not_A_Bucket").is_err());
+        assert_eq!(TargetSpec::parse("heroku"), Ok(TargetSpec::Heroku));
     }
 
     #[test]
     fn default_is_a_local_folder_off_a_dyno_and_an_error_on_one() {
-        assert_eq!(default_spec(false).unwrap(), TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
-        assert!(matches!(default_spec(true), Err(BackupError::NotConfiguredOnDyno)));
+        assert_eq!(
+            default_spec(false, |_| None).unwrap(),
+            TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
+        );
+        assert!(matches!(
+            default_spec(true, |_| None),
+            Err(BackupError::NotConfiguredOnDyno)
+        ));
+    }
+
+    #[test]
+    fn on_a_dyno_the_default_is_heroku_then_s3() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let both = env(&[
+            ("HEROKU_API_KEY", "k"),
+            ("SLIPWAY_BACKUP_S3_BUCKET", "b-1/p"),
+        ]);
+        assert_eq!(default_spec(true, both).unwrap(), TargetSpec::Heroku);
+        let bucket = env(&[("SLIPWAY_BACKUP_S3_BUCKET", "my-bucket/app")]);
+        assert_eq!(
+            default_spec(true, bucket).unwrap(),
+            TargetSpec::S3(S3Location::parse("s3://my-bucket/app").unwrap())
+        );
+        let bad = env(&[("SLIPWAY_BACKUP_S3_BUCKET", "Bad_Bucket")]);
+        assert!(matches!(default_spec(true, bad), Err(BackupError::S3(_))));
+        // Off a dyno the local folder wins whatever is set.
+        let both = env(&[("HEROKU_API_KEY", "k")]);
+        assert_eq!(
+            default_spec(false, both).unwrap(),
+            TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
+        );
     }
 
     #[test]
     fn names_sort_by_time_and_are_safe() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(backup_name("my db", t), "slipway-20231114T221320.000Z-my-db.dump");
+        assert_eq!(
+            backup_name("my db", t),
+            "slipway-20231114T221320.000Z-my-db.dump"
+        );
         let later = backup_name("my db", t + Duration::from_millis(1));
         assert!(later > backup_name("my db", t));
     }

@@ -90,7 +90,11 @@ impl PgTools {
             .stdout(Stdio::piped());
         let mut child = spawn(command, "pg_dump", &self.pg_dump)?;
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(io_error("reading the output of", &self.pg_dump, "pipes were not set up"));
+            return Err(io_error(
+                "reading the output of",
+                &self.pg_dump,
+                "pipes were not set up",
+            ));
         };
         Ok(RunningDump {
             child,
@@ -123,14 +127,20 @@ impl PgTools {
     /// archive are dropped and recreated (`--clean --if-exists`), owners and
     /// grants are not restored (roles differ between databases), and any
     /// error rolls the whole restore back.
-    pub(crate) async fn restore_archive(&self, archive: &Path, db: &Database<'_>) -> Result<(), BackupError> {
+    pub(crate) async fn restore_archive(
+        &self,
+        archive: &Path,
+        db: &Database<'_>,
+    ) -> Result<(), BackupError> {
         let mut command = libpq_command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
             .arg(format!("--dbname={}", db.url.without_password()))
             .arg(archive)
             .stdout(Stdio::null());
-        run(command, "pg_restore", &self.pg_restore).await.map(|_| ())
+        run(command, "pg_restore", &self.pg_restore)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -147,13 +157,21 @@ impl PgTools {
     /// verifies a streamed archive without a local copy.
     pub(crate) fn spawn_list_from_stdin(&self) -> Result<RunningRestore, BackupError> {
         let mut command = Command::new(&self.pg_restore);
-        command.arg("--list").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        command
+            .arg("--list")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         RunningRestore::spawn(command, &self.pg_restore)
     }
 
     /// Starts a restore into `db` of an archive written to its stdin, with the
     /// same options as [`PgTools::restore_archive`].
-    pub(crate) fn spawn_restore_from_stdin(&self, db: &Database<'_>) -> Result<RunningRestore, BackupError> {
+    pub(crate) fn spawn_restore_from_stdin(
+        &self,
+        db: &Database<'_>,
+    ) -> Result<RunningRestore, BackupError> {
         let mut command = libpq_command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
@@ -167,7 +185,8 @@ impl PgTools {
 impl RunningRestore {
     fn spawn(command: Command, path: &Path) -> Result<Self, BackupError> {
         let mut child = spawn(command, "pg_restore", path)?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(io_error("talking to", path, "pipes were not set up"));
         };
@@ -227,15 +246,11 @@ fn count_entries(listing: &str) -> usize {
 impl RunningDump {
     /// Waits for `pg_dump` to exit and fails with its stderr if it did not succeed.
     pub(crate) async fn finish(mut self) -> Result<(), BackupError> {
-        let status = self
-            .child
-            .wait()
-            .await
-            .map_err(|source| BackupError::Io {
-                action: "waiting for",
-                path: PathBuf::from("pg_dump"),
-                source,
-            })?;
+        let status = self.child.wait().await.map_err(|source| BackupError::Io {
+            action: "waiting for",
+            path: PathBuf::from("pg_dump"),
+            source,
+        })?;
         let stderr = self.stderr.await.unwrap_or_default();
         if status.success() {
             return Ok(());
@@ -252,7 +267,10 @@ impl RunningDump {
 fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
     let mut command = Command::new(program);
     command
-        .env("PGCONNECT_TIMEOUT", db.connect_timeout.as_secs().max(2).to_string())
+        .env(
+            "PGCONNECT_TIMEOUT",
+            db.connect_timeout.as_secs().max(2).to_string(),
+        )
         .env("PGAPPNAME", "slipway-release")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -265,7 +283,10 @@ fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
 
 fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
     let (dirs, searched): (Vec<PathBuf>, String) = match std::env::var_os(BIN_DIR_ENV) {
-        Some(dir) => (vec![PathBuf::from(&dir)], format!("{BIN_DIR_ENV}={}", Path::new(&dir).display())),
+        Some(dir) => (
+            vec![PathBuf::from(&dir)],
+            format!("{BIN_DIR_ENV}={}", Path::new(&dir).display()),
+        ),
         None => {
             let path = std::env::var_os("PATH").unwrap_or_default();
             (std::env::split_paths(&path).collect(), "PATH".to_owned())
@@ -280,7 +301,10 @@ fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
 /// The major version a tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.4".
 async fn major_version(tool: &'static str, path: &Path) -> Result<u32, BackupError> {
     let mut command = Command::new(path);
-    command.arg("--version").stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .arg("--version")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let output = run(command, tool, path).await?;
     let text = String::from_utf8_lossy(&output).trim().to_owned();
     parse_major(&text).ok_or(BackupError::ToolVersionUnreadable { tool, output: text })
@@ -311,14 +335,21 @@ fn spawn(mut command: Command, tool: &'static str, path: &Path) -> Result<Child,
 }
 
 /// Runs a command to completion; returns its stdout, or fails with its stderr.
-async fn run(mut command: Command, tool: &'static str, path: &Path) -> Result<Vec<u8>, BackupError> {
+async fn run(
+    mut command: Command,
+    tool: &'static str,
+    path: &Path,
+) -> Result<Vec<u8>, BackupError> {
     command.stderr(Stdio::piped());
     let child = spawn(command, tool, path)?;
-    let output = child.wait_with_output().await.map_err(|source| BackupError::Io {
-        action: "running",
-        path: path.to_owned(),
-        source,
-    })?;
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|source| BackupError::Io {
+            action: "running",
+            path: path.to_owned(),
+            source,
+        })?;
     if output.status.success() {
         return Ok(output.stdout);
     }
@@ -349,7 +380,10 @@ mod tests {
 
     #[test]
     fn parses_majors_from_real_version_lines() {
-        assert_eq!(parse_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"), Some(15));
+        assert_eq!(
+            parse_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"),
+            Some(15)
+        );
         assert_eq!(parse_major("pg_restore (PostgreSQL) 17.2"), Some(17));
         assert_eq!(parse_major("pg_dump (PostgreSQL) 9.6.24"), Some(9));
         assert_eq!(parse_major("no version here"), None);

@@ -12,7 +12,11 @@ use crate::report::{Report, Status};
 
 use super::steps;
 
-pub(crate) async fn backup(settings: &Settings, report: &mut Report, list: bool) -> Result<(), Failure> {
+pub(crate) async fn backup(
+    settings: &Settings,
+    report: &mut Report,
+    list: bool,
+) -> Result<(), Failure> {
     if list {
         return list_backups(settings, report).await;
     }
@@ -21,8 +25,11 @@ pub(crate) async fn backup(settings: &Settings, report: &mut Report, list: bool)
     }
     let mut session = steps::connect(settings, report).await?;
     let started = Instant::now();
-    let record = steps::take_backup(&mut session, settings, report, started).await?;
-    report.set("backup", json!({ "taken": record.is_some(), "record": record }));
+    let record = steps::take_backup(&mut session, settings, report, started, Vec::new()).await?;
+    report.set(
+        "backup",
+        json!({ "taken": record.is_some(), "record": record }),
+    );
     Ok(())
 }
 
@@ -39,8 +46,31 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
         .await
         .map_err(|e| steps::failed(report, "list", started, e.into()))?;
     if report.is_human() {
+        // name, time, size in bytes, pending versions, location: tab-separated.
         for record in &backups {
-            println!("{}\t{}\t{}", record.name, record.size_bytes.unwrap_or(0), record.location);
+            let versions = record.pending_versions.as_ref().map_or_else(
+                || "-".to_owned(),
+                |v| {
+                    v.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                },
+            );
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                record.name,
+                record.created_at.as_deref().unwrap_or("-"),
+                record
+                    .size_bytes
+                    .map_or_else(|| "-".to_owned(), |size| size.to_string()),
+                if versions.is_empty() {
+                    "-"
+                } else {
+                    versions.as_str()
+                },
+                record.location
+            );
         }
     }
     report.step(

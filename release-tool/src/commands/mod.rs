@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
 use crate::errors::{ExitClass, Failure};
 use crate::redact;
-use crate::report::{eprintln_redacted, Format, Report, Status};
+use crate::report::{Format, Report, Status, eprintln_redacted};
 
 /// Parses the command line and runs the command; returns the exit class.
 pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
@@ -36,7 +36,11 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
     let settings = match config::resolve(&cli.settings, &matches) {
         Ok(settings) => settings,
         Err(error) => {
-            let json = cli.settings.format.as_deref().is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+            let json = cli
+                .settings
+                .format
+                .as_deref()
+                .is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
             let mut report = Report::new(name, if json { Format::Json } else { Format::Human });
             report.step("config", Status::Failed, started, &error.to_string());
             return report.finish(Err(Failure::from(error)));
@@ -44,21 +48,42 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
     };
     let mut report = Report::new(name, settings.format);
     report.step("config", Status::Ok, started, &describe_settings(&settings));
-    let outcome = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let outcome = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(run_command(cli.command, &settings, &mut report)),
-        Err(e) => Err(Failure::internal(format!("cannot start the async runtime: {e}"))),
+        Err(e) => Err(Failure::internal(format!(
+            "cannot start the async runtime: {e}"
+        ))),
     };
     report.finish(outcome)
 }
 
-async fn run_command(command: Command, settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+async fn run_command(
+    command: Command,
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Failure> {
     match command {
         Command::Run => run::run(settings, report).await,
         Command::Plan => plan::plan(settings, report).await,
         Command::Check => check::check(settings, report).await,
         Command::Backup { list } => backup::backup(settings, report, list).await,
-        Command::Restore { backup, confirm } => {
-            restore::restore(settings, report, &backup, confirm.as_deref()).await
+        Command::Backups => backup::backup(settings, report, true).await,
+        Command::Restore {
+            backup,
+            confirm,
+            yes_use_heroku_restore,
+        } => {
+            restore::restore(
+                settings,
+                report,
+                &backup,
+                confirm.as_deref(),
+                yes_use_heroku_restore,
+            )
+            .await
         }
     }
 }
@@ -69,6 +94,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Plan => "plan",
         Command::Check => "check",
         Command::Backup { .. } => "backup",
+        Command::Backups => "backups",
         Command::Restore { .. } => "restore",
     }
 }
@@ -76,7 +102,10 @@ fn command_name(command: &Command) -> &'static str {
 /// Help and version go to stdout with exit 0; anything else is a usage error.
 fn usage_error(error: &clap::Error) -> ExitClass {
     use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         print!("{error}");
         return ExitClass::Ok;
     }
@@ -93,7 +122,9 @@ fn register_secrets_early(args: &[OsString]) {
         .filter_map(|a| a.to_str().map(str::to_owned))
         .chain(env_url);
     for candidate in candidates {
-        let text = candidate.split_once('=').map_or(candidate.as_str(), |(_, v)| v);
+        let text = candidate
+            .split_once('=')
+            .map_or(candidate.as_str(), |(_, v)| v);
         if let Ok(url) = url::Url::parse(text) {
             if let Some(password) = url.password() {
                 redact::register_secret(password);

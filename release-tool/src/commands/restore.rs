@@ -25,6 +25,7 @@ pub(crate) async fn restore(
     report: &mut Report,
     name: &str,
     confirm: Option<&str>,
+    heroku_api_restore: bool,
 ) -> Result<(), Failure> {
     let url = settings.database()?;
     let database = url.database_name().unwrap_or_default();
@@ -32,7 +33,11 @@ pub(crate) async fn restore(
         return Err(errors::restore_not_confirmed(confirm, &database));
     }
     let started = Instant::now();
-    let selected = backup::select(settings.backup.as_ref())
+    let options = backup::TargetOptions {
+        heroku_api_restore,
+        ..backup::TargetOptions::default()
+    };
+    let selected = backup::select_with(settings.backup.as_ref(), options)
         .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
@@ -54,12 +59,19 @@ pub(crate) async fn restore(
     let outcome = target.restore(&name, &db).await;
     steps::unlock(&mut session, key).await;
     outcome.map_err(|e| steps::failed(report, "restore", started, errors::restore_failed(e)))?;
-    report.set("restored", json!({ "backup": name, "target": target.describe(), "database": session.database }));
+    report.set(
+        "restored",
+        json!({ "backup": name, "target": target.describe(), "database": session.database }),
+    );
     report.step(
         "restore",
         Status::Ok,
         started,
-        &format!("{name} from {} into {}", target.describe(), session.database),
+        &format!(
+            "{name} from {} into {}",
+            target.describe(),
+            session.database
+        ),
     );
     Ok(())
 }

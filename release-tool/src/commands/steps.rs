@@ -15,26 +15,40 @@ use crate::errors::{self, Failure};
 use crate::lock;
 use crate::migrations::history::{self, Applied};
 use crate::migrations::plan::{self, Plan};
-use crate::migrations::{apply, source, Migration};
+use crate::migrations::{Migration, apply, source};
 use crate::pgvector::{self, Action, Requirement};
 use crate::report::{Report, Status};
 
 /// Records `name` as failed and passes the failure on.
-pub(crate) fn failed(report: &mut Report, name: &str, started: Instant, failure: Failure) -> Failure {
+pub(crate) fn failed(
+    report: &mut Report,
+    name: &str,
+    started: Instant,
+    failure: Failure,
+) -> Failure {
     report.step(name, Status::Failed, started, &failure.title);
     failure
 }
 
 /// Reads the migrations folder (sqlx's rules).
-pub(crate) fn load_migrations(settings: &Settings, report: &mut Report) -> Result<Vec<Migration>, Failure> {
+pub(crate) fn load_migrations(
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<Vec<Migration>, Failure> {
     let started = Instant::now();
     let migrations = source::load(&settings.migrations_dir)
         .map_err(|e| failed(report, "source", started, e.into()))?;
     let up = migrations.iter().filter(|m| m.kind.is_up()).count();
     let detail = if migrations.is_empty() && !settings.migrations_dir.path.exists() {
-        format!("no migrations folder at {}: nothing to migrate", settings.migrations_dir.path.display())
+        format!(
+            "no migrations folder at {}: nothing to migrate",
+            settings.migrations_dir.path.display()
+        )
     } else {
-        format!("{up} migration(s) in {}", settings.migrations_dir.path.display())
+        format!(
+            "{up} migration(s) in {}",
+            settings.migrations_dir.path.display()
+        )
     };
     report.step("source", Status::Ok, started, &detail);
     Ok(migrations)
@@ -43,10 +57,17 @@ pub(crate) fn load_migrations(settings: &Settings, report: &mut Report) -> Resul
 /// Connects, with the session's timeouts set.
 pub(crate) async fn connect(settings: &Settings, report: &mut Report) -> Result<Session, Failure> {
     let started = Instant::now();
-    let url = settings.database().map_err(|e| failed(report, "connect", started, e.into()))?;
-    let session = db::connect(url, settings.connect_timeout, settings.lock_timeout, settings.statement_timeout)
-        .await
+    let url = settings
+        .database()
         .map_err(|e| failed(report, "connect", started, e.into()))?;
+    let session = db::connect(
+        url,
+        settings.connect_timeout,
+        settings.lock_timeout,
+        settings.statement_timeout,
+    )
+    .await
+    .map_err(|e| failed(report, "connect", started, e.into()))?;
     report.set(
         "database",
         json!({ "url": url.to_string(), "name": session.database, "server_version": session.server_version }),
@@ -61,12 +82,21 @@ pub(crate) async fn connect(settings: &Settings, report: &mut Report) -> Result<
 }
 
 /// Takes sqlx's migration lock, waiting at most the configured time.
-pub(crate) async fn lock(session: &mut Session, settings: &Settings, report: &mut Report) -> Result<i64, Failure> {
+pub(crate) async fn lock(
+    session: &mut Session,
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<i64, Failure> {
     let started = Instant::now();
     let key = lock::acquire(&mut session.conn, &session.database, settings.lock_wait)
         .await
         .map_err(|e| failed(report, "lock", started, e.into()))?;
-    report.step("lock", Status::Ok, started, &format!("advisory lock {key} (the key sqlx's Migrator uses)"));
+    report.step(
+        "lock",
+        Status::Ok,
+        started,
+        &format!("advisory lock {key} (the key sqlx's Migrator uses)"),
+    );
     Ok(key)
 }
 
@@ -76,7 +106,10 @@ pub(crate) async fn unlock(session: &mut Session, key: i64) {
 }
 
 /// Reads `_sqlx_migrations` (empty when it does not exist).
-pub(crate) async fn read_history(conn: &mut PgConnection, report: &mut Report) -> Result<Vec<Applied>, Failure> {
+pub(crate) async fn read_history(
+    conn: &mut PgConnection,
+    report: &mut Report,
+) -> Result<Vec<Applied>, Failure> {
     let started = Instant::now();
     history::read(conn)
         .await
@@ -90,19 +123,21 @@ pub(crate) fn plan<'a>(
     report: &mut Report,
 ) -> Result<Plan<'a>, Failure> {
     let started = Instant::now();
-    let plan = plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
+    let plan =
+        plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
     report.set(
         "pending",
-        json!(plan
-            .pending
-            .iter()
-            .map(|m| json!({
-                "version": m.version,
-                "description": m.description,
-                "file": m.file_name(),
-                "no_transaction": m.no_tx,
-            }))
-            .collect::<Vec<_>>()),
+        json!(
+            plan.pending
+                .iter()
+                .map(|m| json!({
+                    "version": m.version,
+                    "description": m.description,
+                    "file": m.file_name(),
+                    "no_transaction": m.no_tx,
+                }))
+                .collect::<Vec<_>>()
+        ),
     );
     report.set("rollback", json!(plan.unknown_applied));
     if !plan.unknown_applied.is_empty() {
@@ -119,15 +154,28 @@ pub(crate) fn plan<'a>(
         ));
     }
     let detail = match plan.pending.as_slice() {
-        [] if plan.unknown_applied.is_empty() => format!("up to date ({} applied)", plan.applied_count),
-        [] => format!("nothing to apply; database is ahead of the code by {}", plan.unknown_applied.len()),
+        [] if plan.unknown_applied.is_empty() => {
+            format!("up to date ({} applied)", plan.applied_count)
+        }
+        [] => format!(
+            "nothing to apply; database is ahead of the code by {}",
+            plan.unknown_applied.len()
+        ),
         pending => format!(
             "{} pending: {}",
             pending.len(),
-            pending.iter().map(|m| m.file_name()).collect::<Vec<_>>().join(", ")
+            pending
+                .iter()
+                .map(|m| m.file_name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
-    let status = if plan.unknown_applied.is_empty() { Status::Ok } else { Status::Warning };
+    let status = if plan.unknown_applied.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warning
+    };
     report.step("plan", status, started, &detail);
     Ok(plan)
 }
@@ -168,7 +216,12 @@ pub(crate) async fn pgvector_pre(
     );
     let action = decided.map_err(|e| failed(report, "pgvector", started, e.into()))?;
     if !requirement.wanted {
-        report.step("pgvector", Status::Skipped, started, &format!("not wanted: {}", requirement.why));
+        report.step(
+            "pgvector",
+            Status::Skipped,
+            started,
+            &format!("not wanted: {}", requirement.why),
+        );
         return Ok(requirement);
     }
     if carry_out {
@@ -180,27 +233,36 @@ pub(crate) async fn pgvector_pre(
         .minimum
         .map_or_else(|| "no minimum".to_owned(), |v| format!("minimum {v}"));
     let done = match (&action, carry_out) {
-        (Action::Nothing, _) => format!("{} installed, {minimum}", pgvector::show(state.installed.as_ref())),
+        (Action::Nothing, _) => format!(
+            "{} installed, {minimum}",
+            pgvector::show(state.installed.as_ref())
+        ),
         (action, true) => format!("{action}, {minimum}"),
         (action, false) => format!("would run {action}, {minimum}"),
     };
-    report.step("pgvector", Status::Ok, started, &format!("{done} (wanted: {})", requirement.why));
+    report.step(
+        "pgvector",
+        Status::Ok,
+        started,
+        &format!("{done} (wanted: {})", requirement.why),
+    );
     Ok(requirement)
 }
 
 /// Why no backup is needed, or `None` when one is.
-pub(crate) async fn backup_not_needed(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<Option<String>, Failure> {
+pub(crate) async fn backup_not_needed(
+    conn: &mut PgConnection,
+    plan: &Plan<'_>,
+) -> Result<Option<String>, Failure> {
     if plan.pending.is_empty() {
         return Ok(Some("nothing is pending".to_owned()));
     }
-    let tables = db::user_table_count(conn)
-        .await
-        .map_err(|source| {
-            Failure::from(backup::BackupError::Database {
-                action: "counting the database's tables",
-                source,
-            })
-        })?;
+    let tables = db::user_table_count(conn).await.map_err(|source| {
+        Failure::from(backup::BackupError::Database {
+            action: "counting the database's tables",
+            source,
+        })
+    })?;
     Ok((tables == 0).then(|| "the database has no tables yet".to_owned()))
 }
 
@@ -215,11 +277,20 @@ pub(crate) async fn backup_before_migrating(
     let started = Instant::now();
     if let Some(reason) = backup_not_needed(&mut session.conn, plan).await? {
         report.set("backup", json!({ "taken": false, "reason": reason }));
-        report.step("backup", Status::Skipped, started, &format!("not needed: {reason}"));
+        report.step(
+            "backup",
+            Status::Skipped,
+            started,
+            &format!("not needed: {reason}"),
+        );
         return Ok(());
     }
-    let record = take_backup(session, settings, report, started).await?;
-    report.set("backup", json!({ "taken": record.is_some(), "record": record }));
+    let pending_versions = plan.pending.iter().map(|m| m.version).collect();
+    let record = take_backup(session, settings, report, started, pending_versions).await?;
+    report.set(
+        "backup",
+        json!({ "taken": record.is_some(), "record": record }),
+    );
     Ok(())
 }
 
@@ -230,16 +301,29 @@ pub(crate) async fn take_backup(
     settings: &Settings,
     report: &mut Report,
     started: Instant,
+    pending_versions: Vec<i64>,
 ) -> Result<Option<BackupRecord>, Failure> {
-    let selected = backup::select(settings.backup.as_ref()).map_err(|e| failed(report, "backup", started, e.into()))?;
+    let options = backup::TargetOptions {
+        pending_versions,
+        ..backup::TargetOptions::default()
+    };
+    let selected = backup::select_with(settings.backup.as_ref(), options)
+        .map_err(|e| failed(report, "backup", started, e.into()))?;
     if let Some(warning) = &selected.warning {
         report.warn(warning);
     }
     let Some(target) = selected.target else {
-        report.step("backup", Status::Warning, started, "SKIPPED: backups are off (SLIPWAY_BACKUP=none)");
+        report.step(
+            "backup",
+            Status::Warning,
+            started,
+            "SKIPPED: backups are off (SLIPWAY_BACKUP=none)",
+        );
         return Ok(None);
     };
-    let url = settings.database().map_err(|e| failed(report, "backup", started, e.into()))?;
+    let url = settings
+        .database()
+        .map_err(|e| failed(report, "backup", started, e.into()))?;
     let server_major = db::server_major(&mut session.conn).await.unwrap_or(0);
     let db = Database {
         url,
@@ -268,14 +352,22 @@ pub(crate) async fn take_backup(
             record.verified_entries.unwrap_or(0),
             target.describe(),
             selected.chosen_by,
-            if pruned.is_empty() { String::new() } else { format!("; pruned {} old", pruned.len()) }
+            if pruned.is_empty() {
+                String::new()
+            } else {
+                format!("; pruned {} old", pruned.len())
+            }
         ),
     );
     Ok(Some(record))
 }
 
 /// Applies every pending migration, one line each.
-pub(crate) async fn migrate(conn: &mut PgConnection, plan: &Plan<'_>, report: &mut Report) -> Result<(), Failure> {
+pub(crate) async fn migrate(
+    conn: &mut PgConnection,
+    plan: &Plan<'_>,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let started = Instant::now();
     if plan.pending.is_empty() {
         report.set("applied", json!([]));
@@ -290,8 +382,17 @@ pub(crate) async fn migrate(conn: &mut PgConnection, plan: &Plan<'_>, report: &m
         let one = Instant::now();
         let took = apply::apply(conn, migration).await;
         let took = took.map_err(|e| failed(report, "migrate", one, e.into()))?;
-        let mode = if migration.no_tx { " (no transaction)" } else { "" };
-        report.step_took("migrate", Status::Ok, took, &format!("{}{mode}", migration.file_name()));
+        let mode = if migration.no_tx {
+            " (no transaction)"
+        } else {
+            ""
+        };
+        report.step_took(
+            "migrate",
+            Status::Ok,
+            took,
+            &format!("{}{mode}", migration.file_name()),
+        );
         applied.push(json!({
             "version": migration.version,
             "file": migration.file_name(),
@@ -303,7 +404,11 @@ pub(crate) async fn migrate(conn: &mut PgConnection, plan: &Plan<'_>, report: &m
 }
 
 /// The extension and schema checks.
-pub(crate) async fn checks(conn: &mut PgConnection, requirement: &Requirement, report: &mut Report) -> Result<(), Failure> {
+pub(crate) async fn checks(
+    conn: &mut PgConnection,
+    requirement: &Requirement,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let started = Instant::now();
     let summary = checks::run(conn, requirement)
         .await

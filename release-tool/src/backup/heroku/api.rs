@@ -59,7 +59,9 @@ impl HerokuApi {
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("slipway-release/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| HerokuError::Internal(format!("cannot build the HTTP client: {error}")))?;
+            .map_err(|error| {
+                HerokuError::Internal(format!("cannot build the HTTP client: {error}"))
+            })?;
         Ok(Self {
             http,
             platform: settings.platform_url.clone(),
@@ -106,7 +108,9 @@ impl HerokuApi {
     /// poll interval, capped at [`MAX_BACKOFF`].
     fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.min(16));
-        self.first_retry_delay.saturating_mul(factor).min(MAX_BACKOFF)
+        self.first_retry_delay
+            .saturating_mul(factor)
+            .min(MAX_BACKOFF)
     }
 
     /// Joins `path` to the configured base URL of `api`. Paths are fixed
@@ -121,7 +125,9 @@ impl HerokuApi {
             .map_err(|error| HerokuError::Internal(format!("bad API URL {joined}: {error}")))?;
         // Belt and braces: the token goes to the configured origin only.
         if url.origin() != base.origin() {
-            return Err(HerokuError::Internal(format!("{joined} left the configured API host")));
+            return Err(HerokuError::Internal(format!(
+                "{joined} left the configured API host"
+            )));
         }
         Ok(url)
     }
@@ -200,7 +206,12 @@ impl Failure {
         // Heroku's error bodies are {"id": "...", "message": "..."}.
         let message = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
-            .and_then(|value| value.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            .and_then(|value| {
+                value
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            })
             .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
         Self {
             transient: status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS,
@@ -261,11 +272,15 @@ mod tests {
     fn urls_stay_on_the_configured_hosts() {
         let api = api(Duration::from_secs(3));
         assert_eq!(
-            api.url(Api::Data, "/client/v11/databases/abc/backups").unwrap().as_str(),
+            api.url(Api::Data, "/client/v11/databases/abc/backups")
+                .unwrap()
+                .as_str(),
             "https://api.data.heroku.com/client/v11/databases/abc/backups"
         );
         assert_eq!(
-            api.url(Api::Platform, "/actions/addon-attachments/resolve").unwrap().as_str(),
+            api.url(Api::Platform, "/actions/addon-attachments/resolve")
+                .unwrap()
+                .as_str(),
             "https://api.heroku.com/actions/addon-attachments/resolve"
         );
         assert!(api.url(Api::Platform, "@evil.example/x").is_err());

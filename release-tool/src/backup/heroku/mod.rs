@@ -85,9 +85,13 @@ pub(crate) enum HerokuError {
         app: String,
         waited: Duration,
     },
-    #[error("there is no Heroku PGBackups backup named {name} on app {app} (see `heroku pg:backups --app {app}`)")]
+    #[error(
+        "there is no Heroku PGBackups backup named {name} on app {app} (see `heroku pg:backups --app {app}`)"
+    )]
     UnknownBackup { name: String, app: String },
-    #[error("Heroku PGBackups backup {name} did not complete successfully, so it cannot be restored")]
+    #[error(
+        "Heroku PGBackups backup {name} did not complete successfully, so it cannot be restored"
+    )]
     UnusableBackup { name: String },
     #[error(
         "slipway does not restore Heroku PGBackups by itself unless asked to\n\
@@ -162,12 +166,15 @@ struct ResolveRequest<'a> {
 /// `progress` receives one human line per notable step.
 pub(crate) async fn capture(
     settings: &HerokuSettings,
-    progress: &mut dyn FnMut(String),
+    progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<HerokuBackup, HerokuError> {
     let api = HerokuApi::new(settings)?;
     let deadline = Instant::now() + settings.capture_timeout;
     let addon = resolve_database(&api, &settings.app, deadline).await?;
-    progress(format!("Heroku PGBackups: capturing {} ({})", addon.name, DATABASE_ATTACHMENT));
+    progress(format!(
+        "Heroku PGBackups: capturing {} ({})",
+        addon.name, DATABASE_ATTACHMENT
+    ));
     let started: Transfer = api
         .send(
             Api::Data,
@@ -178,13 +185,24 @@ pub(crate) async fn capture(
             deadline,
         )
         .await?;
-    let uuid = started
-        .uuid
-        .clone()
-        .ok_or_else(|| HerokuError::Internal("the capture answer has no transfer uuid".to_owned()))?;
+    let uuid = started.uuid.clone().ok_or_else(|| {
+        HerokuError::Internal("the capture answer has no transfer uuid".to_owned())
+    })?;
     let name = started.name();
-    progress(format!("Heroku PGBackups: {name} started, waiting for it to finish"));
-    let finished = wait_for_transfer(&api, settings, &addon.app.name, &uuid, &name, deadline, progress).await?;
+    let from = started.from_name.as_deref().unwrap_or("DATABASE");
+    progress(format!(
+        "Heroku PGBackups: backing up {from} to {name}, waiting for it to finish"
+    ));
+    let finished = wait_for_transfer(
+        &api,
+        settings,
+        &addon.app.name,
+        &uuid,
+        &name,
+        deadline,
+        progress,
+    )
+    .await?;
     Ok(HerokuBackup {
         name: finished.name(),
         app: settings.app.clone(),
@@ -217,7 +235,7 @@ pub(crate) async fn list(settings: &HerokuSettings) -> Result<Vec<HerokuBackup>,
 pub(crate) async fn restore(
     settings: &HerokuSettings,
     name: &str,
-    progress: &mut dyn FnMut(String),
+    progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<(), HerokuError> {
     let api = HerokuApi::new(settings)?;
     let deadline = Instant::now() + settings.capture_timeout;
@@ -231,10 +249,17 @@ pub(crate) async fn restore(
         })?;
     let backup_url = match (&backup.to_url, backup.succeeded()) {
         (Some(url), true) => url.clone(),
-        _ => return Err(HerokuError::UnusableBackup { name: name.to_owned() }),
+        _ => {
+            return Err(HerokuError::UnusableBackup {
+                name: name.to_owned(),
+            });
+        }
     };
     let addon = resolve_database(&api, &settings.app, deadline).await?;
-    progress(format!("Heroku PGBackups: restoring {name} into {}", addon.name));
+    progress(format!(
+        "Heroku PGBackups: restoring {name} into {}",
+        addon.name
+    ));
     let started: Transfer = api
         .send(
             Api::Data,
@@ -245,17 +270,29 @@ pub(crate) async fn restore(
             deadline,
         )
         .await?;
-    let uuid = started
-        .uuid
-        .clone()
-        .ok_or_else(|| HerokuError::Internal("the restore answer has no transfer uuid".to_owned()))?;
+    let uuid = started.uuid.clone().ok_or_else(|| {
+        HerokuError::Internal("the restore answer has no transfer uuid".to_owned())
+    })?;
     let restore_name = started.name();
-    wait_for_transfer(&api, settings, &addon.app.name, &uuid, &restore_name, deadline, progress).await?;
+    wait_for_transfer(
+        &api,
+        settings,
+        &addon.app.name,
+        &uuid,
+        &restore_name,
+        deadline,
+        progress,
+    )
+    .await?;
     Ok(())
 }
 
 /// Finds the heroku-postgresql add-on attached to `app` as `DATABASE_URL`.
-async fn resolve_database(api: &HerokuApi, app: &str, deadline: Instant) -> Result<Addon, HerokuError> {
+async fn resolve_database(
+    api: &HerokuApi,
+    app: &str,
+    deadline: Instant,
+) -> Result<Addon, HerokuError> {
     let request = ResolveRequest {
         app,
         addon_attachment: DATABASE_ATTACHMENT,
@@ -273,7 +310,11 @@ async fn resolve_database(api: &HerokuApi, app: &str, deadline: Instant) -> Resu
         )
         .await
     {
-        Err(HerokuError::NotFound { .. }) => return Err(HerokuError::NoDatabase { app: app.to_owned() }),
+        Err(HerokuError::NotFound { .. }) => {
+            return Err(HerokuError::NoDatabase {
+                app: app.to_owned(),
+            });
+        }
         other => other?,
     };
     // The CLI prefers the attachment on the app itself when several match.
@@ -283,12 +324,18 @@ async fn resolve_database(api: &HerokuApi, app: &str, deadline: Instant) -> Resu
         .position(|a| a.app.as_ref().is_some_and(|owner| owner.name == app))
         .unwrap_or(0);
     if attachments.is_empty() {
-        return Err(HerokuError::NoDatabase { app: app.to_owned() });
+        return Err(HerokuError::NoDatabase {
+            app: app.to_owned(),
+        });
     }
     Ok(attachments.swap_remove(index).addon)
 }
 
-async fn app_backups(api: &HerokuApi, app: &str, deadline: Instant) -> Result<Vec<Transfer>, HerokuError> {
+async fn app_backups(
+    api: &HerokuApi,
+    app: &str,
+    deadline: Instant,
+) -> Result<Vec<Transfer>, HerokuError> {
     let transfers: Vec<Transfer> = api
         .send(
             Api::Data,
@@ -312,21 +359,34 @@ async fn wait_for_transfer(
     uuid: &str,
     name: &str,
     deadline: Instant,
-    progress: &mut dyn FnMut(String),
+    progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<Transfer, HerokuError> {
-    let path = format!("/client/v11/apps/{}/transfers/{}", segment(billing_app), segment(uuid));
+    let path = format!(
+        "/client/v11/apps/{}/transfers/{}",
+        segment(billing_app),
+        segment(uuid)
+    );
     let started = Instant::now();
     let mut last_report = Instant::now();
     loop {
         let transfer: Transfer = api
-            .send(Api::Data, Method::GET, &path, None::<&()>, Retry::UntilDeadline, deadline)
+            .send(
+                Api::Data,
+                Method::GET,
+                &path,
+                None::<&()>,
+                Retry::UntilDeadline,
+                deadline,
+            )
             .await?;
         if transfer.is_finished() {
             return finished(api, &path, transfer, name, deadline).await;
         }
         if last_report.elapsed() >= Duration::from_secs(30) {
             let bytes = transfer.processed_bytes.unwrap_or(0);
-            progress(format!("Heroku PGBackups: {name} still running, {bytes} bytes so far"));
+            progress(format!(
+                "Heroku PGBackups: {name} still running, {bytes} bytes so far"
+            ));
             last_report = Instant::now();
         }
         if Instant::now() + settings.poll_interval >= deadline {
@@ -351,7 +411,9 @@ async fn finished(
         return Ok(transfer);
     }
     if transfer.canceled_at.is_some() {
-        return Err(HerokuError::TransferCanceled { name: name.to_owned() });
+        return Err(HerokuError::TransferCanceled {
+            name: name.to_owned(),
+        });
     }
     // The logs come only with `verbose=true`; a failure to fetch them must not
     // hide the failure itself.

@@ -71,7 +71,11 @@ impl HerokuSettings {
             app: app.trim().to_owned(),
             platform_url: api_url(ENV_PLATFORM_URL, present(ENV_PLATFORM_URL), PLATFORM_URL)?,
             data_url: api_url(ENV_DATA_URL, present(ENV_DATA_URL), DATA_URL)?,
-            poll_interval: duration(ENV_POLL_INTERVAL, present(ENV_POLL_INTERVAL), DEFAULT_POLL_INTERVAL)?,
+            poll_interval: duration(
+                ENV_POLL_INTERVAL,
+                present(ENV_POLL_INTERVAL),
+                DEFAULT_POLL_INTERVAL,
+            )?,
             capture_timeout: duration(
                 ENV_CAPTURE_TIMEOUT,
                 present(ENV_CAPTURE_TIMEOUT),
@@ -98,12 +102,18 @@ fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<Ur
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
-        _ => Err(invalid("use https (plain http is only accepted for 127.0.0.1, a test server)")),
+        _ => Err(invalid(
+            "use https (plain http is only accepted for 127.0.0.1, a test server)",
+        )),
     }
 }
 
 /// Parses a duration such as `3s`, `500ms` or `40m`.
-fn duration(key: &'static str, value: Option<String>, default: Duration) -> Result<Duration, HerokuError> {
+fn duration(
+    key: &'static str,
+    value: Option<String>,
+    default: Duration,
+) -> Result<Duration, HerokuError> {
     let Some(raw) = value else { return Ok(default) };
     match humantime::parse_duration(raw.trim()) {
         Ok(parsed) if !parsed.is_zero() => Ok(parsed),
@@ -127,8 +137,10 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<HerokuSettings, HerokuError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         HerokuSettings::from_env(|name| map.get(name).cloned())
     }
 
@@ -144,21 +156,46 @@ mod tests {
 
     #[test]
     fn slipway_app_wins_over_dyno_metadata() {
-        let s = settings(&[(ENV_API_KEY, "k"), (ENV_APP_NAME, "dyno"), (ENV_APP, "explicit")]).unwrap();
+        let s = settings(&[
+            (ENV_API_KEY, "k"),
+            (ENV_APP_NAME, "dyno"),
+            (ENV_APP, "explicit"),
+        ])
+        .unwrap();
         assert_eq!(s.app, "explicit");
     }
 
     #[test]
     fn missing_key_and_app_are_named() {
-        assert!(matches!(settings(&[(ENV_APP_NAME, "a")]), Err(HerokuError::MissingApiKey)));
-        assert!(matches!(settings(&[(ENV_API_KEY, "k")]), Err(HerokuError::MissingApp)));
+        assert!(matches!(
+            settings(&[(ENV_APP_NAME, "a")]),
+            Err(HerokuError::MissingApiKey)
+        ));
+        assert!(matches!(
+            settings(&[(ENV_API_KEY, "k")]),
+            Err(HerokuError::MissingApp)
+        ));
     }
 
     #[test]
     fn plain_http_only_for_loopback() {
-        let ok = settings(&[(ENV_API_KEY, "k"), (ENV_APP, "a"), (ENV_DATA_URL, "http://127.0.0.1:9/")]);
+        let ok = settings(&[
+            (ENV_API_KEY, "k"),
+            (ENV_APP, "a"),
+            (ENV_DATA_URL, "http://127.0.0.1:9/"),
+        ]);
         assert!(ok.is_ok());
-        let err = settings(&[(ENV_API_KEY, "k"), (ENV_APP, "a"), (ENV_DATA_URL, "http://example.com/")]);
-        assert!(matches!(err, Err(HerokuError::InvalidSetting { key: ENV_DATA_URL, .. })));
+        let err = settings(&[
+            (ENV_API_KEY, "k"),
+            (ENV_APP, "a"),
+            (ENV_DATA_URL, "http://example.com/"),
+        ]);
+        assert!(matches!(
+            err,
+            Err(HerokuError::InvalidSetting {
+                key: ENV_DATA_URL,
+                ..
+            })
+        ));
     }
 }

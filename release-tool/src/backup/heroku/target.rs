@@ -19,7 +19,10 @@ impl HerokuTarget {
     pub(crate) fn from_env(api_restore: bool) -> Result<Self, HerokuError> {
         let settings = HerokuSettings::from_env(|name| std::env::var(name).ok())?;
         redact::register_secret(settings.api_key.expose());
-        Ok(Self { settings, api_restore })
+        Ok(Self {
+            settings,
+            api_restore,
+        })
     }
 
     fn record(&self, backup: HerokuBackup) -> BackupRecord {
@@ -28,11 +31,14 @@ impl HerokuTarget {
             location: self.describe(),
             size_bytes: backup.size,
             verified_entries: None,
+            created_at: backup.finished_at,
+            pending_versions: None,
         }
     }
 }
 
 /// Prints a progress line on stderr, where the human lines go.
+#[allow(clippy::needless_pass_by_value)] // it is the `FnMut(String)` progress callback
 fn progress(line: String) {
     eprintln!("  {}", redact::redact(&line));
 }

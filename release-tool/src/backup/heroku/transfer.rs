@@ -58,7 +58,11 @@ impl Transfer {
     /// `b005` for a manual backup, `a005` for a scheduled one, `r005` for a
     /// restore, `c005` for a copy, `oNAME` for a legacy pgbackups one.
     pub(crate) fn name(&self) -> String {
-        if let Some(legacy) = self.options.as_ref().and_then(|o| o.pgbackups_name.as_deref()) {
+        if let Some(legacy) = self
+            .options
+            .as_ref()
+            .and_then(|o| o.pgbackups_name.as_deref())
+        {
             return format!("o{legacy}");
         }
         let num = self.num.map(|n| format!("{n:03}")).unwrap_or_default();
@@ -123,7 +127,8 @@ mod tests {
         .unwrap();
         assert_eq!(scheduled.name(), "a1234");
         let restore: Transfer =
-            serde_json::from_str(r#"{"num": 7, "from_type": "gof3r", "to_type": "pg_restore"}"#).unwrap();
+            serde_json::from_str(r#"{"num": 7, "from_type": "gof3r", "to_type": "pg_restore"}"#)
+                .unwrap();
         assert_eq!(restore.name(), "r007");
         let legacy: Transfer =
             serde_json::from_str(r#"{"num": 7, "options": {"pgbackups_name": "b001"}}"#).unwrap();
@@ -145,6 +150,9 @@ mod tests {
         .unwrap();
         assert!(transfer.is_finished());
         assert!(!transfer.succeeded());
-        assert_eq!(transfer.last_log_lines(), ["t2 two", "t3 three", "t4 four", "t5 five", "six"]);
+        assert_eq!(
+            transfer.last_log_lines(),
+            ["t2 two", "t3 three", "t4 four", "t5 five", "six"]
+        );
     }
 }

@@ -62,7 +62,13 @@ mod tests {
     fn recognises_slipway_names_only() {
         assert!(is_dump_name("slipway-20261122T031942Z-app.dump"));
         assert!(is_dump_name("slipway-20261122T031942Z-app-2.dump"));
-        for name in ["backup.dump", "slipway-.dump", "slipway-x.dump.json", "other/slipway-x.dump", "slipway-x.sql"] {
+        for name in [
+            "backup.dump",
+            "slipway-.dump",
+            "slipway-x.dump.json",
+            "other/slipway-x.dump",
+            "slipway-x.sql",
+        ] {
             assert!(!is_dump_name(name), "{name}");
         }
     }

@@ -16,7 +16,8 @@ use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, Checksum};
 use object_store::path::Path;
 use object_store::{
-    Attribute, AttributeValue, Attributes, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutPayload, WriteMultipart,
+    Attribute, AttributeValue, Attributes, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutPayload, WriteMultipart,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -44,20 +45,30 @@ pub(crate) enum S3Error {
     #[error("cannot set up the S3 client: {0}")]
     Client(String),
     #[error("cannot start the upload to {object}: {source}{}", HINT)]
-    Start { object: String, source: object_store::Error },
+    Start {
+        object: String,
+        source: object_store::Error,
+    },
     #[error("cannot read pg_dump's output: {source}")]
     ReadDump { source: std::io::Error },
     #[error("a part of the upload failed: {source}{}", HINT)]
     UploadPart { source: object_store::Error },
     #[error("cannot complete the upload: {source}{}", HINT)]
     Complete { source: object_store::Error },
-    #[error("cannot abort the upload (an incomplete multipart upload may remain; a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those): {source}")]
+    #[error(
+        "cannot abort the upload (an incomplete multipart upload may remain; a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those): {source}"
+    )]
     Abort { source: object_store::Error },
     #[error("the uploaded {object} failed verification: {problem}; it was deleted")]
     Verification { object: String, problem: String },
     #[error("S3 request on {object} failed: {source}{}", HINT)]
-    Request { object: String, source: object_store::Error },
-    #[error("there is no slipway backup named {name} in {location} (list them with `slipway-release backups`)")]
+    Request {
+        object: String,
+        source: object_store::Error,
+    },
+    #[error(
+        "there is no slipway backup named {name} in {location} (list them with `slipway-release backups`)"
+    )]
     UnknownBackup { name: String, location: String },
     #[error("backup {name} does not match its sidecar: {problem}")]
     Corrupt { name: String, problem: String },
@@ -108,7 +119,9 @@ impl S3Backups {
                 .with_endpoint(endpoint)
                 .with_allow_http(endpoint.starts_with("http://"));
         }
-        let store = builder.build().map_err(|e| S3Error::Client(e.to_string()))?;
+        let store = builder
+            .build()
+            .map_err(|e| S3Error::Client(e.to_string()))?;
         Ok(Self {
             store: Arc::new(store),
             location,
@@ -144,7 +157,10 @@ impl S3Backups {
                 object: self.url(&path),
                 source,
             })?;
-        Ok(Upload::new(WriteMultipart::new_with_chunk_size(multipart, self.part_size)))
+        Ok(Upload::new(WriteMultipart::new_with_chunk_size(
+            multipart,
+            self.part_size,
+        )))
     }
 
     /// Completes `upload`, verifies the object (its size on the server and
@@ -185,8 +201,17 @@ impl S3Backups {
     }
 
     /// Checks the stored size, then writes the sidecar and reads it back.
-    async fn verify(&self, path: &Path, sidecar_path: &Path, sidecar: &Sidecar) -> Result<(), String> {
-        let head = self.store.head(path).await.map_err(|e| format!("HEAD failed: {e}"))?;
+    async fn verify(
+        &self,
+        path: &Path,
+        sidecar_path: &Path,
+        sidecar: &Sidecar,
+    ) -> Result<(), String> {
+        let head = self
+            .store
+            .head(path)
+            .await
+            .map_err(|e| format!("HEAD failed: {e}"))?;
         if head.size != sidecar.size {
             return Err(format!(
                 "the server holds {} bytes but {} were streamed",
@@ -222,7 +247,9 @@ impl S3Backups {
                 source,
             })?;
             // Only direct children: a deeper key belongs to something else.
-            let Some(file) = direct_child(&folder, &meta.location) else { continue };
+            let Some(file) = direct_child(&folder, &meta.location) else {
+                continue;
+            };
             if catalog::is_dump_name(&file) {
                 names.push(file);
             } else if let Some(dump) = file.strip_suffix(catalog::SIDECAR_SUFFIX) {
@@ -291,10 +318,14 @@ impl S3Backups {
                 location: self.location.to_string(),
             })?;
         let path = self.path(name);
-        let result = self.store.get(&path).await.map_err(|source| S3Error::Request {
-            object: self.url(&path),
-            source,
-        })?;
+        let result = self
+            .store
+            .get(&path)
+            .await
+            .map_err(|source| S3Error::Request {
+                object: self.url(&path),
+                source,
+            })?;
         let mut stream = result.into_stream();
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
@@ -310,7 +341,10 @@ impl S3Backups {
                 .await
                 .map_err(|source| S3Error::WriteRestore { source })?;
         }
-        writer.flush().await.map_err(|source| S3Error::WriteRestore { source })?;
+        writer
+            .flush()
+            .await
+            .map_err(|source| S3Error::WriteRestore { source })?;
         let sha256 = hex::encode(hasher.finalize());
         if size != backup.sidecar.size || sha256 != backup.sidecar.sha256 {
             return Err(S3Error::Corrupt {
@@ -343,7 +377,7 @@ impl S3Backups {
 
     /// `<prefix>`.
     fn folder(&self) -> Path {
-        Path::from_iter(self.location.prefix.split('/').filter(|p| !p.is_empty()))
+        self.location.prefix.split('/').filter(|p| !p.is_empty()).collect()
     }
 
     /// `<prefix>/<name>`.

@@ -36,9 +36,9 @@ pub(crate) struct S3Location {
 impl S3Location {
     /// Parses `s3://BUCKET` or `s3://BUCKET/PREFIX`. The error says what is wrong.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        let rest = text
-            .strip_prefix("s3://")
-            .ok_or_else(|| "an S3 target starts with s3://, as in s3://my-bucket/backups".to_owned())?;
+        let rest = text.strip_prefix("s3://").ok_or_else(|| {
+            "an S3 target starts with s3://, as in s3://my-bucket/backups".to_owned()
+        })?;
         Self::from_bucket_and_prefix(rest)
     }
 
@@ -52,7 +52,9 @@ impl S3Location {
         }
         let prefix = prefix.trim_matches('/');
         if prefix.split('/').any(|part| part == "." || part == "..") || prefix.contains("//") {
-            return Err(format!("the prefix {prefix:?} has an empty, `.` or `..` segment"));
+            return Err(format!(
+                "the prefix {prefix:?} has an empty, `.` or `..` segment"
+            ));
         }
         Ok(Self {
             bucket: bucket.to_owned(),
@@ -76,8 +78,14 @@ fn valid_bucket(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && name.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && name.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric)
+        && name
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        && name
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphanumeric)
 }
 
 /// An AWS secret. Its `Debug` never shows it.
@@ -112,14 +120,21 @@ pub(crate) struct S3Settings {
 impl S3Settings {
     /// Reads the settings through `env` (the process environment in production).
     pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, S3Error> {
-        let present = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let present = |name: &str| {
+            env(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let access_key_id = present(ENV_ACCESS_KEY_ID).ok_or(S3Error::MissingCredentials {
             missing: ENV_ACCESS_KEY_ID,
         })?;
-        let secret_access_key = present(ENV_SECRET_ACCESS_KEY).ok_or(S3Error::MissingCredentials {
-            missing: ENV_SECRET_ACCESS_KEY,
-        })?;
-        let endpoint = present(ENV_ENDPOINT).map(|raw| parse_endpoint(&raw)).transpose()?;
+        let secret_access_key =
+            present(ENV_SECRET_ACCESS_KEY).ok_or(S3Error::MissingCredentials {
+                missing: ENV_SECRET_ACCESS_KEY,
+            })?;
+        let endpoint = present(ENV_ENDPOINT)
+            .map(|raw| parse_endpoint(&raw))
+            .transpose()?;
         let path_style = match present(ENV_PATH_STYLE) {
             Some(raw) => parse_bool(ENV_PATH_STYLE, &raw)?,
             // Most non-AWS stores serve path-style requests only.
@@ -152,7 +167,13 @@ fn invalid(key: &'static str, value: &str, reason: impl Into<String>) -> S3Error
 }
 
 fn parse_endpoint(raw: &str) -> Result<String, S3Error> {
-    let url = url::Url::parse(raw).map_err(|e| invalid(ENV_ENDPOINT, raw, format!("{e} (example: https://s3.example.com)")))?;
+    let url = url::Url::parse(raw).map_err(|e| {
+        invalid(
+            ENV_ENDPOINT,
+            raw,
+            format!("{e} (example: https://s3.example.com)"),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(ENV_ENDPOINT, raw, "use an http:// or https:// URL"));
     }
@@ -195,7 +216,11 @@ fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
     if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) {
         Ok(size)
     } else {
-        Err(invalid(ENV_PART_SIZE, raw, "S3 accepts parts from 5MiB to 5GiB"))
+        Err(invalid(
+            ENV_PART_SIZE,
+            raw,
+            "S3 accepts parts from 5MiB to 5GiB",
+        ))
     }
 }
 
@@ -206,8 +231,10 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<S3Settings, S3Error> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         S3Settings::from_env(|name| map.get(name).cloned())
     }
 
@@ -241,7 +268,12 @@ mod tests {
     #[test]
     fn missing_credentials_are_named() {
         let error = settings(&[(ENV_ACCESS_KEY_ID, "id")]).unwrap_err();
-        assert!(matches!(error, S3Error::MissingCredentials { missing: ENV_SECRET_ACCESS_KEY }));
+        assert!(matches!(
+            error,
+            S3Error::MissingCredentials {
+                missing: ENV_SECRET_ACCESS_KEY
+            }
+        ));
     }
 
     #[test]

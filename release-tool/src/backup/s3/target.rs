@@ -17,7 +17,10 @@ pub(crate) struct S3Target {
 
 impl S3Target {
     /// Builds the target from `location` and the process environment.
-    pub(crate) fn from_env(location: S3Location, pending_versions: Vec<i64>) -> Result<Self, S3Error> {
+    pub(crate) fn from_env(
+        location: S3Location,
+        pending_versions: Vec<i64>,
+    ) -> Result<Self, S3Error> {
         let settings = S3Settings::from_env(|name| std::env::var(name).ok())?;
         Ok(Self {
             backups: S3Backups::new(location, &settings)?,
@@ -31,6 +34,8 @@ impl S3Target {
             location: backup.url,
             size_bytes: Some(backup.sidecar.size),
             verified_entries,
+            created_at: Some(backup.sidecar.created_at),
+            pending_versions: Some(backup.sidecar.facts.pending_versions),
         }
     }
 }
@@ -77,8 +82,12 @@ impl BackupTarget for S3Target {
                 return Err(error.into());
             }
         };
-        let created_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let stored = self.backups.finish(upload, name, &created_at, &facts).await?;
+        let created_at =
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let stored = self
+            .backups
+            .finish(upload, name, &created_at, &facts)
+            .await?;
         Ok(Self::record(stored, Some(entries)))
     }
 
