@@ -31,7 +31,10 @@ pub(crate) enum CheckError {
     #[error("the `vector` extension is not installed")]
     ExtensionMissing,
     #[error("pgvector {installed} is installed, below the required {required}")]
-    BelowMinimum { installed: Version, required: Version },
+    BelowMinimum {
+        installed: Version,
+        required: Version,
+    },
     #[error("the vector smoke query returned {got}, expected {SMOKE_EXPECTED}")]
     WrongDistance { got: f64 },
     #[error("the vector smoke query failed: {0}")]
@@ -45,7 +48,10 @@ pub(crate) enum CheckError {
 }
 
 /// Runs every check: the extension when it is wanted, then the indexes.
-pub(crate) async fn run(conn: &mut PgConnection, requirement: &Requirement) -> Result<CheckSummary, CheckError> {
+pub(crate) async fn run(
+    conn: &mut PgConnection,
+    requirement: &Requirement,
+) -> Result<CheckSummary, CheckError> {
     let mut summary = CheckSummary {
         pgvector_version: None,
         smoke_distance: None,
@@ -63,13 +69,19 @@ pub(crate) async fn run(conn: &mut PgConnection, requirement: &Requirement) -> R
 }
 
 /// Confirms the installed version and runs the smoke query.
-async fn check_extension(conn: &mut PgConnection, requirement: &Requirement) -> Result<(Version, f64), CheckError> {
+async fn check_extension(
+    conn: &mut PgConnection,
+    requirement: &Requirement,
+) -> Result<(Version, f64), CheckError> {
     let state = pgvector::server_state(conn).await?;
     let (Some(installed), Some(schema)) = (state.installed, state.schema) else {
         return Err(CheckError::ExtensionMissing);
     };
     if let Some(required) = requirement.minimum.filter(|min| installed < *min) {
-        return Err(CheckError::BelowMinimum { installed, required });
+        return Err(CheckError::BelowMinimum {
+            installed,
+            required,
+        });
     }
     let distance = smoke_query(conn, &schema).await?;
     Ok((installed, distance))
@@ -93,7 +105,9 @@ async fn smoke_query(conn: &mut PgConnection, schema: &str) -> Result<f64, Check
 }
 
 /// Every index with `pg_index.indisvalid = false`, as schema, index and table.
-pub(crate) async fn invalid_indexes(conn: &mut PgConnection) -> Result<Vec<InvalidIndex>, sqlx::Error> {
+pub(crate) async fn invalid_indexes(
+    conn: &mut PgConnection,
+) -> Result<Vec<InvalidIndex>, sqlx::Error> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT n.nspname::text, ic.relname::text, tc.relname::text
            FROM pg_index i
@@ -107,6 +121,10 @@ pub(crate) async fn invalid_indexes(conn: &mut PgConnection) -> Result<Vec<Inval
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(schema, index, table)| InvalidIndex { schema, index, table })
+        .map(|(schema, index, table)| InvalidIndex {
+            schema,
+            index,
+            table,
+        })
         .collect())
 }

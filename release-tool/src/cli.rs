@@ -48,7 +48,8 @@ pub(crate) enum Command {
     Restore {
         /// The backup's name as `backup --list` prints it, or `latest`.
         /// For a `file:` target, a path to a `.dump` file also works.
-        backup: String,
+        #[arg(value_name = "BACKUP")]
+        name: String,
         /// The name of the database being overwritten, to confirm.
         #[arg(long, value_name = "DATABASE_NAME")]
         confirm: Option<String>,

@@ -39,7 +39,11 @@ pub(crate) fn lock_key(database_name: &str) -> i64 {
 
 /// Takes the migration lock on `conn`'s session, retrying until `wait` has
 /// passed. Returns the key, which [`release`] needs.
-pub(crate) async fn acquire(conn: &mut PgConnection, database: &str, wait: Duration) -> Result<i64, LockError> {
+pub(crate) async fn acquire(
+    conn: &mut PgConnection,
+    database: &str,
+    wait: Duration,
+) -> Result<i64, LockError> {
     let key = lock_key(database);
     let started = Instant::now();
     loop {
@@ -87,12 +91,14 @@ async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sql
     .bind(key)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(pid, application_name, state, backend_start)| Holder {
-        pid,
-        application_name: application_name.filter(|name| !name.is_empty()),
-        state,
-        backend_start,
-    }))
+    Ok(
+        row.map(|(pid, application_name, state, backend_start)| Holder {
+            pid,
+            application_name: application_name.filter(|name| !name.is_empty()),
+            state,
+            backend_start,
+        }),
+    )
 }
 
 #[cfg(test)]

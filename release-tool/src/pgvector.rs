@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use slipway_pgvector_scan::{scan_sql, Version, VectorUsage};
+use slipway_pgvector_scan::{VectorUsage, Version, scan_sql};
 use sqlx::PgConnection;
 
 use crate::migrations::Migration;
@@ -71,7 +71,9 @@ impl fmt::Display for Action {
         match self {
             Action::Nothing => f.write_str("nothing to do"),
             Action::Create { version } => write!(f, "CREATE EXTENSION vector (version {version})"),
-            Action::Update { from, to } => write!(f, "ALTER EXTENSION vector UPDATE ({from} -> {to})"),
+            Action::Update { from, to } => {
+                write!(f, "ALTER EXTENSION vector UPDATE ({from} -> {to})")
+            }
         }
     }
 }
@@ -122,14 +124,28 @@ pub(crate) fn requirement(
         Mode::Off => (false, "SLIPWAY_PGVECTOR=off".to_owned()),
         Mode::Required => (true, "SLIPWAY_PGVECTOR=required".to_owned()),
         Mode::Auto => match usage.findings.first() {
-            Some(finding) => (true, format!("the migrations use it ({}:{}, {})", finding.file, finding.line, finding.feature)),
+            Some(finding) => (
+                true,
+                format!(
+                    "the migrations use it ({}:{}, {})",
+                    finding.file, finding.line, finding.feature
+                ),
+            ),
             None if installed => (true, "it is installed".to_owned()),
-            None if configured_minimum.is_some() => (true, "a minimum version is configured".to_owned()),
-            None => (false, "the migrations do not use it and it is not installed".to_owned()),
+            None if configured_minimum.is_some() => {
+                (true, "a minimum version is configured".to_owned())
+            }
+            None => (
+                false,
+                "the migrations do not use it and it is not installed".to_owned(),
+            ),
         },
     };
     let (minimum, minimum_why) = match configured_minimum {
-        Some(version) => (Some(version.clone()), Some("SLIPWAY_PGVECTOR_MIN_VERSION".to_owned())),
+        Some(version) => (
+            Some(version.clone()),
+            Some("SLIPWAY_PGVECTOR_MIN_VERSION".to_owned()),
+        ),
         None => (
             usage.minimum_version(),
             usage
@@ -148,11 +164,19 @@ pub(crate) fn requirement(
 /// Decides what to do to reach `requirement` from `state`. `ALTER EXTENSION
 /// vector UPDATE` installs the server's default version, so an update is only
 /// possible when that version is new enough.
-pub(crate) fn decide(requirement: &Requirement, state: &ServerState) -> Result<Action, PgvectorError> {
+pub(crate) fn decide(
+    requirement: &Requirement,
+    state: &ServerState,
+) -> Result<Action, PgvectorError> {
     if !requirement.wanted {
         return Ok(Action::Nothing);
     }
-    let enough = |version: &Version| requirement.minimum.as_ref().is_none_or(|min| version >= min);
+    let enough = |version: &Version| {
+        requirement
+            .minimum
+            .as_ref()
+            .is_none_or(|min| version >= min)
+    };
     let too_old = |required: &Version| PgvectorError::TooOld {
         installed: state.installed.clone(),
         available: state.available.clone(),
@@ -161,16 +185,21 @@ pub(crate) fn decide(requirement: &Requirement, state: &ServerState) -> Result<A
     };
     match (&state.installed, &state.available) {
         (Some(installed), _) if enough(installed) => Ok(Action::Nothing),
-        (Some(installed), Some(available)) if enough(available) && available > installed => Ok(Action::Update {
-            from: installed.clone(),
-            to: available.clone(),
-        }),
+        (Some(installed), Some(available)) if enough(available) && available > installed => {
+            Ok(Action::Update {
+                from: installed.clone(),
+                to: available.clone(),
+            })
+        }
         (None, Some(available)) if enough(available) => Ok(Action::Create {
             version: available.clone(),
         }),
         (None, None) => Err(PgvectorError::NotAvailable),
         // Unreachable without a minimum: `enough` is then always true.
-        _ => Err(requirement.minimum.as_ref().map_or(PgvectorError::NotAvailable, too_old)),
+        _ => Err(requirement
+            .minimum
+            .as_ref()
+            .map_or(PgvectorError::NotAvailable, too_old)),
     }
 }
 
@@ -200,11 +229,16 @@ pub(crate) async fn server_state(conn: &mut PgConnection) -> Result<ServerState,
 }
 
 fn parse_version(text: &str) -> Result<Version, PgvectorError> {
-    Version::from_str(text).map_err(|_| PgvectorError::BadVersion { text: text.to_owned() })
+    Version::from_str(text).map_err(|_| PgvectorError::BadVersion {
+        text: text.to_owned(),
+    })
 }
 
 /// Carries out `action`.
-pub(crate) async fn carry_out(conn: &mut PgConnection, action: &Action) -> Result<(), PgvectorError> {
+pub(crate) async fn carry_out(
+    conn: &mut PgConnection,
+    action: &Action,
+) -> Result<(), PgvectorError> {
     let sql = match action {
         Action::Nothing => return Ok(()),
         Action::Create { .. } => "CREATE EXTENSION IF NOT EXISTS vector",
@@ -249,33 +283,65 @@ mod tests {
     #[test]
     fn creates_a_missing_extension_when_the_default_is_new_enough() {
         let action = decide(&wanted(Some("0.5.0")), &state(None, Some("0.8.0"))).unwrap();
-        assert_eq!(action, Action::Create { version: v("0.8.0") });
+        assert_eq!(
+            action,
+            Action::Create {
+                version: v("0.8.0")
+            }
+        );
     }
 
     #[test]
     fn updates_an_old_extension_only_when_the_server_offers_enough() {
         let action = decide(&wanted(Some("0.7.0")), &state(Some("0.5.1"), Some("0.8.0"))).unwrap();
-        assert_eq!(action, Action::Update { from: v("0.5.1"), to: v("0.8.0") });
+        assert_eq!(
+            action,
+            Action::Update {
+                from: v("0.5.1"),
+                to: v("0.8.0")
+            }
+        );
 
         let err = decide(&wanted(Some("0.8.0")), &state(Some("0.5.1"), Some("0.7.4"))).unwrap_err();
-        let PgvectorError::TooOld { installed, available, required, .. } = err else {
+        let PgvectorError::TooOld {
+            installed,
+            available,
+            required,
+            ..
+        } = err
+        else {
             panic!("expected TooOld, got {err:?}")
         };
-        assert_eq!((installed, available, required), (Some(v("0.5.1")), Some(v("0.7.4")), v("0.8.0")));
+        assert_eq!(
+            (installed, available, required),
+            (Some(v("0.5.1")), Some(v("0.7.4")), v("0.8.0"))
+        );
     }
 
     #[test]
     fn leaves_a_new_enough_extension_alone() {
-        assert_eq!(decide(&wanted(Some("0.5.0")), &state(Some("0.5.0"), Some("0.8.0"))).unwrap(), Action::Nothing);
-        assert_eq!(decide(&wanted(None), &state(Some("0.4.0"), Some("0.8.0"))).unwrap(), Action::Nothing);
+        assert_eq!(
+            decide(&wanted(Some("0.5.0")), &state(Some("0.5.0"), Some("0.8.0"))).unwrap(),
+            Action::Nothing
+        );
+        assert_eq!(
+            decide(&wanted(None), &state(Some("0.4.0"), Some("0.8.0"))).unwrap(),
+            Action::Nothing
+        );
     }
 
     #[test]
     fn fails_when_the_server_does_not_offer_it_or_too_old() {
-        assert!(matches!(decide(&wanted(None), &state(None, None)), Err(PgvectorError::NotAvailable)));
+        assert!(matches!(
+            decide(&wanted(None), &state(None, None)),
+            Err(PgvectorError::NotAvailable)
+        ));
         assert!(matches!(
             decide(&wanted(Some("0.9.0")), &state(None, Some("0.8.0"))),
-            Err(PgvectorError::TooOld { installed: None, .. })
+            Err(PgvectorError::TooOld {
+                installed: None,
+                ..
+            })
         ));
     }
 
@@ -283,7 +349,10 @@ mod tests {
     fn not_wanted_means_nothing_even_without_the_extension() {
         let mut requirement = wanted(Some("0.8.0"));
         requirement.wanted = false;
-        assert_eq!(decide(&requirement, &state(None, None)).unwrap(), Action::Nothing);
+        assert_eq!(
+            decide(&requirement, &state(None, None)).unwrap(),
+            Action::Nothing
+        );
     }
 
     #[test]
@@ -303,7 +372,10 @@ mod tests {
         assert!(derived.wanted);
         assert_eq!(derived.minimum, Some(v("0.5.0")));
         assert!(derived.minimum_why.unwrap().contains("1_a.sql:3"));
-        assert_eq!(requirement(Mode::Auto, Some(&v("0.8.0")), &hnsw, false).minimum, Some(v("0.8.0")));
+        assert_eq!(
+            requirement(Mode::Auto, Some(&v("0.8.0")), &hnsw, false).minimum,
+            Some(v("0.8.0"))
+        );
         assert!(!requirement(Mode::Off, None, &hnsw, true).wanted);
         assert!(requirement(Mode::Required, None, &none, false).wanted);
     }

@@ -134,7 +134,8 @@ impl Report {
 
 /// Prints one JSON document on stdout.
 pub(crate) fn print_json(value: &Value) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let text =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{}", redact(&text));
 }

@@ -11,7 +11,9 @@ use super::steps;
 pub(crate) async fn check(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
-    let state = pgvector::server_state(&mut session.conn).await.map_err(Failure::from)?;
+    let state = pgvector::server_state(&mut session.conn)
+        .await
+        .map_err(Failure::from)?;
     let requirement = pgvector::requirement(
         settings.pgvector,
         settings.pgvector_min_version.as_ref(),

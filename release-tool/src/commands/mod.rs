@@ -72,14 +72,14 @@ async fn run_command(
         Command::Backup { list } => backup::backup(settings, report, list).await,
         Command::Backups => backup::backup(settings, report, true).await,
         Command::Restore {
-            backup,
+            name,
             confirm,
             yes_use_heroku_restore,
         } => {
             restore::restore(
                 settings,
                 report,
-                &backup,
+                &name,
                 confirm.as_deref(),
                 yes_use_heroku_restore,
             )

@@ -24,7 +24,12 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
     let started = Instant::now();
     if let Some(reason) = steps::backup_not_needed(&mut session.conn, &plan).await? {
         report.set("backup", json!({ "would_take": false, "reason": reason }));
-        report.step("backup", Status::Skipped, started, &format!("would not back up: {reason}"));
+        report.step(
+            "backup",
+            Status::Skipped,
+            started,
+            &format!("would not back up: {reason}"),
+        );
         return Ok(());
     }
     let selected = backup::select(settings.backup.as_ref())
@@ -33,7 +38,10 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
         report.warn(warning);
     }
     let target = selected.target.as_ref().map(|t| t.describe());
-    report.set("backup", json!({ "would_take": target.is_some(), "target": target }));
+    report.set(
+        "backup",
+        json!({ "would_take": target.is_some(), "target": target }),
+    );
     match target {
         Some(target) => report.step(
             "backup",
@@ -41,7 +49,12 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
             started,
             &format!("would back up to {target} ({})", selected.chosen_by),
         ),
-        None => report.step("backup", Status::Warning, started, "would NOT back up: backups are off"),
+        None => report.step(
+            "backup",
+            Status::Warning,
+            started,
+            "would NOT back up: backups are off",
+        ),
     }
     Ok(())
 }

@@ -43,7 +43,8 @@ async fn run_locked(
 ) -> Result<(), Failure> {
     let applied = steps::read_history(&mut session.conn, report).await?;
     let plan = steps::plan(migrations, &applied, report)?;
-    let requirement = steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
+    let requirement =
+        steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
     steps::backup_before_migrating(session, settings, &plan, report).await?;
     steps::migrate(&mut session.conn, &plan, report).await?;
     steps::checks(&mut session.conn, &requirement, report).await

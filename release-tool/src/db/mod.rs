@@ -5,5 +5,5 @@
 mod connect;
 mod url;
 
-pub(crate) use connect::{connect, server_major, user_table_count, ConnectError, Session};
+pub(crate) use connect::{ConnectError, Session, connect, server_major, user_table_count};
 pub(crate) use url::DatabaseUrl;

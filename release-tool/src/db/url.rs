@@ -111,10 +111,19 @@ mod tests {
 
     #[test]
     fn display_and_debug_hide_the_password() {
-        let url = DatabaseUrl::parse("postgres://app:hunter2-url-test@db.example:5432/shop?sslmode=require").unwrap();
-        assert_eq!(url.to_string(), "postgres://app:***@db.example:5432/shop?sslmode=require");
+        let url = DatabaseUrl::parse(
+            "postgres://app:hunter2-url-test@db.example:5432/shop?sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:***@db.example:5432/shop?sslmode=require"
+        );
         assert!(!format!("{url:?}").contains("hunter2"));
-        assert_eq!(url.without_password(), "postgres://app@db.example:5432/shop?sslmode=require");
+        assert_eq!(
+            url.without_password(),
+            "postgres://app@db.example:5432/shop?sslmode=require"
+        );
         assert_eq!(url.password().as_deref(), Some("hunter2-url-test"));
         assert_eq!(url.database_name().as_deref(), Some("shop"));
     }
@@ -128,8 +137,17 @@ mod tests {
 
     #[test]
     fn rejects_urls_that_cannot_work() {
-        assert!(matches!(DatabaseUrl::parse("mysql://a@b/c"), Err(UrlError::Scheme(_))));
-        assert!(matches!(DatabaseUrl::parse("postgres://a@b"), Err(UrlError::NoDatabase)));
-        assert!(matches!(DatabaseUrl::parse("not a url"), Err(UrlError::NotAUrl(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://a@b/c"),
+            Err(UrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://a@b"),
+            Err(UrlError::NoDatabase)
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("not a url"),
+            Err(UrlError::NotAUrl(_))
+        ));
     }
 }

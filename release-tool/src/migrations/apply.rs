@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
 use sqlx::{Connection, PgConnection};
 
-use super::history;
 use super::Migration;
+use super::history;
 
 /// Where and why the server rejected a migration.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -45,7 +45,10 @@ pub(crate) enum ApplyError {
 }
 
 /// Applies `migration` and returns how long it took.
-pub(crate) async fn apply(conn: &mut PgConnection, migration: &Migration) -> Result<Duration, ApplyError> {
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    migration: &Migration,
+) -> Result<Duration, ApplyError> {
     let started = Instant::now();
     if migration.no_tx {
         run_script(conn, migration).await?;
@@ -55,12 +58,17 @@ pub(crate) async fn apply(conn: &mut PgConnection, migration: &Migration) -> Res
     } else {
         // One transaction for the script and its history row, so it is never
         // applied twice (https://github.com/launchbadge/sqlx/issues/1966).
-        let mut tx = conn.begin().await.map_err(|source| bookkeeping(migration, source))?;
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(|source| bookkeeping(migration, source))?;
         run_script(&mut tx, migration).await?;
         history::record(&mut tx, migration)
             .await
             .map_err(|source| bookkeeping(migration, source))?;
-        tx.commit().await.map_err(|source| bookkeeping(migration, source))?;
+        tx.commit()
+            .await
+            .map_err(|source| bookkeeping(migration, source))?;
     }
     let elapsed = started.elapsed();
     let nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);

@@ -68,7 +68,10 @@ pub(crate) async fn ensure_table(conn: &mut PgConnection) -> Result<(), sqlx::Er
 
 /// Records a migration as applied, with `execution_time` -1 until it is
 /// measured, as sqlx does inside the migration's transaction.
-pub(crate) async fn record(conn: &mut PgConnection, migration: &Migration) -> Result<(), sqlx::Error> {
+pub(crate) async fn record(
+    conn: &mut PgConnection,
+    migration: &Migration,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO _sqlx_migrations ( version, description, success, checksum, execution_time )
     VALUES ( $1, $2, TRUE, $3, -1 )",
@@ -82,7 +85,11 @@ pub(crate) async fn record(conn: &mut PgConnection, migration: &Migration) -> Re
 }
 
 /// Stores the measured execution time in nanoseconds, after the commit, as sqlx does.
-pub(crate) async fn set_execution_time(conn: &mut PgConnection, version: i64, nanos: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_execution_time(
+    conn: &mut PgConnection,
+    version: i64,
+    nanos: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE _sqlx_migrations SET execution_time = $1 WHERE version = $2")
         .bind(nanos)
         .bind(version)

@@ -16,9 +16,9 @@
 
 use std::collections::HashMap;
 
+use super::Migration;
 use super::history::Applied;
 use super::source::checksum;
-use super::Migration;
 
 /// What `run` will do.
 #[derive(Debug, Default)]
@@ -46,7 +46,9 @@ pub(crate) enum PlanError {
     Dirty { version: i64, description: String },
     #[error("{} applied migration(s) changed since they ran", .0.len())]
     Drift(Vec<Mismatch>),
-    #[error("the database has migrations the code does not, and the code has migrations the database does not")]
+    #[error(
+        "the database has migrations the code does not, and the code has migrations the database does not"
+    )]
     Diverged {
         unknown_applied: Vec<Applied>,
         pending: Vec<(i64, String)>,
@@ -54,7 +56,10 @@ pub(crate) enum PlanError {
 }
 
 /// Decides what to apply, or why nothing may be applied.
-pub(crate) fn plan<'a>(migrations: &'a [Migration], applied: &[Applied]) -> Result<Plan<'a>, PlanError> {
+pub(crate) fn plan<'a>(
+    migrations: &'a [Migration],
+    applied: &[Applied],
+) -> Result<Plan<'a>, PlanError> {
     if let Some(dirty) = applied.iter().find(|row| !row.success) {
         return Err(PlanError::Dirty {
             version: dirty.version,
@@ -169,7 +174,10 @@ mod tests {
 
     #[test]
     fn unknown_applied_plus_pending_is_divergence() {
-        let ms = vec![migration(1, Kind::Simple, "a"), migration(3, Kind::Simple, "c")];
+        let ms = vec![
+            migration(1, Kind::Simple, "a"),
+            migration(3, Kind::Simple, "c"),
+        ];
         let err = plan(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap_err();
         assert!(matches!(err, PlanError::Diverged { .. }));
     }
@@ -180,13 +188,28 @@ mod tests {
             migration(1, Kind::Simple, "SELECT 1;\r\nSELECT 2;\r\n"),
             migration(2, Kind::Simple, "SELECT 3;"),
         ];
-        let err = plan(&ms, &[applied(1, "SELECT 1;\nSELECT 2;\n"), applied(2, "SELECT 4;")]).unwrap_err();
-        let PlanError::Drift(mismatches) = err else { panic!("expected drift, got {err:?}") };
+        let err = plan(
+            &ms,
+            &[
+                applied(1, "SELECT 1;\nSELECT 2;\n"),
+                applied(2, "SELECT 4;"),
+            ],
+        )
+        .unwrap_err();
+        let PlanError::Drift(mismatches) = err else {
+            panic!("expected drift, got {err:?}")
+        };
         assert_eq!(mismatches.len(), 2);
         assert!(mismatches[0].line_endings_only);
         assert!(!mismatches[1].line_endings_only);
-        assert_eq!(mismatches[1].file_checksum, hex::encode(checksum("SELECT 3;")));
-        assert_eq!(mismatches[1].applied_checksum, hex::encode(checksum("SELECT 4;")));
+        assert_eq!(
+            mismatches[1].file_checksum,
+            hex::encode(checksum("SELECT 3;"))
+        );
+        assert_eq!(
+            mismatches[1].applied_checksum,
+            hex::encode(checksum("SELECT 4;"))
+        );
     }
 
     #[test]
@@ -194,6 +217,9 @@ mod tests {
         let ms = vec![migration(1, Kind::Simple, "a")];
         let mut row = applied(1, "a");
         row.success = false;
-        assert!(matches!(plan(&ms, &[row]), Err(PlanError::Dirty { version: 1, .. })));
+        assert!(matches!(
+            plan(&ms, &[row]),
+            Err(PlanError::Dirty { version: 1, .. })
+        ));
     }
 }

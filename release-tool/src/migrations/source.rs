@@ -67,22 +67,33 @@ pub(crate) struct Migration {
 impl Migration {
     /// The file name, for messages.
     pub(crate) fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SourceError {
     #[error("cannot read the migrations folder {}: {source}", dir.display())]
-    Unreadable { dir: PathBuf, source: std::io::Error },
+    Unreadable {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: the version before the first `_` is not a 64-bit integer", path.display())]
     BadVersion { path: PathBuf },
     #[error("cannot read {}: {source}", path.display())]
-    UnreadableFile { path: PathBuf, source: std::io::Error },
+    UnreadableFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{} and {} have the same version {version} and type", first.display(), second.display())]
-    DuplicateVersion { version: i64, first: PathBuf, second: PathBuf },
+    DuplicateVersion {
+        version: i64,
+        first: PathBuf,
+        second: PathBuf,
+    },
 }
 
 /// SHA-384 of the file's text, exactly as sqlx's `migration::checksum`.
@@ -131,9 +142,9 @@ fn read_migration(path: &Path) -> Result<Option<Migration>, SourceError> {
     if !rest.ends_with(".sql") {
         return Ok(None);
     }
-    let version: i64 = version
-        .parse()
-        .map_err(|_| SourceError::BadVersion { path: path.to_owned() })?;
+    let version: i64 = version.parse().map_err(|_| SourceError::BadVersion {
+        path: path.to_owned(),
+    })?;
     let kind = Kind::from_filename(rest);
     // `trim_end_matches`, like sqlx: `a.sql.sql` describes as `a`.
     let description = rest.trim_end_matches(kind.suffix()).replace('_', " ");
@@ -187,13 +198,19 @@ mod tests {
     #[test]
     fn names_types_and_descriptions_follow_sqlx() {
         let dir = dir_with(&[
-            ("20240101000000_create_users.sql", "CREATE TABLE users (id int);\n"),
+            (
+                "20240101000000_create_users.sql",
+                "CREATE TABLE users (id int);\n",
+            ),
             ("2_add_posts.up.sql", "CREATE TABLE posts (id int);\n"),
             ("2_add_posts.down.sql", "DROP TABLE posts;\n"),
-            ("3_index.sql", indoc! {"
+            (
+                "3_index.sql",
+                indoc! {"
                 -- no-transaction
                 CREATE INDEX CONCURRENTLY i ON users (id);
-            "}),
+            "},
+            ),
             ("README.md", "ignored"),
             ("notes.sql", "ignored: no underscore"),
             ("4_text.txt", "ignored: not .sql"),
@@ -234,13 +251,19 @@ mod tests {
     #[test]
     fn a_non_integer_version_is_an_error() {
         let dir = dir_with(&[("v1_a.sql", "SELECT 1;")]);
-        assert!(matches!(load_dir(&dir), Err(SourceError::BadVersion { .. })));
+        assert!(matches!(
+            load_dir(&dir),
+            Err(SourceError::BadVersion { .. })
+        ));
     }
 
     #[test]
     fn duplicate_versions_are_an_error() {
         let dir = dir_with(&[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]);
-        assert!(matches!(load_dir(&dir), Err(SourceError::DuplicateVersion { version: 1, .. })));
+        assert!(matches!(
+            load_dir(&dir),
+            Err(SourceError::DuplicateVersion { version: 1, .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,151 @@
+//! `backup`, `backup --list` and `restore` with the `file:` target, against
+//! real PostgreSQL, pg_dump and pg_restore.
+
+#![allow(unused_crate_dependencies)]
+
+mod support;
+
+use support::{app_with, dumps_in, json, slipway, stderr, stdout, TestDb};
+
+/// Every row of the app's tables, as text, to compare before and after.
+fn fingerprint(db: &TestDb) -> String {
+    db.text(
+        "(SELECT string_agg(t, E'\\n') FROM (
+            SELECT format('user %s %s %s', id, email, display_name) AS t FROM users
+            UNION ALL SELECT format('post %s %s %s %s', id, author_id, title, body) FROM posts
+            UNION ALL SELECT format('doc %s %s %s', id, title, embedding::text) FROM documents
+            UNION ALL SELECT format('migration %s %s', version, encode(checksum, 'hex')) FROM _sqlx_migrations
+            ORDER BY 1) rows)",
+    )
+}
+
+fn migrated_app_with_data(db: &TestDb) -> tempfile::TempDir {
+    let app = app_with(&["basic", "pgvector"]);
+    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    db.exec(
+        "INSERT INTO users (email, display_name) VALUES ('ada@example.com', 'Ada'), ('bob@example.com', 'Bob');
+         INSERT INTO posts (author_id, title, body) SELECT id, 'notes', 'it''s here' FROM users;
+         INSERT INTO documents (title, content, embedding)
+              SELECT 'doc ' || i, 'text', array_fill(i::real / 10, ARRAY[1536])::vector FROM generate_series(1, 5) i;",
+    );
+    app
+}
+
+#[test]
+fn restore_round_trips_a_backup() {
+    let db = TestDb::new();
+    let app = migrated_app_with_data(&db);
+    let before = fingerprint(&db);
+
+    let out = slipway(app.path(), &db.url).args(["backup", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let name = json(&out)["backup"]["record"]["name"].as_str().unwrap().to_owned();
+
+    db.exec(
+        "DELETE FROM posts; UPDATE users SET display_name = 'changed';
+         DELETE FROM documents WHERE id > 2; DELETE FROM _sqlx_migrations WHERE version = 20240103000000;",
+    );
+    assert_ne!(fingerprint(&db), before);
+
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", &name, "--confirm", &db.name, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["restored"]["backup"], name.as_str());
+    assert_eq!(fingerprint(&db), before);
+    // The HNSW index and the extension came back too, and the app is releasable.
+    assert_eq!(db.text("to_regclass('documents_embedding_hnsw_idx') IS NOT NULL"), "true");
+    let out = slipway(app.path(), &db.url).args(["run", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["pending"], serde_json::json!([]));
+}
+
+#[test]
+fn restore_latest_uses_the_newest_backup() {
+    let db = TestDb::new();
+    let app = migrated_app_with_data(&db);
+    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    db.exec("INSERT INTO users (email, display_name) VALUES ('late@example.com', 'Late')");
+    let with_late = fingerprint(&db);
+    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    db.exec("DELETE FROM users WHERE email = 'late@example.com'");
+    let out = slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", &db.name]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fingerprint(&db), with_late);
+}
+
+#[test]
+fn restore_refuses_without_or_with_a_wrong_confirmation() {
+    let db = TestDb::new();
+    let app = migrated_app_with_data(&db);
+    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    db.exec("DELETE FROM posts");
+    let after_delete = fingerprint(&db);
+
+    let out = slipway(app.path(), &db.url).args(["restore", "latest"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("add --confirm {}", db.name)), "{}", stderr(&out));
+
+    let out = slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", "production"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--confirm \"production\" does not match"), "{}", stderr(&out));
+    assert_eq!(fingerprint(&db), after_delete, "a refused restore changes nothing");
+
+    let out = slipway(app.path(), &db.url).args(["restore", "no-such.dump", "--confirm", &db.name]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("there is no backup named \"no-such.dump\""), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_restore_leaves_the_database_as_it_was() {
+    let db = TestDb::new();
+    let app = migrated_app_with_data(&db);
+    let bogus = app.path().join("bogus.dump");
+    std::fs::write(&bogus, b"PGDMP but not really an archive").unwrap();
+    let before = fingerprint(&db);
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", bogus.to_str().unwrap(), "--confirm", &db.name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the restore failed"), "{}", stderr(&out));
+    assert_eq!(fingerprint(&db), before);
+}
+
+#[test]
+fn backup_list_and_prune_keep_the_newest() {
+    let db = TestDb::new();
+    let app = migrated_app_with_data(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("file:{}", dir.path().display());
+    for _ in 0..3 {
+        let out = slipway(app.path(), &db.url)
+            .args(["backup", "--backup", &target, "--backup-keep", "2"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let dumps = dumps_in(dir.path());
+    assert_eq!(dumps.len(), 2, "{dumps:?}");
+    let out = slipway(app.path(), &db.url).args(["backup", "--list"]).env("SLIPWAY_BACKUP", &target).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed: Vec<String> = stdout(&out).lines().map(|l| l.split('\t').next().unwrap().to_owned()).collect();
+    let expected: Vec<String> = dumps.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(listed, expected);
+    // No partial files are left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn backup_with_backups_off_is_a_usage_error() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    let out = slipway(app.path(), &db.url).args(["backup", "--backup", "none"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("backups are turned off"));
+}
