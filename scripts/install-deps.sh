@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
 ./scripts/install-postgres.sh
+./scripts/install-buildpack-tools.sh
 ./scripts/install-s3.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then

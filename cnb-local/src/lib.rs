@@ -26,6 +26,9 @@ mod image;
 mod layer_types;
 mod phases;
 
+#[cfg(test)]
+use assert_cmd as _;
+
 pub use app::{NORMALISED_MTIME_UNIX, copy_app};
 pub use env_rules::{Scope, apply_layer_env};
 pub use image::{Image, ImageError};

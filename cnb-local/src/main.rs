@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Exit codes: 0 success, 1 the build failed, 2 bad usage, 3 the platform itself failed,
-//! 100 detection failed; `run` exits with the process's own exit code.
+//! 100 detection failed; `run` replaces itself with the process (exec), as the CNB launcher does.
 
 // The library uses these; the binary only needs the library.
 use filetime as _;
@@ -15,7 +15,7 @@ use serde as _;
 use thiserror as _;
 use toml as _;
 #[cfg(test)]
-use {indoc as _, tempfile as _};
+use {assert_cmd as _, indoc as _, tempfile as _};
 
 use slipway_cnb_local::{Image, Platform};
 use std::collections::BTreeMap;
@@ -118,13 +118,9 @@ fn run(args: &Args) -> ExitCode {
         Ok(command) => command,
         Err(error) => return platform_error(&error),
     };
-    match command.status() {
-        Ok(status) => status
-            .code()
-            .and_then(|code| u8::try_from(code).ok())
-            .map_or(ExitCode::FAILURE, ExitCode::from),
-        Err(error) => platform_error(&error),
-    }
+    // Replace this process, as the CNB launcher does, so signals reach the app directly.
+    let error = std::os::unix::process::CommandExt::exec(&mut command);
+    platform_error(&error)
 }
 
 fn platform_error(error: &dyn std::fmt::Display) -> ExitCode {

@@ -118,8 +118,9 @@ pub struct Platform {
 ///
 /// Everything else (notably `CARGO_*`/`RUSTUP_*` of the test runner) is kept out, as a build
 /// container would.
-const INHERITED_ENV: [&str; 9] = [
+const INHERITED_ENV: [&str; 10] = [
     "PATH",
+    "HOME",
     "LANG",
     "LC_ALL",
     "TZ",
@@ -303,7 +304,6 @@ impl Platform {
                     .iter()
                     .filter_map(|key| std::env::var(key).ok().map(|value| (*key, value))),
             )
-            .env("HOME", &dirs.home)
             .env("CNB_BUILDPACK_DIR", &self.buildpack_dir)
             .envs(self.target.env());
         if !self.clear_env {
@@ -318,7 +318,6 @@ struct Dirs {
     layers: PathBuf,
     platform: PathBuf,
     cache: PathBuf,
-    home: PathBuf,
     build_plan: PathBuf,
     bp_plan: PathBuf,
 }
@@ -330,7 +329,6 @@ impl Dirs {
             layers: root.join("layers"),
             platform: root.join("platform"),
             cache: root.join("cache"),
-            home: root.join("home"),
             build_plan: root.join("layers").join("plan.toml"),
             bp_plan: root.join("platform").join("bp-plan.toml"),
         }
@@ -342,13 +340,13 @@ impl Dirs {
         app_source: &Path,
         user_env: &BTreeMap<String, String>,
     ) -> Result<(), PlatformError> {
-        for dir in [&self.app, &self.layers, &self.platform, &self.home] {
+        for dir in [&self.app, &self.layers, &self.platform] {
             remove_dir_if_present(dir)?;
         }
         copy_app(app_source, &self.app)
             .map_err(|e| io_error("cannot copy the app to", &self.app, &e))?;
         let env_dir = self.platform.join("env");
-        for dir in [&env_dir, &self.layers, &self.cache, &self.home] {
+        for dir in [&env_dir, &self.layers, &self.cache] {
             fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, &e))?;
         }
         for (name, value) in user_env {

@@ -88,7 +88,7 @@ fn tiny_app_cold_build_serves_http_and_ships_only_binaries() {
     let (image, output) = build_ok(&fixture("tiny"), root.path(), &[]);
 
     assert!(
-        output.contains("Using Rust 1.95.0"),
+        output.contains("Using Rust `1.95.0`"),
         "the pinned default is printed"
     );
     assert!(
@@ -123,7 +123,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
         &[("SLIPWAY_WEB_BIN", "jobs")],
     );
     assert!(
-        output.contains("web: jobs (set by SLIPWAY_WEB_BIN)"),
+        output.contains("web: `jobs` (set by SLIPWAY_WEB_BIN)"),
         "{output}"
     );
     assert_eq!(process_types(&image), ["web", "api"]);
@@ -164,7 +164,7 @@ fn toolchain_file_channel_and_components_are_installed() {
     let root = tempfile::tempdir().unwrap();
     let (image, output) = build_ok(&fixture("toolchain-file"), root.path(), &[]);
     assert!(
-        output.contains("Using Rust 1.95.0 (from rust-toolchain.toml)"),
+        output.contains("Using Rust `1.95.0` (from rust-toolchain.toml)"),
         "{output}"
     );
     assert!(output.contains("--component rustfmt"), "{output}");
@@ -283,7 +283,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         "cold build installs the toolchain"
     );
     assert!(
-        cold.contains("Found .sqlx/: setting SQLX_OFFLINE=true"),
+        cold.contains("Found .sqlx/: setting `SQLX_OFFLINE=true`"),
         "{cold}"
     );
     assert!(
