@@ -56,7 +56,7 @@ impl FileTarget {
     fn free_path(&self, name: &str) -> PathBuf {
         let stem = name.trim_end_matches(".dump");
         std::iter::once(self.dir.join(name))
-            .chain((2..).map(|n| self.dir.join(format!("{stem}-{n}.dump"))))
+            .chain((2..u32::MAX).map(|n| self.dir.join(format!("{stem}-{n}.dump"))))
             .find(|candidate| !candidate.exists())
             .unwrap_or_else(|| self.dir.join(name))
     }
@@ -125,7 +125,10 @@ impl BackupTarget for FileTarget {
             .filter(|path| {
                 path.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
-                    .is_some_and(|n| n.starts_with("slipway-") && n.ends_with(".dump"))
+                    .is_some_and(|n| {
+                        n.starts_with("slipway-")
+                            && Path::new(&n).extension().is_some_and(|e| e == "dump")
+                    })
             })
             .collect();
         paths.sort();

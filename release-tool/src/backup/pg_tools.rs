@@ -219,6 +219,12 @@ impl RunningRestore {
         })
     }
 
+    /// Kills `pg_restore` (a restore then rolls back: it runs in one transaction).
+    pub(crate) async fn kill(mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill().await;
+    }
+
     /// [`RunningRestore::finish`] for `pg_restore --list`: the number of
     /// entries in the archive's table of contents, which must not be zero.
     pub(crate) async fn finish_list(self) -> Result<usize, BackupError> {
@@ -282,15 +288,15 @@ fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
 }
 
 fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
-    let (dirs, searched): (Vec<PathBuf>, String) = match std::env::var_os(BIN_DIR_ENV) {
-        Some(dir) => (
+    let (dirs, searched): (Vec<PathBuf>, String) = if let Some(dir) = std::env::var_os(BIN_DIR_ENV)
+    {
+        (
             vec![PathBuf::from(&dir)],
             format!("{BIN_DIR_ENV}={}", Path::new(&dir).display()),
-        ),
-        None => {
-            let path = std::env::var_os("PATH").unwrap_or_default();
-            (std::env::split_paths(&path).collect(), "PATH".to_owned())
-        }
+        )
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        (std::env::split_paths(&path).collect(), "PATH".to_owned())
     };
     dirs.into_iter()
         .map(|dir| dir.join(tool))
@@ -298,7 +304,7 @@ fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
         .ok_or(BackupError::ToolMissing { tool, searched })
 }
 
-/// The major version a tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.4".
+/// The major version a tool reports, e.g. 15 for `pg_dump (PostgreSQL) 15.4`.
 async fn major_version(tool: &'static str, path: &Path) -> Result<u32, BackupError> {
     let mut command = Command::new(path);
     command

@@ -102,7 +102,10 @@ impl FakeHeroku {
             .route("/client/v11/apps/{app}/transfers", get(transfers))
             .route("/client/v11/apps/{app}/transfers/{uuid}", get(transfer))
             .fallback(fallback)
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), check_and_record))
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                check_and_record,
+            ))
             .with_state(shared.clone());
         let url = serve(app);
         Self { url, shared }
@@ -135,8 +138,16 @@ impl Elsewhere {
     pub fn start() -> Self {
         let shared: Shared = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
-            .fallback(|| async { (StatusCode::OK, axum::Json(json!({"finished_at": "2026-01-01T00:00:00Z", "succeeded": true}))) })
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), record_only))
+            .fallback(|| async {
+                (
+                    StatusCode::OK,
+                    axum::Json(json!({"finished_at": "2026-01-01T00:00:00Z", "succeeded": true})),
+                )
+            })
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                record_only,
+            ))
             .with_state(shared.clone());
         let url = serve(app);
         Self { url, shared }
@@ -157,7 +168,10 @@ fn serve(app: Router) -> String {
     listener.set_nonblocking(true).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
@@ -167,10 +181,17 @@ fn serve(app: Router) -> String {
 }
 
 fn remember(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     lock(shared).seen.push(Seen {
         method: method.to_string(),
-        path: uri.path_and_query().map_or_else(String::new, ToString::to_string),
+        path: uri
+            .path_and_query()
+            .map_or_else(String::new, ToString::to_string),
         host: text(header::HOST),
         authorization: text(header::AUTHORIZATION),
     });
@@ -194,11 +215,23 @@ async fn check_and_record(
     remember(&shared, request.method(), request.uri(), request.headers());
     let headers = request.headers();
     let bearer = format!("Bearer {TOKEN}");
-    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(bearer.as_str()) {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid credentials provided.");
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some(bearer.as_str())
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Invalid credentials provided.",
+        );
     }
     if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) != Some(ACCEPT) {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "Accept must be application/vnd.heroku+json; version=3");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Accept must be application/vnd.heroku+json; version=3",
+        );
     }
     next.run(request).await
 }
@@ -208,13 +241,21 @@ fn error(status: StatusCode, id: &str, message: &str) -> Response {
 }
 
 async fn fallback(uri: Uri) -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", &format!("no route for {uri}"))
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("no route for {uri}"),
+    )
 }
 
 async fn resolve(axum::Json(body): axum::Json<Value>) -> Response {
     let expected = json!({"app": APP, "addon_attachment": "DATABASE_URL", "addon_service": "heroku-postgresql"});
     if body != expected {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that add-on attachment.");
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that add-on attachment.",
+        );
     }
     axum::Json(json!([{
         "name": "DATABASE",
@@ -252,7 +293,11 @@ fn transfer_json(num: u64, finished: bool, succeeded: bool, logs: Option<&[Strin
 
 async fn capture(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
     if id != ADDON_ID {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that database.");
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that database.",
+        );
     }
     let mut inner = lock(&shared);
     inner.captures += 1;
@@ -260,9 +305,17 @@ async fn capture(State(shared): State<Shared>, Path(id): Path<String>) -> Respon
     axum::Json(transfer_json(num, false, false, None)).into_response()
 }
 
-async fn restore(State(shared): State<Shared>, Path(id): Path<String>, axum::Json(body): axum::Json<Value>) -> Response {
+async fn restore(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
     if id != ADDON_ID {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that database.");
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that database.",
+        );
     }
     let url = body["backup_url"].as_str().unwrap_or_default().to_owned();
     lock(&shared).restores.push(url);
@@ -275,10 +328,16 @@ async fn restore(State(shared): State<Shared>, Path(id): Path<String>, axum::Jso
 
 async fn transfers(State(shared): State<Shared>, Path(app): Path<String>) -> Response {
     if app != APP {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that app.");
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that app.",
+        );
     }
     let captures = lock(&shared).captures;
-    let list: Vec<Value> = (1..=captures).map(|n| transfer_json(122 + n, true, true, None)).collect();
+    let list: Vec<Value> = (1..=captures)
+        .map(|n| transfer_json(122 + n, true, true, None))
+        .collect();
     axum::Json(Value::Array(list)).into_response()
 }
 
@@ -288,10 +347,21 @@ async fn transfer(
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     if app != APP {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that app.");
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that app.",
+        );
     }
-    let Some(num) = uuid.strip_prefix("transfer-").and_then(|n| n.parse::<u64>().ok()) else {
-        return error(StatusCode::NOT_FOUND, "not_found", "Couldn't find that transfer.");
+    let Some(num) = uuid
+        .strip_prefix("transfer-")
+        .and_then(|n| n.parse::<u64>().ok())
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Couldn't find that transfer.",
+        );
     };
     let mut inner = lock(&shared);
     inner.polls += 1;
@@ -299,14 +369,30 @@ async fn transfer(
     let script = inner.script.clone();
     drop(inner);
     if let Some(target) = &script.redirect_polls_to {
-        return (StatusCode::FOUND, [(header::LOCATION, format!("{target}/client/v11/apps/{app}/transfers/{uuid}"))])
+        return (
+            StatusCode::FOUND,
+            [(
+                header::LOCATION,
+                format!("{target}/client/v11/apps/{app}/transfers/{uuid}"),
+            )],
+        )
             .into_response();
     }
     if script.polls_always_fail || poll <= script.failing_polls {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Postgres API is temporarily unavailable.");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Postgres API is temporarily unavailable.",
+        );
     }
     let finished = num == 900 || poll > script.failing_polls + script.polls_before_finish;
     let verbose = query.get("verbose").is_some_and(|v| v == "true");
     let logs = verbose.then_some(script.logs.as_slice());
-    axum::Json(transfer_json(num, finished, script.succeeds || num == 900, logs)).into_response()
+    axum::Json(transfer_json(
+        num,
+        finished,
+        script.succeeds || num == 900,
+        logs,
+    ))
+    .into_response()
 }

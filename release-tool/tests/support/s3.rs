@@ -1,125 +1,187 @@
 //! The real S3-compatible server the backup tests use: `s3s-fs`, started by
-//! `scripts/s3-server.sh` (idempotent, shared by all tests), and helpers to
-//! make a fresh bucket per test and look at what the bucket holds through
-//! the S3 API.
+//! `scripts/s3-server.sh` (idempotent). Most tests share one server and make
+//! a fresh bucket each; tests that inspect the server's storage (incomplete
+//! multipart uploads) start a private one.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use futures_util::StreamExt;
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 
 /// The credentials `scripts/s3-server.sh` starts the server with.
 pub const ACCESS_KEY: &str = "slipway-test-access-key";
 pub const SECRET_KEY: &str = "slipway-test-secret-key";
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/s3-server.sh")
 }
 
-/// The server's endpoint: `SLIPWAY_TEST_S3_ENDPOINT`, or the one
-/// `scripts/s3-server.sh start` prints (it starts the server if needed).
-pub fn endpoint() -> &'static str {
-    static ENDPOINT: OnceLock<String> = OnceLock::new();
-    ENDPOINT.get_or_init(|| {
-        if let Ok(url) = std::env::var("SLIPWAY_TEST_S3_ENDPOINT")
-            && !url.is_empty()
-        {
-            return url;
+/// A running s3s-fs server.
+pub struct Server {
+    pub endpoint: String,
+    /// `SLIPWAY_S3_DIR` of this server.
+    dir: PathBuf,
+    /// Set for a private server: stopped and deleted on drop.
+    private: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// The server all tests share (`SLIPWAY_S3_DIR`, default /tmp/slipway-s3).
+    pub fn shared() -> &'static Server {
+        static SHARED: OnceLock<Server> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let dir = std::env::var("SLIPWAY_S3_DIR")
+                .ok()
+                .filter(|d| !d.is_empty())
+                .map_or_else(|| PathBuf::from("/tmp/slipway-s3"), PathBuf::from);
+            let endpoint = start(&dir);
+            Server {
+                endpoint,
+                dir,
+                private: None,
+            }
+        })
+    }
+
+    /// A server of its own, whose storage the test may inspect.
+    pub fn private() -> Server {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("s3");
+        let endpoint = start(&dir);
+        Server {
+            endpoint,
+            dir,
+            private: Some(temp),
         }
-        let output = Command::new(repo_root().join("scripts/s3-server.sh"))
-            .arg("start")
-            .output()
-            .expect("run scripts/s3-server.sh start");
-        assert!(
-            output.status.success(),
-            "scripts/s3-server.sh start failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+    }
+
+    /// A new, empty bucket with a unique name.
+    pub fn new_bucket(&self) -> String {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "t-{}-{nanos}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    })
+        let status = Command::new(script())
+            .args(["bucket", &name])
+            .env("SLIPWAY_S3_DIR", &self.dir)
+            .status()
+            .expect("run scripts/s3-server.sh bucket");
+        assert!(status.success(), "cannot create bucket {name}");
+        name
+    }
+
+    /// The environment that points slipway-release at `s3://bucket/prefix`.
+    pub fn env(&self, bucket: &str, prefix: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("SLIPWAY_BACKUP", format!("s3://{bucket}/{prefix}")),
+            ("SLIPWAY_BACKUP_S3_ENDPOINT", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+        ]
+    }
+
+    fn store(&self, bucket: &str) -> AmazonS3 {
+        AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_access_key_id(ACCESS_KEY)
+            .with_secret_access_key(SECRET_KEY)
+            .build()
+            .unwrap()
+    }
+
+    /// Every object in `bucket` (key and size), as the S3 API lists them.
+    pub fn objects(&self, bucket: &str) -> Vec<(String, u64)> {
+        let store = self.store(bucket);
+        runtime().block_on(async move {
+            let mut listed = store.list(None);
+            let mut objects = Vec::new();
+            while let Some(meta) = listed.next().await {
+                let meta = meta.unwrap();
+                objects.push((meta.location.to_string(), meta.size));
+            }
+            objects.sort();
+            objects
+        })
+    }
+
+    /// Writes an object that slipway did not write.
+    pub fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+        let store = self.store(bucket);
+        let body = body.to_vec();
+        let key = key.to_owned();
+        runtime().block_on(async move {
+            object_store::ObjectStoreExt::put(&store, &key.as_str().into(), body.into())
+                .await
+                .unwrap();
+        });
+    }
+
+    /// The files s3s-fs keeps for the parts of multipart uploads that were
+    /// neither completed nor aborted (`.upload_id-<id>.part-<n>` in its root).
+    /// Only meaningful on a private server.
+    pub fn incomplete_upload_parts(&self) -> usize {
+        assert!(
+            self.private.is_some(),
+            "only a private server's storage is this test's alone"
+        );
+        files_starting_with(&self.dir.join("data"), ".upload_id-")
+    }
 }
 
-/// A new, empty bucket with a unique name.
-pub fn new_bucket() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let _ = endpoint();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!(
-        "t-{}-{}-{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let status = Command::new(repo_root().join("scripts/s3-server.sh"))
-        .args(["bucket", &name])
-        .status()
-        .expect("run scripts/s3-server.sh bucket");
-    assert!(status.success(), "cannot create bucket {name}");
-    name
-}
-
-/// The environment that points slipway-release at `s3://bucket/prefix` on
-/// the test server.
-pub fn env(bucket: &str, prefix: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("SLIPWAY_BACKUP", format!("s3://{bucket}/{prefix}")),
-        ("SLIPWAY_BACKUP_S3_ENDPOINT", endpoint().to_owned()),
-        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ]
-}
-
-/// Every object in `bucket` (key and size), as the S3 API lists them.
-pub fn objects(bucket: &str) -> Vec<(String, u64)> {
-    let store = AmazonS3Builder::new()
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_endpoint(endpoint())
-        .with_allow_http(true)
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .build()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async move {
-        let mut listed = store.list(None);
-        let mut objects = Vec::new();
-        while let Some(meta) = listed.next().await {
-            let meta = meta.unwrap();
-            objects.push((meta.location.to_string(), meta.size));
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.private.is_some() {
+            let _ = Command::new(script())
+                .arg("stop")
+                .env("SLIPWAY_S3_DIR", &self.dir)
+                .status();
         }
-        objects.sort();
-        objects
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn files_starting_with(dir: &Path, prefix: &str) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .count()
     })
 }
 
-/// Puts an object that slipway did not write (to prove it is left alone).
-pub fn put_foreign(bucket: &str, key: &str, body: &[u8]) {
-    let store = AmazonS3Builder::new()
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_endpoint(endpoint())
-        .with_allow_http(true)
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .build()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let body = body.to_vec();
-    let key = key.to_owned();
-    runtime.block_on(async move {
-        object_store::ObjectStoreExt::put(&store, &key.as_str().into(), body.into())
-            .await
-            .unwrap();
-    });
+/// Starts (or reuses) the server kept in `dir`; returns its endpoint.
+fn start(dir: &Path) -> String {
+    let output = Command::new(script())
+        .arg("start")
+        .env("SLIPWAY_S3_DIR", dir)
+        .output()
+        .expect("run scripts/s3-server.sh start");
+    assert!(
+        output.status.success(),
+        "scripts/s3-server.sh start failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }

@@ -16,8 +16,8 @@ use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, Checksum};
 use object_store::path::Path;
 use object_store::{
-    Attribute, AttributeValue, Attributes, ObjectStore, ObjectStoreExt, PutMultipartOptions,
-    PutPayload, WriteMultipart,
+    Attribute, AttributeValue, Attributes, GetOptions, ObjectStore, ObjectStoreExt,
+    PutMultipartOptions, PutPayload, WriteMultipart,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -301,8 +301,11 @@ impl S3Backups {
         Ok(doomed)
     }
 
-    /// Streams backup `name` into `writer` (`pg_restore`'s stdin), checking
-    /// its size and SHA-256 against the sidecar. Returns the sidecar.
+    /// Streams backup `name` into `writer` (`pg_restore`'s stdin). The object
+    /// is read twice: first to check its size and SHA-256 against the sidecar
+    /// (a restore must not start from a damaged or replaced archive, and
+    /// `pg_restore` may commit before the stream ends), then, pinned to the
+    /// same `ETag`, into `writer`, checked again. Returns the sidecar.
     pub(crate) async fn download_to(
         &self,
         name: &str,
@@ -318,44 +321,64 @@ impl S3Backups {
                 location: self.location.to_string(),
             })?;
         let path = self.path(name);
+        let checked = self
+            .read_object(&path, None, None::<&mut tokio::io::Sink>)
+            .await?;
+        check_against(name, &checked, &backup.sidecar)?;
+        let streamed = self
+            .read_object(&path, checked.e_tag.clone(), Some(writer))
+            .await?;
+        check_against(name, &streamed, &backup.sidecar)?;
+        Ok(backup.sidecar)
+    }
+
+    /// Reads the object at `path` (only if its `ETag` is still `if_match`, when
+    /// given) into `writer`, if any, measuring its size and SHA-256.
+    async fn read_object(
+        &self,
+        path: &Path,
+        if_match: Option<String>,
+        mut writer: Option<&mut (impl AsyncWrite + Unpin)>,
+    ) -> Result<ReadObject, S3Error> {
+        let request_failed = |source| S3Error::Request {
+            object: self.url(path),
+            source,
+        };
+        let options = GetOptions {
+            if_match,
+            ..GetOptions::default()
+        };
         let result = self
             .store
-            .get(&path)
+            .get_opts(path, options)
             .await
-            .map_err(|source| S3Error::Request {
-                object: self.url(&path),
-                source,
-            })?;
+            .map_err(request_failed)?;
+        let e_tag = result.meta.e_tag.clone();
         let mut stream = result.into_stream();
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|source| S3Error::Request {
-                object: self.url(&path),
-                source,
-            })?;
+            let chunk = chunk.map_err(request_failed)?;
             hasher.update(&chunk);
             size += chunk.len() as u64;
+            if let Some(writer) = writer.as_mut() {
+                writer
+                    .write_all(&chunk)
+                    .await
+                    .map_err(|source| S3Error::WriteRestore { source })?;
+            }
+        }
+        if let Some(writer) = writer.as_mut() {
             writer
-                .write_all(&chunk)
+                .flush()
                 .await
                 .map_err(|source| S3Error::WriteRestore { source })?;
         }
-        writer
-            .flush()
-            .await
-            .map_err(|source| S3Error::WriteRestore { source })?;
-        let sha256 = hex::encode(hasher.finalize());
-        if size != backup.sidecar.size || sha256 != backup.sidecar.sha256 {
-            return Err(S3Error::Corrupt {
-                name: name.to_owned(),
-                problem: format!(
-                    "read {size} bytes with sha256 {sha256}, the sidecar says {} bytes with sha256 {}",
-                    backup.sidecar.size, backup.sidecar.sha256
-                ),
-            });
-        }
-        Ok(backup.sidecar)
+        Ok(ReadObject {
+            size,
+            sha256: hex::encode(hasher.finalize()),
+            e_tag,
+        })
     }
 
     async fn read_sidecar(&self, path: &Path) -> Result<Sidecar, ReadSidecarError> {
@@ -377,7 +400,11 @@ impl S3Backups {
 
     /// `<prefix>`.
     fn folder(&self) -> Path {
-        self.location.prefix.split('/').filter(|p| !p.is_empty()).collect()
+        self.location
+            .prefix
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect()
     }
 
     /// `<prefix>/<name>`.
@@ -393,6 +420,27 @@ impl S3Backups {
     fn url(&self, path: &Path) -> String {
         format!("s3://{}/{path}", self.location.bucket)
     }
+}
+
+/// What reading an object measured.
+struct ReadObject {
+    size: u64,
+    sha256: String,
+    e_tag: Option<String>,
+}
+
+/// Fails unless what was read is what the sidecar recorded.
+fn check_against(name: &str, read: &ReadObject, sidecar: &Sidecar) -> Result<(), S3Error> {
+    if read.size == sidecar.size && read.sha256 == sidecar.sha256 {
+        return Ok(());
+    }
+    Err(S3Error::Corrupt {
+        name: name.to_owned(),
+        problem: format!(
+            "read {} bytes with sha256 {}, the sidecar says {} bytes with sha256 {}",
+            read.size, read.sha256, sidecar.size, sidecar.sha256
+        ),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

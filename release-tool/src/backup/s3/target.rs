@@ -111,14 +111,16 @@ impl BackupTarget for S3Target {
             Some(stdin) => self.backups.download_to(name, stdin).await.map(|_| ()),
             None => Err(S3Error::Internal("pg_restore has no stdin".to_owned())),
         };
+        if let Err(error) = streamed {
+            // Killed before it could commit: its one transaction rolls back.
+            restore.kill().await;
+            return Err(error.into());
+        }
         if let Some(mut stdin) = restore.stdin.take() {
             // Closing stdin tells pg_restore the archive is complete.
             let _ = stdin.shutdown().await;
         }
-        let restored = restore.finish().await;
-        // A download error explains a pg_restore failure, so it comes first.
-        streamed?;
-        restored.map(|_| ())
+        restore.finish().await.map(|_| ())
     }
 
     async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError> {

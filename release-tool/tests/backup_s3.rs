@@ -1,0 +1,515 @@
+//! The `s3://BUCKET/PREFIX` backup target against a real S3-compatible
+//! server (s3s-fs, started by `scripts/s3-server.sh`), real PostgreSQL 15 +
+//! pgvector and the real `pg_dump` / `pg_restore`.
+
+// Integration tests share the crate's dependency list; not all use every crate.
+#![allow(unused_crate_dependencies)]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/s3.rs"]
+mod s3;
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use s3::Server;
+use support::{TestDb, app_with, json, slipway, stderr, stdout};
+
+const MIB: u64 = 1024 * 1024;
+
+/// Variables of the S3 and Heroku targets, cleared so the host cannot leak in.
+const TARGET_ENV: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "SLIPWAY_BACKUP_S3_ENDPOINT",
+    "SLIPWAY_BACKUP_S3_PATH_STYLE",
+    "SLIPWAY_BACKUP_S3_PART_SIZE",
+    "SLIPWAY_BACKUP_S3_BUCKET",
+    "HEROKU_API_KEY",
+    "HEROKU_APP_NAME",
+    "SLIPWAY_HEROKU_APP",
+];
+
+/// `slipway-release` in `dir` against `db`, backing up to `s3://bucket/prefix`
+/// on the shared server.
+fn slipway_s3(
+    dir: &std::path::Path,
+    db: &TestDb,
+    bucket: &str,
+    prefix: &str,
+) -> assert_cmd::Command {
+    let mut cmd = slipway(dir, &db.url);
+    for var in TARGET_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.envs(Server::shared().env(bucket, prefix));
+    cmd
+}
+
+/// Fills `items` with `rows` random `vector(1536)` rows: about 7 KB of
+/// `pg_dump -Fc` output each (random floats barely compress).
+fn fill_vectors(db: &TestDb, rows: u32) {
+    db.exec(&format!(
+        "CREATE EXTENSION IF NOT EXISTS vector;
+         CREATE TABLE items (id bigserial PRIMARY KEY, title text NOT NULL, embedding vector(1536) NOT NULL);
+         INSERT INTO items (title, embedding)
+         SELECT 'item ' || g,
+                (SELECT array_agg(random()::real) FROM generate_series(1, 1536) WHERE g > 0)::vector
+         FROM generate_series(1, {rows}) AS g;"
+    ));
+}
+
+/// The `.dump` objects (key, size) in `bucket` on the shared server.
+fn dumps(bucket: &str) -> Vec<(String, u64)> {
+    Server::shared()
+        .objects(bucket)
+        .into_iter()
+        .filter(|(key, _)| {
+            std::path::Path::new(key)
+                .extension()
+                .is_some_and(|e| e == "dump")
+        })
+        .collect()
+}
+
+/// Runs `cmd` and samples the child's peak resident memory (`VmHWM`) until it
+/// exits. Returns the exit code, stderr and the peak in bytes.
+fn run_measuring_peak_rss(cmd: &mut Command) -> (Option<i32>, String, u64) {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let sampler = std::thread::spawn(move || {
+        let mut peak_kib = 0u64;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if status
+                .lines()
+                .any(|l| l.starts_with("State:") && l.contains("zombie"))
+            {
+                break;
+            }
+            if let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        peak_kib * 1024
+    });
+    let output = child.wait_with_output().unwrap();
+    let peak = sampler.join().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        peak,
+    )
+}
+
+/// The slipway-release binary with a clean environment, as a std `Command`
+/// (to watch its memory and to kill it).
+fn raw_command(
+    dir: &std::path::Path,
+    db: &TestDb,
+    server: &Server,
+    bucket: &str,
+    prefix: &str,
+) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("slipway-release"));
+    for var in TARGET_ENV.iter().chain(
+        [
+            "DYNO",
+            "SLIPWAY_BACKUP",
+            "SLIPWAY_BACKUP_KEEP",
+            "SLIPWAY_CONFIG",
+        ]
+        .iter(),
+    ) {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", &db.url)
+        .envs(server.env(bucket, prefix));
+    cmd
+}
+
+#[test]
+fn s3_backup_streams_a_multipart_upload_with_bounded_memory() {
+    let db = TestDb::new();
+    // About 80 MB of dump: sixteen 5 MiB parts.
+    fill_vectors(&db, 12_000);
+    let server = Server::shared();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+
+    let mut cmd = raw_command(app.path(), &db, server, &bucket, "prod/app");
+    cmd.args(["backup"])
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB");
+    let (code, err, peak) = run_measuring_peak_rss(&mut cmd);
+    assert_eq!(code, Some(0), "{err}");
+
+    let objects = server.objects(&bucket);
+    let dumps: Vec<_> = objects
+        .iter()
+        .filter(|(k, _)| {
+            std::path::Path::new(k)
+                .extension()
+                .is_some_and(|e| e == "dump")
+        })
+        .collect();
+    assert_eq!(dumps.len(), 1, "{objects:?}");
+    let (key, size) = dumps[0];
+    assert!(key.starts_with("prod/app/slipway-"), "{key}");
+    assert!(
+        *size > 12 * 5 * MIB,
+        "the dump should span many 5 MiB parts, it is {size} bytes"
+    );
+    // The sidecar records what was streamed, and it matches the object.
+    let sidecar_key = format!("{key}.json");
+    assert!(
+        objects.iter().any(|(k, _)| *k == sidecar_key),
+        "{objects:?}"
+    );
+    assert!(err.contains(&format!("{size} bytes")), "{err}");
+    // Bounded memory: well under a third of the dump, whatever its size
+    // (parts in flight, the part being filled, and the program itself).
+    assert!(
+        peak < 48 * MIB && peak < size / 3,
+        "peak RSS {} MiB for a {} MiB dump",
+        peak / MIB,
+        size / MIB
+    );
+}
+
+#[test]
+fn s3_killed_upload_leaves_no_object() {
+    let db = TestDb::new();
+    fill_vectors(&db, 6_000);
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+
+    let mut cmd = raw_command(app.path(), &db, &server, &bucket, "killed");
+    let mut child = cmd
+        .args(["backup"])
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until at least one part is on the server, then SIGKILL mid-upload.
+    let started = Instant::now();
+    while server.incomplete_upload_parts() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup finished before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "no part was ever uploaded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the backup finished before it could be killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The parts of an incomplete multipart upload are not an object: nothing
+    // is listed, so nothing can be mistaken for a backup. (A bucket lifecycle
+    // rule, AbortIncompleteMultipartUpload, reclaims such parts on AWS.)
+    assert!(server.incomplete_upload_parts() > 0);
+    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    let listed = slipway(app.path(), &db.url)
+        .envs(server.env(&bucket, "killed"))
+        .arg("backups")
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    assert_eq!(stdout(&listed).trim(), "");
+}
+
+#[test]
+fn s3_failed_pg_dump_aborts_the_upload() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+    // A pg_dump that writes part of an archive (two 5 MiB parts) and then fails.
+    let bin = tempfile::tempdir().unwrap();
+    let real = |tool: &str| {
+        String::from_utf8(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+        .trim()
+        .to_owned()
+    };
+    let fake = bin.path().join("pg_dump");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\nhead -c 12000000 /dev/urandom\necho 'pg_dump: error: connection lost' >&2\nexit 1\n",
+            real("pg_dump")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(real("pg_restore"), bin.path().join("pg_restore")).unwrap();
+
+    let output = slipway(app.path(), &db.url)
+        .envs(server.env(&bucket, "failed"))
+        .env("SLIPWAY_PG_BIN_DIR", bin.path())
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("connection lost"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_eq!(
+        server.incomplete_upload_parts(),
+        0,
+        "the aborted upload's parts should be gone"
+    );
+}
+
+#[test]
+fn s3_retention_keeps_the_newest_and_never_touches_foreign_objects() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let server = Server::shared();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+    // Objects slipway did not write, including one named like its backups
+    // but without its sidecar, and one in a deeper folder.
+    let foreign = [
+        "keep/notes.txt",
+        "keep/slipway-20000101T000000.000Z-other.dump",
+        "keep/nested/slipway-20000101T000000.000Z-other.dump",
+        "elsewhere/slipway-20000101T000000.000Z-other.dump",
+    ];
+    for key in foreign {
+        server.put(&bucket, key, b"not a slipway backup");
+    }
+
+    for _ in 0..4 {
+        let output = slipway_s3(app.path(), &db, &bucket, "keep")
+            .env("SLIPWAY_BACKUP_KEEP", "2")
+            .arg("backup")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let keys: Vec<String> = server
+        .objects(&bucket)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for key in foreign {
+        assert!(
+            keys.contains(&key.to_owned()),
+            "{key} was touched: {keys:?}"
+        );
+    }
+    let ours: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.starts_with("keep/slipway-") && !k.contains("20000101"))
+        .collect();
+    // Two dumps and their two sidecars.
+    assert_eq!(ours.len(), 4, "{keys:?}");
+
+    let listed = slipway_s3(app.path(), &db, &bucket, "keep")
+        .args(["backups", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let doc = json(&listed);
+    let backups = doc["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), 2, "{doc}");
+    for backup in backups {
+        let name = backup["name"].as_str().unwrap();
+        assert!(
+            keys.contains(&format!("keep/{name}")),
+            "{name} not in {keys:?}"
+        );
+        assert!(backup["size_bytes"].as_u64().unwrap() > 0);
+        assert!(backup["created_at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(
+        backups[0]["name"].as_str() < backups[1]["name"].as_str(),
+        "oldest first"
+    );
+}
+
+#[test]
+fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_trips() {
+    let db = TestDb::new();
+    let app = app_with(&["basic"]);
+    db.exec(
+        "CREATE EXTENSION vector;
+         CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, embedding vector(3));
+         INSERT INTO notes (body, embedding) SELECT 'note ' || g, ARRAY[g, g * 2, g * 3]::real[]::vector
+         FROM generate_series(1, 500) AS g;",
+    );
+    let bucket = Server::shared().new_bucket();
+    let snapshot = "SELECT md5(string_agg(id || ':' || body || ':' || embedding::text, ',' ORDER BY id)) FROM notes";
+    let before = db.text(snapshot);
+
+    // The release backs up to S3 (something is pending and there is data), then migrates.
+    let run = slipway_s3(app.path(), &db, &bucket, "rel")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stderr(&run).contains("in s3://"), "{}", stderr(&run));
+
+    let listed = slipway_s3(app.path(), &db, &bucket, "rel")
+        .arg("backups")
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let line = stdout(&listed);
+    let fields: Vec<&str> = line.trim().split('\t').collect();
+    assert_eq!(
+        fields.len(),
+        5,
+        "name, time, size, versions, location: {line:?}"
+    );
+    let name = fields[0].to_owned();
+    assert_eq!(
+        fields[3], "20240101000000,20240102000000,20240103000000",
+        "{line}"
+    );
+    assert_eq!(fields[4], format!("s3://{bucket}/rel/{name}"));
+
+    // Damage the data, then restore.
+    db.exec("DELETE FROM notes WHERE id % 2 = 0; UPDATE notes SET body = 'changed';");
+    assert_ne!(db.text(snapshot), before);
+    let refused = slipway_s3(app.path(), &db, &bucket, "rel")
+        .args(["restore", &name])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+
+    let restored = slipway_s3(app.path(), &db, &bucket, "rel")
+        .args(["restore", &name, "--confirm", &db.name])
+        .output()
+        .unwrap();
+    assert_eq!(restored.status.code(), Some(0), "{}", stderr(&restored));
+    assert_eq!(db.text(snapshot), before);
+}
+
+#[test]
+fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3);");
+    let bucket = Server::shared().new_bucket();
+    let app = tempfile::tempdir().unwrap();
+    let backup = slipway_s3(app.path(), &db, &bucket, "tamper")
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(backup.status.code(), Some(0), "{}", stderr(&backup));
+    let (key, _) = dumps(&bucket).pop().unwrap();
+    // Someone replaces the dump with a different (valid) archive.
+    let other = TestDb::new();
+    other.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (42);");
+    let archive = Command::new("pg_dump")
+        .args(["-Fc", &other.url])
+        .output()
+        .unwrap()
+        .stdout;
+    Server::shared().put(&bucket, &key, &archive);
+
+    let name = key.rsplit('/').next().unwrap();
+    let restored = slipway_s3(app.path(), &db, &bucket, "tamper")
+        .args(["restore", name, "--confirm", &db.name])
+        .output()
+        .unwrap();
+    assert_eq!(restored.status.code(), Some(5), "{}", stderr(&restored));
+    assert!(
+        stderr(&restored).contains("does not match its sidecar"),
+        "{}",
+        stderr(&restored)
+    );
+    // pg_restore ran in one transaction and was not allowed to commit.
+    assert_eq!(
+        db.text("SELECT string_agg(id::text, ',' ORDER BY id) FROM t"),
+        "1,2,3"
+    );
+}
+
+#[test]
+fn s3_bad_credentials_fail_with_exit_5_and_never_print_the_secret() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let bucket = Server::shared().new_bucket();
+    let app = tempfile::tempdir().unwrap();
+    let secret = "wrong-secret-7f3a9c1e5b";
+
+    for format in ["human", "json"] {
+        let output = slipway_s3(app.path(), &db, &bucket, "bad")
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .args(["backup", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(!all.contains(secret), "the secret leaked:\n{all}");
+        assert!(
+            all.contains("403") || all.contains("SignatureDoesNotMatch"),
+            "{all}"
+        );
+        assert!(
+            all.contains("AWS_SECRET_ACCESS_KEY"),
+            "the fix should name the variable:\n{all}"
+        );
+    }
+    assert_eq!(
+        Server::shared().objects(&bucket),
+        Vec::<(String, u64)>::new()
+    );
+}
+
+#[test]
+fn s3_missing_credentials_fail_before_any_migration() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let app = app_with(&["basic"]);
+    let bucket = Server::shared().new_bucket();
+    let output = slipway_s3(app.path(), &db, &bucket, "p")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("AWS_SECRET_ACCESS_KEY"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(db.applied_versions().is_empty());
+}
