@@ -126,7 +126,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
         output.contains("web: `jobs` (set by SLIPWAY_WEB_BIN)"),
         "{output}"
     );
-    assert_eq!(process_types(&image), ["web", "api"]);
+    assert_eq!(process_types(&image), ["web", "api", "jobs"]);
     let (ok, out) = run(&image, "web", &[]);
     assert!(ok);
     assert_eq!(out.trim(), "jobs ran");
@@ -140,7 +140,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
         output.contains("cargo build --locked --release --package api"),
         "{output}"
     );
-    assert_eq!(process_types(&image), ["web"]);
+    assert_eq!(process_types(&image), ["web", "api"]);
     assert!(
         !output.contains("rustup-init"),
         "the cached toolchain is reused"
