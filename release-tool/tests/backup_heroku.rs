@@ -1,0 +1,398 @@
+//! The `heroku` backup target (Heroku PGBackups) against a local fake of the
+//! Heroku Platform and Postgres data APIs that follows their documented
+//! contract (see `support/heroku.rs`), with real PostgreSQL for the release.
+
+// Integration tests share the crate's dependency list; not all use every crate.
+#![allow(unused_crate_dependencies)]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/heroku.rs"]
+mod heroku;
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use heroku::{ADDON_ID, APP, Elsewhere, FakeHeroku, Script, TOKEN};
+use support::{TestDb, app_with, json, slipway, stderr, stdout};
+
+/// Variables of the S3 and Heroku targets, cleared so the host cannot leak in.
+const TARGET_ENV: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "SLIPWAY_BACKUP_S3_BUCKET",
+    "HEROKU_API_KEY",
+    "HEROKU_APP_NAME",
+    "SLIPWAY_HEROKU_APP",
+    "SLIPWAY_HEROKU_API_URL",
+    "SLIPWAY_HEROKU_DATA_API_URL",
+    "SLIPWAY_HEROKU_POLL_INTERVAL",
+    "SLIPWAY_HEROKU_CAPTURE_TIMEOUT",
+];
+
+/// The two fake APIs, on two hosts (ports), as on Heroku.
+struct Apis {
+    platform: FakeHeroku,
+    data: FakeHeroku,
+}
+
+impl Apis {
+    fn start(data_script: Script) -> Self {
+        Self {
+            platform: FakeHeroku::start(Script::default()),
+            data: FakeHeroku::start(data_script),
+        }
+    }
+}
+
+/// `slipway-release` with the `heroku` target pointed at the fakes.
+fn slipway_heroku(dir: &Path, db: &TestDb, apis: &Apis) -> assert_cmd::Command {
+    let mut cmd = slipway(dir, &db.url);
+    for var in TARGET_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("SLIPWAY_BACKUP", "heroku")
+        .env("HEROKU_API_KEY", TOKEN)
+        .env("HEROKU_APP_NAME", APP)
+        .env("SLIPWAY_HEROKU_API_URL", &apis.platform.url)
+        .env("SLIPWAY_HEROKU_DATA_API_URL", &apis.data.url)
+        .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms");
+    cmd
+}
+
+fn all_output(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
+fn db_with_data() -> TestDb {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    db
+}
+
+#[test]
+fn heroku_backup_captures_waits_and_prints_the_restore_command() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("b123"), "{err}");
+    assert!(
+        err.contains("heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"),
+        "{err}"
+    );
+    assert!(!all_output(&output).contains(TOKEN));
+
+    // The add-on is resolved on the Platform API, the capture and the polls
+    // go to the data API, exactly as the Heroku CLI does it.
+    let platform: Vec<String> = apis
+        .platform
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(platform, ["POST /actions/addon-attachments/resolve"]);
+    let data: Vec<String> = apis
+        .data
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(
+        data[0],
+        format!("POST /client/v11/databases/{ADDON_ID}/backups")
+    );
+    assert!(
+        data[1..]
+            .iter()
+            .all(|r| r == &format!("GET /client/v11/apps/{APP}/transfers/transfer-123")),
+        "{data:?}"
+    );
+    // Two "still running" answers, then finished.
+    assert_eq!(apis.data.polls(), 3);
+}
+
+#[test]
+fn heroku_failed_transfer_exits_5_with_its_last_log_lines() {
+    let db = db_with_data();
+    let logs: Vec<String> = (1..=7).map(|n| format!("log line {n}")).collect();
+    let apis = Apis::start(Script {
+        succeeds: false,
+        logs: logs.clone(),
+        ..Script::default()
+    });
+    let app = app_with(&["basic"]);
+
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("could not finish b123"), "{err}");
+    for line in &logs[2..] {
+        assert!(err.contains(line.as_str()), "missing {line:?} in {err}");
+    }
+    assert!(
+        !err.contains("log line 1\n") && !err.contains("log line 2\n"),
+        "only the last 5 lines: {err}"
+    );
+    // The logs came from the verbose transfer.
+    assert!(
+        apis.data
+            .seen()
+            .iter()
+            .any(|s| s.path.ends_with("?verbose=true"))
+    );
+    // The backup failed, so nothing was migrated.
+    assert!(db.applied_versions().is_empty());
+}
+
+#[test]
+fn heroku_poll_errors_recover_with_backoff() {
+    let db = db_with_data();
+    let apis = Apis::start(Script {
+        failing_polls: 3,
+        ..Script::default()
+    });
+    let app = tempfile::tempdir().unwrap();
+
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("b123"));
+    // Three 503s, two "still running", one finished.
+    assert_eq!(apis.data.polls(), 6);
+}
+
+#[test]
+fn heroku_api_that_keeps_failing_stops_within_the_capture_timeout() {
+    let db = db_with_data();
+    let apis = Apis::start(Script {
+        polls_always_fail: true,
+        ..Script::default()
+    });
+    let app = tempfile::tempdir().unwrap();
+
+    let started = Instant::now();
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .env("SLIPWAY_HEROKU_CAPTURE_TIMEOUT", "2s")
+        .arg("backup")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let err = stderr(&output);
+    assert!(err.contains("kept failing"), "{err}");
+    assert!(err.contains("503"), "{err}");
+    // It retried (with backoff), and it stopped.
+    let polls = apis.data.polls();
+    assert!(polls >= 3, "{polls} polls");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(apis.data.polls(), polls, "still polling after exiting");
+}
+
+#[test]
+fn heroku_token_is_never_sent_to_another_host() {
+    let db = db_with_data();
+    let elsewhere = Elsewhere::start();
+    let apis = Apis::start(Script {
+        redirect_polls_to: Some(elsewhere.url.clone()),
+        ..Script::default()
+    });
+    let app = tempfile::tempdir().unwrap();
+
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not follow redirects"),
+        "{}",
+        stderr(&output)
+    );
+    // The redirect was not followed: the other host saw nothing at all.
+    assert!(elsewhere.seen().is_empty(), "{:?}", elsewhere.seen());
+    // Every request went to the configured hosts, each with the token.
+    for (fake, name) in [(&apis.platform, "platform"), (&apis.data, "data")] {
+        let host = fake.url.trim_start_matches("http://");
+        for seen in fake.seen() {
+            assert_eq!(seen.host.as_deref(), Some(host), "{name}: {seen:?}");
+            assert_eq!(
+                seen.authorization,
+                Some(format!("Bearer {TOKEN}")),
+                "{name}: {seen:?}"
+            );
+        }
+    }
+    assert!(!all_output(&output).contains(TOKEN));
+}
+
+#[test]
+fn heroku_api_urls_must_be_https_unless_loopback() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .env("SLIPWAY_HEROKU_DATA_API_URL", "http://api.data.heroku.com")
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("SLIPWAY_HEROKU_DATA_API_URL"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(apis.platform.seen().is_empty() && apis.data.seen().is_empty());
+}
+
+#[test]
+fn heroku_rejected_token_exits_5_without_printing_it() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+    let wrong = "wrong-heroku-token-0b9d7c";
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .env("HEROKU_API_KEY", wrong)
+        .args(["backup", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let all = all_output(&output);
+    assert!(!all.contains(wrong), "the token leaked:\n{all}");
+    assert!(all.contains("rejected HEROKU_API_KEY"), "{all}");
+    assert_eq!(json(&output)["exit_code"], 5, "{all}");
+}
+
+#[test]
+fn heroku_missing_app_name_explains_how_to_set_it() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .env_remove("HEROKU_APP_NAME")
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("SLIPWAY_HEROKU_APP"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(apis.platform.seen().is_empty());
+}
+
+#[test]
+fn on_a_dyno_heroku_is_the_default_when_an_api_key_is_set() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = app_with(&["basic"]);
+    let output = slipway_heroku(app.path(), &db, &apis)
+        .env_remove("SLIPWAY_BACKUP")
+        .env("DYNO", "release.1")
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the default on a dyno"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(apis.data.polls(), 3, "a capture was taken before migrating");
+    assert_eq!(db.applied_versions().len(), 3);
+}
+
+#[test]
+fn on_a_dyno_without_any_target_the_message_names_the_three_ways() {
+    let db = db_with_data();
+    let app = app_with(&["basic"]);
+    let mut cmd = slipway(app.path(), &db.url);
+    for var in TARGET_ENV {
+        cmd.env_remove(var);
+    }
+    let output = cmd.env("DYNO", "release.1").arg("run").output().unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let err = stderr(&output);
+    for way in [
+        "HEROKU_API_KEY",
+        "s3://BUCKET/PREFIX",
+        "SLIPWAY_BACKUP=none",
+    ] {
+        assert!(err.contains(way), "{way} missing from {err}");
+    }
+    assert!(db.applied_versions().is_empty());
+}
+
+#[test]
+fn heroku_backups_are_listed_and_restore_needs_the_explicit_flag() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+    let backup = slipway_heroku(app.path(), &db, &apis)
+        .arg("backup")
+        .output()
+        .unwrap();
+    assert_eq!(backup.status.code(), Some(0), "{}", stderr(&backup));
+
+    let listed = slipway_heroku(app.path(), &db, &apis)
+        .args(["backups", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let doc = json(&listed);
+    assert_eq!(doc["backups"][0]["name"], "b123", "{doc}");
+
+    // Without the flag: the Heroku CLI command, and nothing restored.
+    let printed = slipway_heroku(app.path(), &db, &apis)
+        .args(["restore", "b123", "--confirm", &db.name])
+        .output()
+        .unwrap();
+    assert_eq!(printed.status.code(), Some(2), "{}", stderr(&printed));
+    assert!(
+        stderr(&printed)
+            .contains("heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"),
+        "{}",
+        stderr(&printed)
+    );
+    assert!(apis.data.restores().is_empty());
+
+    // With it: the restore API, with the backup's URL, and its transfer awaited.
+    let restored = slipway_heroku(app.path(), &db, &apis)
+        .args([
+            "restore",
+            "b123",
+            "--confirm",
+            &db.name,
+            "--yes-use-heroku-restore",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(restored.status.code(), Some(0), "{}", stderr(&restored));
+    assert_eq!(
+        apis.data.restores(),
+        ["https://fake-pgbackups.invalid/b123"]
+    );
+    assert!(
+        apis.data
+            .seen()
+            .iter()
+            .any(|s| s.path == format!("/client/v11/apps/{APP}/transfers/transfer-900")),
+        "{:?}",
+        apis.data.seen()
+    );
+}
