@@ -14,7 +14,7 @@
 //! Each server records every request (host, path, authorization) so a test
 //! can check where the token went. Transfers follow a [`Script`].
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
