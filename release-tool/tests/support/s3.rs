@@ -120,6 +120,19 @@ impl Server {
         })
     }
 
+    /// The object's `ETag`. For a multipart upload S3 (and s3s-fs) makes it
+    /// `<md5 of the parts' md5s>-<number of parts>`.
+    pub fn e_tag(&self, bucket: &str, key: &str) -> String {
+        let store = self.store(bucket);
+        let key = key.to_owned();
+        runtime().block_on(async move {
+            let meta = object_store::ObjectStoreExt::head(&store, &key.as_str().into())
+                .await
+                .unwrap();
+            meta.e_tag.unwrap_or_default().trim_matches('"').to_owned()
+        })
+    }
+
     /// Writes an object that slipway did not write.
     pub fn put(&self, bucket: &str, key: &str, body: &[u8]) {
         let store = self.store(bucket);
