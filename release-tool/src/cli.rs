@@ -1,6 +1,9 @@
 //! The command line: subcommands and every setting, with its environment
 //! variable and default. `config.rs` turns these raw strings into settings.
 
+// These doc comments are the `--help` text, where backticks would print as-is.
+#![allow(clippy::doc_markdown)]
+
 use clap::{Args, Parser, Subcommand};
 
 /// Release-phase migrations for PostgreSQL + pgvector: backed up, locked,

@@ -499,8 +499,8 @@ impl From<BackupError> for Failure {
                 "deciding on the backup failed",
                 "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
             ),
-            BackupError::S3(e) => s3_failure(e, cause.clone()),
-            BackupError::Heroku(e) => heroku_failure(e, cause.clone()),
+            BackupError::S3(e) => s3_failure(e, &cause),
+            BackupError::Heroku(e) => heroku_failure(e, &cause),
             BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
                 ExitClass::Usage,
                 "no such backup",
@@ -513,17 +513,16 @@ impl From<BackupError> for Failure {
 
 /// An S3 target failure: a config mistake (exit 2), a bug (exit 1), or a
 /// failed backup or restore (exit 5).
-fn s3_failure(error: &S3Error, cause: String) -> Failure {
-    let backup =
-        |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+fn s3_failure(error: &S3Error, cause: &str) -> Failure {
+    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
     match error {
         S3Error::InvalidSetting { .. } => Failure::new(
             ExitClass::Usage,
             "an S3 backup setting is invalid",
-            cause.clone(),
+            cause,
             "Fix the variable named above (see the README's backup settings).",
         ),
-        S3Error::Internal(_) => Failure::internal(cause.clone()),
+        S3Error::Internal(_) => Failure::internal(cause),
         S3Error::MissingCredentials { .. } => backup(
             "S3 credentials are missing",
             "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Nothing was migrated.",
@@ -536,7 +535,7 @@ fn s3_failure(error: &S3Error, cause: String) -> Failure {
         S3Error::UnknownBackup { .. } => Failure::new(
             ExitClass::Usage,
             "no such backup",
-            cause.clone(),
+            cause,
             "List the backups with `slipway-release backups` and pass one of the names (or `latest`).",
         ),
         _ => backup(
@@ -548,29 +547,28 @@ fn s3_failure(error: &S3Error, cause: String) -> Failure {
 
 /// A Heroku PGBackups failure: a config mistake (exit 2), a bug (exit 1),
 /// or a failed backup or restore (exit 5).
-fn heroku_failure(error: &HerokuError, cause: String) -> Failure {
-    let backup =
-        |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+fn heroku_failure(error: &HerokuError, cause: &str) -> Failure {
+    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
     match error {
         HerokuError::InvalidSetting { .. } => Failure::new(
             ExitClass::Usage,
             "a Heroku backup setting is invalid",
-            cause.clone(),
+            cause,
             "Fix the variable named above (see the README's backup settings).",
         ),
         HerokuError::RestoreNotRequested { command } => Failure::new(
             ExitClass::Usage,
             "nothing was restored",
-            cause.clone(),
+            cause,
             format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),
         ),
         HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => Failure::new(
             ExitClass::Usage,
             "no such backup",
-            cause.clone(),
+            cause,
             "List the backups with `slipway-release backups` and pass the name of a finished one.",
         ),
-        HerokuError::Internal(_) => Failure::internal(cause.clone()),
+        HerokuError::Internal(_) => Failure::internal(cause),
         HerokuError::MissingApiKey | HerokuError::MissingApp | HerokuError::Unauthorized { .. } => {
             backup(
                 "Heroku PGBackups cannot be used",
@@ -588,11 +586,10 @@ fn heroku_failure(error: &HerokuError, cause: String) -> Failure {
 pub(crate) fn restore_failed(error: BackupError) -> Failure {
     let mut failure = Failure::from(error);
     if failure.class == ExitClass::Backup {
-        failure.title = "the restore failed".to_owned();
-        failure.fix =
-            "pg_restore ran in one transaction, so the database is as it was before the restore. \
-                       Read the tool's message above."
-                .to_owned();
+        "the restore failed".clone_into(&mut failure.title);
+        "pg_restore ran in one transaction, so the database is as it was before the restore. \
+         Read the tool's message above."
+            .clone_into(&mut failure.fix);
     }
     failure
 }

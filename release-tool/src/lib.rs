@@ -7,6 +7,9 @@
 //! flow itself. Every message a person reads is written in `errors.rs`, which
 //! also maps each class of failure to its documented exit code.
 
+// Unit tests build with the dev-dependencies the integration tests use.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod backup;
 mod checks;
 mod cli;

@@ -77,8 +77,11 @@ pub(crate) async fn release(conn: &mut PgConnection, key: i64) -> Result<(), sql
 /// The session holding advisory lock `key` in this database, if any. A bigint
 /// advisory key is stored in `pg_locks` as classid (high 32 bits), objid (low
 /// 32 bits) and objsubid 1.
+/// pid, `application_name`, state, `backend_start`.
+type HolderRow = (i32, Option<String>, Option<String>, Option<String>);
+
 async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sqlx::Error> {
-    let row: Option<(i32, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let row: Option<HolderRow> = sqlx::query_as(
         "SELECT l.pid, a.application_name, a.state, a.backend_start::text
            FROM pg_locks l
            LEFT JOIN pg_stat_activity a ON a.pid = l.pid

@@ -143,7 +143,7 @@ pub(crate) fn requirement(
     };
     let (minimum, minimum_why) = match configured_minimum {
         Some(version) => (
-            Some(version.clone()),
+            Some(*version),
             Some("SLIPWAY_PGVECTOR_MIN_VERSION".to_owned()),
         ),
         None => (
@@ -178,21 +178,21 @@ pub(crate) fn decide(
             .is_none_or(|min| version >= min)
     };
     let too_old = |required: &Version| PgvectorError::TooOld {
-        installed: state.installed.clone(),
-        available: state.available.clone(),
-        required: required.clone(),
+        installed: state.installed,
+        available: state.available,
+        required: *required,
         why: requirement.minimum_why.clone(),
     };
     match (&state.installed, &state.available) {
         (Some(installed), _) if enough(installed) => Ok(Action::Nothing),
         (Some(installed), Some(available)) if enough(available) && available > installed => {
             Ok(Action::Update {
-                from: installed.clone(),
-                to: available.clone(),
+                from: *installed,
+                to: *available,
             })
         }
         (None, Some(available)) if enough(available) => Ok(Action::Create {
-            version: available.clone(),
+            version: *available,
         }),
         (None, None) => Err(PgvectorError::NotAvailable),
         // Unreachable without a minimum: `enough` is then always true.

@@ -106,12 +106,12 @@ impl Report {
     }
 
     /// Prints the error (if any) and the JSON document, and returns the exit class.
-    pub(crate) fn finish(self, outcome: Result<(), Failure>) -> ExitClass {
-        let class = match &outcome {
+    pub(crate) fn finish(self, outcome: &Result<(), Failure>) -> ExitClass {
+        let class = match outcome {
             Ok(()) => ExitClass::Ok,
             Err(failure) => failure.class,
         };
-        if let Err(failure) = &outcome {
+        if let Err(failure) = outcome {
             eprintln_redacted(&failure.render());
         }
         if self.format == Format::Json {

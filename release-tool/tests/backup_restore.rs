@@ -1,11 +1,12 @@
 //! `backup`, `backup --list` and `restore` with the `file:` target, against
-//! real PostgreSQL, pg_dump and pg_restore.
+//! real PostgreSQL, `pg_dump` and `pg_restore`.
 
-#![allow(unused_crate_dependencies)]
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
 mod support;
 
-use support::{app_with, dumps_in, json, slipway, stderr, stdout, TestDb};
+use support::{TestDb, app_with, dumps_in, json, slipway, stderr, stdout};
 
 /// Every row of the app's tables, as text, to compare before and after.
 fn fingerprint(db: &TestDb) -> String {
@@ -38,9 +39,15 @@ fn restore_round_trips_a_backup() {
     let app = migrated_app_with_data(&db);
     let before = fingerprint(&db);
 
-    let out = slipway(app.path(), &db.url).args(["backup", "--format", "json"]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["backup", "--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let name = json(&out)["backup"]["record"]["name"].as_str().unwrap().to_owned();
+    let name = json(&out)["backup"]["record"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     db.exec(
         "DELETE FROM posts; UPDATE users SET display_name = 'changed';
@@ -56,8 +63,14 @@ fn restore_round_trips_a_backup() {
     assert_eq!(json(&out)["restored"]["backup"], name.as_str());
     assert_eq!(fingerprint(&db), before);
     // The HNSW index and the extension came back too, and the app is releasable.
-    assert_eq!(db.text("to_regclass('documents_embedding_hnsw_idx') IS NOT NULL"), "true");
-    let out = slipway(app.path(), &db.url).args(["run", "--format", "json"]).output().unwrap();
+    assert_eq!(
+        db.text("to_regclass('documents_embedding_hnsw_idx') IS NOT NULL"),
+        "true"
+    );
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["pending"], serde_json::json!([]));
 }
@@ -73,7 +86,10 @@ fn restore_latest_uses_the_newest_backup() {
     let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     db.exec("DELETE FROM users WHERE email = 'late@example.com'");
-    let out = slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", &db.name]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", "latest", "--confirm", &db.name])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(fingerprint(&db), with_late);
 }
@@ -87,18 +103,43 @@ fn restore_refuses_without_or_with_a_wrong_confirmation() {
     db.exec("DELETE FROM posts");
     let after_delete = fingerprint(&db);
 
-    let out = slipway(app.path(), &db.url).args(["restore", "latest"]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", "latest"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("add --confirm {}", db.name)), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("add --confirm {}", db.name)),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", "production"]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", "latest", "--confirm", "production"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--confirm \"production\" does not match"), "{}", stderr(&out));
-    assert_eq!(fingerprint(&db), after_delete, "a refused restore changes nothing");
+    assert!(
+        stderr(&out).contains("--confirm \"production\" does not match"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fingerprint(&db),
+        after_delete,
+        "a refused restore changes nothing"
+    );
 
-    let out = slipway(app.path(), &db.url).args(["restore", "no-such.dump", "--confirm", &db.name]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["restore", "no-such.dump", "--confirm", &db.name])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("there is no backup named \"no-such.dump\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("there is no backup named \"no-such.dump\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -113,7 +154,11 @@ fn a_failed_restore_leaves_the_database_as_it_was() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    assert!(stderr(&out).contains("the restore failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the restore failed"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(fingerprint(&db), before);
 }
 
@@ -132,10 +177,20 @@ fn backup_list_and_prune_keep_the_newest() {
     }
     let dumps = dumps_in(dir.path());
     assert_eq!(dumps.len(), 2, "{dumps:?}");
-    let out = slipway(app.path(), &db.url).args(["backup", "--list"]).env("SLIPWAY_BACKUP", &target).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["backup", "--list"])
+        .env("SLIPWAY_BACKUP", &target)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let listed: Vec<String> = stdout(&out).lines().map(|l| l.split('\t').next().unwrap().to_owned()).collect();
-    let expected: Vec<String> = dumps.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let listed: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = dumps
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(listed, expected);
     // No partial files are left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -145,7 +200,10 @@ fn backup_list_and_prune_keep_the_newest() {
 fn backup_with_backups_off_is_a_usage_error() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).args(["backup", "--backup", "none"]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["backup", "--backup", "none"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("backups are turned off"));
 }

@@ -2,11 +2,13 @@
 //! pgvector: every step of the release flow and the exit code of each failure.
 
 // Integration tests share the crate's dependency list; not all use every crate.
-#![allow(unused_crate_dependencies)]
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
 mod support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 
 use indoc::indoc;
 use support::{TestDb, app_with, dumps_in, json, slipway, stderr};
@@ -102,7 +104,6 @@ fn a_backup_is_taken_and_verified_before_migrating_a_database_with_tables() {
         listing.contains("TABLE DATA public _sqlx_migrations"),
         "{listing}"
     );
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         fs::metadata(&dumps[0]).unwrap().permissions().mode() & 0o777,
         0o600

@@ -2,7 +2,8 @@
 //! `Migrator` against real PostgreSQL: same history rows, same checksums,
 //! same table, same lock.
 
-#![allow(unused_crate_dependencies)]
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::path::Path;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection};
-use support::{app_with, json, runtime, slipway, stderr, TestDb};
+use support::{TestDb, app_with, json, runtime, slipway, stderr};
 
 /// Runs sqlx's Migrator on `dir` against `url`.
 fn sqlx_migrate(dir: &Path, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
@@ -45,8 +46,15 @@ fn sqlx_finds_nothing_to_do_on_a_database_slipway_migrated() {
         sqlx_migrate(&app.path().join("migrations"), &db.url)
             .unwrap_or_else(|e| panic!("{set}: sqlx's Migrator rejected slipway's history: {e}"));
         assert_eq!(history(&db), before, "{set}: sqlx changed the history");
-        assert_eq!(db.text("SELECT max(installed_on) FROM _sqlx_migrations"), installed_on);
-        assert_eq!(db.int("SELECT count(*) FROM _sqlx_migrations WHERE execution_time <= 0"), 0, "{set}");
+        assert_eq!(
+            db.text("SELECT max(installed_on) FROM _sqlx_migrations"),
+            installed_on
+        );
+        assert_eq!(
+            db.int("SELECT count(*) FROM _sqlx_migrations WHERE execution_time <= 0"),
+            0,
+            "{set}"
+        );
     }
 }
 
@@ -58,11 +66,17 @@ fn slipway_finds_nothing_pending_on_a_database_sqlx_migrated() {
         sqlx_migrate(&app.path().join("migrations"), &db.url).unwrap();
         let before = history(&db);
 
-        let out = slipway(app.path(), &db.url).args(["plan", "--format", "json"]).output().unwrap();
+        let out = slipway(app.path(), &db.url)
+            .args(["plan", "--format", "json"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{set}: {}", stderr(&out));
         assert_eq!(json(&out)["pending"], serde_json::json!([]), "{set}");
 
-        let out = slipway(app.path(), &db.url).args(["run", "--format", "json"]).output().unwrap();
+        let out = slipway(app.path(), &db.url)
+            .args(["run", "--format", "json"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{set}: {}", stderr(&out));
         let doc = json(&out);
         assert_eq!(doc["applied"], serde_json::json!([]), "{set}");
@@ -77,14 +91,23 @@ fn both_write_identical_history_rows() {
     let by_slipway = TestDb::new();
     let by_sqlx = TestDb::new();
     let app = app_with(&["basic", "reversible", "no_transaction"]);
-    let out = slipway(app.path(), &by_slipway.url).arg("run").output().unwrap();
+    let out = slipway(app.path(), &by_slipway.url)
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url).unwrap();
     assert_eq!(history(&by_slipway), history(&by_sqlx));
     // And the checksum is SHA-384 of the file bytes.
-    let users = std::fs::read(app.path().join("migrations/20240101000000_create_users.sql")).unwrap();
+    let users = std::fs::read(
+        app.path()
+            .join("migrations/20240101000000_create_users.sql"),
+    )
+    .unwrap();
     assert_eq!(
-        by_slipway.text("SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240101000000"),
+        by_slipway.text(
+            "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240101000000"
+        ),
         support::sha384_hex(&users)
     );
 }
@@ -94,7 +117,10 @@ fn the_history_table_is_the_one_sqlx_creates() {
     let by_slipway = TestDb::new();
     let by_sqlx = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &by_slipway.url).arg("run").output().unwrap();
+    let out = slipway(app.path(), &by_slipway.url)
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url).unwrap();
     let shape = "SELECT string_agg(format('%s %s %s %s', column_name, data_type, is_nullable, coalesce(column_default, '-')), ', ' ORDER BY ordinal_position) \
@@ -102,7 +128,9 @@ fn the_history_table_is_the_one_sqlx_creates() {
     let constraints = "SELECT string_agg(pg_get_constraintdef(oid), ', ') FROM pg_constraint WHERE conrelid = '_sqlx_migrations'::regclass";
     assert_eq!(by_slipway.text(shape), by_sqlx.text(shape));
     assert_eq!(by_slipway.text(constraints), by_sqlx.text(constraints));
-    assert!(by_slipway.text(shape).starts_with("version bigint NO -, description text NO -, installed_on timestamp with time zone NO now()"));
+    assert!(by_slipway.text(shape).starts_with(
+        "version bigint NO -, description text NO -, installed_on timestamp with time zone NO now()"
+    ));
 }
 
 #[test]
@@ -124,9 +152,16 @@ fn a_sqlx_migrator_holding_the_lock_blocks_slipway() {
     assert_ne!(sqlx_pid, "NULL", "sqlx's migration never started");
 
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).args(["run", "--lock-wait", "1s"]).output().unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--lock-wait", "1s"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("backend pid {sqlx_pid}")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("backend pid {sqlx_pid}")),
+        "{}",
+        stderr(&out)
+    );
     migrating.join().unwrap().unwrap();
 }
 
@@ -135,10 +170,21 @@ fn sqlx_waits_for_the_lock_slipway_holds() {
     let db = TestDb::new();
     let app = tempfile::tempdir().unwrap();
     std::fs::create_dir(app.path().join("migrations")).unwrap();
-    std::fs::write(app.path().join("migrations/1_slow.sql"), "SELECT pg_sleep(3);\n").unwrap();
+    std::fs::write(
+        app.path().join("migrations/1_slow.sql"),
+        "SELECT pg_sleep(3);\n",
+    )
+    .unwrap();
     let mut release = std::process::Command::new(assert_cmd::cargo::cargo_bin("slipway-release"));
-    release.current_dir(app.path()).env("DATABASE_URL", &db.url).env_remove("DYNO").arg("run");
-    let child = release.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    release
+        .current_dir(app.path())
+        .env("DATABASE_URL", &db.url)
+        .env_remove("DYNO")
+        .arg("run");
+    let child = release
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     // Wait until slipway runs its migration, then let sqlx try.
     let running = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -146,13 +192,24 @@ fn sqlx_waits_for_the_lock_slipway_holds() {
     });
     assert!(running, "slipway's migration never started");
     let other = tempfile::tempdir().unwrap();
-    std::fs::copy(app.path().join("migrations/1_slow.sql"), other.path().join("1_slow.sql")).unwrap();
+    std::fs::copy(
+        app.path().join("migrations/1_slow.sql"),
+        other.path().join("1_slow.sql"),
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     // sqlx blocks in pg_advisory_lock until slipway is done, then finds 1 applied.
     sqlx_migrate(other.path(), &db.url).unwrap();
-    assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "sqlx did not wait");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1500),
+        "sqlx did not wait"
+    );
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("| 1_slow.sql"), "slipway, not sqlx, applied it: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("| 1_slow.sql"),
+        "slipway, not sqlx, applied it: {}",
+        stderr(&out)
+    );
     assert_eq!(db.applied_versions(), vec![1]);
 }

@@ -1,19 +1,23 @@
 //! Usage and configuration errors (exit 2), connection failures (exit 3),
 //! `--help`, and the rule that the database password never appears anywhere.
 
-#![allow(unused_crate_dependencies)]
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
 mod support;
 
 use std::fs;
 
 use indoc::indoc;
-use support::{app_with, json, slipway, stderr, stdout, with_credentials, TestDb};
+use support::{TestDb, app_with, json, slipway, stderr, stdout, with_credentials};
 
 #[test]
 fn help_documents_every_setting_with_its_variable_and_default() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "postgres://u:hidden-in-help@localhost/db").arg("--help").output().unwrap();
+    let out = slipway(dir.path(), "postgres://u:hidden-in-help@localhost/db")
+        .arg("--help")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
     for needle in [
@@ -29,7 +33,10 @@ fn help_documents_every_setting_with_its_variable_and_default() {
         "SLIPWAY_CONNECT_TIMEOUT] [default: 10s]",
         "8 an extension or schema check failed",
     ] {
-        assert!(help.replace('\n', " ").replace("  ", " ").contains(needle), "--help lacks {needle:?}:\n{help}");
+        assert!(
+            help.replace('\n', " ").replace("  ", " ").contains(needle),
+            "--help lacks {needle:?}:\n{help}"
+        );
     }
     assert!(!help.contains("hidden-in-help"));
 }
@@ -37,7 +44,10 @@ fn help_documents_every_setting_with_its_variable_and_default() {
 #[test]
 fn an_unknown_flag_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db").args(["run", "--no-such-flag"]).output().unwrap();
+    let out = slipway(dir.path(), "postgres://localhost/db")
+        .args(["run", "--no-such-flag"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--no-such-flag"));
 }
@@ -52,7 +62,10 @@ fn a_bad_value_names_the_variable_it_came_from() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("environment variable SLIPWAY_LOCK_WAIT: invalid value \"five minutes\""), "{err}");
+    assert!(
+        err.contains("environment variable SLIPWAY_LOCK_WAIT: invalid value \"five minutes\""),
+        "{err}"
+    );
     assert!(err.contains("a duration such as 30s, 5m or 1h"), "{err}");
 
     // The flag wins over the environment.
@@ -62,7 +75,11 @@ fn a_bad_value_names_the_variable_it_came_from() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("flag --pgvector: invalid value \"bogus\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("flag --pgvector: invalid value \"bogus\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -77,22 +94,43 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
         "#},
     )
     .unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db").arg("run").output().unwrap();
+    let out = slipway(dir.path(), "postgres://localhost/db")
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("slipway.toml, line 3: unknown field `lock_wiat`"), "{err}");
+    assert!(
+        err.contains("slipway.toml, line 3: unknown field `lock_wiat`"),
+        "{err}"
+    );
 
-    fs::write(dir.path().join("slipway.toml"), "pgvector = \"auto\"\nstatement_timeout = \"forever\"\n").unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db").arg("run").output().unwrap();
+    fs::write(
+        dir.path().join("slipway.toml"),
+        "pgvector = \"auto\"\nstatement_timeout = \"forever\"\n",
+    )
+    .unwrap();
+    let out = slipway(dir.path(), "postgres://localhost/db")
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("slipway.toml, line 2, key `statement_timeout`: invalid value \"forever\""),
+        stderr(&out)
+            .contains("slipway.toml, line 2, key `statement_timeout`: invalid value \"forever\""),
         "{}",
         stderr(&out)
     );
 
-    fs::write(dir.path().join("slipway.toml"), "database_url = \"postgres://a:b@c/d\"\n").unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db").arg("run").output().unwrap();
+    fs::write(
+        dir.path().join("slipway.toml"),
+        "database_url = \"postgres://a:b@c/d\"\n",
+    )
+    .unwrap();
+    let out = slipway(dir.path(), "postgres://localhost/db")
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("database_url does not belong in the settings file"));
 }
@@ -101,9 +139,20 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
 fn slipway_toml_settings_apply_below_flags_and_environment() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    fs::rename(app.path().join("migrations"), app.path().join("db-migrations")).unwrap();
-    fs::write(app.path().join("slipway.toml"), "migrations_dir = \"db-migrations\"\npgvector = \"required\"\n").unwrap();
-    let out = slipway(app.path(), &db.url).args(["run", "--format", "json"]).output().unwrap();
+    fs::rename(
+        app.path().join("migrations"),
+        app.path().join("db-migrations"),
+    )
+    .unwrap();
+    fs::write(
+        app.path().join("slipway.toml"),
+        "migrations_dir = \"db-migrations\"\npgvector = \"required\"\n",
+    )
+    .unwrap();
+    let out = slipway(app.path(), &db.url)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(db.applied_versions().len(), 3);
     assert_eq!(json(&out)["pgvector"]["mode"], "required");
@@ -118,12 +167,23 @@ fn slipway_toml_settings_apply_below_flags_and_environment() {
 #[test]
 fn no_database_url_is_exit_2_and_an_explicit_missing_folder_too() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "").env_remove("DATABASE_URL").arg("run").output().unwrap();
+    let out = slipway(dir.path(), "")
+        .env_remove("DATABASE_URL")
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no database URL"));
-    let out = slipway(dir.path(), "postgres://localhost/db").args(["run", "--migrations", "nope"]).output().unwrap();
+    let out = slipway(dir.path(), "postgres://localhost/db")
+        .args(["run", "--migrations", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("the migrations folder nope does not exist"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the migrations folder nope does not exist"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -132,9 +192,19 @@ fn a_refused_connection_is_exit_3() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let out = slipway(dir.path(), &format!("postgres://postgres@127.0.0.1:{port}/db")).arg("run").output().unwrap();
+    let out = slipway(
+        dir.path(),
+        &format!("postgres://postgres@127.0.0.1:{port}/db"),
+    )
+    .arg("run")
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot connect to the database"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot connect to the database"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -144,13 +214,20 @@ fn a_server_that_never_answers_is_exit_3_after_the_connect_timeout() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
     let started = std::time::Instant::now();
-    let out = slipway(dir.path(), &format!("postgres://postgres@127.0.0.1:{port}/db?sslmode=disable"))
-        .args(["run", "--connect-timeout", "1s"])
-        .output()
-        .unwrap();
+    let out = slipway(
+        dir.path(),
+        &format!("postgres://postgres@127.0.0.1:{port}/db?sslmode=disable"),
+    )
+    .args(["run", "--connect-timeout", "1s"])
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert!(stderr(&out).contains("did not answer in time"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not answer in time"),
+        "{}",
+        stderr(&out)
+    );
     drop(silent);
 }
 
@@ -160,7 +237,8 @@ fn tls_with_verify_full_and_the_test_ca_connects() {
     let app = app_with(&["basic"]);
     let pg_dir = std::env::var("SLIPWAY_PG_DIR").unwrap_or_else(|_| "/tmp/slipway-pg".to_owned());
     let ca = format!("{pg_dir}/tls/ca.crt");
-    let url = db.url.replace("127.0.0.1", "localhost") + &format!("?sslmode=verify-full&sslrootcert={ca}");
+    let url = db.url.replace("127.0.0.1", "localhost")
+        + &format!("?sslmode=verify-full&sslrootcert={ca}");
     let out = slipway(app.path(), &url).arg("run").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The server's certificate names `localhost`, not the IP: verify-full must refuse.
@@ -182,28 +260,84 @@ fn the_password_never_appears_in_any_output() {
     db.exec("CREATE TABLE existing (id int)");
     let mut outputs = Vec::new();
     // A run with a backup (pg_dump gets the password), a failing migration, JSON.
-    outputs.push(slipway(app.path(), &url).args(["run", "--format", "json"]).output().unwrap());
-    outputs.push(slipway(app.path(), &url).args(["plan", "--format", "json"]).output().unwrap());
-    outputs.push(slipway(app.path(), &url).args(["check", "--format", "json"]).output().unwrap());
-    outputs.push(slipway(app.path(), &url).args(["restore", "latest", "--confirm", "wrong"]).output().unwrap());
-    outputs.push(slipway(app.path(), &url).args(["restore", "latest", "--confirm", &db.name]).output().unwrap());
-    // Unreachable server, bad flag next to the URL, URL as a flag, a bad setting.
     outputs.push(
-        slipway(app.path(), "")
-            .args(["run", "--database-url", &url.replace("127.0.0.1", "127.0.0.2"), "--connect-timeout", "1s"])
+        slipway(app.path(), &url)
+            .args(["run", "--format", "json"])
             .output()
             .unwrap(),
     );
-    outputs.push(slipway(app.path(), &url).args(["run", "--bogus", &url]).output().unwrap());
-    outputs.push(slipway(app.path(), &url).args(["run", "--lock-wait", "x"]).output().unwrap());
-    outputs.push(slipway(app.path(), &format!("mysql://u:{PASSWORD}@h/d")).arg("run").output().unwrap());
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["plan", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["check", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["restore", "latest", "--confirm", "wrong"])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["restore", "latest", "--confirm", &db.name])
+            .output()
+            .unwrap(),
+    );
+    // Unreachable server, bad flag next to the URL, URL as a flag, a bad setting.
+    outputs.push(
+        slipway(app.path(), "")
+            .args([
+                "run",
+                "--database-url",
+                &url.replace("127.0.0.1", "127.0.0.2"),
+                "--connect-timeout",
+                "1s",
+            ])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["run", "--bogus", &url])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &url)
+            .args(["run", "--lock-wait", "x"])
+            .output()
+            .unwrap(),
+    );
+    outputs.push(
+        slipway(app.path(), &format!("mysql://u:{PASSWORD}@h/d"))
+            .arg("run")
+            .output()
+            .unwrap(),
+    );
 
     assert_eq!(outputs[0].status.code(), Some(7), "{}", stderr(&outputs[0]));
-    assert!(json(&outputs[0])["backup"]["taken"] == true, "the run should have backed up first");
+    assert!(
+        json(&outputs[0])["backup"]["taken"] == true,
+        "the run should have backed up first"
+    );
     for out in &outputs {
         let all = format!("{}{}", stdout(out), stderr(out));
         assert!(!all.contains(PASSWORD), "the password leaked:\n{all}");
-        assert!(!all.contains("Pa55word"), "part of the password leaked:\n{all}");
+        assert!(
+            !all.contains("Pa55word"),
+            "part of the password leaked:\n{all}"
+        );
     }
-    assert!(stderr(&outputs[0]).contains("postgres://slipway_pw:***@127.0.0.1"), "{}", stderr(&outputs[0]));
+    assert!(
+        stderr(&outputs[0]).contains("postgres://slipway_pw:***@127.0.0.1"),
+        "{}",
+        stderr(&outputs[0])
+    );
 }

@@ -54,6 +54,9 @@ pub(crate) struct Database<'a> {
     /// The server's major version; `pg_dump` must be at least this.
     pub(crate) server_major: u32,
     pub(crate) connect_timeout: Duration,
+    /// How long `pg_dump` may wait for a table lock (the `lock_timeout`
+    /// setting); zero waits forever.
+    pub(crate) lock_timeout: Duration,
 }
 
 /// One stored backup.

@@ -88,6 +88,16 @@ impl PgTools {
             .arg("--no-password")
             .arg(format!("--dbname={}", db.url.without_password()))
             .stdout(Stdio::piped());
+        // pg_dump takes an ACCESS SHARE lock on every table and, without this,
+        // waits forever behind a session holding an exclusive one: the release
+        // phase would hang until Heroku kills it an hour later. pg_dump sets
+        // its own `lock_timeout = 0`, so PGOPTIONS cannot bound it.
+        if !db.lock_timeout.is_zero() {
+            command.arg(format!(
+                "--lock-wait-timeout={}",
+                db.lock_timeout.as_millis()
+            ));
+        }
         let mut child = spawn(command, "pg_dump", &self.pg_dump)?;
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             return Err(io_error(

@@ -43,7 +43,7 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
                 .is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
             let mut report = Report::new(name, if json { Format::Json } else { Format::Human });
             report.step("config", Status::Failed, started, &error.to_string());
-            return report.finish(Err(Failure::from(error)));
+            return report.finish(&Err(Failure::from(error)));
         }
     };
     let mut report = Report::new(name, settings.format);
@@ -57,7 +57,7 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
             "cannot start the async runtime: {e}"
         ))),
     };
-    report.finish(outcome)
+    report.finish(&outcome)
 }
 
 async fn run_command(
@@ -125,10 +125,10 @@ fn register_secrets_early(args: &[OsString]) {
         let text = candidate
             .split_once('=')
             .map_or(candidate.as_str(), |(_, v)| v);
-        if let Ok(url) = url::Url::parse(text) {
-            if let Some(password) = url.password() {
-                redact::register_secret(password);
-            }
+        if let Ok(url) = url::Url::parse(text)
+            && let Some(password) = url.password()
+        {
+            redact::register_secret(password);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `slipway-release restore <backup> --confirm <database>`: restores a backup
-//! into DATABASE_URL. Refuses before connecting unless `--confirm` names the
+//! into `DATABASE_URL`. Refuses before connecting unless `--confirm` names the
 //! database. Holds the migration lock so no release migrates meanwhile.
 //!
 //! `pg_restore --clean --if-exists --single-transaction` replaces every object
@@ -55,6 +55,7 @@ pub(crate) async fn restore(
         name: &session.database,
         server_major,
         connect_timeout: settings.connect_timeout,
+        lock_timeout: settings.lock_timeout,
     };
     let outcome = target.restore(&name, &db).await;
     steps::unlock(&mut session, key).await;

@@ -330,6 +330,7 @@ pub(crate) async fn take_backup(
         name: &session.database,
         server_major,
         connect_timeout: settings.connect_timeout,
+        lock_timeout: settings.lock_timeout,
     };
     let name = backup::backup_name(&session.database, SystemTime::now());
     let record = target

@@ -118,7 +118,7 @@ pub(crate) fn load(dir: &MigrationsDir) -> Result<Vec<Migration>, SourceError> {
             migrations.push(migration);
         }
     }
-    migrations.sort_by(|a, b| (a.version, a.kind).cmp(&(b.version, b.kind)));
+    migrations.sort_by_key(|m| (m.version, m.kind));
     reject_duplicates(&migrations)?;
     Ok(migrations)
 }
@@ -139,6 +139,8 @@ fn read_migration(path: &Path) -> Result<Option<Migration>, SourceError> {
     let Some((version, rest)) = file_name.split_once('_') else {
         return Ok(None);
     };
+    // Case-sensitive on purpose: sqlx ignores `1_a.SQL`, so must we.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
     if !rest.ends_with(".sql") {
         return Ok(None);
     }

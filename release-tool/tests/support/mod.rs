@@ -6,7 +6,8 @@
 //! `scripts/dev-postgres.sh start` (which starts the throwaway PostgreSQL 15 +
 //! pgvector server if it is not running).
 
-#![allow(dead_code, unreachable_pub)]
+// Test helpers: a failed set-up step should panic the test with its reason.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -45,10 +46,10 @@ pub fn workspace_root() -> PathBuf {
 pub fn admin_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL") {
-            if !url.trim().is_empty() {
-                return url.trim().to_owned();
-            }
+        if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL")
+            && !url.trim().is_empty()
+        {
+            return url.trim().to_owned();
         }
         let output = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
             .arg("start")
@@ -205,7 +206,7 @@ pub fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
     }
     cmd.current_dir(dir)
         .env("DATABASE_URL", database_url)
-        .timeout(std::time::Duration::from_secs(120));
+        .timeout(std::time::Duration::from_mins(2));
     cmd
 }
 
@@ -245,4 +246,36 @@ pub fn dumps_in(dir: &Path) -> Vec<PathBuf> {
 pub fn sha384_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha384::digest(bytes))
+}
+
+/// `slipway-release` as a plain process (to spawn, kill or run concurrently),
+/// run in `dir` against `database_url`, with the same clean environment as
+/// [`slipway`].
+pub fn slipway_process(dir: &Path, database_url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway-release"));
+    for var in SLIPWAY_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir).env("DATABASE_URL", database_url);
+    cmd
+}
+
+/// A fingerprint of everything in the database that a migration could change:
+/// every relation, column, index, constraint, extension and row count of the
+/// history table. Equal before and after means "nothing changed".
+pub fn schema_fingerprint(db: &TestDb) -> String {
+    db.text(
+        "SELECT concat_ws(' | ',
+            (SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' ORDER BY 1)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'),
+            (SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY 1)
+               FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')),
+            (SELECT string_agg(conname, ',' ORDER BY 1) FROM pg_constraint
+              WHERE connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)),
+            (SELECT string_agg(extname || '@' || extversion, ',' ORDER BY 1) FROM pg_extension),
+            (SELECT CASE WHEN to_regclass('_sqlx_migrations') IS NULL THEN 'no history'
+                    ELSE 'history ' || (xpath('/row/c/text()', query_to_xml(
+                        'SELECT count(*) AS c FROM _sqlx_migrations', false, true, '')))[1]::text END))",
+    )
 }
