@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::backup::{BackupError, HerokuError, S3Error};
-use crate::checks::CheckError;
+use crate::checks::{CheckError, InvalidIndex};
 use crate::config::ConfigError;
 use crate::db::ConnectError;
 use crate::lock::LockError;
@@ -582,6 +582,27 @@ fn heroku_failure(error: &HerokuError, cause: &str) -> Failure {
     }
 }
 
+/// Adds to a failed `-- no-transaction` migration's message the INVALID
+/// indexes the database holds now: what such a failure most often leaves.
+pub(crate) fn with_leftover_indexes(mut failure: Failure, invalid: &[InvalidIndex]) -> Failure {
+    if invalid.is_empty() {
+        return failure;
+    }
+    let listed: Vec<String> = invalid
+        .iter()
+        .map(|i| format!("{}.{} (on {})", i.schema, i.index, i.table))
+        .collect();
+    let _ = write!(
+        failure.fix,
+        " INVALID indexes in the database now: {}; drop them with DROP INDEX CONCURRENTLY before releasing again.",
+        listed.join(", ")
+    );
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("invalid_indexes".to_owned(), json!(invalid));
+    }
+    failure
+}
+
 /// A restore failed after it was confirmed.
 pub(crate) fn restore_failed(error: BackupError) -> Failure {
     let mut failure = Failure::from(error);
@@ -638,9 +659,11 @@ impl From<ApplyError> for Failure {
                 }
                 let mut fix = if no_tx {
                     format!(
-                        "{file} runs without a transaction (-- no-transaction), so whatever it did before the error \
-                         stays (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it). It is not \
-                         recorded in _sqlx_migrations. Fix the file and release again."
+                        "{file} runs without a transaction (-- no-transaction), so it may be partially applied: \
+                         whatever it did before the error stays (a failed CREATE INDEX CONCURRENTLY leaves an \
+                         INVALID index: drop it). It is not recorded in _sqlx_migrations. Inspect what its \
+                         statements before the error created or changed, undo or finish that by hand, fix the file \
+                         and release again."
                     )
                 } else {
                     format!(

@@ -381,8 +381,18 @@ pub(crate) async fn migrate(
     let mut applied = Vec::new();
     for migration in &plan.pending {
         let one = Instant::now();
-        let took = apply::apply(conn, migration).await;
-        let took = took.map_err(|e| failed(report, "migrate", one, e.into()))?;
+        let took = match apply::apply(conn, migration).await {
+            Ok(took) => took,
+            Err(error) => {
+                let mut failure = Failure::from(error);
+                if migration.no_tx {
+                    // Nothing rolled back: name what such a failure leaves behind.
+                    let invalid = checks::invalid_indexes(conn).await.unwrap_or_default();
+                    failure = errors::with_leftover_indexes(failure, &invalid);
+                }
+                return Err(failed(report, "migrate", one, failure));
+            }
+        };
         let mode = if migration.no_tx {
             " (no transaction)"
         } else {
