@@ -4,6 +4,8 @@
 #   scripts/dev-postgres.sh start   # prints the superuser URL on stdout
 #   scripts/dev-postgres.sh url     # prints the URL of the running server
 #   scripts/dev-postgres.sh stop    # stops it and deletes its data
+#   scripts/dev-postgres.sh restart # restarts it (fault tests; use your own
+#                                   # SLIPWAY_PG_DIR, never the shared cluster)
 #
 # The cluster lives in $SLIPWAY_PG_DIR (default /tmp/slipway-pg). It listens on
 # 127.0.0.1 only, on a free port, with trust auth for the `postgres` superuser
@@ -94,9 +96,18 @@ stop() {
   rm -rf "$DIR" "$DIR.lock"
 }
 
+# `-m fast` ends every session with an error, as a managed server's restart or
+# failover does; SLIPWAY_PG_RESTART_MODE=immediate simulates a crash.
+restart() {
+  running || { log "no server running in $DIR"; exit 1; }
+  as_postgres "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w \
+    -m "${SLIPWAY_PG_RESTART_MODE:-fast}" restart >/dev/null
+}
+
 case "${1:-start}" in
   start) start ;;
   url) running && url ;;
   stop) stop ;;
-  *) echo "usage: $0 start|url|stop" >&2; exit 2 ;;
+  restart) restart ;;
+  *) echo "usage: $0 start|url|stop|restart" >&2; exit 2 ;;
 esac
