@@ -375,16 +375,69 @@ fn load_file(explicit: Raw) -> Result<Option<LoadedFile>, ConfigError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(source) => return Err(ConfigError::FileUnreadable { path, source }),
     };
+    parse_file(path, text).map(Some)
+}
+
+/// Parses a settings file's text, naming the line of a syntax error or an
+/// unknown key.
+fn parse_file(path: PathBuf, text: String) -> Result<LoadedFile, ConfigError> {
     let settings: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::FileInvalid {
         line: e.span().map_or(1, |span| line_of(&text, span.start)),
         message: e.message().trim().to_owned(),
         path: path.clone(),
     })?;
-    Ok(Some(LoadedFile {
+    Ok(LoadedFile {
         path,
         text,
         settings,
-    }))
+    })
+}
+
+/// Parses `slipway.toml` text and every value in it with the parser
+/// [`resolve`] uses, touching no file or folder (the config fuzz target).
+pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
+    let loaded = parse_file(PathBuf::from(DEFAULT_CONFIG_FILE), text.to_owned())?;
+    let file = &loaded.settings;
+    let raw = |key, value: &Option<Spanned<toml::Value>>| loaded.raw(key, value.as_ref());
+    raw("database_url", &file.database_url)?;
+    raw("migrations_dir", &file.migrations_dir)?;
+    let backup = raw("backup", &file.backup)?;
+    pick(None, backup, "", |t| TargetSpec::parse(t).map(Some), None)?;
+    pick(
+        None,
+        raw("backup_keep", &file.backup_keep)?,
+        "",
+        parse_keep,
+        1,
+    )?;
+    pick(
+        None,
+        raw("pgvector", &file.pgvector)?,
+        "",
+        Mode::parse,
+        Mode::Auto,
+    )?;
+    let minimum = raw("pgvector_min_version", &file.pgvector_min_version)?;
+    pick(
+        None,
+        minimum,
+        "",
+        |t| {
+            Version::from_str(t.trim())
+                .map(Some)
+                .map_err(|e| e.to_string())
+        },
+        None,
+    )?;
+    for (key, value) in [
+        ("lock_wait", &file.lock_wait),
+        ("lock_timeout", &file.lock_timeout),
+        ("statement_timeout", &file.statement_timeout),
+        ("connect_timeout", &file.connect_timeout),
+    ] {
+        pick(None, raw(key, value)?, "", parse_duration, Duration::ZERO)?;
+    }
+    Ok(())
 }
 
 /// The migrations folder. A folder set in the file is relative to the file.

@@ -221,6 +221,14 @@ impl From<SourceError> for Failure {
             SourceError::Unreadable { .. } | SourceError::UnreadableFile { .. } => {
                 "Make the migrations folder and its files readable, and the files UTF-8 text."
             }
+            SourceError::NotUtf8Name { .. } => {
+                "Rename the file with a UTF-8 name (the description is stored in _sqlx_migrations), \
+                 e.g. 20240101120000_create_users.sql."
+            }
+            SourceError::NotUtf8 { .. } => {
+                "Save the file as UTF-8 (PostgreSQL and sqlx read migrations as UTF-8 text); the first \
+                 byte that is not UTF-8 is on the line named above."
+            }
         };
         Failure::new(
             ExitClass::Usage,
@@ -601,6 +609,21 @@ pub(crate) fn with_leftover_indexes(mut failure: Failure, invalid: &[InvalidInde
         details.insert("invalid_indexes".to_owned(), json!(invalid));
     }
     failure
+}
+
+/// A pending migration holds no SQL (only whitespace and `--` comments): the
+/// template `sqlx migrate add` writes, never filled in.
+pub(crate) fn empty_migration(file: &str, version: i64) -> Failure {
+    Failure::new(
+        ExitClass::Usage,
+        "a migration is empty",
+        format!("{file} (version {version}) has no SQL, only whitespace or comments"),
+        format!(
+            "Write the migration's SQL in {file}, or delete the file if it was added by mistake. It has not \
+             been applied, so either is safe."
+        ),
+    )
+    .with_details(json!({ "file": file, "version": version }))
 }
 
 /// A restore failed after it was confirmed.

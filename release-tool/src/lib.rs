@@ -25,6 +25,37 @@ mod report;
 
 pub use errors::ExitClass;
 
+/// Entry points for the cargo-fuzz targets in `release-tool/fuzz/` (not an
+/// API: they exist so the fuzzers reach the parsers that read user input).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses a migration file name with sqlx's rules and, for a migration,
+    /// checks what the parse promises: a description without `_`, and a name
+    /// that starts with the version's digits.
+    ///
+    /// # Panics
+    ///
+    /// When the parse breaks one of those promises (a bug the fuzzer reports).
+    pub fn migration_file_name(name: &str) {
+        if let Some(Ok((version, _kind, description))) =
+            crate::migrations::source::parse_file_name(name)
+        {
+            assert!(!description.contains('_'), "{name:?}: {description:?}");
+            let (prefix, _) = name.split_once('_').unwrap_or_default();
+            assert_eq!(prefix.parse::<i64>().ok(), Some(version), "{name:?}");
+        }
+    }
+
+    /// Parses `slipway.toml` text and every value in it, and renders the
+    /// error a person would read. Returns that message, or `None` when valid.
+    #[must_use]
+    pub fn settings_file(text: &str) -> Option<String> {
+        crate::config::parse_file_text(text)
+            .err()
+            .map(|error| crate::errors::Failure::from(error).render())
+    }
+}
+
 /// Runs `slipway-release` with the process's arguments and environment and
 /// returns the exit code documented in the README.
 #[must_use]

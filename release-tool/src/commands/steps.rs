@@ -125,6 +125,11 @@ pub(crate) fn plan<'a>(
     let started = Instant::now();
     let plan =
         plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
+    // Only pending ones: an empty file sqlx already applied must stay as it is.
+    if let Some(empty) = plan.pending.iter().find(|m| m.is_blank()) {
+        let failure = errors::empty_migration(&empty.file_name(), empty.version);
+        return Err(failed(report, "plan", started, failure));
+    }
     report.set(
         "pending",
         json!(

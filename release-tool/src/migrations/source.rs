@@ -65,6 +65,15 @@ pub(crate) struct Migration {
 }
 
 impl Migration {
+    /// Whether the file holds no SQL: only whitespace and `--` comment lines
+    /// (such as the `-- Add migration script here` of `sqlx migrate add`).
+    pub(crate) fn is_blank(&self) -> bool {
+        self.sql
+            .lines()
+            .map(str::trim)
+            .all(|line| line.is_empty() || line.starts_with("--"))
+    }
+
     /// The file name, for messages.
     pub(crate) fn file_name(&self) -> String {
         self.path.file_name().map_or_else(
@@ -83,6 +92,10 @@ pub(crate) enum SourceError {
     },
     #[error("{}: the version before the first `_` is not a 64-bit integer", path.display())]
     BadVersion { path: PathBuf },
+    #[error("{}: the file name is not valid UTF-8", path.display())]
+    NotUtf8Name { path: PathBuf },
+    #[error("{}, line {line}: the file is not UTF-8 text", path.display())]
+    NotUtf8 { path: PathBuf, line: usize },
     #[error("cannot read {}: {source}", path.display())]
     UnreadableFile {
         path: PathBuf,
@@ -133,24 +146,24 @@ fn read_migration(path: &Path) -> Result<Option<Migration>, SourceError> {
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
         return Ok(None);
     }
-    let Some(file_name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+    let Some(os_name) = path.file_name() else {
         return Ok(None);
     };
-    let Some((version, rest)) = file_name.split_once('_') else {
+    let file_name = os_name.to_string_lossy();
+    let Some(parsed) = parse_file_name(&file_name) else {
         return Ok(None);
     };
-    // Case-sensitive on purpose: sqlx ignores `1_a.SQL`, so must we.
-    #[allow(clippy::case_sensitive_file_extension_comparisons)]
-    if !rest.ends_with(".sql") {
-        return Ok(None);
+    // sqlx reads such a name lossily and would store U+FFFD in the history's
+    // description; a name that cannot be shown faithfully is a mistake.
+    if os_name.to_str().is_none() {
+        return Err(SourceError::NotUtf8Name {
+            path: path.to_owned(),
+        });
     }
-    let version: i64 = version.parse().map_err(|_| SourceError::BadVersion {
+    let (version, kind, description) = parsed.map_err(|()| SourceError::BadVersion {
         path: path.to_owned(),
     })?;
-    let kind = Kind::from_filename(rest);
-    // `trim_end_matches`, like sqlx: `a.sql.sql` describes as `a`.
-    let description = rest.trim_end_matches(kind.suffix()).replace('_', " ");
-    let sql = std::fs::read_to_string(path).map_err(unreadable)?;
+    let sql = read_utf8(path)?;
     Ok(Some(Migration {
         version,
         description,
@@ -160,6 +173,41 @@ fn read_migration(path: &Path) -> Result<Option<Migration>, SourceError> {
         sql,
         path: path.to_owned(),
     }))
+}
+
+/// Parses a migration file name with sqlx's rules: `None` when sqlx ignores
+/// the file, `Some(Err(()))` when the version before the first `_` is not an
+/// `i64`, else the version, type and description.
+pub(crate) fn parse_file_name(file_name: &str) -> Option<Result<(i64, Kind, String), ()>> {
+    let (version, rest) = file_name.split_once('_')?;
+    // Case-sensitive on purpose: sqlx ignores `1_a.SQL`, so must we.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    if !rest.ends_with(".sql") {
+        return None;
+    }
+    let Ok(version) = version.parse::<i64>() else {
+        return Some(Err(()));
+    };
+    let kind = Kind::from_filename(rest);
+    // `trim_end_matches`, like sqlx: `a.sql.sql` describes as `a`.
+    let description = rest.trim_end_matches(kind.suffix()).replace('_', " ");
+    Some(Ok((version, kind, description)))
+}
+
+/// Reads a migration's text; bytes that are not UTF-8 are reported with
+/// their line, so the file can be fixed.
+fn read_utf8(path: &Path) -> Result<String, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::UnreadableFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        SourceError::NotUtf8 {
+            path: path.to_owned(),
+            line: crate::config::line_of(&String::from_utf8_lossy(valid), valid.len()),
+        }
+    })
 }
 
 // sqlx would fail later, mid-run, on the history table's primary key; saying
