@@ -248,6 +248,60 @@ fn s3_killed_upload_leaves_no_object() {
 }
 
 #[test]
+fn s3_store_going_away_mid_upload_stops_the_release_with_exit_5() {
+    let db = TestDb::new();
+    fill_vectors(&db, 6_000);
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    let app = app_with(&["basic"]);
+
+    let mut child = raw_command(app.path(), &db, &server, &bucket, "gone")
+        .arg("run")
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while server.incomplete_upload_parts() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup finished too early"
+        );
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "no part was ever uploaded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop();
+
+    // The failed part upload is retried a few times, then the release stops:
+    // pg_dump must not be left blocked on a pipe nobody reads.
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_mins(2) {
+            child.kill().unwrap();
+            panic!("slipway-release hung after the store went away");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(5), "{err}");
+    assert!(err.contains("the S3 backup failed"), "{err}");
+    // The cause is the upload, not pg_dump's SIGPIPE that follows from it.
+    assert!(err.contains("a part of the upload failed"), "{err}");
+    assert!(
+        db.applied_versions().is_empty(),
+        "nothing may be migrated without a backup"
+    );
+}
+
+#[test]
 fn s3_failed_pg_dump_aborts_the_upload() {
     let db = TestDb::new();
     db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");

@@ -261,13 +261,21 @@ fn count_entries(listing: &str) -> usize {
 
 impl RunningDump {
     /// Waits for `pg_dump` to exit and fails with its stderr if it did not succeed.
-    pub(crate) async fn finish(mut self) -> Result<(), BackupError> {
-        let status = self.child.wait().await.map_err(|source| BackupError::Io {
+    pub(crate) async fn finish(self) -> Result<(), BackupError> {
+        let Self {
+            mut child,
+            stdout,
+            stderr,
+        } = self;
+        // When the reader stopped early (a failed upload or write), pg_dump
+        // would block on a full pipe forever: closing it makes pg_dump fail.
+        drop(stdout);
+        let status = child.wait().await.map_err(|source| BackupError::Io {
             action: "waiting for",
             path: PathBuf::from("pg_dump"),
             source,
         })?;
-        let stderr = self.stderr.await.unwrap_or_default();
+        let stderr = stderr.await.unwrap_or_default();
         if status.success() {
             return Ok(());
         }

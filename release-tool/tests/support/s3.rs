@@ -157,6 +157,22 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops a private server (as if the store went away).
+    pub fn stop(&self) {
+        assert!(
+            self.private.is_some(),
+            "only a private server may be stopped"
+        );
+        let status = Command::new(script())
+            .arg("stop")
+            .env("SLIPWAY_S3_DIR", &self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if self.private.is_some() {

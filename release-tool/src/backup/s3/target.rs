@@ -70,16 +70,17 @@ impl BackupTarget for S3Target {
         let copied = upload.copy_from(&mut dump.stdout, &mut check.stdin).await;
         let dumped = dump.finish().await;
         let listed = check.finish_list().await;
-        // pg_dump's own failure explains a short stream best, so it comes first.
-        let entries = match (dumped, copied, listed) {
+        // A failed upload makes pg_dump die of SIGPIPE, so it is the cause to
+        // report; when pg_dump fails by itself the stream just ends early.
+        let entries = match (copied, dumped, listed) {
             (Ok(()), Ok(()), Ok(entries)) => entries,
-            (Err(error), _, _) | (Ok(()), Ok(()), Err(error)) => {
-                abort_quietly(upload).await;
-                return Err(error);
-            }
-            (Ok(()), Err(error), _) => {
+            (Err(error), _, _) => {
                 abort_quietly(upload).await;
                 return Err(error.into());
+            }
+            (Ok(()), Err(error), _) | (Ok(()), Ok(()), Err(error)) => {
+                abort_quietly(upload).await;
+                return Err(error);
             }
         };
         let created_at =
