@@ -93,6 +93,12 @@ pub(crate) struct SettingArgs {
     /// PGBackups) or `none`. Unset: `file:./.slipway/backups` off a dyno; on a
     /// dyno (DYNO is set) `heroku` when HEROKU_API_KEY is set, else S3 when
     /// SLIPWAY_BACKUP_S3_BUCKET is set, else an error (exit 5).
+    /// S3 reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// SLIPWAY_BACKUP_S3_ENDPOINT (non-AWS stores), SLIPWAY_BACKUP_S3_PATH_STYLE
+    /// and SLIPWAY_BACKUP_S3_PART_SIZE [default: 16MiB]. `heroku` reads
+    /// HEROKU_API_KEY, HEROKU_APP_NAME or SLIPWAY_HEROKU_APP,
+    /// SLIPWAY_HEROKU_CAPTURE_TIMEOUT [default: 40m] and
+    /// SLIPWAY_HEROKU_POLL_INTERVAL [default: 3s].
     /// [env: SLIPWAY_BACKUP]
     #[arg(
         long,
