@@ -355,7 +355,14 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
     release_then_query_nearest_neighbours(&image);
 
     // 6. Without .sqlx/ the compile fails with the `cargo sqlx prepare` hint.
+    // (Cargo does not track `.sqlx/`, so the app crate must change too to recompile.)
     std::fs::remove_dir_all(app.join(".sqlx")).unwrap();
+    let source = std::fs::read_to_string(&main_rs).unwrap();
+    std::fs::write(
+        &main_rs,
+        source.replace("is listening on port", "listens on port"),
+    )
+    .unwrap();
     let outcome = build(&app, &root, &[]);
     assert!(!outcome.success());
     let output = strip_ansi(&outcome.output);
