@@ -60,6 +60,11 @@ pub mod fuzzing {
 /// returns the exit code documented in the README.
 #[must_use]
 pub fn main() -> std::process::ExitCode {
+    // reqwest (S3, Heroku) links aws-lc-rs and sqlx links ring; with two
+    // providers compiled in, rustls cannot choose one by itself and panics
+    // where sqlx asks for the default (sslmode=verify-ca). An error here only
+    // means a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let code = commands::dispatch(std::env::args_os());
     std::process::ExitCode::from(code.code())
 }
