@@ -259,7 +259,11 @@ impl From<ConnectError> for Failure {
             ),
             ConnectError::Failed { source, .. } => Failure::new(
                 class,
-                "cannot connect to the database",
+                if tls_refused(&source) {
+                    "the server's TLS certificate was not accepted"
+                } else {
+                    "cannot connect to the database"
+                },
                 cause,
                 connect_fix(&source),
             ),
@@ -273,7 +277,20 @@ impl From<ConnectError> for Failure {
     }
 }
 
+/// Whether the TLS handshake refused the server's certificate. sqlx reports
+/// rustls' verdict as an I/O error ("invalid peer certificate: ..."), not as
+/// `Error::Tls`, so the text is all there is to go on.
+fn tls_refused(source: &sqlx::Error) -> bool {
+    matches!(source, sqlx::Error::Io(e) if e.to_string().contains("peer certificate"))
+}
+
 fn connect_fix(source: &sqlx::Error) -> &'static str {
+    if tls_refused(source) {
+        return "With sslmode=verify-full the server's certificate must be signed by the CA in sslrootcert \
+                and issued for the host name in DATABASE_URL (connect by that name, not by an IP address it \
+                does not list); verify-ca checks only the CA, as require does when sslrootcert is set. Fix \
+                sslrootcert or the host, or use sslmode=require to encrypt without verifying (Heroku's default).";
+    }
     match source {
         sqlx::Error::Tls(_) => {
             "The TLS handshake failed. Check sslmode in DATABASE_URL; with sslmode=verify-ca or verify-full, \

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use url::Url;
 
 use crate::redact;
@@ -85,7 +85,20 @@ impl DatabaseUrl {
     pub(crate) fn connect_options(&self) -> Result<PgConnectOptions, UrlError> {
         PgConnectOptions::from_str(self.url.as_str())
             .map(|options| options.application_name("slipway-release"))
+            .map(|options| self.require_means_verify_ca(options))
             .map_err(|e| UrlError::Options(redact::redact(&e.to_string())))
+    }
+
+    // libpq: "if a root CA file exists, the behavior of sslmode=require will
+    // be the same as that of verify-ca". sqlx does not verify under `require`,
+    // so a URL naming a CA would be checked by pg_dump (libpq) but not by us.
+    fn require_means_verify_ca(&self, options: PgConnectOptions) -> PgConnectOptions {
+        let names_root = self.url.query_pairs().any(|(key, _)| key == "sslrootcert");
+        if names_root && matches!(options.get_ssl_mode(), PgSslMode::Require) {
+            options.ssl_mode(PgSslMode::VerifyCa)
+        } else {
+            options
+        }
     }
 }
 
