@@ -11,6 +11,12 @@
 # 127.0.0.1 only, on a free port, with trust auth for the `postgres` superuser
 # and TLS on (a throwaway CA and a server certificate for `localhost`, kept in
 # $SLIPWAY_PG_DIR/tls). `start` is idempotent and safe to call concurrently.
+#
+# For the TLS and secrets tests, a second cluster (its own SLIPWAY_PG_DIR) can
+# be made differently when it is first initialised:
+#   SLIPWAY_PG_TLS=ca (default) | self-signed (a certificate no CA signed) | off
+#   SLIPWAY_PG_PASSWORD_AUTH=1  every role but `postgres` logs in with a
+#                               scram-sha-256 password over TCP
 set -euo pipefail
 
 PG_MAJOR="${PG_MAJOR:-15}"
@@ -42,6 +48,13 @@ running() {
 
 make_certificates() {
   mkdir -p "$TLS"
+  if [ "${SLIPWAY_PG_TLS:-ca}" = self-signed ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+      -addext "subjectAltName=DNS:localhost" \
+      -keyout "$TLS/server.key" -out "$TLS/server.crt" 2>/dev/null
+    chmod 600 "$TLS/server.key"
+    return
+  fi
   (
     cd "$TLS"
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=slipway test CA" \
@@ -65,13 +78,20 @@ init_cluster() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR'
 max_connections = 300
-ssl = on
+ssl = $([ "${SLIPWAY_PG_TLS:-ca}" = off ] && echo off || echo on)
 ssl_cert_file = '$TLS/server.crt'
 ssl_key_file = '$TLS/server.key'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
+  if [ "${SLIPWAY_PG_PASSWORD_AUTH:-0}" = 1 ]; then
+    # First match wins: the superuser keeps trust, every other role needs its password.
+    { printf 'host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n'
+      cat "$DATA/pg_hba.conf"; } > "$DATA/pg_hba.conf.new"
+    mv "$DATA/pg_hba.conf.new" "$DATA/pg_hba.conf"
+    chown postgres: "$DATA/pg_hba.conf" 2>/dev/null || true
+  fi
 }
 
 start() {

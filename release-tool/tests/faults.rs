@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use indoc::{formatdoc, indoc};
 use sqlx::{Connection, PgConnection};
+use support::cluster::OwnCluster;
 use support::{
     TestDb, dumps_in, json, runtime, schema_fingerprint, slipway, slipway_process, stderr,
-    workspace_root,
 };
 
 /// The migrations of the kill trials: four transactional ones, each with two
@@ -342,80 +342,6 @@ fn killed_at_random_points_nothing_is_half_applied_and_the_rerun_completes() {
     });
     let applied_at_kill = applied_at_kill.into_inner().unwrap();
     println!("trials by migrations applied when killed (0..=5): {applied_at_kill:?}");
-}
-
-/// A second throwaway cluster (never the shared one), stopped and deleted when dropped.
-struct OwnCluster {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl OwnCluster {
-    fn start() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("slipway-pg-fault-")
-            .tempdir()
-            .unwrap();
-        let out = self::cluster_script(dir.path(), "start");
-        Self {
-            dir,
-            url: String::from_utf8(out.stdout).unwrap().trim().to_owned(),
-        }
-    }
-
-    fn restart(&self) {
-        let out = cluster_script(self.dir.path(), "restart");
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-
-    fn url_for(&self, database: &str) -> String {
-        let (base, _) = self.url.rsplit_once('/').unwrap();
-        format!("{base}/{database}")
-    }
-
-    fn exec(&self, database: &str, sql: &str) {
-        let url = self.url_for(database);
-        let sql = sql.to_owned();
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        });
-    }
-
-    fn text(&self, database: &str, sql: &str) -> String {
-        let url = self.url_for(database);
-        let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        })
-    }
-}
-
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        let _ = cluster_script(self.dir.path(), "stop");
-    }
-}
-
-fn cluster_script(dir: &Path, action: &str) -> Output {
-    let out = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
-        .arg(action)
-        .env("SLIPWAY_PG_DIR", dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() || action == "stop",
-        "dev-postgres.sh {action}: {}",
-        stderr(&out)
-    );
-    out
 }
 
 #[test]

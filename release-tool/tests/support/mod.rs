@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{Connection, Executor, PgConnection};
 
+pub mod cluster;
+
 /// Environment variables slipway reads; cleared so the host cannot leak in.
 const SLIPWAY_ENV: &[&str] = &[
     "DATABASE_URL",
