@@ -248,6 +248,100 @@ fn s3_killed_upload_leaves_no_object() {
 }
 
 #[test]
+fn s3_sigterm_mid_upload_aborts_it_and_leaves_nothing() {
+    let db = TestDb::new();
+    fill_vectors(&db, 6_000);
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+
+    let mut child = raw_command(app.path(), &db, &server, &bucket, "term")
+        .arg("backup")
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while server.incomplete_upload_parts() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup finished too early"
+        );
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "no part was ever uploaded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    // Unlike SIGKILL, SIGTERM leaves time to abort: no parts remain either.
+    assert_eq!(server.incomplete_upload_parts(), 0);
+    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+}
+
+#[test]
+fn sigterm_after_an_s3_backup_still_stops_the_release() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let server = Server::shared();
+    let bucket = server.new_bucket();
+    let app = tempfile::tempdir().unwrap();
+    let migrations = app.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("1_slow.sql"),
+        "SELECT pg_sleep(60);\nCREATE TABLE slow (id int);\n",
+    )
+    .unwrap();
+
+    let mut child = raw_command(app.path(), &db, server, &bucket, "later")
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the verified backup (its sidecar), then for the migration to start.
+    let started = Instant::now();
+    while !server.objects(&bucket).iter().any(|(k, _)| {
+        std::path::Path::new(k)
+            .extension()
+            .is_some_and(|e| e == "json")
+    }) {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(started.elapsed() < Duration::from_mins(1), "no backup");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let killed = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        killed.elapsed() < Duration::from_secs(20),
+        "SIGTERM was ignored"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(db.applied_versions().is_empty());
+    assert!(!db.table_exists("slow"));
+}
+
+#[test]
 fn s3_store_going_away_mid_upload_stops_the_release_with_exit_5() {
     let db = TestDb::new();
     fill_vectors(&db, 6_000);

@@ -49,6 +49,8 @@ pub(crate) enum S3Error {
         object: String,
         source: object_store::Error,
     },
+    #[error("interrupted by {signal}: the upload was aborted, so no object remains")]
+    Interrupted { signal: &'static str },
     #[error("cannot read pg_dump's output: {source}")]
     ReadDump { source: std::io::Error },
     #[error("a part of the upload failed: {source}{}", HINT)]

@@ -67,7 +67,13 @@ impl BackupTarget for S3Target {
                 return Err(error);
             }
         };
-        let copied = upload.copy_from(&mut dump.stdout, &mut check.stdin).await;
+        // SIGTERM (a cancelled release) or Ctrl-C: abort the upload rather
+        // than leave an incomplete one behind.
+        let copied = tokio::select! {
+            copied = upload.copy_from(&mut dump.stdout, &mut check.stdin) => copied,
+            signal = termination() => Err(S3Error::Interrupted { signal }),
+        };
+        exit_on_later_termination();
         let dumped = dump.finish().await;
         let listed = check.finish_list().await;
         // A failed upload makes pg_dump die of SIGPIPE, so it is the cause to
@@ -133,6 +139,35 @@ impl BackupTarget for S3Target {
             .map(|backup| Self::record(backup, None))
             .collect())
     }
+}
+
+/// Resolves when the process is asked to stop (SIGTERM or SIGINT), with the
+/// signal's name; never, when the handlers cannot be installed.
+async fn termination() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        _ => std::future::pending().await,
+    }
+}
+
+/// Once a signal handler is installed the signal no longer ends the process
+/// by default (<https://docs.rs/tokio/latest/tokio/signal/unix/fn.signal.html>):
+/// keep the default for the rest of the run (migrations roll back their
+/// transaction when the connection drops, as on a real SIGTERM).
+fn exit_on_later_termination() {
+    tokio::spawn(async {
+        let signal = termination().await;
+        eprintln!("slipway-release: {signal} received, stopping");
+        let code = if signal == "SIGINT" { 130 } else { 143 };
+        std::process::exit(code);
+    });
 }
 
 async fn abort_quietly(upload: super::upload::Upload) {
