@@ -15,6 +15,8 @@
 //! can check where the token went. Transfers follow a [`Script`].
 
 #![allow(dead_code, unreachable_pub)]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -4,6 +4,8 @@
 //! multipart uploads) start a private one.
 
 #![allow(dead_code, unreachable_pub)]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -180,10 +180,19 @@ impl Failure {
         } else {
             "transport error"
         };
+        let error = error.without_url();
+        // The useful part (refused, TLS certificate, DNS) is deep in the chain.
+        let mut message = format!("{kind}: {error}");
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
         Self {
             transient: true,
             status: None,
-            message: format!("{kind}: {}", error.without_url()),
+            message,
         }
     }
 

@@ -44,7 +44,7 @@ pub(crate) enum S3Error {
     },
     #[error("cannot set up the S3 client: {0}")]
     Client(String),
-    #[error("cannot start the upload to {object}: {source}{}", HINT)]
+    #[error("cannot start the upload to {object}: {}{}", chain(source), HINT)]
     Start {
         object: String,
         source: object_store::Error,
@@ -53,9 +53,9 @@ pub(crate) enum S3Error {
     Interrupted { signal: &'static str },
     #[error("cannot read pg_dump's output: {source}")]
     ReadDump { source: std::io::Error },
-    #[error("a part of the upload failed: {source}{}", HINT)]
+    #[error("a part of the upload failed: {}{}", chain(source), HINT)]
     UploadPart { source: object_store::Error },
-    #[error("cannot complete the upload: {source}{}", HINT)]
+    #[error("cannot complete the upload: {}{}", chain(source), HINT)]
     Complete { source: object_store::Error },
     #[error(
         "cannot abort the upload (an incomplete multipart upload may remain; a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those): {source}"
@@ -63,7 +63,7 @@ pub(crate) enum S3Error {
     Abort { source: object_store::Error },
     #[error("the uploaded {object} failed verification: {problem}; it was deleted")]
     Verification { object: String, problem: String },
-    #[error("S3 request on {object} failed: {source}{}", HINT)]
+    #[error("S3 request on {object} failed: {}{}", chain(source), HINT)]
     Request {
         object: String,
         source: object_store::Error,
@@ -78,6 +78,23 @@ pub(crate) enum S3Error {
     WriteRestore { source: std::io::Error },
     #[error("internal error in slipway-release's S3 client (a bug, please report it): {0}")]
     Internal(String),
+}
+
+/// An error and its sources, `a: b: c`, skipping a source whose text the
+/// previous message already holds (the detail, such as a refused TLS
+/// certificate, is often deep in the chain).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Appended to S3 request failures: the usual causes.
