@@ -23,7 +23,7 @@ log "1/6 installing what the demo needs"
 ./scripts/install-deps.sh
 
 log "2/6 packaging the buildpack (cargo libcnb package)"
-packaged="$root_dir/target/slipway-packaged"
+packaged="$root_dir/target/slipway-demo-packaged"
 (cd buildpacks/rust && cargo libcnb package --target x86_64-unknown-linux-gnu --package-dir "$packaged")
 buildpack="$packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
 cargo build -q -p slipway-cnb-local
