@@ -27,6 +27,13 @@ pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_mins(30);
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What each kind of setting expects, for the "fix" line of its error.
+const BACKUP_EXPECTED: &str = "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`";
+const KEEP_EXPECTED: &str = "a whole number of backups to keep, at least 1";
+const MODE_EXPECTED: &str = "`off`, `auto` or `required`";
+const VERSION_EXPECTED: &str = "a version such as 0.7.0";
+const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
+
 /// The resolved settings every command works from.
 #[derive(Debug)]
 pub(crate) struct Settings {
@@ -223,7 +230,7 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
     let backup = pick(
         cli("backup", "--backup", "SLIPWAY_BACKUP", &args.backup),
         from_file("backup", |f| f.backup.as_ref())?,
-        "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`",
+        BACKUP_EXPECTED,
         |text| TargetSpec::parse(text).map(Some),
         None,
     )?;
@@ -235,14 +242,14 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
             &args.backup_keep,
         ),
         from_file("backup_keep", |f| f.backup_keep.as_ref())?,
-        "a whole number of backups to keep, at least 1",
+        KEEP_EXPECTED,
         parse_keep,
         DEFAULT_BACKUP_KEEP,
     )?;
     let pgvector = pick(
         cli("pgvector", "--pgvector", "SLIPWAY_PGVECTOR", &args.pgvector),
         from_file("pgvector", |f| f.pgvector.as_ref())?,
-        "`off`, `auto` or `required`",
+        MODE_EXPECTED,
         Mode::parse,
         Mode::Auto,
     )?;
@@ -254,7 +261,7 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
             &args.pgvector_min_version,
         ),
         from_file("pgvector_min_version", |f| f.pgvector_min_version.as_ref())?,
-        "a version such as 0.7.0",
+        VERSION_EXPECTED,
         |text| {
             Version::from_str(text.trim())
                 .map(Some)
@@ -263,13 +270,7 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         None,
     )?;
     let duration = |raw: Raw, file_raw: Raw, default: Duration| {
-        pick(
-            raw,
-            file_raw,
-            "a duration such as 30s, 5m or 1h",
-            parse_duration,
-            default,
-        )
+        pick(raw, file_raw, DURATION_EXPECTED, parse_duration, default)
     };
     let lock_wait = duration(
         cli(
@@ -402,18 +403,24 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
     raw("database_url", &file.database_url)?;
     raw("migrations_dir", &file.migrations_dir)?;
     let backup = raw("backup", &file.backup)?;
-    pick(None, backup, "", |t| TargetSpec::parse(t).map(Some), None)?;
+    pick(
+        None,
+        backup,
+        BACKUP_EXPECTED,
+        |t| TargetSpec::parse(t).map(Some),
+        None,
+    )?;
     pick(
         None,
         raw("backup_keep", &file.backup_keep)?,
-        "",
+        KEEP_EXPECTED,
         parse_keep,
         1,
     )?;
     pick(
         None,
         raw("pgvector", &file.pgvector)?,
-        "",
+        MODE_EXPECTED,
         Mode::parse,
         Mode::Auto,
     )?;
@@ -421,7 +428,7 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
     pick(
         None,
         minimum,
-        "",
+        VERSION_EXPECTED,
         |t| {
             Version::from_str(t.trim())
                 .map(Some)
@@ -435,7 +442,13 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
         ("statement_timeout", &file.statement_timeout),
         ("connect_timeout", &file.connect_timeout),
     ] {
-        pick(None, raw(key, value)?, "", parse_duration, Duration::ZERO)?;
+        pick(
+            None,
+            raw(key, value)?,
+            DURATION_EXPECTED,
+            parse_duration,
+            Duration::ZERO,
+        )?;
     }
     Ok(())
 }
@@ -469,8 +482,25 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text).map_err(|e| e.to_string())
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    // lock_timeout and statement_timeout are sent to PostgreSQL in whole
+    // milliseconds: below 1 ms would silently mean 0 (no limit at all), and
+    // above i32::MAX ms the server refuses the session's SET (found by
+    // tests/bad_input.rs: `--lock-timeout 30d` failed as "cannot connect").
+    if duration < Duration::from_millis(1) {
+        return Err("shorter than a millisecond; use 0 to mean no limit".to_owned());
+    }
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "longer than PostgreSQL's limit of {}",
+            humantime::format_duration(MAX_DURATION)
+        ));
+    }
+    Ok(duration)
 }
+
+/// PostgreSQL's largest `lock_timeout` / `statement_timeout`: `i32::MAX` ms.
+const MAX_DURATION: Duration = Duration::from_millis(2_147_483_647);
 
 fn parse_keep(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
