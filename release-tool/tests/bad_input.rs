@@ -141,6 +141,21 @@ fn cases() -> Vec<Case> {
         )
         .args(&["run", "--statement-timeout", "abc"]),
         case(
+            "duration beyond PostgreSQL's limit",
+            2,
+            &["flag --lock-timeout", "PostgreSQL's limit"],
+        )
+        .args(&["run", "--lock-timeout", "30d"]),
+        case(
+            "duration below a millisecond",
+            2,
+            &[
+                "environment variable SLIPWAY_STATEMENT_TIMEOUT",
+                "millisecond",
+            ],
+        )
+        .env(&[("SLIPWAY_STATEMENT_TIMEOUT", "500us")]),
+        case(
             "bad version in the environment",
             2,
             &[

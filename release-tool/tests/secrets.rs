@@ -311,7 +311,7 @@ fn no_command_or_failure_prints_or_writes_a_secret() {
     );
     for path in written
         .iter()
-        .filter(|p| !p.extension().is_some_and(|e| e == "dump"))
+        .filter(|p| p.extension().is_none_or(|e| e != "dump"))
     {
         let bytes = fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
