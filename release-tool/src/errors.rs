@@ -12,6 +12,7 @@ use crate::config::ConfigError;
 use crate::db::ConnectError;
 use crate::lock::LockError;
 use crate::migrations::apply::ApplyError;
+use crate::migrations::blockers::Blocker;
 use crate::migrations::plan::PlanError;
 use crate::migrations::source::SourceError;
 use crate::pgvector::{PgvectorError, show};
@@ -641,6 +642,35 @@ pub(crate) fn empty_migration(file: &str, version: i64) -> Failure {
         ),
     )
     .with_details(json!({ "file": file, "version": version }))
+}
+
+/// Adds to a migration that hit `lock_timeout` the sessions holding locks on
+/// the tables it names, and the line of the statement that waited.
+pub(crate) fn with_lock_blockers(mut failure: Failure, blockers: &[Blocker]) -> Failure {
+    let Some(first) = blockers.first() else {
+        return failure;
+    };
+    if let (Some(line), Some(statement)) = (first.line, &first.statement) {
+        let _ = write!(
+            failure.cause,
+            "\n  waiting statement: line {line}: {statement}"
+        );
+    }
+    for b in blockers {
+        let _ = write!(
+            failure.cause,
+            "\n  blocked by: pid {} (application_name {:?}, state {}) holding {} on {}",
+            b.pid, b.application_name, b.state, b.mode, b.table
+        );
+    }
+    let _ = write!(
+        failure.fix,
+        " Wait for that session or end it (SELECT pg_terminate_backend(PID)), then release again."
+    );
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("blocked_by".to_owned(), json!(blockers));
+    }
+    failure
 }
 
 /// A restore failed after it was confirmed.

@@ -15,7 +15,7 @@ use crate::errors::{self, Failure};
 use crate::lock;
 use crate::migrations::history::{self, Applied};
 use crate::migrations::plan::{self, Plan};
-use crate::migrations::{Migration, apply, source};
+use crate::migrations::{Migration, apply, blockers, source};
 use crate::pgvector::{self, Action, Requirement};
 use crate::report::{Report, Status};
 
@@ -389,7 +389,15 @@ pub(crate) async fn migrate(
         let took = match apply::apply(conn, migration).await {
             Ok(took) => took,
             Err(error) => {
+                let lock_timeout = error.server_code() == Some("55P03");
                 let mut failure = Failure::from(error);
+                if lock_timeout {
+                    // The server names neither the statement nor the table.
+                    let found = blockers::find(conn, &migration.sql)
+                        .await
+                        .unwrap_or_default();
+                    failure = errors::with_lock_blockers(failure, &found);
+                }
                 if migration.no_tx {
                     // Nothing rolled back: name what such a failure leaves behind.
                     let invalid = checks::invalid_indexes(conn).await.unwrap_or_default();

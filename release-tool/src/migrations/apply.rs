@@ -44,6 +44,16 @@ pub(crate) enum ApplyError {
     Bookkeeping { file: String, source: sqlx::Error },
 }
 
+impl ApplyError {
+    /// The server's SQLSTATE, when the server rejected the migration.
+    pub(crate) fn server_code(&self) -> Option<&str> {
+        match self {
+            ApplyError::Rejected { error, .. } => Some(error.code.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// Applies `migration` and returns how long it took.
 pub(crate) async fn apply(
     conn: &mut PgConnection,

@@ -4,6 +4,7 @@
 //! (`apply`).
 
 pub(crate) mod apply;
+pub(crate) mod blockers;
 pub(crate) mod history;
 pub(crate) mod plan;
 pub(crate) mod source;
