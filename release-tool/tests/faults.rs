@@ -549,8 +549,8 @@ fn overlapping_deploys_with_a_short_lock_wait_exit_4_naming_the_holder_pid() {
 
 /// Runs `slipway-release run ARGS` in `app` while another session holds an
 /// ACCESS EXCLUSIVE lock on `items` in an open transaction; returns the
-/// output and how long the run took.
-fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output, Duration) {
+/// output, how long the run took, and the blocking session's pid.
+fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output, Duration, i32) {
     let url = db.url.clone();
     let app = app.to_owned();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -559,6 +559,10 @@ fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output,
         let mut blocker = PgConnection::connect(&url).await.unwrap();
         sqlx::raw_sql("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE;")
             .execute(&mut blocker)
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut blocker)
             .await
             .unwrap();
         let started = Instant::now();
@@ -575,7 +579,7 @@ fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output,
             .execute(&mut blocker)
             .await
             .unwrap();
-        (out, took)
+        (out, took, pid)
     })
 }
 
@@ -601,7 +605,7 @@ fn items_app() -> (TestDb, tempfile::TempDir) {
 #[test]
 fn a_migration_blocked_by_another_sessions_table_lock_fails_after_lock_timeout() {
     let (db, app) = items_app();
-    let (out, took) = run_while_items_is_locked(
+    let (out, took, blocker) = run_while_items_is_locked(
         app.path(),
         &db,
         &[
@@ -621,7 +625,18 @@ fn a_migration_blocked_by_another_sessions_table_lock_fails_after_lock_timeout()
     assert!(err.contains("55P03"), "{err}");
     assert!(err.contains("lock timeout"), "{err}");
     assert!(err.contains("lock_timeout"), "{err}");
+    // The server's error names neither; slipway finds both.
+    assert!(
+        err.contains("waiting statement: line 2: ALTER TABLE items ADD COLUMN price_cents bigint;"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("blocked by: pid {blocker} ")),
+        "{err}"
+    );
+    assert!(err.contains("AccessExclusiveLock on public.items"), "{err}");
     let doc = json(&out);
+    assert_eq!(doc["error"]["details"]["blocked_by"][0]["pid"], blocker);
     assert_eq!(doc["error"]["details"]["file"], "2_items_price.sql");
     // The first migration stays; the blocked one rolled back whole.
     assert_eq!(db.applied_versions(), vec![1]);
@@ -643,7 +658,7 @@ fn a_backup_blocked_by_another_sessions_table_lock_fails_after_lock_timeout_with
     let before = schema_fingerprint(&db);
     let backups = app.path().join("backups");
     let target = format!("--backup=file:{}", backups.display());
-    let (out, took) =
+    let (out, took, _) =
         run_while_items_is_locked(app.path(), &db, &["--lock-timeout", "500ms", &target]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(5), "{err}");
