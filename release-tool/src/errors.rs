@@ -744,6 +744,20 @@ impl From<ApplyError> for Failure {
                 match server.code.as_str() {
                     "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or release when traffic is low."),
                     "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
+                    // Operator intervention: the server shut down or restarted
+                    // under the migration (a failover, maintenance); the file
+                    // is not at fault (found by tests/faults.rs).
+                    code if code.starts_with("57P") => {
+                        fix = format!(
+                            "The server shut down or restarted while {file} ran (maintenance or a failover), so \
+                             the file is not at fault. {} Release again once the server accepts connections.",
+                            if no_tx {
+                                "It ran without a transaction and may be partially applied: check what it changed."
+                            } else {
+                                "The migration was rolled back and _sqlx_migrations is unchanged."
+                            }
+                        );
+                    }
                     _ => {}
                 }
                 Failure::new(class, format!("migration {version} failed"), cause, fix).with_details(
