@@ -386,6 +386,11 @@ fn postgres_restarted_mid_migration_fails_naming_it_and_the_rerun_completes() {
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("2_slow_backfill.sql"), "{err}");
     assert!(err.contains("migration 2 failed"), "{err}");
+    assert!(err.contains("shut down or restarted"), "{err}");
+    assert!(
+        !err.contains("Fix 2_slow_backfill.sql"),
+        "the file is not at fault:\n{err}"
+    );
     assert_eq!(
         cluster.text(
             "restart_me",
