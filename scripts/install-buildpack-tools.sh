@@ -20,3 +20,11 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -q '^
     rustup target add x86_64-unknown-linux-gnu
   fi
 fi
+
+# The demo talks to the web process with curl.
+if ! command -v curl >/dev/null; then
+  log "installing curl"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends curl >/dev/null
+fi
