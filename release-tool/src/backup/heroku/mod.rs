@@ -30,8 +30,10 @@ const DATABASE_ATTACHMENT: &str = "DATABASE_URL";
 /// The add-on service the CLI resolves attachments against.
 const POSTGRES_SERVICE: &str = "heroku-postgresql";
 
-/// Everything that can go wrong with the `heroku` target. Every variant is a
-/// failed backup (exit 5) except `Internal`, which is a bug in slipway.
+/// Everything that can go wrong with the `heroku` target. `errors.rs` maps
+/// them: `InvalidSetting`, `RestoreNotRequested`, `UnknownBackup` and
+/// `UnusableBackup` are usage mistakes (exit 2), `Internal` a bug in slipway
+/// (exit 1), the rest a failed backup or restore (exit 5).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum HerokuError {
     #[error(
@@ -318,17 +320,15 @@ async fn resolve_database(
         other => other?,
     };
     // The CLI prefers the attachment on the app itself when several match.
-    let mut attachments = attachments;
-    let index = attachments
-        .iter()
-        .position(|a| a.app.as_ref().is_some_and(|owner| owner.name == app))
-        .unwrap_or(0);
-    if attachments.is_empty() {
-        return Err(HerokuError::NoDatabase {
+    let on_app = |a: &Attachment| a.app.as_ref().is_some_and(|owner| owner.name == app);
+    let index = attachments.iter().position(on_app).unwrap_or(0);
+    attachments
+        .into_iter()
+        .nth(index)
+        .map(|attachment| attachment.addon)
+        .ok_or_else(|| HerokuError::NoDatabase {
             app: app.to_owned(),
-        });
-    }
-    Ok(attachments.swap_remove(index).addon)
+        })
 }
 
 async fn app_backups(

@@ -27,8 +27,10 @@ pub(crate) use settings::{ENV_BUCKET, S3Location, S3Settings};
 pub(crate) use target::S3Target;
 use upload::Upload;
 
-/// Everything that can go wrong with the `s3` target. Every variant is a
-/// failed backup or restore (exit 5) except `Internal`, a bug in slipway.
+/// Everything that can go wrong with the `s3` target. `errors.rs` maps them:
+/// `InvalidSetting` and `UnknownBackup` are usage mistakes (exit 2),
+/// `Internal` a bug in slipway (exit 1), the rest a failed backup or restore
+/// (exit 5).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum S3Error {
     #[error(

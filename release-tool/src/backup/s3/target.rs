@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
 use super::catalog::DumpFacts;
+use super::upload::Upload;
 use super::{S3Backups, S3Error, S3Location, S3Settings, StoredBackup};
 use crate::backup::pg_tools::PgTools;
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
@@ -59,32 +60,9 @@ impl BackupTarget for S3Target {
             pg_dump_version: tools.pg_dump_version().await?,
         };
         let mut upload = self.backups.begin(name).await?;
-        let started = (tools.spawn_dump(db), tools.spawn_list_from_stdin());
-        let (mut dump, mut check) = match started {
-            (Ok(dump), Ok(check)) => (dump, check),
-            (Err(error), _) | (_, Err(error)) => {
-                abort_quietly(upload).await;
-                return Err(error);
-            }
-        };
-        // SIGTERM (a cancelled release) or Ctrl-C: abort the upload rather
-        // than leave an incomplete one behind.
-        let copied = tokio::select! {
-            copied = upload.copy_from(&mut dump.stdout, &mut check.stdin) => copied,
-            signal = termination() => Err(S3Error::Interrupted { signal }),
-        };
-        exit_on_later_termination();
-        let dumped = dump.finish().await;
-        let listed = check.finish_list().await;
-        // A failed upload makes pg_dump die of SIGPIPE, so it is the cause to
-        // report; when pg_dump fails by itself the stream just ends early.
-        let entries = match (copied, dumped, listed) {
-            (Ok(()), Ok(()), Ok(entries)) => entries,
-            (Err(error), _, _) => {
-                abort_quietly(upload).await;
-                return Err(error.into());
-            }
-            (Ok(()), Err(error), _) | (Ok(()), Ok(()), Err(error)) => {
+        let entries = match stream_dump(&tools, db, &mut upload).await {
+            Ok(entries) => entries,
+            Err(error) => {
                 abort_quietly(upload).await;
                 return Err(error);
             }
@@ -141,6 +119,32 @@ impl BackupTarget for S3Target {
     }
 }
 
+/// Runs `pg_dump -Fc` into `upload` and `pg_restore --list`; returns the
+/// number of entries the archive lists. The caller aborts the upload on error.
+async fn stream_dump(
+    tools: &PgTools,
+    db: &Database<'_>,
+    upload: &mut Upload,
+) -> Result<usize, BackupError> {
+    let mut dump = tools.spawn_dump(db)?;
+    // Dropping `dump` on error kills pg_dump (`kill_on_drop`).
+    let mut check = tools.spawn_list_from_stdin()?;
+    // SIGTERM (a cancelled release) or Ctrl-C: abort the upload rather than
+    // leave an incomplete one behind.
+    let copied = tokio::select! {
+        copied = upload.copy_from(&mut dump.stdout, &mut check.stdin) => copied,
+        signal = termination() => Err(S3Error::Interrupted { signal }),
+    };
+    exit_on_later_termination();
+    let dumped = dump.finish().await;
+    let listed = check.finish_list().await;
+    // A failed upload makes pg_dump die of SIGPIPE, so it is the cause to
+    // report; when pg_dump fails by itself the stream just ends early.
+    copied?;
+    dumped?;
+    listed
+}
+
 /// Resolves when the process is asked to stop (SIGTERM or SIGINT), with the
 /// signal's name; never, when the handlers cannot be installed.
 async fn termination() -> &'static str {
@@ -170,7 +174,7 @@ fn exit_on_later_termination() {
     });
 }
 
-async fn abort_quietly(upload: super::upload::Upload) {
+async fn abort_quietly(upload: Upload) {
     // The error that caused the abort is the one to report; an abort that
     // fails leaves an incomplete multipart upload, which is never an object.
     let _ = upload.abort().await;
