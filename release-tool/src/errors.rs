@@ -459,15 +459,24 @@ impl From<PgvectorError> for Failure {
                 "available": available.map(|v| v.to_string()),
                 "required": required.to_string(),
             })),
-            PgvectorError::Sql { action, .. } => Failure::new(
-                class,
-                "the `vector` extension could not be set up",
-                error.to_string(),
-                format!(
-                    "Run `{action}` as a user allowed to (the database owner or a superuser; on Heroku the \
-                     default credential may), or ask your database administrator to."
-                ),
-            ),
+            PgvectorError::Sql { action, source } => {
+                // The server's hint says who may: "Must be superuser to create
+                // this extension" (pgvector is not marked trusted), or the
+                // CREATE privilege on the database where it is.
+                let who = server_hint(source).map_or_else(
+                    || "a user allowed to (a superuser, or the database owner where the extension is trusted)".to_owned(),
+                    |hint| format!("a user allowed to: the server says \"{hint}\""),
+                );
+                Failure::new(
+                    class,
+                    "the `vector` extension could not be set up",
+                    error.to_string(),
+                    format!(
+                        "Run `{action}` as {who}. On Heroku the default credential can. Or ask your database \
+                         administrator to run it; nothing was migrated."
+                    ),
+                )
+            }
             PgvectorError::BadVersion { .. } => Failure::new(
                 class,
                 "the server reports an unreadable pgvector version",
@@ -671,6 +680,15 @@ pub(crate) fn with_lock_blockers(mut failure: Failure, blockers: &[Blocker]) -> 
         details.insert("blocked_by".to_owned(), json!(blockers));
     }
     failure
+}
+
+/// The server's HINT, when the error came from PostgreSQL with one.
+fn server_hint(source: &sqlx::Error) -> Option<String> {
+    source
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+        .and_then(sqlx::postgres::PgDatabaseError::hint)
+        .map(str::to_owned)
 }
 
 /// A restore failed after it was confirmed.
