@@ -272,7 +272,10 @@ fn cases() -> Vec<Case> {
         case(
             "role that may not create extensions",
             8,
-            &["CREATE EXTENSION", "superuser"],
+            &[
+                "CREATE EXTENSION",
+                "Must be superuser to create this extension",
+            ],
         )
         .file(
             b"migrations/2_docs.sql",
