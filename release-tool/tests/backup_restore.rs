@@ -197,6 +197,51 @@ fn backup_list_and_prune_keep_the_newest() {
 }
 
 #[test]
+fn a_shared_folder_keeps_and_restores_each_databases_own_backups() {
+    // Staging and production pointed at one folder (or bucket): retention and
+    // `restore latest` of one must never touch or pick the other's backups.
+    let production = TestDb::new();
+    let staging = TestDb::new();
+    let app = migrated_app_with_data(&production);
+    let out = slipway(app.path(), &staging.url)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("file:{}", dir.path().display());
+    let backup = |db: &TestDb| {
+        let out = slipway(app.path(), &db.url)
+            .args(["backup", "--backup", &target, "--backup-keep", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    backup(&production);
+    let production_backup = dumps_in(dir.path());
+    backup(&staging);
+    backup(&staging);
+
+    let dumps = dumps_in(dir.path());
+    assert_eq!(dumps.len(), 2, "one backup of each database: {dumps:?}");
+    assert!(dumps.contains(&production_backup[0]), "{dumps:?}");
+
+    // `restore latest` into production takes production's backup, although
+    // staging's are newer.
+    let before = fingerprint(&production);
+    production.exec("DELETE FROM posts;");
+    let out = slipway(app.path(), &production.url)
+        .args(["restore", "latest", "--confirm", &production.name])
+        .env("SLIPWAY_BACKUP", &target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let restored = production_backup[0].file_name().unwrap().to_string_lossy();
+    assert!(stderr(&out).contains(restored.as_ref()), "{}", stderr(&out));
+    assert_eq!(fingerprint(&production), before);
+}
+
+#[test]
 fn backup_with_backups_off_is_a_usage_error() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);

@@ -143,8 +143,9 @@ impl BackupTarget for FileTarget {
         tools.restore_archive(&path, db).await
     }
 
-    async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError> {
-        let all = self.list().await?;
+    async fn prune(&self, keep: usize, database: &str) -> Result<Vec<BackupRecord>, BackupError> {
+        let mut all = self.list().await?;
+        all.retain(|record| super::is_backup_of(&record.name, database));
         let excess = all.len().saturating_sub(keep);
         let mut deleted = Vec::new();
         for record in all.into_iter().take(excess) {

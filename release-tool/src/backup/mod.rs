@@ -85,8 +85,10 @@ pub(crate) trait BackupTarget: Send + Sync {
     async fn list(&self) -> Result<Vec<BackupRecord>, BackupError>;
     /// Restores the backup `name` (as `list` names it) into `db`.
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError>;
-    /// Deletes all but the newest `keep` backups; returns the deleted ones.
-    async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError>;
+    /// Deletes all but the newest `keep` backups of `database`; returns the
+    /// deleted ones. Backups of other databases sharing the target are never
+    /// touched (see [`is_backup_of`]).
+    async fn prune(&self, keep: usize, database: &str) -> Result<Vec<BackupRecord>, BackupError>;
 }
 
 /// `SLIPWAY_BACKUP`, parsed.
@@ -282,7 +284,12 @@ pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
         .collect();
-    let database: String = database
+    format!("slipway-{stamp}-{}.dump", name_safe(database))
+}
+
+/// `database` with everything but ASCII letters, digits and `_` replaced by `-`.
+fn name_safe(database: &str) -> String {
+    database
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
@@ -291,14 +298,25 @@ pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
                 '-'
             }
         })
-        .collect();
-    format!("slipway-{stamp}-{database}.dump")
+        .collect()
 }
 
-/// The newest backup, for `restore latest`.
+/// Whether `name` (as [`backup_name`] makes them) is a backup of `database`.
+// Several apps, or staging and production, may share one bucket or folder:
+// retention and `restore latest` must only ever consider this database's
+// backups. The time stamp has no `-`, so the database is all after the first.
+pub(crate) fn is_backup_of(name: &str, database: &str) -> bool {
+    name.strip_prefix("slipway-")
+        .and_then(|rest| rest.strip_suffix(".dump"))
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(_, of)| of == name_safe(database))
+}
+
+/// `name`, or for `latest` the name of the newest backup of `database`.
 pub(crate) async fn resolve_name(
     target: &dyn BackupTarget,
     name: &str,
+    database: &str,
 ) -> Result<String, BackupError> {
     if name != "latest" {
         return Ok(name.to_owned());
@@ -306,7 +324,8 @@ pub(crate) async fn resolve_name(
     target
         .list()
         .await?
-        .pop()
+        .into_iter()
+        .rfind(|record| is_backup_of(&record.name, database))
         .map(|record| record.name)
         .ok_or_else(|| BackupError::NoBackups {
             target: target.describe(),
@@ -316,6 +335,17 @@ pub(crate) async fn resolve_name(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backups_belong_to_the_database_they_name() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        let name = backup_name("app-production", now);
+        assert!(is_backup_of(&name, "app-production"));
+        assert!(!is_backup_of(&name, "app"));
+        assert!(!is_backup_of(&name, "production"));
+        assert!(!is_backup_of(&backup_name("app", now), "app-production"));
+        assert!(!is_backup_of("notes.dump", "notes"));
+    }
 
     #[test]
     fn parses_targets() {

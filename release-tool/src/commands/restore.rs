@@ -42,7 +42,7 @@ pub(crate) async fn restore(
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
     };
-    let name = backup::resolve_name(target.as_ref(), name)
+    let name = backup::resolve_name(target.as_ref(), name, &database)
         .await
         .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
 

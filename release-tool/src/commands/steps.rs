@@ -343,7 +343,7 @@ pub(crate) async fn take_backup(
         .await
         .map_err(|e| failed(report, "backup", started, e.into()))?;
     let pruned = target
-        .prune(settings.backup_keep)
+        .prune(settings.backup_keep, &session.database)
         .await
         .map_err(|e| failed(report, "backup", started, e.into()))?;
     report.set("pruned_backups", json!(pruned));

@@ -85,7 +85,7 @@ impl BackupTarget for HerokuTarget {
 
     /// Heroku PGBackups keeps backups by the database plan's own retention;
     /// slipway never deletes them.
-    async fn prune(&self, _keep: usize) -> Result<Vec<BackupRecord>, BackupError> {
+    async fn prune(&self, _keep: usize, _database: &str) -> Result<Vec<BackupRecord>, BackupError> {
         Ok(Vec::new())
     }
 }

@@ -301,10 +301,15 @@ impl S3Backups {
         Ok(backups)
     }
 
-    /// Deletes the oldest of slipway's backups beyond `keep`. Returns the
-    /// deleted ones.
-    pub(crate) async fn prune(&self, keep: usize) -> Result<Vec<StoredBackup>, S3Error> {
-        let all = self.list().await?;
+    /// Deletes the oldest of slipway's backups of `database` beyond `keep`.
+    /// Returns the deleted ones.
+    pub(crate) async fn prune(
+        &self,
+        keep: usize,
+        database: &str,
+    ) -> Result<Vec<StoredBackup>, S3Error> {
+        let mut all = self.list().await?;
+        all.retain(|backup| crate::backup::is_backup_of(&backup.name, database));
         let excess = all.len().saturating_sub(keep);
         let doomed: Vec<StoredBackup> = all.into_iter().take(excess).collect();
         for backup in &doomed {

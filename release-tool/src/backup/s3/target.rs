@@ -108,10 +108,10 @@ impl BackupTarget for S3Target {
         restore.finish().await.map(|_| ())
     }
 
-    async fn prune(&self, keep: usize) -> Result<Vec<BackupRecord>, BackupError> {
+    async fn prune(&self, keep: usize, database: &str) -> Result<Vec<BackupRecord>, BackupError> {
         Ok(self
             .backups
-            .prune(keep)
+            .prune(keep, database)
             .await?
             .into_iter()
             .map(|backup| Self::record(backup, None))
