@@ -451,8 +451,9 @@ fn a_backend_crash_mid_migration_fails_naming_it_and_the_rerun_completes() {
     // SIGKILL of the migration's backend: PostgreSQL treats it as a crash,
     // drops every session without a word and recovers.
     let err = interrupted_mid_migration(|_, backend| {
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", backend])
+        // The shell's builtin `kill`: no procps needed on a fresh machine.
+        let killed = std::process::Command::new("sh")
+            .args(["-c", "kill -KILL \"$1\"", "sh", backend])
             .status()
             .unwrap();
         assert!(killed.success());
