@@ -82,6 +82,11 @@ fn print_toolchain_error(error: &ToolchainError) {
             &format!("{error}."),
             "Check RUSTUP_UPDATE_ROOT if you set it (it must serve `dist/<triple>/rustup-init` and its `.sha256`). Otherwise this is likely a network problem: build again in a few minutes.",
         ),
+        ToolchainError::ChecksumUnreadable { .. } => print_user_error(
+            "Unable to read the rustup-init checksum",
+            &format!("{error}. The download was not run."),
+            "Check RUSTUP_UPDATE_ROOT if you set it: the mirror must serve `dist/<triple>/rustup-init.sha256` as published on https://static.rust-lang.org/rustup. Otherwise build again in a few minutes.",
+        ),
         ToolchainError::ChecksumMismatch { .. } => print_user_error(
             "rustup-init checksum mismatch",
             &format!("{error}. The download was corrupted or tampered with, so it was not run."),

@@ -33,8 +33,11 @@ pub(crate) struct ToolchainLayerMetadata {
 pub(crate) enum ToolchainError {
     #[error("target architecture `{0}` is not supported (supported: amd64, arm64)")]
     UnsupportedArch(String),
+    /// `url` never holds the credentials of a mirror URL (see [`redact_credentials`]).
     #[error("downloading {url} failed: {message}")]
     Download { url: String, message: String },
+    #[error("{url} does not hold a SHA-256 checksum (64 hex digits); it starts with `{found}`")]
+    ChecksumUnreadable { url: String, found: String },
     #[error("{url} has SHA-256 {actual}, but the published checksum is {expected}")]
     ChecksumMismatch {
         url: String,
@@ -92,9 +95,12 @@ pub(crate) fn install_toolchain(
             let rustup_init = layer_dir.join("rustup-init");
             download_rustup_init(update_root, triple, &rustup_init)
                 .map_err(RustBuildpackError::Toolchain)?;
-            run_rustup_init(&rustup_init, &layer_dir, spec, user_env)
-                .map_err(RustBuildpackError::Toolchain)?;
+            let installed = run_rustup_init(&rustup_init, &layer_dir, spec, user_env);
+            // The installer is not part of the toolchain: never leave it in the layer, even
+            // when the install failed.
             let _ = std::fs::remove_file(&rustup_init);
+            installed.map_err(RustBuildpackError::Toolchain)?;
+            // Only a complete install gets metadata, so a half-installed layer is never reused.
             layer.write_metadata(metadata.clone())?;
         }
     }
@@ -135,7 +141,7 @@ pub(crate) fn rust_triple(arch: &str) -> Result<&'static str, ToolchainError> {
 }
 
 /// Downloads `<update_root>/dist/<triple>/rustup-init` and checks it against the `.sha256`
-/// published beside it.
+/// published beside it. Nothing is written to `dest` unless the checksum matches.
 fn download_rustup_init(
     update_root: &str,
     triple: &str,
@@ -145,20 +151,16 @@ fn download_rustup_init(
         "{}/dist/{triple}/rustup-init",
         update_root.trim_end_matches('/')
     );
-    let timer = print::sub_start_timer(format!("Downloading {}", style::url(&url)));
+    let shown_url = redact_credentials(&url);
+    let timer = print::sub_start_timer(format!("Downloading {}", style::url(&shown_url)));
     let checksum_url = format!("{url}.sha256");
-    let expected = fetch(&checksum_url)?;
-    let expected = String::from_utf8_lossy(&expected)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let expected = parse_checksum(&fetch(&checksum_url)?, &checksum_url)?;
     let bytes = fetch(&url)?;
     let actual = hex::encode(Sha256::digest(&bytes));
     timer.done();
     if actual != expected {
         return Err(ToolchainError::ChecksumMismatch {
-            url,
+            url: shown_url,
             expected,
             actual,
         });
@@ -173,15 +175,30 @@ fn download_rustup_init(
         .map_err(write_error)
 }
 
+/// The lower-case hex digest at the start of a `.sha256` file (`<hex>  rustup-init`).
+fn parse_checksum(body: &[u8], checksum_url: &str) -> Result<String, ToolchainError> {
+    let text = String::from_utf8_lossy(body);
+    let digest = text.split_whitespace().next().unwrap_or_default();
+    if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(digest.to_ascii_lowercase())
+    } else {
+        Err(ToolchainError::ChecksumUnreadable {
+            url: redact_credentials(checksum_url),
+            found: digest.chars().take(20).collect(),
+        })
+    }
+}
+
+/// GETs `url` (at most 200 MiB).
 fn fetch(url: &str) -> Result<Vec<u8>, ToolchainError> {
     let download_error = |message: String| ToolchainError::Download {
-        url: url.to_string(),
+        url: redact_credentials(url),
         message,
     };
     let response = ureq::get(url)
         .timeout(std::time::Duration::from_mins(5))
         .call()
-        .map_err(|error| download_error(error.to_string()))?;
+        .map_err(|error| download_error(describe_download_error(&error)))?;
     let mut bytes = Vec::new();
     response
         .into_reader()
@@ -189,6 +206,38 @@ fn fetch(url: &str) -> Result<Vec<u8>, ToolchainError> {
         .read_to_end(&mut bytes)
         .map_err(|error| download_error(error.to_string()))?;
     Ok(bytes)
+}
+
+/// Why a request failed, without the URL: ureq's own `Display` starts with the full URL,
+/// credentials included.
+fn describe_download_error(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Status(code, _) => format!("the server answered HTTP {code}"),
+        ureq::Error::Transport(transport) => {
+            let mut text = transport.kind().to_string();
+            if let Some(message) = transport.message() {
+                text = format!("{text}: {message}");
+            }
+            if let Some(source) = std::error::Error::source(transport) {
+                text = format!("{text}: {source}");
+            }
+            text
+        }
+    }
+}
+
+/// `url` with the `user:password@` part (Basic auth for a private mirror) replaced by `***`,
+/// so that it can be printed.
+pub(crate) fn redact_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+        None => url.to_string(),
+    }
 }
 
 /// Runs rustup-init with `RUSTUP_HOME` and `CARGO_HOME` inside the layer.
@@ -253,6 +302,38 @@ mod tests {
             rustup_init_args(&spec).join(" "),
             "-y --no-modify-path --profile minimal --default-toolchain 1.95.0 --component rustfmt --target wasm32-unknown-unknown"
         );
+    }
+
+    #[test]
+    fn credentials_are_redacted_from_urls() {
+        assert_eq!(
+            redact_credentials("https://user:s3cret@mirror.example/rustup/dist/x/rustup-init"),
+            "https://***@mirror.example/rustup/dist/x/rustup-init"
+        );
+        assert_eq!(
+            redact_credentials("http://token@127.0.0.1:8080"),
+            "http://***@127.0.0.1:8080"
+        );
+        assert_eq!(
+            redact_credentials("https://static.rust-lang.org/rustup/dist/x?a=b@c"),
+            "https://static.rust-lang.org/rustup/dist/x?a=b@c"
+        );
+        assert_eq!(redact_credentials("not a url"), "not a url");
+    }
+
+    #[test]
+    fn checksum_files_must_start_with_a_sha256() {
+        let digest = "A".repeat(64);
+        assert_eq!(
+            parse_checksum(format!("{digest}  rustup-init\n").as_bytes(), "u").unwrap(),
+            "a".repeat(64)
+        );
+        let error = parse_checksum(b"<html>not found</html>", "http://u:p@h/x.sha256").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "http://***@h/x.sha256 does not hold a SHA-256 checksum (64 hex digits); it starts with `<html>not`"
+        );
+        assert!(parse_checksum(b"", "u").is_err());
     }
 
     #[test]
