@@ -305,13 +305,16 @@ fn killed_at_random_points_nothing_is_half_applied_and_the_rerun_completes() {
     );
     drop(calibration);
     let window_ms = u64::try_from(full_run.as_millis()).unwrap() * 11 / 10;
-    let before_migrating_ms: u64 = json(&out)["steps"]
+    // Counted back from the end, so process start-up is included.
+    let migrating_ms: u64 = json(&out)["steps"]
         .as_array()
         .unwrap()
         .iter()
-        .take_while(|step| step["name"] != "migrate")
+        .skip_while(|step| step["name"] != "migrate")
         .map(|step| step["duration_ms"].as_u64().unwrap())
         .sum();
+    let full_ms = u64::try_from(full_run.as_millis()).unwrap();
+    let before_migrating_ms = full_ms.saturating_sub(migrating_ms);
 
     // The delays are drawn up front, so a seed replays the same kills
     // whatever order the two workers run them in.
