@@ -64,10 +64,19 @@ fn print_buildpack_error(error: RustBuildpackError) {
         ),
         RustBuildpackError::Toolchain(error) => print_toolchain_error(&error),
         RustBuildpackError::Cargo(error) => print_cargo_error(error),
-        RustBuildpackError::Process(error) => print_user_error(
-            "Cannot choose the web process",
-            &format!("{error}."),
-            "Set SLIPWAY_WEB_BIN to one of the binaries the build produces, or unset it.",
+        RustBuildpackError::Process(error @ ProcessError::WebBinNotBuilt { .. }) => {
+            print_user_error(
+                "Cannot choose the web process",
+                &format!("{error}."),
+                "Set SLIPWAY_WEB_BIN to one of the binaries the build produces, or unset it.",
+            );
+        }
+        RustBuildpackError::Process(error @ ProcessError::InvalidName(_)) => print_user_error(
+            "A binary name cannot be a process type",
+            &format!(
+                "{error}: every binary becomes a process named after it, and process types may only hold letters, digits, `.`, `-` and `_`."
+            ),
+            "Rename the `[[bin]]` target in Cargo.toml (its `name` key), commit, and build again.",
         ),
         RustBuildpackError::Io { what, error } => {
             print_internal_error(&format!("{what}: {error}"));
@@ -92,10 +101,12 @@ fn print_toolchain_error(error: &ToolchainError) {
             &format!("{error}. The download was corrupted or tampered with, so it was not run."),
             "Build again. If you set RUSTUP_UPDATE_ROOT, check that the mirror serves the same files as https://static.rust-lang.org/rustup.",
         ),
-        ToolchainError::Install(_) => print_user_error(
+        ToolchainError::Install(cmd_error) => print_user_error(
             "Installing the Rust toolchain failed",
             &format!(
-                "{error}. The rustup output above says why; a channel that does not exist or a component that is not available for it are common causes."
+                "{} exited with {}. The rustup output above says why; a channel that does not exist or a component that is not available for it are common causes.",
+                style::command(cmd_error.name()),
+                cmd_error.status()
             ),
             "Check the channel, components and targets in rust-toolchain.toml (or rust-toolchain), and RUSTUP_DIST_SERVER if you set it, then build again.",
         ),
@@ -177,4 +188,197 @@ fn print_internal_error(details: &str) {
 
         Please build again; if it keeps failing, open an issue with this build log.
     "});
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigError;
+    use crate::toolchain_file::ToolchainFileError;
+    use fun_run::CommandWithName;
+
+    /// What `on_error` prints for `error`, without colours.
+    fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {
+        let bytes = bullet_stream::global::with_locked_writer(Vec::new(), || on_error(error));
+        let text = String::from_utf8(bytes).unwrap();
+        let mut plain = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().find(char::is_ascii_alphabetic);
+            } else {
+                plain.push(c);
+            }
+        }
+        plain.trim_start().to_string()
+    }
+
+    fn failed_command() -> fun_run::CmdError {
+        std::process::Command::new("false")
+            .named_output()
+            .unwrap_err()
+    }
+
+    fn user_errors() -> Vec<(&'static str, RustBuildpackError)> {
+        let toolchain = RustBuildpackError::Toolchain;
+        let cargo = RustBuildpackError::Cargo;
+        vec![
+            (
+                "Invalid build setting",
+                RustBuildpackError::Config(ConfigError::NotAllowed {
+                    key: "SLIPWAY_PGVECTOR",
+                    value: "maybe".into(),
+                    allowed: "off, auto, required",
+                }),
+            ),
+            (
+                "Invalid Rust toolchain file",
+                RustBuildpackError::ToolchainFile(ToolchainFileError {
+                    file: "rust-toolchain.toml",
+                    line: Some(3),
+                    problem: "unknown key `componets`".into(),
+                }),
+            ),
+            ("No Cargo.lock found", RustBuildpackError::MissingLockfile),
+            (
+                "Unable to download rustup-init",
+                toolchain(ToolchainError::Download {
+                    url: "https://mirror.example/dist/x/rustup-init.sha256".into(),
+                    message: "the server answered HTTP 404".into(),
+                }),
+            ),
+            (
+                "Unable to read the rustup-init checksum",
+                toolchain(ToolchainError::ChecksumUnreadable {
+                    url: "https://mirror.example/dist/x/rustup-init.sha256".into(),
+                    found: "<html>".into(),
+                }),
+            ),
+            (
+                "rustup-init checksum mismatch",
+                toolchain(ToolchainError::ChecksumMismatch {
+                    url: "https://mirror.example/dist/x/rustup-init".into(),
+                    expected: "a".repeat(64),
+                    actual: "b".repeat(64),
+                }),
+            ),
+            (
+                "Installing the Rust toolchain failed",
+                toolchain(ToolchainError::Install(failed_command())),
+            ),
+            (
+                "Unsupported architecture",
+                toolchain(ToolchainError::UnsupportedArch("riscv64".into())),
+            ),
+            (
+                "Compiling the app failed",
+                cargo(CargoError::Compile {
+                    error: failed_command(),
+                    needs_sqlx_prepare: false,
+                }),
+            ),
+            (
+                "Compiling the app failed: sqlx needs its offline query data",
+                cargo(CargoError::Compile {
+                    error: failed_command(),
+                    needs_sqlx_prepare: true,
+                }),
+            ),
+            (
+                "No binary targets",
+                cargo(CargoError::NoBinaries {
+                    selection: "the workspace has only library targets".into(),
+                }),
+            ),
+            (
+                "Invalid build setting",
+                cargo(CargoError::UnknownPackage {
+                    wanted: "nope".into(),
+                    available: "api, jobs".into(),
+                }),
+            ),
+            (
+                "Reading the Cargo workspace failed",
+                cargo(CargoError::Metadata(failed_command())),
+            ),
+            (
+                "Cannot choose the web process",
+                RustBuildpackError::Process(ProcessError::WebBinNotBuilt {
+                    wanted: "nope".into(),
+                    available: "api".into(),
+                }),
+            ),
+            (
+                "A binary name cannot be a process type",
+                RustBuildpackError::Process(ProcessError::InvalidName("caf\u{e9}!".into())),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_user_error_has_a_title_a_cause_and_a_fix() {
+        for (title, error) in user_errors() {
+            let cause = match &error {
+                RustBuildpackError::MissingLockfile => "no Cargo.lock".to_string(),
+                RustBuildpackError::Cargo(CargoError::Compile {
+                    needs_sqlx_prepare: true,
+                    ..
+                }) => "There is no database during the build".to_string(),
+                RustBuildpackError::Cargo(CargoError::Compile { .. })
+                | RustBuildpackError::Toolchain(ToolchainError::Install(_)) => {
+                    "`false` exited with exit status: 1".to_string()
+                }
+                RustBuildpackError::Config(e) => e.to_string(),
+                RustBuildpackError::ToolchainFile(e) => e.to_string(),
+                RustBuildpackError::Toolchain(e) => e.to_string(),
+                RustBuildpackError::Cargo(e) => e.to_string(),
+                RustBuildpackError::Process(e) => e.to_string(),
+                RustBuildpackError::Io { .. } => unreachable!("not a user error"),
+            };
+            // A multi-line cause is printed with `! ` before each line; its first line suffices.
+            let cause = cause.lines().next().unwrap_or_default().to_string();
+            let text = rendered(libcnb::Error::BuildpackError(error));
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines[0], format!("! Error: {title}"), "{text}");
+            assert!(
+                text.contains(&cause),
+                "the cause `{cause}` is missing:\n{text}"
+            );
+            let fix = lines
+                .iter()
+                .find_map(|line| line.strip_prefix("! How to fix it: "))
+                .unwrap_or_else(|| panic!("no fix in:\n{text}"));
+            assert!(fix.len() > 20, "{text}");
+            assert!(!text.contains("Internal error"), "{text}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_read_differently_and_ask_for_a_report() {
+        let internal = [
+            libcnb::Error::BuildpackError(RustBuildpackError::Io {
+                what: "stabilising source mtimes".into(),
+                error: std::io::Error::other("disk full"),
+            }),
+            libcnb::Error::BuildpackError(RustBuildpackError::Toolchain(ToolchainError::Write {
+                path: "/layers/toolchain/rustup-init".into(),
+                source: std::io::Error::other("read-only file system"),
+            })),
+            libcnb::Error::BuildpackError(RustBuildpackError::Cargo(CargoError::MetadataJson(
+                serde_json::from_str::<serde_json::Value>("{").unwrap_err(),
+            ))),
+            libcnb::Error::CannotWriteLaunchSbom(std::io::Error::other("no space left")),
+        ];
+        for error in internal {
+            let text = rendered(error);
+            assert!(
+                text.starts_with("! Internal error in the slipway/rust buildpack"),
+                "{text}"
+            );
+            assert!(text.contains("not a mistake in your app"), "{text}");
+            assert!(text.contains("open an issue with this build log"), "{text}");
+            assert!(!text.contains("Error: "), "{text}");
+            assert!(!text.contains("How to fix it"), "{text}");
+        }
+    }
 }
