@@ -196,6 +196,13 @@ fn print_pgvector_plan(plan: &PgvectorPlan) {
     for reason in &plan.reasons {
         print::sub_bullet(reason);
     }
+    if plan.required {
+        print::sub_bullet(format!(
+            "The release process will ensure the `vector` extension ({} unless you set {})",
+            style::value(format!("{}=required", pgvector::MODE_ENV)),
+            pgvector::MODE_ENV
+        ));
+    }
     if let Some(version) = &plan.min_version {
         print::sub_bullet(format!(
             "The release process will require pgvector >= {} ({} unless you set it)",

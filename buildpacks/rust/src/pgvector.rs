@@ -7,6 +7,9 @@ use std::path::Path;
 /// The launch env variable that hands the minimum version to `slipway-release`.
 pub(crate) const MIN_VERSION_ENV: &str = "SLIPWAY_PGVECTOR_MIN_VERSION";
 
+/// The setting that tells `slipway-release` (and this buildpack) whether pgvector is wanted.
+pub(crate) const MODE_ENV: &str = "SLIPWAY_PGVECTOR";
+
 /// What the buildpack found out about pgvector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PgvectorPlan {

@@ -339,6 +339,15 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
             .map(String::as_str),
         Some("0.5.0")
     );
+    assert_eq!(
+        launch.get("SLIPWAY_PGVECTOR").map(String::as_str),
+        Some("required"),
+        "the release process is told to ensure the extension"
+    );
+    assert!(
+        change.contains("The release process will ensure the `vector` extension"),
+        "{change}"
+    );
     let user = [(
         "SLIPWAY_PGVECTOR_MIN_VERSION".to_string(),
         "0.8.0".to_string(),

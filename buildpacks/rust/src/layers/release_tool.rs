@@ -1,16 +1,16 @@
-//! The launch layer with `slipway-release`, and the pgvector minimum handed to it.
+//! The launch layer with `slipway-release`, and the pgvector plan handed to it.
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
-use crate::pgvector::{MIN_VERSION_ENV, PgvectorPlan};
+use crate::pgvector::{MIN_VERSION_ENV, MODE_ENV, PgvectorPlan};
 use libcnb::additional_buildpack_binary_path;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 
-/// Copies the bundled release binary into `bin/slipway-release` and sets the pgvector
-/// minimum as a launch *default*, so a config var of the same name wins.
+/// Copies the bundled release binary into `bin/slipway-release` and hands the pgvector plan
+/// over as launch *defaults*, so a config var of the same name wins.
 pub(crate) fn install_release_tool(
     context: &BuildContext<RustBuildpack>,
     pgvector: &PgvectorPlan,
@@ -35,9 +35,21 @@ pub(crate) fn install_release_tool(
     Ok(())
 }
 
-/// The launch env for the pgvector plan.
+/// The launch env for the pgvector plan: `SLIPWAY_PGVECTOR=required` when the app uses
+/// pgvector, and the minimum version the migrations need.
 pub(crate) fn launch_env(pgvector: &PgvectorPlan) -> LayerEnv {
     let mut env = LayerEnv::new();
+    // In `auto` mode slipway-release only looks at the migrations; an app that uses pgvector
+    // through the crate alone (or `SLIPWAY_PGVECTOR=required` set for the build) would
+    // otherwise get no extension.
+    if pgvector.required {
+        env.insert(
+            Scope::Launch,
+            ModificationBehavior::Default,
+            MODE_ENV,
+            "required",
+        );
+    }
     if let Some(version) = &pgvector.min_version {
         env.insert(
             Scope::Launch,
@@ -80,5 +92,38 @@ mod tests {
                 .get(MIN_VERSION_ENV)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_used_pgvector_is_required_at_release_unless_the_user_says_otherwise() {
+        let crate_only = PgvectorPlan {
+            required: true,
+            min_version: None,
+            reasons: vec!["the `pgvector` crate is in Cargo.lock".into()],
+        };
+        let env = launch_env(&crate_only);
+        let launched = env.apply(Scope::Launch, &Env::new());
+        assert_eq!(
+            launched.get_string_lossy(MODE_ENV).as_deref(),
+            Some("required")
+        );
+        assert!(launched.get(MIN_VERSION_ENV).is_none());
+        let mut user = Env::new();
+        user.insert(MODE_ENV, "off");
+        assert_eq!(
+            env.apply(Scope::Launch, &user)
+                .get_string_lossy(MODE_ENV)
+                .as_deref(),
+            Some("off")
+        );
+
+        let unused = PgvectorPlan {
+            required: false,
+            min_version: None,
+            reasons: vec![],
+        };
+        let launched = launch_env(&unused).apply(Scope::Launch, &Env::new());
+        assert!(launched.get(MODE_ENV).is_none());
+        assert!(launched.get(MIN_VERSION_ENV).is_none());
     }
 }
