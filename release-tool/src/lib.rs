@@ -65,6 +65,22 @@ pub fn main() -> std::process::ExitCode {
     // where sqlx asks for the default (sslmode=verify-ca). An error here only
     // means a provider is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    report_panics_as_internal_errors();
     let code = commands::dispatch(std::env::args_os());
     std::process::ExitCode::from(code.code())
+}
+
+/// Makes a panic exit with the documented code 1 and read as a bug in
+/// slipway-release, not as something the user did. The panic message goes
+/// through the same redaction as every other line.
+fn report_panics_as_internal_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = redact::redact(&info.to_string());
+        eprintln!(
+            "slipway-release: INTERNAL ERROR (a bug in slipway-release, please report it): {message}"
+        );
+        // Exiting here drops the database session: an open migration
+        // transaction rolls back and the advisory lock is released.
+        std::process::exit(1);
+    }));
 }
