@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::backup::{self, BackupError, Database};
+use crate::backup::{self, BackupError};
 use crate::config::Settings;
-use crate::db;
 use crate::errors::{self, Failure};
 use crate::report::{Report, Status};
 
@@ -49,14 +48,7 @@ pub(crate) async fn restore(
     let mut session = steps::connect(settings, report).await?;
     let key = steps::lock(&mut session, settings, report).await?;
     let started = Instant::now();
-    let server_major = db::server_major(&mut session.conn).await.unwrap_or(0);
-    let db = Database {
-        url,
-        name: &session.database,
-        server_major,
-        connect_timeout: settings.connect_timeout,
-        lock_timeout: settings.lock_timeout,
-    };
+    let db = steps::backup_database(&mut session.conn, &session.database, settings, url).await;
     let outcome = target.restore(&name, &db).await;
     steps::unlock(&mut session, key).await;
     outcome.map_err(|e| steps::failed(report, "restore", started, errors::restore_failed(e)))?;

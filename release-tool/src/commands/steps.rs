@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use crate::backup::{self, BackupRecord, Database};
 use crate::checks;
 use crate::config::Settings;
-use crate::db::{self, Session};
+use crate::db::{self, DatabaseUrl, Session};
 use crate::errors::{self, Failure};
 use crate::lock;
 use crate::migrations::history::{self, Applied};
@@ -299,6 +299,25 @@ pub(crate) async fn backup_before_migrating(
     Ok(())
 }
 
+/// Describes a session's database to `pg_dump`/`pg_restore`: its URL and
+/// name, the server's major version (asked on `conn`; 0 when unknown) and the
+/// configured timeouts.
+pub(crate) async fn backup_database<'a>(
+    conn: &mut PgConnection,
+    name: &'a str,
+    settings: &Settings,
+    url: &'a DatabaseUrl,
+) -> Database<'a> {
+    let server_major = db::server_major(conn).await.unwrap_or(0);
+    Database {
+        url,
+        name,
+        server_major,
+        connect_timeout: settings.connect_timeout,
+        lock_timeout: settings.lock_timeout,
+    }
+}
+
 /// Takes a backup now to the configured target, verifies it and prunes old
 /// ones. `None` when backups are off.
 pub(crate) async fn take_backup(
@@ -329,14 +348,7 @@ pub(crate) async fn take_backup(
     let url = settings
         .database()
         .map_err(|e| failed(report, "backup", started, e.into()))?;
-    let server_major = db::server_major(&mut session.conn).await.unwrap_or(0);
-    let db = Database {
-        url,
-        name: &session.database,
-        server_major,
-        connect_timeout: settings.connect_timeout,
-        lock_timeout: settings.lock_timeout,
-    };
+    let db = backup_database(&mut session.conn, &session.database, settings, url).await;
     let name = backup::backup_name(&session.database, SystemTime::now());
     let record = target
         .create(&db, &name)
