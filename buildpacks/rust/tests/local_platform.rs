@@ -248,6 +248,49 @@ fn library_only_app_has_no_binary_targets() {
 }
 
 #[test]
+fn unknown_toolchain_channel_is_a_titled_error_and_nothing_is_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let app = copy_fixture("tiny", work.path());
+    // A well-formed channel that does not exist: only rustup can tell.
+    std::fs::write(
+        app.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.0.99\"\n",
+    )
+    .unwrap();
+    let root = work.path().join("root");
+    let outcome = build(&app, &root, &[]);
+    assert!(!outcome.success());
+    let output = strip_ansi(&outcome.output);
+    assert!(output.contains("Verified SHA-256"), "{output}");
+    assert!(
+        output.contains("! Error: Installing the Rust toolchain failed"),
+        "{output}"
+    );
+    assert!(
+        output.contains(
+            "`rustup-init -y --no-modify-path --profile minimal --default-toolchain 1.0.99` exited with exit status: 1"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("How to fix it: Check the channel"),
+        "{output}"
+    );
+    assert!(!output.contains("Internal error"), "{output}");
+    let layer = root.join("layers/slipway_rust/toolchain");
+    assert!(
+        !layer.join("rustup-init").exists(),
+        "the installer is removed even when it failed"
+    );
+    let layer_toml = std::fs::read_to_string(root.join("layers/slipway_rust/toolchain.toml"))
+        .unwrap_or_default();
+    assert!(
+        !layer_toml.contains("1.0.99"),
+        "a failed install is not recorded as installed: {layer_toml}"
+    );
+}
+
+#[test]
 fn invalid_setting_is_a_titled_error() {
     let root = tempfile::tempdir().unwrap();
     let outcome = build(
