@@ -7,6 +7,7 @@ mod errors;
 mod layers;
 mod pgvector;
 mod processes;
+mod redact;
 mod source_mtimes;
 mod toolchain_file;
 

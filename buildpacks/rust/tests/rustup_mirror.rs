@@ -196,3 +196,41 @@ fn rustup_init_download_failures_name_the_url() {
     assert!(output.contains("Connection refused"), "{output}");
     assert_no_toolchain_left(root.path());
 }
+
+/// rustup itself prints the URLs it cannot download, credentials included; the buildpack
+/// streams its output through a filter.
+#[test]
+fn rustup_dist_server_credentials_are_not_printed_when_rustup_fails() {
+    let dist_server = RustupMirror::start(BTreeMap::new());
+    let port = dist_server.port();
+    let root = tempfile::tempdir().unwrap();
+    let outcome = build(
+        &fixture("tiny"),
+        root.path(),
+        &[(
+            "RUSTUP_DIST_SERVER",
+            &format!("http://mirror-user:{SECRET}@127.0.0.1:{port}"),
+        )],
+    );
+    assert!(!outcome.success());
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains("Verified SHA-256"),
+        "rustup-init itself comes from the real update root: {output}"
+    );
+    assert!(
+        output.contains("! Error: Installing the Rust toolchain failed"),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("http://***@127.0.0.1:{port}/dist/")),
+        "rustup's own message names the (redacted) URL:\n{output}"
+    );
+    assert!(!output.contains(SECRET), "the password leaked:\n{output}");
+    assert!(!output.contains("mirror-user"), "{output}");
+    let requests = dist_server.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|r| r.authorized),
+        "rustup asked the dist server, with the credentials: {requests:?}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
+use crate::redact::{RedactingWriter, redact_credentials, secrets_in_url};
 use crate::toolchain_file::ToolchainSpec;
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -226,20 +227,6 @@ fn describe_download_error(error: &ureq::Error) -> String {
     }
 }
 
-/// `url` with the `user:password@` part (Basic auth for a private mirror) replaced by `***`,
-/// so that it can be printed.
-pub(crate) fn redact_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-        None => url.to_string(),
-    }
-}
-
 /// Runs rustup-init with `RUSTUP_HOME` and `CARGO_HOME` inside the layer.
 ///
 /// `RUSTUP_DIST_SERVER` and `RUSTUP_UPDATE_ROOT` come from the user's env, so mirrors work.
@@ -255,13 +242,23 @@ fn run_rustup_init(
         .args(rustup_init_args(spec))
         .env("RUSTUP_HOME", layer_dir.join("rustup"))
         .env("CARGO_HOME", layer_dir.join("cargo"));
+    let mut secrets = Vec::new();
     for key in ["RUSTUP_DIST_SERVER", "RUSTUP_UPDATE_ROOT"] {
         if let Some(value) = user_env.get(key) {
             command.env(key, value);
+            secrets.extend(secrets_in_url(&value.to_string_lossy()));
         }
     }
-    print::sub_stream_cmd(
-        command.named(format!("rustup-init {}", rustup_init_args(spec).join(" "))),
+    let mut command = command.named(format!("rustup-init {}", rustup_init_args(spec).join(" ")));
+    // rustup prints the URLs it fails to download from, credentials included.
+    print::sub_stream_with(
+        format!("Running {}", style::command(command.name())),
+        |stdout, stderr| {
+            command.stream_output(
+                RedactingWriter::new(stdout, secrets.clone()),
+                RedactingWriter::new(stderr, secrets.clone()),
+            )
+        },
     )
     .map(|_| ())
     .map_err(ToolchainError::Install)
@@ -302,23 +299,6 @@ mod tests {
             rustup_init_args(&spec).join(" "),
             "-y --no-modify-path --profile minimal --default-toolchain 1.95.0 --component rustfmt --target wasm32-unknown-unknown"
         );
-    }
-
-    #[test]
-    fn credentials_are_redacted_from_urls() {
-        assert_eq!(
-            redact_credentials("https://user:s3cret@mirror.example/rustup/dist/x/rustup-init"),
-            "https://***@mirror.example/rustup/dist/x/rustup-init"
-        );
-        assert_eq!(
-            redact_credentials("http://token@127.0.0.1:8080"),
-            "http://***@127.0.0.1:8080"
-        );
-        assert_eq!(
-            redact_credentials("https://static.rust-lang.org/rustup/dist/x?a=b@c"),
-            "https://static.rust-lang.org/rustup/dist/x?a=b@c"
-        );
-        assert_eq!(redact_credentials("not a url"), "not a url");
     }
 
     #[test]
