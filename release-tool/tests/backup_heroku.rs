@@ -12,25 +12,13 @@ mod heroku;
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use heroku::{ADDON_ID, APP, Elsewhere, FakeHeroku, Script, TOKEN};
-use support::{TestDb, app_with, json, slipway, stderr, stdout};
-
-/// Variables of the S3 and Heroku targets, cleared so the host cannot leak in.
-const TARGET_ENV: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "SLIPWAY_BACKUP_S3_BUCKET",
-    "HEROKU_API_KEY",
-    "HEROKU_APP_NAME",
-    "SLIPWAY_HEROKU_APP",
-    "SLIPWAY_HEROKU_API_URL",
-    "SLIPWAY_HEROKU_DATA_API_URL",
-    "SLIPWAY_HEROKU_POLL_INTERVAL",
-    "SLIPWAY_HEROKU_CAPTURE_TIMEOUT",
-];
+use support::{
+    TARGET_ENV, TestDb, all_output, app_with, assert_exit, db_with_data, json, run_expecting,
+    slipway, stderr,
+};
 
 /// The two fake APIs, on two hosts (ports), as on Heroku.
 struct Apis {
@@ -62,14 +50,12 @@ fn slipway_heroku(dir: &Path, db: &TestDb, apis: &Apis) -> assert_cmd::Command {
     cmd
 }
 
-fn all_output(output: &Output) -> String {
-    format!("{}{}", stdout(output), stderr(output))
-}
-
-fn db_with_data() -> TestDb {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
-    db
+/// The requests `fake` received, as `METHOD /path`.
+fn requests(fake: &FakeHeroku) -> Vec<String> {
+    fake.seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect()
 }
 
 #[test]
@@ -78,11 +64,7 @@ fn heroku_backup_captures_waits_and_prints_the_restore_command() {
     let apis = Apis::start(Script::default());
     let app = tempfile::tempdir().unwrap();
 
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
     let err = stderr(&output);
     assert!(err.contains("b123"), "{err}");
     assert!(
@@ -93,19 +75,9 @@ fn heroku_backup_captures_waits_and_prints_the_restore_command() {
 
     // The add-on is resolved on the Platform API, the capture and the polls
     // go to the data API, exactly as the Heroku CLI does it.
-    let platform: Vec<String> = apis
-        .platform
-        .seen()
-        .iter()
-        .map(|s| format!("{} {}", s.method, s.path))
-        .collect();
+    let platform = requests(&apis.platform);
     assert_eq!(platform, ["POST /actions/addon-attachments/resolve"]);
-    let data: Vec<String> = apis
-        .data
-        .seen()
-        .iter()
-        .map(|s| format!("{} {}", s.method, s.path))
-        .collect();
+    let data = requests(&apis.data);
     assert_eq!(
         data[0],
         format!("POST /client/v11/databases/{ADDON_ID}/backups")
@@ -131,11 +103,7 @@ fn heroku_failed_transfer_exits_5_with_its_last_log_lines() {
     });
     let app = app_with(&["basic"]);
 
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("run"), 5);
     let err = stderr(&output);
     assert!(err.contains("could not finish b123"), "{err}");
     for line in &logs[2..] {
@@ -165,11 +133,7 @@ fn heroku_poll_errors_recover_with_backoff() {
     });
     let app = tempfile::tempdir().unwrap();
 
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
     assert!(stderr(&output).contains("b123"));
     // Three 503s, two "still running", one finished.
     assert_eq!(apis.data.polls(), 6);
@@ -191,7 +155,7 @@ fn heroku_api_that_keeps_failing_stops_within_the_capture_timeout() {
         .output()
         .unwrap();
     let took = started.elapsed();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert_exit(&output, 5);
     assert!(took < Duration::from_secs(15), "took {took:?}");
     let err = stderr(&output);
     assert!(err.contains("kept failing"), "{err}");
@@ -213,11 +177,7 @@ fn heroku_token_is_never_sent_to_another_host() {
     });
     let app = tempfile::tempdir().unwrap();
 
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 5);
     assert!(
         stderr(&output).contains("does not follow redirects"),
         "{}",
@@ -245,12 +205,12 @@ fn heroku_api_urls_must_be_https_unless_loopback() {
     let db = db_with_data();
     let apis = Apis::start(Script::default());
     let app = tempfile::tempdir().unwrap();
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .env("SLIPWAY_HEROKU_DATA_API_URL", "http://api.data.heroku.com")
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway_heroku(app.path(), &db, &apis)
+            .env("SLIPWAY_HEROKU_DATA_API_URL", "http://api.data.heroku.com")
+            .arg("backup"),
+        2,
+    );
     assert!(
         stderr(&output).contains("SLIPWAY_HEROKU_DATA_API_URL"),
         "{}",
@@ -265,12 +225,12 @@ fn heroku_rejected_token_exits_5_without_printing_it() {
     let apis = Apis::start(Script::default());
     let app = tempfile::tempdir().unwrap();
     let wrong = "wrong-heroku-token-0b9d7c";
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .env("HEROKU_API_KEY", wrong)
-        .args(["backup", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway_heroku(app.path(), &db, &apis)
+            .env("HEROKU_API_KEY", wrong)
+            .args(["backup", "--format", "json"]),
+        5,
+    );
     let all = all_output(&output);
     assert!(!all.contains(wrong), "the token leaked:\n{all}");
     assert!(all.contains("rejected HEROKU_API_KEY"), "{all}");
@@ -282,12 +242,12 @@ fn heroku_missing_app_name_explains_how_to_set_it() {
     let db = db_with_data();
     let apis = Apis::start(Script::default());
     let app = tempfile::tempdir().unwrap();
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .env_remove("HEROKU_APP_NAME")
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway_heroku(app.path(), &db, &apis)
+            .env_remove("HEROKU_APP_NAME")
+            .arg("backup"),
+        5,
+    );
     assert!(
         stderr(&output).contains("SLIPWAY_HEROKU_APP"),
         "{}",
@@ -301,13 +261,13 @@ fn on_a_dyno_heroku_is_the_default_when_an_api_key_is_set() {
     let db = db_with_data();
     let apis = Apis::start(Script::default());
     let app = app_with(&["basic"]);
-    let output = slipway_heroku(app.path(), &db, &apis)
-        .env_remove("SLIPWAY_BACKUP")
-        .env("DYNO", "release.1")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway_heroku(app.path(), &db, &apis)
+            .env_remove("SLIPWAY_BACKUP")
+            .env("DYNO", "release.1")
+            .arg("run"),
+        0,
+    );
     assert!(
         stderr(&output).contains("the default on a dyno"),
         "{}",
@@ -326,7 +286,7 @@ fn on_a_dyno_without_any_target_the_message_names_the_three_ways() {
         cmd.env_remove(var);
     }
     let output = cmd.env("DYNO", "release.1").arg("run").output().unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert_exit(&output, 5);
     let err = stderr(&output);
     for way in [
         "HEROKU_API_KEY",
@@ -343,26 +303,20 @@ fn heroku_backups_are_listed_and_restore_needs_the_explicit_flag() {
     let db = db_with_data();
     let apis = Apis::start(Script::default());
     let app = tempfile::tempdir().unwrap();
-    let backup = slipway_heroku(app.path(), &db, &apis)
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(backup.status.code(), Some(0), "{}", stderr(&backup));
+    run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
 
-    let listed = slipway_heroku(app.path(), &db, &apis)
-        .args(["backups", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let listed = run_expecting(
+        slipway_heroku(app.path(), &db, &apis).args(["backups", "--format", "json"]),
+        0,
+    );
     let doc = json(&listed);
     assert_eq!(doc["backups"][0]["name"], "b123", "{doc}");
 
     // Without the flag: the Heroku CLI command, and nothing restored.
-    let printed = slipway_heroku(app.path(), &db, &apis)
-        .args(["restore", "b123", "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(printed.status.code(), Some(2), "{}", stderr(&printed));
+    let printed = run_expecting(
+        slipway_heroku(app.path(), &db, &apis).args(["restore", "b123", "--confirm", &db.name]),
+        2,
+    );
     assert!(
         stderr(&printed)
             .contains("heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"),
@@ -372,17 +326,16 @@ fn heroku_backups_are_listed_and_restore_needs_the_explicit_flag() {
     assert!(apis.data.restores().is_empty());
 
     // With it: the restore API, with the backup's URL, and its transfer awaited.
-    let restored = slipway_heroku(app.path(), &db, &apis)
-        .args([
+    run_expecting(
+        slipway_heroku(app.path(), &db, &apis).args([
             "restore",
             "b123",
             "--confirm",
             &db.name,
             "--yes-use-heroku-restore",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(restored.status.code(), Some(0), "{}", stderr(&restored));
+        ]),
+        0,
+    );
     assert_eq!(
         apis.data.restores(),
         ["https://fake-pgbackups.invalid/b123"]

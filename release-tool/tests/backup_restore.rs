@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{TestDb, app_with, dumps_in, json, slipway, stderr, stdout};
+use support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr, stdout};
 
 /// Every row of the app's tables, as text, to compare before and after.
 fn fingerprint(db: &TestDb) -> String {
@@ -22,8 +22,7 @@ fn fingerprint(db: &TestDb) -> String {
 
 fn migrated_app_with_data(db: &TestDb) -> tempfile::TempDir {
     let app = app_with(&["basic", "pgvector"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     db.exec(
         "INSERT INTO users (email, display_name) VALUES ('ada@example.com', 'Ada'), ('bob@example.com', 'Bob');
          INSERT INTO posts (author_id, title, body) SELECT id, 'notes', 'it''s here' FROM users;
@@ -39,11 +38,10 @@ fn restore_round_trips_a_backup() {
     let app = migrated_app_with_data(&db);
     let before = fingerprint(&db);
 
-    let out = slipway(app.path(), &db.url)
-        .args(["backup", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["backup", "--format", "json"]),
+        0,
+    );
     let name = json(&out)["backup"]["record"]["name"]
         .as_str()
         .unwrap()
@@ -55,11 +53,17 @@ fn restore_round_trips_a_backup() {
     );
     assert_ne!(fingerprint(&db), before);
 
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", &name, "--confirm", &db.name, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args([
+            "restore",
+            &name,
+            "--confirm",
+            &db.name,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
     assert_eq!(json(&out)["restored"]["backup"], name.as_str());
     assert_eq!(fingerprint(&db), before);
     // The HNSW index and the extension came back too, and the app is releasable.
@@ -67,11 +71,10 @@ fn restore_round_trips_a_backup() {
         db.text("to_regclass('documents_embedding_hnsw_idx') IS NOT NULL"),
         "true"
     );
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     assert_eq!(json(&out)["pending"], serde_json::json!([]));
 }
 
@@ -79,18 +82,15 @@ fn restore_round_trips_a_backup() {
 fn restore_latest_uses_the_newest_backup() {
     let db = TestDb::new();
     let app = migrated_app_with_data(&db);
-    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
     db.exec("INSERT INTO users (email, display_name) VALUES ('late@example.com', 'Late')");
     let with_late = fingerprint(&db);
-    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
     db.exec("DELETE FROM users WHERE email = 'late@example.com'");
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", "latest", "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(
+        slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", &db.name]),
+        0,
+    );
     assert_eq!(fingerprint(&db), with_late);
 }
 
@@ -98,27 +98,21 @@ fn restore_latest_uses_the_newest_backup() {
 fn restore_refuses_without_or_with_a_wrong_confirmation() {
     let db = TestDb::new();
     let app = migrated_app_with_data(&db);
-    let out = slipway(app.path(), &db.url).arg("backup").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
     db.exec("DELETE FROM posts");
     let after_delete = fingerprint(&db);
 
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", "latest"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).args(["restore", "latest"]), 2);
     assert!(
         stderr(&out).contains(&format!("add --confirm {}", db.name)),
         "{}",
         stderr(&out)
     );
 
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", "latest", "--confirm", "production"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["restore", "latest", "--confirm", "production"]),
+        2,
+    );
     assert!(
         stderr(&out).contains("--confirm \"production\" does not match"),
         "{}",
@@ -130,11 +124,10 @@ fn restore_refuses_without_or_with_a_wrong_confirmation() {
         "a refused restore changes nothing"
     );
 
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", "no-such.dump", "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["restore", "no-such.dump", "--confirm", &db.name]),
+        2,
+    );
     assert!(
         stderr(&out).contains("there is no backup named \"no-such.dump\""),
         "{}",
@@ -149,11 +142,15 @@ fn a_failed_restore_leaves_the_database_as_it_was() {
     let bogus = app.path().join("bogus.dump");
     std::fs::write(&bogus, b"PGDMP but not really an archive").unwrap();
     let before = fingerprint(&db);
-    let out = slipway(app.path(), &db.url)
-        .args(["restore", bogus.to_str().unwrap(), "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args([
+            "restore",
+            bogus.to_str().unwrap(),
+            "--confirm",
+            &db.name,
+        ]),
+        5,
+    );
     assert!(
         stderr(&out).contains("the restore failed"),
         "{}",
@@ -169,20 +166,25 @@ fn backup_list_and_prune_keep_the_newest() {
     let dir = tempfile::tempdir().unwrap();
     let target = format!("file:{}", dir.path().display());
     for _ in 0..3 {
-        let out = slipway(app.path(), &db.url)
-            .args(["backup", "--backup", &target, "--backup-keep", "2"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        run_expecting(
+            slipway(app.path(), &db.url).args([
+                "backup",
+                "--backup",
+                &target,
+                "--backup-keep",
+                "2",
+            ]),
+            0,
+        );
     }
     let dumps = dumps_in(dir.path());
     assert_eq!(dumps.len(), 2, "{dumps:?}");
-    let out = slipway(app.path(), &db.url)
-        .args(["backup", "--list"])
-        .env("SLIPWAY_BACKUP", &target)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["backup", "--list"])
+            .env("SLIPWAY_BACKUP", &target),
+        0,
+    );
     let listed: Vec<String> = stdout(&out)
         .lines()
         .map(|l| l.split('\t').next().unwrap().to_owned())
@@ -203,19 +205,20 @@ fn a_shared_folder_keeps_and_restores_each_databases_own_backups() {
     let production = TestDb::new();
     let staging = TestDb::new();
     let app = migrated_app_with_data(&production);
-    let out = slipway(app.path(), &staging.url)
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &staging.url).arg("run"), 0);
     let dir = tempfile::tempdir().unwrap();
     let target = format!("file:{}", dir.path().display());
     let backup = |db: &TestDb| {
-        let out = slipway(app.path(), &db.url)
-            .args(["backup", "--backup", &target, "--backup-keep", "1"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        run_expecting(
+            slipway(app.path(), &db.url).args([
+                "backup",
+                "--backup",
+                &target,
+                "--backup-keep",
+                "1",
+            ]),
+            0,
+        );
     };
     backup(&production);
     let production_backup = dumps_in(dir.path());
@@ -230,12 +233,12 @@ fn a_shared_folder_keeps_and_restores_each_databases_own_backups() {
     // staging's are newer.
     let before = fingerprint(&production);
     production.exec("DELETE FROM posts;");
-    let out = slipway(app.path(), &production.url)
-        .args(["restore", "latest", "--confirm", &production.name])
-        .env("SLIPWAY_BACKUP", &target)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &production.url)
+            .args(["restore", "latest", "--confirm", &production.name])
+            .env("SLIPWAY_BACKUP", &target),
+        0,
+    );
     let restored = production_backup[0].file_name().unwrap().to_string_lossy();
     assert!(stderr(&out).contains(restored.as_ref()), "{}", stderr(&out));
     assert_eq!(fingerprint(&production), before);
@@ -245,10 +248,9 @@ fn a_shared_folder_keeps_and_restores_each_databases_own_backups() {
 fn backup_with_backups_off_is_a_usage_error() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["backup", "--backup", "none"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["backup", "--backup", "none"]),
+        2,
+    );
     assert!(stderr(&out).contains("backups are turned off"));
 }

@@ -11,29 +11,16 @@
 mod s3;
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use s3::Server;
-use support::{TestDb, app_with, json, slipway, stderr, stdout};
+use support::{
+    TARGET_ENV, TestDb, all_output, app_with, db_with_data, json, run_expecting, slipway,
+    slipway_process, stderr, stdout,
+};
 
 const MIB: u64 = 1024 * 1024;
-
-/// Variables of the S3 and Heroku targets, cleared so the host cannot leak in.
-const TARGET_ENV: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "SLIPWAY_BACKUP_S3_ENDPOINT",
-    "SLIPWAY_BACKUP_S3_PATH_STYLE",
-    "SLIPWAY_BACKUP_S3_PART_SIZE",
-    "SLIPWAY_BACKUP_S3_BUCKET",
-    "HEROKU_API_KEY",
-    "HEROKU_APP_NAME",
-    "SLIPWAY_HEROKU_APP",
-];
 
 /// `slipway-release` in `dir` against `db`, backing up to `s3://bucket/prefix`
 /// on the shared server.
@@ -69,11 +56,7 @@ fn dumps(bucket: &str) -> Vec<(String, u64)> {
     Server::shared()
         .objects(bucket)
         .into_iter()
-        .filter(|(key, _)| {
-            std::path::Path::new(key)
-                .extension()
-                .is_some_and(|e| e == "dump")
-        })
+        .filter(|(key, _)| has_extension(key, "dump"))
         .collect()
 }
 
@@ -124,22 +107,41 @@ fn raw_command(
     bucket: &str,
     prefix: &str,
 ) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("slipway-release"));
-    for var in TARGET_ENV.iter().chain(
-        [
-            "DYNO",
-            "SLIPWAY_BACKUP",
-            "SLIPWAY_BACKUP_KEEP",
-            "SLIPWAY_CONFIG",
-        ]
-        .iter(),
-    ) {
+    let mut cmd = slipway_process(dir, &db.url);
+    for var in TARGET_ENV {
         cmd.env_remove(var);
     }
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", &db.url)
-        .envs(server.env(bucket, prefix));
+    cmd.envs(server.env(bucket, prefix));
     cmd
+}
+
+/// Waits (up to a minute) until `server` holds a part of an upload that is
+/// not complete yet; fails with `ended_early` if `child` exits first.
+fn wait_for_an_uploaded_part(server: &Server, child: &mut Child, ended_early: &str) {
+    let started = Instant::now();
+    while server.incomplete_upload_parts() == 0 {
+        assert!(child.try_wait().unwrap().is_none(), "{ended_early}");
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "no part was ever uploaded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether the object `key` ends in `.extension`.
+fn has_extension(key: &str, extension: &str) -> bool {
+    std::path::Path::new(key)
+        .extension()
+        .is_some_and(|e| e == extension)
+}
+
+/// Sends SIGTERM to `child` with kill(1).
+fn send_sigterm(child: &Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
 }
 
 #[test]
@@ -160,11 +162,7 @@ fn s3_backup_streams_a_multipart_upload_with_bounded_memory() {
     let objects = server.objects(&bucket);
     let dumps: Vec<_> = objects
         .iter()
-        .filter(|(k, _)| {
-            std::path::Path::new(k)
-                .extension()
-                .is_some_and(|e| e == "dump")
-        })
+        .filter(|(k, _)| has_extension(k, "dump"))
         .collect();
     assert_eq!(dumps.len(), 1, "{objects:?}");
     let (key, size) = dumps[0];
@@ -216,18 +214,11 @@ fn s3_killed_upload_leaves_no_object() {
         .spawn()
         .unwrap();
     // Wait until at least one part is on the server, then SIGKILL mid-upload.
-    let started = Instant::now();
-    while server.incomplete_upload_parts() == 0 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the backup finished before it could be killed"
-        );
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "no part was ever uploaded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_an_uploaded_part(
+        &server,
+        &mut child,
+        "the backup finished before it could be killed",
+    );
     assert!(
         child.try_wait().unwrap().is_none(),
         "the backup finished before it could be killed"
@@ -240,12 +231,12 @@ fn s3_killed_upload_leaves_no_object() {
     // rule, AbortIncompleteMultipartUpload, reclaims such parts on AWS.)
     assert!(server.incomplete_upload_parts() > 0);
     assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
-    let listed = slipway(app.path(), &db.url)
-        .envs(server.env(&bucket, "killed"))
-        .arg("backups")
-        .output()
-        .unwrap();
-    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let listed = run_expecting(
+        slipway(app.path(), &db.url)
+            .envs(server.env(&bucket, "killed"))
+            .arg("backups"),
+        0,
+    );
     assert_eq!(stdout(&listed).trim(), "");
 }
 
@@ -264,23 +255,8 @@ fn s3_sigterm_mid_upload_aborts_it_and_leaves_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while server.incomplete_upload_parts() == 0 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the backup finished too early"
-        );
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "no part was ever uploaded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    wait_for_an_uploaded_part(&server, &mut child, "the backup finished too early");
+    assert!(send_sigterm(&child).success());
     let output = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{err}");
@@ -292,8 +268,7 @@ fn s3_sigterm_mid_upload_aborts_it_and_leaves_nothing() {
 
 #[test]
 fn sigterm_after_an_s3_backup_still_stops_the_release() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let db = db_with_data();
     let server = Server::shared();
     let bucket = server.new_bucket();
     let app = tempfile::tempdir().unwrap();
@@ -313,20 +288,17 @@ fn sigterm_after_an_s3_backup_still_stops_the_release() {
         .unwrap();
     // Wait for the verified backup (its sidecar), then for the migration to start.
     let started = Instant::now();
-    while !server.objects(&bucket).iter().any(|(k, _)| {
-        std::path::Path::new(k)
-            .extension()
-            .is_some_and(|e| e == "json")
-    }) {
+    while !server
+        .objects(&bucket)
+        .iter()
+        .any(|(k, _)| has_extension(k, "json"))
+    {
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         assert!(started.elapsed() < Duration::from_mins(1), "no backup");
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(500));
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    send_sigterm(&child);
     let killed = Instant::now();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -358,18 +330,7 @@ fn s3_store_going_away_mid_upload_stops_the_release_with_exit_5() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while server.incomplete_upload_parts() == 0 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the backup finished too early"
-        );
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "no part was ever uploaded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_an_uploaded_part(&server, &mut child, "the backup finished too early");
     server.stop();
 
     // The failed part upload is retried a few times, then the release stops:
@@ -399,8 +360,7 @@ fn s3_store_going_away_mid_upload_stops_the_release_with_exit_5() {
 
 #[test]
 fn s3_failed_pg_dump_aborts_the_upload() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let db = db_with_data();
     let server = Server::private();
     let bucket = server.new_bucket();
     let app = tempfile::tempdir().unwrap();
@@ -430,14 +390,14 @@ fn s3_failed_pg_dump_aborts_the_upload() {
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink(real("pg_restore"), bin.path().join("pg_restore")).unwrap();
 
-    let output = slipway(app.path(), &db.url)
-        .envs(server.env(&bucket, "failed"))
-        .env("SLIPWAY_PG_BIN_DIR", bin.path())
-        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway(app.path(), &db.url)
+            .envs(server.env(&bucket, "failed"))
+            .env("SLIPWAY_PG_BIN_DIR", bin.path())
+            .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+            .arg("backup"),
+        5,
+    );
     assert!(
         stderr(&output).contains("connection lost"),
         "{}",
@@ -453,8 +413,7 @@ fn s3_failed_pg_dump_aborts_the_upload() {
 
 #[test]
 fn s3_retention_keeps_the_newest_and_never_touches_foreign_objects() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let db = db_with_data();
     let server = Server::shared();
     let bucket = server.new_bucket();
     let app = tempfile::tempdir().unwrap();
@@ -471,12 +430,12 @@ fn s3_retention_keeps_the_newest_and_never_touches_foreign_objects() {
     }
 
     for _ in 0..4 {
-        let output = slipway_s3(app.path(), &db, &bucket, "keep")
-            .env("SLIPWAY_BACKUP_KEEP", "2")
-            .arg("backup")
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        run_expecting(
+            slipway_s3(app.path(), &db, &bucket, "keep")
+                .env("SLIPWAY_BACKUP_KEEP", "2")
+                .arg("backup"),
+            0,
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 
@@ -498,11 +457,10 @@ fn s3_retention_keeps_the_newest_and_never_touches_foreign_objects() {
     // Two dumps and their two sidecars.
     assert_eq!(ours.len(), 4, "{keys:?}");
 
-    let listed = slipway_s3(app.path(), &db, &bucket, "keep")
-        .args(["backups", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let listed = run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "keep").args(["backups", "--format", "json"]),
+        0,
+    );
     let doc = json(&listed);
     let backups = doc["backups"].as_array().unwrap();
     assert_eq!(backups.len(), 2, "{doc}");
@@ -536,18 +494,13 @@ fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_tri
     let before = db.text(snapshot);
 
     // The release backs up to S3 (something is pending and there is data), then migrates.
-    let run = slipway_s3(app.path(), &db, &bucket, "rel")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let run = run_expecting(slipway_s3(app.path(), &db, &bucket, "rel").arg("run"), 0);
     assert!(stderr(&run).contains("in s3://"), "{}", stderr(&run));
 
-    let listed = slipway_s3(app.path(), &db, &bucket, "rel")
-        .arg("backups")
-        .output()
-        .unwrap();
-    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let listed = run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "rel").arg("backups"),
+        0,
+    );
     let line = stdout(&listed);
     let fields: Vec<&str> = line.trim().split('\t').collect();
     assert_eq!(
@@ -565,17 +518,15 @@ fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_tri
     // Damage the data, then restore.
     db.exec("DELETE FROM notes WHERE id % 2 = 0; UPDATE notes SET body = 'changed';");
     assert_ne!(db.text(snapshot), before);
-    let refused = slipway_s3(app.path(), &db, &bucket, "rel")
-        .args(["restore", &name])
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "rel").args(["restore", &name]),
+        2,
+    );
 
-    let restored = slipway_s3(app.path(), &db, &bucket, "rel")
-        .args(["restore", &name, "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(restored.status.code(), Some(0), "{}", stderr(&restored));
+    run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "rel").args(["restore", &name, "--confirm", &db.name]),
+        0,
+    );
     assert_eq!(db.text(snapshot), before);
 }
 
@@ -585,11 +536,10 @@ fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
     db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3);");
     let bucket = Server::shared().new_bucket();
     let app = tempfile::tempdir().unwrap();
-    let backup = slipway_s3(app.path(), &db, &bucket, "tamper")
-        .arg("backup")
-        .output()
-        .unwrap();
-    assert_eq!(backup.status.code(), Some(0), "{}", stderr(&backup));
+    run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "tamper").arg("backup"),
+        0,
+    );
     let (key, _) = dumps(&bucket).pop().unwrap();
     // Someone replaces the dump with a different (valid) archive.
     let other = TestDb::new();
@@ -602,11 +552,15 @@ fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
     Server::shared().put(&bucket, &key, &archive);
 
     let name = key.rsplit('/').next().unwrap();
-    let restored = slipway_s3(app.path(), &db, &bucket, "tamper")
-        .args(["restore", name, "--confirm", &db.name])
-        .output()
-        .unwrap();
-    assert_eq!(restored.status.code(), Some(5), "{}", stderr(&restored));
+    let restored = run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "tamper").args([
+            "restore",
+            name,
+            "--confirm",
+            &db.name,
+        ]),
+        5,
+    );
     assert!(
         stderr(&restored).contains("does not match its sidecar"),
         "{}",
@@ -621,20 +575,19 @@ fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
 
 #[test]
 fn s3_bad_credentials_fail_with_exit_5_and_never_print_the_secret() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let db = db_with_data();
     let bucket = Server::shared().new_bucket();
     let app = tempfile::tempdir().unwrap();
     let secret = "wrong-secret-7f3a9c1e5b";
 
     for format in ["human", "json"] {
-        let output = slipway_s3(app.path(), &db, &bucket, "bad")
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .args(["backup", "--format", format])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-        let all = format!("{}{}", stdout(&output), stderr(&output));
+        let output = run_expecting(
+            slipway_s3(app.path(), &db, &bucket, "bad")
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .args(["backup", "--format", format]),
+            5,
+        );
+        let all = all_output(&output);
         assert!(!all.contains(secret), "the secret leaked:\n{all}");
         assert!(
             all.contains("403") || all.contains("SignatureDoesNotMatch"),
@@ -653,16 +606,15 @@ fn s3_bad_credentials_fail_with_exit_5_and_never_print_the_secret() {
 
 #[test]
 fn s3_missing_credentials_fail_before_any_migration() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let db = db_with_data();
     let app = app_with(&["basic"]);
     let bucket = Server::shared().new_bucket();
-    let output = slipway_s3(app.path(), &db, &bucket, "p")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = run_expecting(
+        slipway_s3(app.path(), &db, &bucket, "p")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .arg("run"),
+        5,
+    );
     assert!(
         stderr(&output).contains("AWS_SECRET_ACCESS_KEY"),
         "{}",

@@ -13,7 +13,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use support::{TestDb, schema_fingerprint, slipway, stderr, with_credentials};
+use support::{TestDb, run_expecting, schema_fingerprint, slipway, stderr, with_credentials};
 
 /// The migration every case's database already has applied.
 const BASE: &str = "CREATE TABLE base (id int PRIMARY KEY);\nINSERT INTO base VALUES (1);\n";
@@ -344,11 +344,10 @@ fn every_bad_input_is_one_clear_error_with_its_exit_code_and_changes_nothing() {
     let db = TestDb::new();
     let base = tempfile::tempdir().unwrap();
     write_app(base.path(), &[]);
-    let out = slipway(base.path(), &db.url)
-        .args(["run", "--backup", "none"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(
+        slipway(base.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
     let role = LimitedRole::create(&db);
     let before = schema_fingerprint(&db);
 

@@ -22,7 +22,8 @@ use indoc::{formatdoc, indoc};
 use sqlx::{Connection, PgConnection};
 use support::cluster::OwnCluster;
 use support::{
-    TestDb, dumps_in, json, runtime, schema_fingerprint, slipway, slipway_process, stderr,
+    TestDb, assert_exit, dumps_in, json, run_expecting, runtime, schema_fingerprint, slipway,
+    slipway_process, stderr,
 };
 
 /// The migrations of the kill trials: four transactional ones, each with two
@@ -298,7 +299,7 @@ fn killed_at_random_points_nothing_is_half_applied_and_the_rerun_completes() {
         .output()
         .unwrap();
     let full_run = started.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         assert_consistent(&calibration, "calibration"),
         FAULT_VERSIONS
@@ -420,11 +421,10 @@ fn interrupted_mid_migration(interrupt: impl FnOnce(&OwnCluster, &str)) -> Strin
         "true"
     );
 
-    let rerun = slipway(app.path(), &url)
-        .args(["run", "--backup", "none"])
-        .output()
-        .unwrap();
-    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    run_expecting(
+        slipway(app.path(), &url).args(["run", "--backup", "none"]),
+        0,
+    );
     assert_eq!(
         cluster.text(
             "restart_me",
@@ -529,7 +529,7 @@ fn three_overlapping_deploys_apply_each_migration_exactly_once() {
         .collect();
     let mut applied_by_runs = Vec::new();
     for out in &outputs {
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        assert_exit(out, 0);
         let doc = json(out);
         for entry in doc["applied"].as_array().unwrap() {
             applied_by_runs.push(entry["version"].as_i64().unwrap());
@@ -590,7 +590,7 @@ fn overlapping_deploys_with_a_short_lock_wait_exit_4_naming_the_holder_pid() {
         );
     }
     let out = wait_with_timeout(holder, Duration::from_mins(1));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(db.applied_versions(), vec![1, 2, 3]);
     assert_eq!(db.int("SELECT count(*) FROM a"), 1);
 }
@@ -690,11 +690,10 @@ fn a_migration_blocked_by_another_sessions_table_lock_fails_after_lock_timeout()
     assert_eq!(db.applied_versions(), vec![1]);
     assert!(!db.table_exists("prices"));
 
-    let rerun = slipway(app.path(), &db.url)
-        .args(["run", "--backup", "none"])
-        .output()
-        .unwrap();
-    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
     assert_eq!(db.applied_versions(), vec![1, 2]);
 }
 

@@ -11,15 +11,20 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use indoc::indoc;
-use support::{TestDb, app_with, dumps_in, json, slipway, stderr};
+use support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr};
+
+/// The installed version of the `vector` extension in `db` ("NULL" when it
+/// is not installed).
+fn vector_version(db: &TestDb) -> String {
+    db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')")
+}
 
 #[test]
 fn run_applies_pending_migrations_and_a_second_run_is_a_no_op() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
 
-    let first = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first = run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     assert_eq!(
         db.applied_versions(),
         vec![20_240_101_000_000, 20_240_102_000_000, 20_240_103_000_000]
@@ -45,11 +50,10 @@ fn run_applies_pending_migrations_and_a_second_run_is_a_no_op() {
         "{err}"
     );
 
-    let second = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let second = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     let doc = json(&second);
     assert_eq!(doc["pending"], serde_json::json!([]));
     assert_eq!(doc["applied"], serde_json::json!([]));
@@ -70,16 +74,14 @@ fn a_backup_is_taken_and_verified_before_migrating_a_database_with_tables() {
     let third = app.path().join("migrations/20240103000000_seed_admin.sql");
     let held_back = fs::read(&third).unwrap();
     fs::remove_file(&third).unwrap();
-    let first = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     assert!(dumps_in(&app.path().join(".slipway/backups")).is_empty());
 
     fs::write(&third, held_back).unwrap();
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     let doc = json(&out);
     assert_eq!(doc["backup"]["taken"], true);
     let entries = doc["backup"]["record"]["verified_entries"]
@@ -114,16 +116,14 @@ fn a_backup_is_taken_and_verified_before_migrating_a_database_with_tables() {
 fn a_rollback_release_warns_applies_nothing_and_still_checks() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
 
     // The previous release's code: it does not have the newest migration.
     fs::remove_file(app.path().join("migrations/20240103000000_seed_admin.sql")).unwrap();
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     let err = stderr(&out);
     assert!(err.contains("WARNING: the database has 1 migration(s) this code does not know: 20240103000000 (seed admin)"), "{err}");
     let doc = json(&out);
@@ -143,8 +143,7 @@ fn a_rollback_release_warns_applies_nothing_and_still_checks() {
 fn a_changed_migration_is_drift_and_nothing_runs() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     let applied: String = db.text(
         "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240102000000",
     );
@@ -162,8 +161,7 @@ fn a_changed_migration_is_drift_and_nothing_runs() {
         "CREATE TABLE more (id int);\n",
     )
     .unwrap();
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 6);
     let err = stderr(&out);
     assert!(
         err.contains("20240102000000_create_posts.sql (version 20240102000000)"),
@@ -188,8 +186,7 @@ fn a_changed_migration_is_drift_and_nothing_runs() {
 fn crlf_line_endings_are_named_as_the_cause_of_drift() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     let users = app
         .path()
         .join("migrations/20240101000000_create_users.sql");
@@ -199,11 +196,10 @@ fn crlf_line_endings_are_named_as_the_cause_of_drift() {
     )
     .unwrap();
 
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        6,
+    );
     assert!(
         stderr(&out).contains("differs only in line endings (CRLF vs LF)"),
         "{}",
@@ -222,11 +218,9 @@ fn crlf_line_endings_are_named_as_the_cause_of_drift() {
 fn a_failed_history_row_is_exit_6() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     db.exec("UPDATE _sqlx_migrations SET success = false WHERE version = 20240102000000");
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 6);
     assert!(stderr(&out).contains("DELETE FROM _sqlx_migrations WHERE version = 20240102000000"));
 }
 
@@ -234,8 +228,7 @@ fn a_failed_history_row_is_exit_6() {
 fn diverged_histories_are_exit_6() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     fs::remove_file(app.path().join("migrations/20240103000000_seed_admin.sql")).unwrap();
     fs::write(
         app.path()
@@ -243,8 +236,7 @@ fn diverged_histories_are_exit_6() {
         "CREATE TABLE other (id int);\n",
     )
     .unwrap();
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 6);
     assert!(
         stderr(&out).contains("only in the database: 20240103000000 (seed admin)"),
         "{}",
@@ -257,8 +249,7 @@ fn diverged_histories_are_exit_6() {
 fn a_no_transaction_migration_runs_outside_a_transaction() {
     let db = TestDb::new();
     let app = app_with(&["no_transaction"]);
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
     assert!(stderr(&out).contains("20240302000000_events_created_at_index.sql (no transaction)"));
     assert_eq!(
         db.text(
@@ -276,11 +267,10 @@ fn a_no_transaction_migration_runs_outside_a_transaction() {
 fn a_failing_migration_rolls_back_and_names_file_line_and_column() {
     let db = TestDb::new();
     let app = app_with(&["failing"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        7,
+    );
     let err = stderr(&out);
     assert!(
         err.contains("20240502000000_price_items.sql at line 4, column 40: ERROR 42703: column \"missing_column\" does not exist"),
@@ -310,19 +300,12 @@ fn a_missing_extension_is_created_before_the_migrations_use_it() {
         "CREATE TABLE items (id int PRIMARY KEY, embedding vector(3));\nINSERT INTO items VALUES (1, '[1,1,1]');\n",
     )
     .unwrap();
-    assert_eq!(
-        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "NULL"
+    assert_eq!(vector_version(&db), "NULL");
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
     );
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "0.8.0"
-    );
+    assert_eq!(vector_version(&db), "0.8.0");
     let doc = json(&out);
     assert_eq!(
         doc["pgvector"]["action"],
@@ -340,11 +323,10 @@ fn a_missing_extension_is_created_before_the_migrations_use_it() {
 fn the_pgvector_set_migrates_and_the_smoke_query_measures_a_real_distance() {
     let db = TestDb::new();
     let app = app_with(&["pgvector"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     let doc = json(&out);
     // HNSW sets the derived minimum.
     assert_eq!(doc["pgvector"]["minimum"], "0.5.0");
@@ -362,30 +344,26 @@ fn the_pgvector_set_migrates_and_the_smoke_query_measures_a_real_distance() {
 fn a_minimum_above_what_the_server_offers_fails_before_changing_anything() {
     let db = TestDb::new();
     let app = app_with(&["pgvector"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--pgvector-min-version", "0.9.0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--pgvector-min-version", "0.9.0"]),
+        8,
+    );
     let err = stderr(&out);
     assert!(
         err.contains("pgvector 0.9.0 is required (SLIPWAY_PGVECTOR_MIN_VERSION); installed: none; available on the server: 0.8.0"),
         "{err}"
     );
     assert!(db.applied_versions().is_empty());
-    assert_eq!(
-        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "NULL"
-    );
+    assert_eq!(vector_version(&db), "NULL");
 
     // Installed but too old for the requirement, and no newer version offered.
     db.exec("CREATE EXTENSION vector");
-    let out = slipway(app.path(), &db.url)
-        .env("SLIPWAY_PGVECTOR_MIN_VERSION", "0.9.0")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("SLIPWAY_PGVECTOR_MIN_VERSION", "0.9.0")
+            .arg("run"),
+        8,
+    );
     assert!(
         stderr(&out).contains("installed: 0.8.0; available on the server: 0.8.0"),
         "{}",
@@ -397,28 +375,21 @@ fn a_minimum_above_what_the_server_offers_fails_before_changing_anything() {
 fn pgvector_off_skips_the_extension_even_when_migrations_use_it() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--pgvector", "required", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["pgvector"]["wanted"], true);
-    assert_eq!(
-        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "0.8.0"
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--pgvector", "required", "--format", "json"]),
+        0,
     );
+    assert_eq!(json(&out)["pgvector"]["wanted"], true);
+    assert_eq!(vector_version(&db), "0.8.0");
 
     let other = TestDb::new();
-    let out = slipway(app.path(), &other.url)
-        .env("SLIPWAY_PGVECTOR", "off")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        other.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "NULL"
+    run_expecting(
+        slipway(app.path(), &other.url)
+            .env("SLIPWAY_PGVECTOR", "off")
+            .arg("run"),
+        0,
     );
+    assert_eq!(vector_version(&other), "NULL");
 }
 
 #[test]
@@ -440,8 +411,7 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_fails_the_checks() {
         "},
     )
     .unwrap();
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 7);
     assert!(
         stderr(&out).contains("leaves an INVALID index"),
         "{}",
@@ -452,11 +422,10 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_fails_the_checks() {
         "false"
     );
 
-    let out = slipway(app.path(), &db.url)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["check", "--format", "json"]),
+        8,
+    );
     assert!(
         stderr(&out).contains("public.tags_name_key (on tags)"),
         "{}",
@@ -470,10 +439,8 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_fails_the_checks() {
     // The fix the message gives works, and then the release goes through.
     db.exec("DROP INDEX CONCURRENTLY \"public\".\"tags_name_key\"");
     db.exec("DELETE FROM tags WHERE ctid = (SELECT max(ctid) FROM tags)");
-    let out = slipway(app.path(), &db.url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = slipway(app.path(), &db.url).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
+    run_expecting(slipway(app.path(), &db.url).arg("check"), 0);
 }
 
 #[test]
@@ -481,11 +448,10 @@ fn plan_changes_nothing_and_says_what_run_would_do() {
     let db = TestDb::new();
     let app = app_with(&["basic", "pgvector"]);
     db.exec("CREATE TABLE legacy (id int)");
-    let out = slipway(app.path(), &db.url)
-        .args(["plan", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["plan", "--format", "json"]),
+        0,
+    );
     let doc = json(&out);
     assert_eq!(doc["pending"].as_array().unwrap().len(), 6);
     assert_eq!(
@@ -495,10 +461,7 @@ fn plan_changes_nothing_and_says_what_run_would_do() {
     assert_eq!(doc["backup"]["would_take"], true);
     assert_eq!(doc["backup"]["target"], "file:./.slipway/backups");
     assert!(!db.table_exists("_sqlx_migrations"));
-    assert_eq!(
-        db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')"),
-        "NULL"
-    );
+    assert_eq!(vector_version(&db), "NULL");
     assert!(dumps_in(&app.path().join(".slipway/backups")).is_empty());
 }
 
@@ -507,25 +470,25 @@ fn on_a_dyno_without_a_backup_target_nothing_is_migrated() {
     let db = TestDb::new();
     db.exec("CREATE TABLE customers (id int); INSERT INTO customers VALUES (1)");
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url)
-        .env("DYNO", "release.1")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("DYNO", "release.1")
+            .arg("run"),
+        5,
+    );
     let err = stderr(&out);
     assert!(err.contains("no backup target is configured"), "{err}");
     assert!(err.contains("SLIPWAY_BACKUP"), "{err}");
     assert!(db.applied_versions().is_empty());
 
     // An explicit `none` releases, and says loudly that there is no backup.
-    let out = slipway(app.path(), &db.url)
-        .env("DYNO", "release.1")
-        .env("SLIPWAY_BACKUP", "none")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("DYNO", "release.1")
+            .env("SLIPWAY_BACKUP", "none")
+            .arg("run"),
+        0,
+    );
     assert!(
         stderr(&out).contains("WARNING: BACKUPS ARE OFF"),
         "{}",
@@ -540,12 +503,12 @@ fn a_failing_backup_stops_the_release_before_any_migration() {
     db.exec("CREATE TABLE customers (id int)");
     let app = app_with(&["basic"]);
     let empty = tempfile::tempdir().unwrap();
-    let out = slipway(app.path(), &db.url)
-        .env("SLIPWAY_PG_BIN_DIR", empty.path())
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("SLIPWAY_PG_BIN_DIR", empty.path())
+            .arg("run"),
+        5,
+    );
     assert!(
         stderr(&out).contains("`pg_dump` was not found in SLIPWAY_PG_BIN_DIR="),
         "{}",
@@ -580,11 +543,10 @@ fn a_held_lock_is_exit_4_and_names_the_holder() {
         (pid, conn)
     });
     let started = std::time::Instant::now();
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--lock-wait", "1s"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--lock-wait", "1s"]),
+        4,
+    );
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert!(
         stderr(&out).contains(&format!("backend pid {pid}")),

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::cluster::OwnCluster;
-use support::{slipway, stderr, stdout, with_credentials};
+use support::{all_output, slipway, stderr, stdout, with_credentials};
 
 /// The database password, with a character that must be percent-encoded in
 /// the URL: both forms must stay hidden.
@@ -287,7 +287,7 @@ fn no_command_or_failure_prints_or_writes_a_secret() {
     // Nothing printed holds a secret.
     let mut leaks = Vec::new();
     for run in &ran {
-        let printed = format!("{}{}", stdout(&run.output), stderr(&run.output));
+        let printed = all_output(&run.output);
         for secret in secrets() {
             if printed.contains(secret) {
                 leaks.push(format!("{}: printed {secret:?}:\n{printed}", run.what));

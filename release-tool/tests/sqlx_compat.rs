@@ -11,7 +11,7 @@ use std::path::Path;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection};
-use support::{TestDb, app_with, json, runtime, slipway, stderr};
+use support::{TestDb, app_with, json, run_expecting, runtime, slipway, slipway_process, stderr};
 
 /// Runs sqlx's Migrator on `dir` against `url`.
 fn sqlx_migrate(dir: &Path, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
@@ -91,11 +91,7 @@ fn both_write_identical_history_rows() {
     let by_slipway = TestDb::new();
     let by_sqlx = TestDb::new();
     let app = app_with(&["basic", "reversible", "no_transaction"]);
-    let out = slipway(app.path(), &by_slipway.url)
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
     sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url).unwrap();
     assert_eq!(history(&by_slipway), history(&by_sqlx));
     // And the checksum is SHA-384 of the file bytes.
@@ -117,11 +113,7 @@ fn the_history_table_is_the_one_sqlx_creates() {
     let by_slipway = TestDb::new();
     let by_sqlx = TestDb::new();
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &by_slipway.url)
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
     sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url).unwrap();
     let shape = "SELECT string_agg(format('%s %s %s %s', column_name, data_type, is_nullable, coalesce(column_default, '-')), ', ' ORDER BY ordinal_position) \
                  FROM information_schema.columns WHERE table_name = '_sqlx_migrations'";
@@ -152,11 +144,10 @@ fn a_sqlx_migrator_holding_the_lock_blocks_slipway() {
     assert_ne!(sqlx_pid, "NULL", "sqlx's migration never started");
 
     let app = app_with(&["basic"]);
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--lock-wait", "1s"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--lock-wait", "1s"]),
+        4,
+    );
     assert!(
         stderr(&out).contains(&format!("backend pid {sqlx_pid}")),
         "{}",
@@ -175,12 +166,8 @@ fn sqlx_waits_for_the_lock_slipway_holds() {
         "SELECT pg_sleep(3);\n",
     )
     .unwrap();
-    let mut release = std::process::Command::new(assert_cmd::cargo::cargo_bin("slipway-release"));
-    release
-        .current_dir(app.path())
-        .env("DATABASE_URL", &db.url)
-        .env_remove("DYNO")
-        .arg("run");
+    let mut release = slipway_process(app.path(), &db.url);
+    release.arg("run");
     let child = release
         .stderr(std::process::Stdio::piped())
         .spawn()

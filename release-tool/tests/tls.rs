@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::cluster::OwnCluster;
-use support::{TestDb, slipway, stderr};
+use support::{TestDb, assert_exit, slipway, stderr};
 
 /// An app whose one migration records whether its own session uses TLS.
 fn tls_probe_app() -> tempfile::TempDir {
@@ -60,10 +60,6 @@ fn probe(cluster: &OwnCluster, name: &str, host: &str, query: &str) -> (Output, 
         _ => None,
     };
     (out, seen)
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
 }
 
 #[test]

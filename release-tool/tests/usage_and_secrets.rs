@@ -9,16 +9,17 @@ mod support;
 use std::fs;
 
 use indoc::indoc;
-use support::{TestDb, app_with, json, slipway, stderr, stdout, with_credentials};
+use support::{
+    TestDb, all_output, app_with, json, run_expecting, slipway, stderr, stdout, with_credentials,
+};
 
 #[test]
 fn help_documents_every_setting_with_its_variable_and_default() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "postgres://u:hidden-in-help@localhost/db")
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = run_expecting(
+        slipway(dir.path(), "postgres://u:hidden-in-help@localhost/db").arg("--help"),
+        0,
+    );
     let help = stdout(&out);
     for needle in [
         "DATABASE_URL",
@@ -44,23 +45,22 @@ fn help_documents_every_setting_with_its_variable_and_default() {
 #[test]
 fn an_unknown_flag_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .args(["run", "--no-such-flag"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(
+        slipway(dir.path(), "postgres://localhost/db").args(["run", "--no-such-flag"]),
+        2,
+    );
     assert!(stderr(&out).contains("--no-such-flag"));
 }
 
 #[test]
 fn a_bad_value_names_the_variable_it_came_from() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .env("SLIPWAY_LOCK_WAIT", "five minutes")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(
+        slipway(dir.path(), "postgres://localhost/db")
+            .env("SLIPWAY_LOCK_WAIT", "five minutes")
+            .arg("run"),
+        2,
+    );
     let err = stderr(&out);
     assert!(
         err.contains("environment variable SLIPWAY_LOCK_WAIT: invalid value \"five minutes\""),
@@ -69,12 +69,12 @@ fn a_bad_value_names_the_variable_it_came_from() {
     assert!(err.contains("a duration such as 30s, 5m or 1h"), "{err}");
 
     // The flag wins over the environment.
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .env("SLIPWAY_PGVECTOR", "sometimes")
-        .args(["plan", "--pgvector", "bogus"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(
+        slipway(dir.path(), "postgres://localhost/db")
+            .env("SLIPWAY_PGVECTOR", "sometimes")
+            .args(["plan", "--pgvector", "bogus"]),
+        2,
+    );
     assert!(
         stderr(&out).contains("flag --pgvector: invalid value \"bogus\""),
         "{}",
@@ -94,11 +94,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
         "#},
     )
     .unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(slipway(dir.path(), "postgres://localhost/db").arg("run"), 2);
     let err = stderr(&out);
     assert!(
         err.contains("slipway.toml, line 3: unknown field `lock_wiat`"),
@@ -110,11 +106,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
         "pgvector = \"auto\"\nstatement_timeout = \"forever\"\n",
     )
     .unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(slipway(dir.path(), "postgres://localhost/db").arg("run"), 2);
     assert!(
         stderr(&out)
             .contains("slipway.toml, line 2, key `statement_timeout`: invalid value \"forever\""),
@@ -127,11 +119,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
         "database_url = \"postgres://a:b@c/d\"\n",
     )
     .unwrap();
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(slipway(dir.path(), "postgres://localhost/db").arg("run"), 2);
     assert!(stderr(&out).contains("database_url does not belong in the settings file"));
 }
 
@@ -149,11 +137,10 @@ fn slipway_toml_settings_apply_below_flags_and_environment() {
         "migrations_dir = \"db-migrations\"\npgvector = \"required\"\n",
     )
     .unwrap();
-    let out = slipway(app.path(), &db.url)
-        .args(["run", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--format", "json"]),
+        0,
+    );
     assert_eq!(db.applied_versions().len(), 3);
     assert_eq!(json(&out)["pgvector"]["mode"], "required");
     let out = slipway(app.path(), &db.url)
@@ -167,18 +154,17 @@ fn slipway_toml_settings_apply_below_flags_and_environment() {
 #[test]
 fn no_database_url_is_exit_2_and_an_explicit_missing_folder_too() {
     let dir = tempfile::tempdir().unwrap();
-    let out = slipway(dir.path(), "")
-        .env_remove("DATABASE_URL")
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(
+        slipway(dir.path(), "")
+            .env_remove("DATABASE_URL")
+            .arg("run"),
+        2,
+    );
     assert!(stderr(&out).contains("no database URL"));
-    let out = slipway(dir.path(), "postgres://localhost/db")
-        .args(["run", "--migrations", "nope"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_expecting(
+        slipway(dir.path(), "postgres://localhost/db").args(["run", "--migrations", "nope"]),
+        2,
+    );
     assert!(
         stderr(&out).contains("the migrations folder nope does not exist"),
         "{}",
@@ -192,14 +178,14 @@ fn a_refused_connection_is_exit_3() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let out = slipway(
-        dir.path(),
-        &format!("postgres://postgres@127.0.0.1:{port}/db"),
-    )
-    .arg("run")
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(
+            dir.path(),
+            &format!("postgres://postgres@127.0.0.1:{port}/db"),
+        )
+        .arg("run"),
+        3,
+    );
     assert!(
         stderr(&out).contains("cannot connect to the database"),
         "{}",
@@ -214,14 +200,14 @@ fn a_server_that_never_answers_is_exit_3_after_the_connect_timeout() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
     let started = std::time::Instant::now();
-    let out = slipway(
-        dir.path(),
-        &format!("postgres://postgres@127.0.0.1:{port}/db?sslmode=disable"),
-    )
-    .args(["run", "--connect-timeout", "1s"])
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = run_expecting(
+        slipway(
+            dir.path(),
+            &format!("postgres://postgres@127.0.0.1:{port}/db?sslmode=disable"),
+        )
+        .args(["run", "--connect-timeout", "1s"]),
+        3,
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(
         stderr(&out).contains("did not answer in time"),
@@ -239,12 +225,10 @@ fn tls_with_verify_full_and_the_test_ca_connects() {
     let ca = format!("{pg_dir}/tls/ca.crt");
     let url = db.url.replace("127.0.0.1", "localhost")
         + &format!("?sslmode=verify-full&sslrootcert={ca}");
-    let out = slipway(app.path(), &url).arg("run").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &url).arg("run"), 0);
     // The server's certificate names `localhost`, not the IP: verify-full must refuse.
     let wrong = db.url.clone() + &format!("?sslmode=verify-full&sslrootcert={ca}");
-    let out = slipway(app.path(), &wrong).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    run_expecting(slipway(app.path(), &wrong).arg("check"), 3);
 }
 
 #[test]
@@ -328,7 +312,7 @@ fn the_password_never_appears_in_any_output() {
         "the run should have backed up first"
     );
     for out in &outputs {
-        let all = format!("{}{}", stdout(out), stderr(out));
+        let all = all_output(out);
         assert!(!all.contains(PASSWORD), "the password leaked:\n{all}");
         assert!(
             !all.contains("Pa55word"),

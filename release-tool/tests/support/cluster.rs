@@ -3,11 +3,8 @@
 //! TLS variants and password authentication. Stopped and deleted when dropped.
 
 use std::path::Path;
-use std::process::Output;
 
-use sqlx::{Connection, PgConnection};
-
-use super::{runtime, workspace_root};
+use super::{dev_postgres, exec_at, script_stdout, text_at};
 
 pub struct OwnCluster {
     dir: tempfile::TempDir,
@@ -33,12 +30,8 @@ impl OwnCluster {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let out = script(dir.path(), &env, "start");
-        Self {
-            dir,
-            env,
-            url: String::from_utf8(out.stdout).unwrap().trim().to_owned(),
-        }
+        let url = script(dir.path(), &env, "start");
+        Self { dir, env, url }
     }
 
     /// The folder holding `tls/` (the CA, when there is one).
@@ -62,51 +55,30 @@ impl OwnCluster {
 
     /// Runs SQL as the superuser in `database`.
     pub fn exec(&self, database: &str, sql: &str) {
-        let url = self.url_for(database);
-        let sql = sql.to_owned();
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        });
+        exec_at(&self.url_for(database), sql);
     }
 
     /// The first column of the first row, as text (NULL as "NULL").
     pub fn text(&self, database: &str, sql: &str) -> String {
-        let url = self.url_for(database);
-        let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        })
+        text_at(&self.url_for(database), sql)
     }
 }
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        let _ = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
-            .arg("stop")
+        let _ = dev_postgres("stop")
             .env("SLIPWAY_PG_DIR", self.dir.path())
             .output();
     }
 }
 
-fn script(dir: &Path, env: &[(String, String)], action: &str) -> Output {
-    let out = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
-        .arg(action)
-        .env("SLIPWAY_PG_DIR", dir)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "dev-postgres.sh {action}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// Runs `scripts/dev-postgres.sh ACTION` on the cluster kept in `dir`;
+/// returns its stdout, trimmed.
+fn script(dir: &Path, env: &[(String, String)], action: &str) -> String {
+    script_stdout(
+        dev_postgres(action)
+            .env("SLIPWAY_PG_DIR", dir)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        &format!("scripts/dev-postgres.sh {action}"),
+    )
 }

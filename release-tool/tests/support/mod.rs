@@ -37,11 +37,52 @@ const SLIPWAY_ENV: &[&str] = &[
     "PGPASSWORD",
 ];
 
+/// Variables of the S3 and Heroku backup targets, cleared by the tests of
+/// those targets so the host cannot leak in.
+pub const TARGET_ENV: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "SLIPWAY_BACKUP_S3_ENDPOINT",
+    "SLIPWAY_BACKUP_S3_PATH_STYLE",
+    "SLIPWAY_BACKUP_S3_PART_SIZE",
+    "SLIPWAY_BACKUP_S3_BUCKET",
+    "HEROKU_API_KEY",
+    "HEROKU_APP_NAME",
+    "SLIPWAY_HEROKU_APP",
+    "SLIPWAY_HEROKU_API_URL",
+    "SLIPWAY_HEROKU_DATA_API_URL",
+    "SLIPWAY_HEROKU_POLL_INTERVAL",
+    "SLIPWAY_HEROKU_CAPTURE_TIMEOUT",
+];
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_owned()
+}
+
+/// `scripts/dev-postgres.sh ACTION`, to run.
+pub fn dev_postgres(action: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"));
+    cmd.arg(action);
+    cmd
+}
+
+/// Runs one of the project's scripts (`what` names it in messages), asserts
+/// that it succeeded (its stderr in the failure message) and returns its
+/// stdout, trimmed.
+pub fn script_stdout(cmd: &mut std::process::Command, what: &str) -> String {
+    let output = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 /// The superuser URL of the test server.
@@ -53,16 +94,7 @@ pub fn admin_url() -> String {
         {
             return url.trim().to_owned();
         }
-        let output = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"))
-            .arg("start")
-            .output()
-            .expect("run scripts/dev-postgres.sh start");
-        assert!(
-            output.status.success(),
-            "scripts/dev-postgres.sh start failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        script_stdout(&mut dev_postgres("start"), "scripts/dev-postgres.sh start")
     })
     .clone()
 }
@@ -89,6 +121,19 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A suffix no other call in any test process returns: the process id, a
+/// counter and the clock's nanoseconds, joined by `separator`.
+pub fn unique_suffix(separator: char) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let count = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let pid = std::process::id();
+    format!("{pid}{separator}{count}{separator}{nanos}")
+}
+
 /// A fresh database, dropped when the value is.
 pub struct TestDb {
     pub name: String,
@@ -97,16 +142,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new() -> Self {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "slipway_test_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("slipway_test_{}", unique_suffix('_'));
         admin_exec(&format!("CREATE DATABASE \"{name}\""));
         let url = url_for(&name);
         Self { name, url }
@@ -114,27 +150,12 @@ impl TestDb {
 
     /// Runs SQL (simple protocol, may hold several statements).
     pub fn exec(&self, sql: &str) {
-        let url = self.url.clone();
-        let sql = sql.to_owned();
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
-                .await
-                .unwrap();
-        });
+        exec_at(&self.url, sql);
     }
 
     /// The first column of the first row, as text (NULL as "NULL").
     pub fn text(&self, sql: &str) -> String {
-        let url = self.url.clone();
-        let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
-        runtime().block_on(async move {
-            let mut conn = PgConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        })
+        text_at(&self.url, sql)
     }
 
     pub fn int(&self, sql: &str) -> i64 {
@@ -170,14 +191,38 @@ impl Drop for TestDb {
 }
 
 fn admin_exec(sql: &str) {
-    let url = admin_url();
-    let sql = sql.to_owned();
-    runtime().block_on(async move {
-        let mut conn = PgConnection::connect(&url).await.unwrap();
-        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
+    exec_at(&admin_url(), sql);
+}
+
+/// Runs SQL on a new connection to `url` (simple protocol, may hold several
+/// statements).
+pub fn exec_at(url: &str, sql: &str) {
+    runtime().block_on(async {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())))
             .await
             .unwrap();
     });
+}
+
+/// The first column of the first row of `sql` on a new connection to `url`,
+/// as text (NULL as "NULL").
+pub fn text_at(url: &str, sql: &str) -> String {
+    let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
+    runtime().block_on(async {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    })
+}
+
+/// A fresh database with one table `t` holding one row: something to back up.
+pub fn db_with_data() -> TestDb {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    db
 }
 
 /// A fixture migration set in `test-fixtures/migrations/`.
@@ -212,12 +257,33 @@ pub fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
     cmd
 }
 
+/// Runs `cmd` and asserts that it exits with `code` (its stderr in the
+/// failure message); returns its output.
+#[track_caller]
+pub fn run_expecting(cmd: &mut assert_cmd::Command, code: i32) -> Output {
+    let output = cmd.output().unwrap();
+    assert_exit(&output, code);
+    output
+}
+
+/// Asserts that the command exited with `code` (its stderr in the failure
+/// message).
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", stderr(output));
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Stdout followed by stderr: everything the command printed.
+pub fn all_output(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
 }
 
 /// The JSON document on stdout.

@@ -10,11 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use futures_util::StreamExt;
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+
+use crate::support::{runtime, script_stdout, unique_suffix};
 
 /// The credentials `scripts/s3-server.sh` starts the server with.
 pub const ACCESS_KEY: &str = "slipway-test-access-key";
@@ -65,16 +66,7 @@ impl Server {
 
     /// A new, empty bucket with a unique name.
     pub fn new_bucket(&self) -> String {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "t-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("t-{}", unique_suffix('-'));
         let status = Command::new(script())
             .args(["bucket", &name])
             .env("SLIPWAY_S3_DIR", &self.dir)
@@ -186,13 +178,6 @@ impl Drop for Server {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn files_starting_with(dir: &Path, prefix: &str) -> usize {
     std::fs::read_dir(dir).map_or(0, |entries| {
         entries
@@ -204,15 +189,10 @@ fn files_starting_with(dir: &Path, prefix: &str) -> usize {
 
 /// Starts (or reuses) the server kept in `dir`; returns its endpoint.
 fn start(dir: &Path) -> String {
-    let output = Command::new(script())
-        .arg("start")
-        .env("SLIPWAY_S3_DIR", dir)
-        .output()
-        .expect("run scripts/s3-server.sh start");
-    assert!(
-        output.status.success(),
-        "scripts/s3-server.sh start failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    script_stdout(
+        Command::new(script())
+            .arg("start")
+            .env("SLIPWAY_S3_DIR", dir),
+        "scripts/s3-server.sh start",
+    )
 }
