@@ -5,9 +5,31 @@
 //! `db::url`, API keys and S3 secrets in their backup targets), so a message
 //! that accidentally quotes a URL or a tool's stderr still prints nothing secret.
 
+use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// A secret value (an API key, an S3 secret). Its `Debug` never shows it.
+#[derive(Clone)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    /// The secret itself, only where it is sent (a header, a signature).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
 
 /// Remembers `secret` (and its percent-decoded form) so that [`redact`] hides it.
 pub(crate) fn register_secret(secret: &str) {
@@ -51,5 +73,12 @@ mod tests {
             "a *** b *** c"
         );
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn a_secret_is_exposed_only_on_request() {
+        let secret = Secret::new("hunter2-debug-test".to_owned());
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+        assert_eq!(secret.expose(), "hunter2-debug-test");
     }
 }

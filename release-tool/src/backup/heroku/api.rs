@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::HerokuError;
-use super::settings::{ApiKey, HerokuSettings};
+use super::settings::HerokuSettings;
+use crate::redact::Secret;
 
 /// The media type the Heroku CLI sends to both APIs.
 const ACCEPT: &str = "application/vnd.heroku+json; version=3";
@@ -44,7 +45,7 @@ pub(crate) struct HerokuApi {
     http: reqwest::Client,
     platform: Url,
     data: Url,
-    key: ApiKey,
+    key: Secret,
     first_retry_delay: Duration,
 }
 
@@ -257,7 +258,7 @@ mod tests {
 
     fn api(poll: Duration) -> HerokuApi {
         let settings = HerokuSettings {
-            api_key: ApiKey::new("k".to_owned()),
+            api_key: Secret::new("k".to_owned()),
             app: "app".to_owned(),
             platform_url: Url::parse("https://api.heroku.com").unwrap(),
             data_url: Url::parse("https://api.data.heroku.com/").unwrap(),

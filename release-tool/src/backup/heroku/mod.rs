@@ -164,6 +164,25 @@ struct ResolveRequest<'a> {
     addon_service: &'a str,
 }
 
+/// Starts a transfer (a capture or a restore, `what`) with one `POST` to
+/// `path` on the data API, not retried; returns it with its uuid.
+async fn start_transfer(
+    api: &HerokuApi,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    what: &str,
+    deadline: Instant,
+) -> Result<(Transfer, String), HerokuError> {
+    let started: Transfer = api
+        .send(Api::Data, Method::POST, path, body, Retry::Never, deadline)
+        .await?;
+    let uuid = started
+        .uuid
+        .clone()
+        .ok_or_else(|| HerokuError::Internal(format!("the {what} answer has no transfer uuid")))?;
+    Ok((started, uuid))
+}
+
 /// Captures a backup of the database behind `DATABASE_URL` and waits for it.
 /// `progress` receives one human line per notable step.
 pub(crate) async fn capture(
@@ -177,19 +196,14 @@ pub(crate) async fn capture(
         "Heroku PGBackups: capturing {} ({})",
         addon.name, DATABASE_ATTACHMENT
     ));
-    let started: Transfer = api
-        .send(
-            Api::Data,
-            Method::POST,
-            &format!("/client/v11/databases/{}/backups", segment(&addon.id)),
-            None::<&()>,
-            Retry::Never,
-            deadline,
-        )
-        .await?;
-    let uuid = started.uuid.clone().ok_or_else(|| {
-        HerokuError::Internal("the capture answer has no transfer uuid".to_owned())
-    })?;
+    let (started, uuid) = start_transfer(
+        &api,
+        &format!("/client/v11/databases/{}/backups", segment(&addon.id)),
+        None,
+        "capture",
+        deadline,
+    )
+    .await?;
     let name = started.name();
     let from = started.from_name.as_deref().unwrap_or("DATABASE");
     progress(format!(
@@ -262,19 +276,14 @@ pub(crate) async fn restore(
         "Heroku PGBackups: restoring {name} into {}",
         addon.name
     ));
-    let started: Transfer = api
-        .send(
-            Api::Data,
-            Method::POST,
-            &format!("/client/v11/databases/{}/restores", segment(&addon.id)),
-            Some(&serde_json::json!({ "backup_url": backup_url })),
-            Retry::Never,
-            deadline,
-        )
-        .await?;
-    let uuid = started.uuid.clone().ok_or_else(|| {
-        HerokuError::Internal("the restore answer has no transfer uuid".to_owned())
-    })?;
+    let (started, uuid) = start_transfer(
+        &api,
+        &format!("/client/v11/databases/{}/restores", segment(&addon.id)),
+        Some(&serde_json::json!({ "backup_url": backup_url })),
+        "restore",
+        deadline,
+    )
+    .await?;
     let restore_name = started.name();
     wait_for_transfer(
         &api,

@@ -1,11 +1,11 @@
 //! Settings of the `heroku` backup target, read from the environment.
 
-use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
 
 use super::HerokuError;
+use crate::redact::Secret;
 
 /// Heroku's Platform API.
 pub(crate) const PLATFORM_URL: &str = "https://api.heroku.com";
@@ -26,31 +26,10 @@ pub(crate) const ENV_POLL_INTERVAL: &str = "SLIPWAY_HEROKU_POLL_INTERVAL";
 pub(crate) const ENV_PLATFORM_URL: &str = "SLIPWAY_HEROKU_API_URL";
 pub(crate) const ENV_DATA_URL: &str = "SLIPWAY_HEROKU_DATA_API_URL";
 
-/// A Heroku API key. Its `Debug` and `Display` never show it.
-#[derive(Clone)]
-pub(crate) struct ApiKey(String);
-
-impl ApiKey {
-    pub(crate) fn new(key: String) -> Self {
-        Self(key)
-    }
-
-    /// The key itself, for the `Authorization` header only.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(***)")
-    }
-}
-
 /// Everything the `heroku` target needs.
 #[derive(Clone, Debug)]
 pub(crate) struct HerokuSettings {
-    pub(crate) api_key: ApiKey,
+    pub(crate) api_key: Secret,
     pub(crate) app: String,
     pub(crate) platform_url: Url,
     pub(crate) data_url: Url,
@@ -67,7 +46,7 @@ impl HerokuSettings {
             .or_else(|| present(ENV_APP_NAME))
             .ok_or(HerokuError::MissingApp)?;
         Ok(Self {
-            api_key: ApiKey::new(api_key.trim().to_owned()),
+            api_key: Secret::new(api_key.trim().to_owned()),
             app: app.trim().to_owned(),
             platform_url: api_url(ENV_PLATFORM_URL, present(ENV_PLATFORM_URL), PLATFORM_URL)?,
             data_url: api_url(ENV_DATA_URL, present(ENV_DATA_URL), DATA_URL)?,
@@ -132,16 +111,10 @@ fn duration(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<HerokuSettings, HerokuError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        HerokuSettings::from_env(|name| map.get(name).cloned())
+        HerokuSettings::from_env(crate::backup::env_of(pairs))
     }
 
     #[test]

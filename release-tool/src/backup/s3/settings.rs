@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::S3Error;
+use crate::redact::Secret;
 
 pub(crate) const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub(crate) const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
@@ -88,22 +89,6 @@ fn valid_bucket(name: &str) -> bool {
             .is_some_and(u8::is_ascii_alphanumeric)
 }
 
-/// An AWS secret. Its `Debug` never shows it.
-#[derive(Clone)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// How to reach the store.
 #[derive(Clone, Debug)]
 pub(crate) struct S3Settings {
@@ -146,8 +131,8 @@ impl S3Settings {
         };
         Ok(Self {
             access_key_id,
-            secret_access_key: Secret(secret_access_key),
-            session_token: present(ENV_SESSION_TOKEN).map(Secret),
+            secret_access_key: Secret::new(secret_access_key),
+            session_token: present(ENV_SESSION_TOKEN).map(Secret::new),
             region: present(ENV_REGION)
                 .or_else(|| present(ENV_DEFAULT_REGION))
                 .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
@@ -226,16 +211,10 @@ fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<S3Settings, S3Error> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        S3Settings::from_env(|name| map.get(name).cloned())
+        S3Settings::from_env(crate::backup::env_of(pairs))
     }
 
     #[test]
