@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use s3::Server;
 use support::{
-    TARGET_ENV, TestDb, all_output, app_with, db_with_data, json, run_expecting, slipway,
-    slipway_process, stderr, stdout,
+    TARGET_ENV, TestDb, all_output, app_with, app_with_migrations, db_with_data, json,
+    run_expecting, slipway, slipway_process, stderr, stdout,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -271,14 +271,10 @@ fn sigterm_after_an_s3_backup_still_stops_the_release() {
     let db = db_with_data();
     let server = Server::shared();
     let bucket = server.new_bucket();
-    let app = tempfile::tempdir().unwrap();
-    let migrations = app.path().join("migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
-    std::fs::write(
-        migrations.join("1_slow.sql"),
+    let app = app_with_migrations(&[(
+        "1_slow.sql",
         "SELECT pg_sleep(60);\nCREATE TABLE slow (id int);\n",
-    )
-    .unwrap();
+    )]);
 
     let mut child = raw_command(app.path(), &db, server, &bucket, "later")
         .arg("run")

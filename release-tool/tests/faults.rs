@@ -22,8 +22,8 @@ use indoc::{formatdoc, indoc};
 use sqlx::{Connection, PgConnection};
 use support::cluster::OwnCluster;
 use support::{
-    TestDb, assert_exit, dumps_in, json, run_expecting, runtime, schema_fingerprint, slipway,
-    slipway_process, stderr,
+    TestDb, app_with_migrations, assert_exit, dumps_in, json, run_expecting, runtime,
+    schema_fingerprint, slipway, slipway_process, stderr,
 };
 
 /// The migrations of the kill trials: four transactional ones, each with two
@@ -486,27 +486,22 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
 }
 
 fn slow_app(seconds: f64) -> tempfile::TempDir {
-    let app = tempfile::tempdir().unwrap();
-    let migrations = app.path().join("migrations");
-    fs::create_dir_all(&migrations).unwrap();
-    fs::write(
-        migrations.join("1_create_a.sql"),
-        format!(
-            "CREATE TABLE a (id int);\nSELECT pg_sleep({seconds});\nINSERT INTO a VALUES (1);\n"
+    app_with_migrations(&[
+        (
+            "1_create_a.sql",
+            &format!(
+                "CREATE TABLE a (id int);\nSELECT pg_sleep({seconds});\nINSERT INTO a VALUES (1);\n"
+            ),
         ),
-    )
-    .unwrap();
-    fs::write(
-        migrations.join("2_create_b.sql"),
-        "CREATE TABLE b (id int);\nINSERT INTO b SELECT id FROM a;\n",
-    )
-    .unwrap();
-    fs::write(
-        migrations.join("3_count.sql"),
-        "CREATE TABLE c (n bigint);\nINSERT INTO c SELECT count(*) FROM b;\n",
-    )
-    .unwrap();
-    app
+        (
+            "2_create_b.sql",
+            "CREATE TABLE b (id int);\nINSERT INTO b SELECT id FROM a;\n",
+        ),
+        (
+            "3_count.sql",
+            "CREATE TABLE c (n bigint);\nINSERT INTO c SELECT count(*) FROM b;\n",
+        ),
+    ])
 }
 
 #[test]
@@ -634,19 +629,13 @@ fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output,
 fn items_app() -> (TestDb, tempfile::TempDir) {
     let db = TestDb::new();
     db.exec("CREATE TABLE items (id int); INSERT INTO items VALUES (1);");
-    let app = tempfile::tempdir().unwrap();
-    let migrations = app.path().join("migrations");
-    fs::create_dir_all(&migrations).unwrap();
-    fs::write(
-        migrations.join("1_note.sql"),
-        "CREATE TABLE notes (id int);\n",
-    )
-    .unwrap();
-    fs::write(
-        migrations.join("2_items_price.sql"),
-        "CREATE TABLE prices (id int);\nALTER TABLE items ADD COLUMN price_cents bigint;\n",
-    )
-    .unwrap();
+    let app = app_with_migrations(&[
+        ("1_note.sql", "CREATE TABLE notes (id int);\n"),
+        (
+            "2_items_price.sql",
+            "CREATE TABLE prices (id int);\nALTER TABLE items ADD COLUMN price_cents bigint;\n",
+        ),
+    ]);
     (db, app)
 }
 

@@ -11,7 +11,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use indoc::indoc;
-use support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr};
+use support::{
+    TestDb, app_with, app_with_migrations, dumps_in, json, run_expecting, slipway, stderr,
+};
 
 /// The installed version of the `vector` extension in `db` ("NULL" when it
 /// is not installed).
@@ -292,14 +294,11 @@ fn a_failing_migration_rolls_back_and_names_file_line_and_column() {
 #[test]
 fn a_missing_extension_is_created_before_the_migrations_use_it() {
     let db = TestDb::new();
-    let app = tempfile::tempdir().unwrap();
-    fs::create_dir(app.path().join("migrations")).unwrap();
     // No CREATE EXTENSION: only the type gives pgvector away.
-    fs::write(
-        app.path().join("migrations/1_items.sql"),
+    let app = app_with_migrations(&[(
+        "1_items.sql",
         "CREATE TABLE items (id int PRIMARY KEY, embedding vector(3));\nINSERT INTO items VALUES (1, '[1,1,1]');\n",
-    )
-    .unwrap();
+    )]);
     assert_eq!(vector_version(&db), "NULL");
     let out = run_expecting(
         slipway(app.path(), &db.url).args(["run", "--format", "json"]),
@@ -395,22 +394,19 @@ fn pgvector_off_skips_the_extension_even_when_migrations_use_it() {
 #[test]
 fn an_invalid_index_left_by_a_failed_concurrent_build_fails_the_checks() {
     let db = TestDb::new();
-    let app = tempfile::tempdir().unwrap();
-    let migrations = app.path().join("migrations");
-    fs::create_dir(&migrations).unwrap();
-    fs::write(
-        migrations.join("1_tags.sql"),
-        "CREATE TABLE tags (name text);\nINSERT INTO tags VALUES ('rust'), ('rust');\n",
-    )
-    .unwrap();
-    fs::write(
-        migrations.join("2_tags_unique.sql"),
-        indoc! {"
-            -- no-transaction
-            CREATE UNIQUE INDEX CONCURRENTLY tags_name_key ON tags (name);
-        "},
-    )
-    .unwrap();
+    let app = app_with_migrations(&[
+        (
+            "1_tags.sql",
+            "CREATE TABLE tags (name text);\nINSERT INTO tags VALUES ('rust'), ('rust');\n",
+        ),
+        (
+            "2_tags_unique.sql",
+            indoc! {"
+                -- no-transaction
+                CREATE UNIQUE INDEX CONCURRENTLY tags_name_key ON tags (name);
+            "},
+        ),
+    ]);
     let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 7);
     assert!(
         stderr(&out).contains("leaves an INVALID index"),

@@ -11,7 +11,10 @@ use std::path::Path;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection};
-use support::{TestDb, app_with, json, run_expecting, runtime, slipway, slipway_process, stderr};
+use support::{
+    TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, slipway_process,
+    stderr,
+};
 
 /// Runs sqlx's Migrator on `dir` against `url`.
 fn sqlx_migrate(dir: &Path, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
@@ -159,13 +162,7 @@ fn a_sqlx_migrator_holding_the_lock_blocks_slipway() {
 #[test]
 fn sqlx_waits_for_the_lock_slipway_holds() {
     let db = TestDb::new();
-    let app = tempfile::tempdir().unwrap();
-    std::fs::create_dir(app.path().join("migrations")).unwrap();
-    std::fs::write(
-        app.path().join("migrations/1_slow.sql"),
-        "SELECT pg_sleep(3);\n",
-    )
-    .unwrap();
+    let app = app_with_migrations(&[("1_slow.sql", "SELECT pg_sleep(3);\n")]);
     let mut release = slipway_process(app.path(), &db.url);
     release.arg("run");
     let child = release

@@ -10,22 +10,17 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::cluster::OwnCluster;
-use support::{TestDb, assert_exit, slipway, stderr};
+use support::{TestDb, app_with_migrations, assert_exit, shared_ca, slipway, stderr};
 
 /// An app whose one migration records whether its own session uses TLS.
 fn tls_probe_app() -> tempfile::TempDir {
-    let app = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(app.path().join("migrations")).unwrap();
-    std::fs::write(
-        app.path().join("migrations/1_tls_seen.sql"),
+    app_with_migrations(&[(
+        "1_tls_seen.sql",
         "CREATE TABLE tls_seen AS\n  SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();\n",
-    )
-    .unwrap();
-    app
+    )])
 }
 
 fn run(url: &str) -> Output {
@@ -34,12 +29,6 @@ fn run(url: &str) -> Output {
         .args(["run", "--backup", "none", "--connect-timeout", "5s"])
         .output()
         .unwrap()
-}
-
-/// The CA of the shared cluster.
-fn shared_ca() -> PathBuf {
-    let dir = std::env::var("SLIPWAY_PG_DIR").unwrap_or_else(|_| "/tmp/slipway-pg".to_owned());
-    Path::new(&dir).join("tls/ca.crt")
 }
 
 /// Runs the probe in a fresh database of `cluster` with `query` appended to

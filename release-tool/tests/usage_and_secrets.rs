@@ -10,7 +10,8 @@ use std::fs;
 
 use indoc::indoc;
 use support::{
-    TestDb, all_output, app_with, json, run_expecting, slipway, stderr, stdout, with_credentials,
+    TestDb, all_output, app_with, json, run_expecting, shared_ca, slipway, stderr, stdout,
+    with_credentials,
 };
 
 #[test]
@@ -221,8 +222,7 @@ fn a_server_that_never_answers_is_exit_3_after_the_connect_timeout() {
 fn tls_with_verify_full_and_the_test_ca_connects() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    let pg_dir = std::env::var("SLIPWAY_PG_DIR").unwrap_or_else(|_| "/tmp/slipway-pg".to_owned());
-    let ca = format!("{pg_dir}/tls/ca.crt");
+    let ca = shared_ca().display().to_string();
     let url = db.url.replace("127.0.0.1", "localhost")
         + &format!("?sslmode=verify-full&sslrootcert={ca}");
     run_expecting(slipway(app.path(), &url).arg("run"), 0);

@@ -99,6 +99,12 @@ pub fn admin_url() -> String {
     .clone()
 }
 
+/// The CA of the shared cluster (`$SLIPWAY_PG_DIR/tls/ca.crt`).
+pub fn shared_ca() -> PathBuf {
+    let dir = std::env::var("SLIPWAY_PG_DIR").unwrap_or_else(|_| "/tmp/slipway-pg".to_owned());
+    Path::new(&dir).join("tls/ca.crt")
+}
+
 /// `admin_url` with another database name.
 pub fn url_for(database: &str) -> String {
     let admin = admin_url();
@@ -233,14 +239,25 @@ pub fn fixture(set: &str) -> PathBuf {
 /// A temporary working directory holding a copy of the fixture set(s) in
 /// `migrations/` (later sets add to earlier ones).
 pub fn app_with(sets: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = app_with_migrations(&[]);
     let migrations = dir.path().join("migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
     for set in sets {
         for entry in std::fs::read_dir(fixture(set)).unwrap() {
             let path = entry.unwrap().path();
             std::fs::copy(&path, migrations.join(path.file_name().unwrap())).unwrap();
         }
+    }
+    dir
+}
+
+/// A temporary working directory whose `migrations/` holds these files
+/// (name, contents).
+pub fn app_with_migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for (name, contents) in files {
+        std::fs::write(migrations.join(name), contents).unwrap();
     }
     dir
 }
