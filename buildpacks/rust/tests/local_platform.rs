@@ -10,8 +10,8 @@ mod support;
 
 use std::path::Path;
 use support::{
-    TestDatabase, build, build_ok, compiled_crates, download_lines, fixture, free_port, http_get,
-    platform, run, start, strip_ansi,
+    TestDatabase, build, build_fails_with, build_ok, compiled_crates, download_lines, fixture,
+    free_port, http_get, platform, run, start, strip_ansi,
 };
 
 fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
@@ -187,23 +187,10 @@ fn toolchain_file_channel_and_components_are_installed() {
 
 fn assert_build_error(app: &str, title: &str, more: &[&str]) -> String {
     let root = tempfile::tempdir().unwrap();
-    let outcome = build(&fixture(app), root.path(), &[]);
-    assert!(!outcome.success(), "the {app} build must fail");
-    assert!(outcome.detect.passed);
-    assert_ne!(outcome.build_exit_code, Some(0));
-    let output = strip_ansi(&outcome.output);
-    assert!(
-        output.contains(&format!("! Error: {title}")),
-        "missing title `{title}` in:\n{output}"
-    );
-    assert!(output.contains("How to fix it:"), "{output}");
+    let output = build_fails_with(&fixture(app), root.path(), &[], title);
     for needle in more {
         assert!(output.contains(needle), "missing `{needle}` in:\n{output}");
     }
-    assert!(
-        !output.contains("Internal error"),
-        "a user error must not read as internal"
-    );
     output
 }
 

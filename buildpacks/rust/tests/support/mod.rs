@@ -88,6 +88,31 @@ pub fn build_ok(app: &Path, root: &Path, env: &[(&str, &str)]) -> (Image, String
     (outcome.image.unwrap(), strip_ansi(&outcome.output))
 }
 
+/// Builds, asserts that detect passed and the build failed with the titled user
+/// error `title` (with a fix, and not as an internal error), and returns the
+/// output without colours.
+pub fn build_fails_with(app: &Path, root: &Path, env: &[(&str, &str)], title: &str) -> String {
+    let outcome = build(app, root, env);
+    assert!(
+        !outcome.success(),
+        "the build of {} must fail",
+        app.display()
+    );
+    assert!(outcome.detect.passed);
+    assert_ne!(outcome.build_exit_code, Some(0));
+    let output = strip_ansi(&outcome.output);
+    assert!(
+        output.contains(&format!("! Error: {title}")),
+        "missing title `{title}` in:\n{output}"
+    );
+    assert!(output.contains("How to fix it:"), "{output}");
+    assert!(
+        !output.contains("Internal error"),
+        "a user error must not read as internal:\n{output}"
+    );
+    output
+}
+
 pub fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
