@@ -189,6 +189,14 @@ fn backup_list_and_prune_keep_the_newest() {
         .lines()
         .map(|l| l.split('\t').next().unwrap().to_owned())
         .collect();
+    // The second column is when each backup was taken, read from its name.
+    for line in stdout(&out).lines() {
+        let time = line.split('\t').nth(1).unwrap();
+        assert!(
+            time.len() == "2026-01-01T00:00:00.000Z".len() && time.starts_with("20"),
+            "{line}"
+        );
+    }
     let expected: Vec<String> = dumps
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())

@@ -62,14 +62,15 @@ impl FileTarget {
     }
 
     fn record(path: &Path, verified_entries: Option<usize>) -> BackupRecord {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         BackupRecord {
-            name: path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            created_at: super::backup_time(&name),
+            name,
             location: path.display().to_string(),
             size_bytes: std::fs::metadata(path).ok().map(|m| m.len()),
             verified_entries,
-            created_at: None,
             pending_versions: None,
         }
     }

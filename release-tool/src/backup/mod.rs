@@ -287,6 +287,30 @@ pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
     format!("slipway-{stamp}-{}.dump", name_safe(database))
 }
 
+/// When backup `name` (as [`backup_name`] makes them) was taken, as RFC 3339.
+pub(crate) fn backup_time(name: &str) -> Option<String> {
+    let stamp = name.strip_prefix("slipway-")?.split_once('-')?.0;
+    // 20261122T031942.123Z -> 2026-11-22T03:19:42.123Z
+    let (date, time) = stamp.split_once('T')?;
+    let (clock, fraction) = time.strip_suffix('Z')?.split_at_checked(6)?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if date.len() != 8 || !digits(date) || !digits(clock) {
+        return None;
+    }
+    if !fraction.is_empty() && !fraction.strip_prefix('.').is_some_and(digits) {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}{fraction}Z",
+        &date[..4],
+        &date[4..6],
+        &date[6..],
+        &clock[..2],
+        &clock[2..4],
+        &clock[4..]
+    ))
+}
+
 /// `database` with everything but ASCII letters, digits and `_` replaced by `-`.
 fn name_safe(database: &str) -> String {
     database
@@ -356,6 +380,26 @@ mod tests {
         assert!(!is_backup_of(&name, "production"));
         assert!(!is_backup_of(&backup_name("app", now), "app-production"));
         assert!(!is_backup_of("notes.dump", "notes"));
+    }
+
+    #[test]
+    fn a_backup_name_tells_when_it_was_taken() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_790_000_000_123);
+        assert_eq!(
+            backup_time(&backup_name("app", now)).as_deref(),
+            Some("2026-09-21T14:13:20.123Z")
+        );
+        assert_eq!(
+            backup_time("slipway-20240101T120000Z-db.dump").as_deref(),
+            Some("2024-01-01T12:00:00Z")
+        );
+        for foreign in [
+            "notes.dump",
+            "slipway-yesterday-db.dump",
+            "slipway-2024T1200Z-db.dump",
+        ] {
+            assert_eq!(backup_time(foreign), None, "{foreign}");
+        }
     }
 
     #[test]
