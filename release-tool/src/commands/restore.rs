@@ -5,8 +5,8 @@
 //! `pg_restore --clean --if-exists --single-transaction` replaces every object
 //! in the backup (including `_sqlx_migrations`, so the history matches the
 //! data) and rolls everything back if anything fails. Objects created after
-//! the backup and absent from it are left in place; they are listed as a
-//! warning.
+//! the backup and absent from it are left in place (the README says how to
+//! deal with them).
 
 use std::time::Instant;
 
