@@ -1,52 +1,86 @@
 #!/usr/bin/env bash
-# The demo: build the pgvector app with the slipway/rust buildpack through the local CNB
-# platform, release it against a throwaway PostgreSQL with pgvector, start `web`, and print a
+# The demo: build test-fixtures/apps/pgvector-app with the slipway/rust buildpack through the
+# real CNB lifecycle (analyzer, detector, restorer, builder, exporter, as pack and Heroku run
+# them), export the image to a local OCI registry, run its `release` process against a
+# throwaway PostgreSQL with pgvector, start `web` from the image, and print a
 # nearest-neighbour answer.
+#
+#   ./scripts/demo.sh           # reuses the build cache in target/slipway-demo (warm: ~1 min)
+#   ./scripts/demo.sh --clean   # deletes that cache first (cold: toolchain + dependencies)
+#
+# It leaves PostgreSQL (scripts/dev-postgres.sh stop) and the registry
+# (scripts/lifecycle-env.sh stop) running for the next run, and says so at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root_dir="$PWD"
+demo_dir="$root_dir/target/slipway-demo"
 
+if [ "${1:-}" = "--clean" ]; then
+  rm -rf "$demo_dir"
+elif [ -n "${1:-}" ]; then
+  echo "usage: $0 [--clean]" >&2
+  exit 2
+fi
+
+started=$SECONDS
+step_started=$SECONDS
+step_name=""
 log() { printf '\n[demo] %s\n' "$*" >&2; }
+step() {
+  finish_step
+  step_name="$1"
+  step_started=$SECONDS
+  log "$1"
+}
+finish_step() {
+  if [ -n "$step_name" ]; then
+    printf '[demo] (%ss) %s\n' "$((SECONDS - step_started))" "$step_name" >&2
+  fi
+}
 
-work="$(mktemp -d)"
 web_pid=""
 database=""
 admin_url=""
 cleanup() {
   if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
   if [ -n "$database" ]; then psql "$admin_url" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
 }
 trap cleanup EXIT
 
-log "1/6 installing what the demo needs"
-./scripts/install-deps.sh
+step "1/6 installing what the demo needs (PostgreSQL + pgvector, libcnb-cargo, the CNB lifecycle, crane)"
+./scripts/install-postgres.sh
+./scripts/install-buildpack-tools.sh
+./scripts/install-lifecycle.sh >/dev/null
+lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
+while IFS='=' read -r key value; do
+  export "$key=$value"
+done <<<"$lifecycle_env"
 
-log "2/6 packaging the buildpack (cargo libcnb package)"
-packaged="$root_dir/target/slipway-demo-packaged"
+step "2/6 packaging the buildpack (cargo libcnb package) and the lifecycle harness"
+packaged="$demo_dir/packaged"
 (cd buildpacks/rust && cargo libcnb package --target x86_64-unknown-linux-gnu --package-dir "$packaged")
 buildpack="$packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
-cargo build -q -p slipway-cnb-local
-platform="$root_dir/target/debug/slipway-cnb-local"
+cargo build -q -p slipway-lifecycle-harness
+platform="$root_dir/target/debug/slipway-lifecycle"
 
-log "3/6 building test-fixtures/apps/pgvector-app with slipway/rust"
-image="$work/image"
-"$platform" build --buildpack "$buildpack" --app test-fixtures/apps/pgvector-app --root "$image"
+step "3/6 building test-fixtures/apps/pgvector-app with slipway/rust (cache: $demo_dir/build/cache)"
+build_root="$demo_dir/build"
+"$platform" build --buildpack "$buildpack" --app test-fixtures/apps/pgvector-app --root "$build_root"
 
-log "4/6 starting the throwaway PostgreSQL with pgvector and creating a fresh database"
+step "4/6 starting the throwaway PostgreSQL with pgvector and creating a fresh database"
 admin_url="$(./scripts/dev-postgres.sh start)"
 database="slipway_demo_$$"
 psql "$admin_url" -qc "CREATE DATABASE $database"
 database_url="${admin_url%/*}/$database"
 
-log "5/6 running the release process: slipway-release run"
-"$platform" run --root "$image" --process release --env "DATABASE_URL=$database_url"
+step "5/6 running the image's release process (slipway-release run)"
+"$platform" run --root "$build_root" --process release --env "DATABASE_URL=$database_url"
 
-log "6/6 starting web and asking for the nearest neighbours of document 1"
+step "6/6 starting the image's web process and asking for the nearest neighbours of document 1"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$platform" run --root "$image" --process web --env "DATABASE_URL=$database_url" --env "PORT=$port" &
+"$platform" run --root "$build_root" --process web --env "DATABASE_URL=$database_url" --env "PORT=$port" &
 web_pid=$!
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
   if answer="$(curl -fsS "http://127.0.0.1:$port/documents/1/neighbours?limit=2" 2>/dev/null)"; then
     break
   fi
@@ -55,4 +89,6 @@ done
 [ -n "${answer:-}" ] || { echo "[demo] web did not answer" >&2; exit 1; }
 printf '\nGET /documents/1 -> %s\n' "$(curl -fsS "http://127.0.0.1:$port/documents/1")"
 printf 'GET /documents/1/neighbours?limit=2 -> %s\n\n' "$answer"
-log "done"
+finish_step
+step_name=""
+log "done in $((SECONDS - started))s. Still running for the next run: PostgreSQL (stop it with scripts/dev-postgres.sh stop) and the image registry (scripts/lifecycle-env.sh stop). The build cache is in $demo_dir (./scripts/demo.sh --clean starts cold)."

@@ -8,6 +8,8 @@ log() { printf '[install-deps] %s\n' "$*" >&2; }
 
 ./scripts/install-postgres.sh
 ./scripts/install-buildpack-tools.sh
+# The real CNB lifecycle and crane, which the buildpack tests and the demo build with.
+./scripts/install-lifecycle.sh >/dev/null
 ./scripts/install-s3.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -10,5 +10,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SLIPWAY_TEST_DATABASE_URL="$(./scripts/dev-postgres.sh start)"
 export SLIPWAY_TEST_DATABASE_URL
 export SLIPWAY_PG_DIR="${SLIPWAY_PG_DIR:-/tmp/slipway-pg}"
+# The real CNB lifecycle, crane, the local registry and the run image (SLIPWAY_LIFECYCLE_DIR,
+# SLIPWAY_CRANE, SLIPWAY_REGISTRY, SLIPWAY_RUN_IMAGE) for the buildpack tests.
+lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
+while IFS='=' read -r key value; do
+  export "$key=$value"
+done <<<"$lifecycle_env"
 
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -638,21 +638,6 @@ pub(crate) fn with_leftover_indexes(mut failure: Failure, invalid: &[InvalidInde
     failure
 }
 
-/// A pending migration holds no SQL (only whitespace and `--` comments): the
-/// template `sqlx migrate add` writes, never filled in.
-pub(crate) fn empty_migration(file: &str, version: i64) -> Failure {
-    Failure::new(
-        ExitClass::Usage,
-        "a migration is empty",
-        format!("{file} (version {version}) has no SQL, only whitespace or comments"),
-        format!(
-            "Write the migration's SQL in {file}, or delete the file if it was added by mistake. It has not \
-             been applied, so either is safe."
-        ),
-    )
-    .with_details(json!({ "file": file, "version": version }))
-}
-
 /// Adds to a migration that hit `lock_timeout` the sessions holding locks on
 /// the tables it names, and the line of the statement that waited.
 pub(crate) fn with_lock_blockers(mut failure: Failure, blockers: &[Blocker]) -> Failure {

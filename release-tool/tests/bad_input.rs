@@ -236,10 +236,6 @@ fn cases() -> Vec<Case> {
             b"migrations/2_latin1.sql",
             b"CREATE TABLE t (name text);\nINSERT INTO t VALUES ('caf\xe9');\n",
         ),
-        case("empty migration", 2, &["2_add_users.sql", "has no SQL"]).file(
-            b"migrations/2_add_users.sql",
-            b"-- Add migration script here\n",
-        ),
         // What the database says.
         case(
             "SQL syntax error",

@@ -111,6 +111,62 @@ fn both_write_identical_history_rows() {
     );
 }
 
+/// A migration with no SQL (what `sqlx migrate add` writes) between two real ones: sqlx applies
+/// and records it, so slipway does too, with a warning, and the rows are identical both ways.
+#[test]
+fn an_empty_migration_is_applied_and_recorded_as_sqlx_does() {
+    let by_slipway = TestDb::new();
+    let by_sqlx = TestDb::new();
+    let app = app_with(&["empty"]);
+    let out = run_expecting(
+        slipway(app.path(), &by_slipway.url).args(["run", "--format", "json"]),
+        0,
+    );
+    let warning = "20240702000000_placeholder.sql (version 20240702000000) has no SQL; recorded as applied, as sqlx does";
+    assert!(stderr(&out).contains(warning), "{}", stderr(&out));
+    let warnings = json(&out)["warnings"].clone();
+    assert!(
+        warnings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str() == Some(warning)),
+        "{warnings}"
+    );
+    let human = run_expecting(slipway(app.path(), &by_sqlx.url).arg("plan"), 0);
+    assert!(
+        support::all_output(&human).contains(warning),
+        "{}",
+        support::all_output(&human)
+    );
+
+    sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url).unwrap();
+    let rows = history(&by_slipway);
+    assert_eq!(rows, history(&by_sqlx));
+    assert_eq!(rows.lines().count(), 3, "{rows}");
+    assert!(rows.contains("20240702000000|placeholder|true|"), "{rows}");
+    for db in [&by_slipway, &by_sqlx] {
+        assert_eq!(
+            db.int("SELECT count(*) FROM _sqlx_migrations WHERE execution_time <= 0"),
+            0
+        );
+    }
+
+    // The other way round: sqlx's history with the empty row is up to date for slipway,
+    // and slipway's is up to date for sqlx.
+    let out = run_expecting(
+        slipway(app.path(), &by_sqlx.url).args(["plan", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["pending"], serde_json::json!([]));
+    assert!(
+        !stderr(&out).contains("has no SQL"),
+        "only pending files warn"
+    );
+    sqlx_migrate(&app.path().join("migrations"), &by_slipway.url).unwrap();
+    assert_eq!(history(&by_slipway), rows);
+}
+
 #[test]
 fn the_history_table_is_the_one_sqlx_creates() {
     let by_slipway = TestDb::new();

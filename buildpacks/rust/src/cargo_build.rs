@@ -2,11 +2,12 @@
 
 use crate::config::BuildConfig;
 use crate::processes::BinTarget;
+use crate::sqlx_offline::{SqlxFailure, sqlx_failure};
 use bullet_stream::global::print;
 use fun_run::CommandWithName;
 use libcnb::Env;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +25,13 @@ pub(crate) enum CargoError {
     #[error("`cargo build` failed")]
     Compile {
         error: fun_run::CmdError,
-        needs_sqlx_prepare: bool,
+        sqlx: Option<SqlxFailure>,
     },
 }
 
+/// The workspace as `cargo metadata` describes it.
 #[derive(Debug, Deserialize)]
-struct Metadata {
+pub(crate) struct Metadata {
     packages: Vec<Package>,
     workspace_members: Vec<String>,
     #[serde(default)]
@@ -40,6 +42,7 @@ struct Metadata {
 struct Package {
     id: String,
     name: String,
+    manifest_path: PathBuf,
     targets: Vec<CargoTarget>,
 }
 
@@ -49,12 +52,8 @@ struct CargoTarget {
     kind: Vec<String>,
 }
 
-/// Lists the binaries `cargo build` will produce with these settings.
-pub(crate) fn list_bin_targets(
-    app_dir: &Path,
-    env: &Env,
-    config: &BuildConfig,
-) -> Result<Vec<BinTarget>, CargoError> {
+/// Reads the workspace with `cargo metadata` (no dependencies: nothing is downloaded).
+pub(crate) fn read_metadata(app_dir: &Path, env: &Env) -> Result<Metadata, CargoError> {
     let mut command = Command::new("cargo");
     command
         .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
@@ -62,9 +61,23 @@ pub(crate) fn list_bin_targets(
         .env_clear()
         .envs(env);
     let output = command.named_output().map_err(CargoError::Metadata)?;
-    let metadata: Metadata =
-        serde_json::from_slice(output.stdout()).map_err(CargoError::MetadataJson)?;
-    select_bin_targets(&metadata, config)
+    serde_json::from_slice(output.stdout()).map_err(CargoError::MetadataJson)
+}
+
+impl Metadata {
+    /// The dir of every workspace member (where its `Cargo.toml` is).
+    pub(crate) fn member_dirs(&self) -> Vec<PathBuf> {
+        self.packages
+            .iter()
+            .filter(|package| self.workspace_members.contains(&package.id))
+            .filter_map(|package| package.manifest_path.parent().map(Path::to_path_buf))
+            .collect()
+    }
+
+    /// The binaries `cargo build` will produce with these settings.
+    pub(crate) fn bin_targets(&self, config: &BuildConfig) -> Result<Vec<BinTarget>, CargoError> {
+        select_bin_targets(self, config)
+    }
 }
 
 fn select_bin_targets(
@@ -142,31 +155,16 @@ pub(crate) fn compile(app_dir: &Path, env: &Env, config: &BuildConfig) -> Result
     match print::sub_stream_cmd(command.named(name)) {
         Ok(_) => Ok(()),
         Err(error) => {
-            let needs_sqlx_prepare = match &error {
+            let sqlx = match &error {
                 fun_run::CmdError::NonZeroExitAlreadyStreamed(output)
                 | fun_run::CmdError::NonZeroExitNotStreamed(output) => {
-                    mentions_sqlx_offline(&output.stderr_lossy())
+                    sqlx_failure(&output.stderr_lossy())
                 }
-                fun_run::CmdError::SystemError(..) => false,
+                fun_run::CmdError::SystemError(..) => None,
             };
-            Err(CargoError::Compile {
-                error,
-                needs_sqlx_prepare,
-            })
+            Err(CargoError::Compile { error, sqlx })
         }
     }
-}
-
-/// Whether compiler output shows sqlx's query macros wanting a database or offline data.
-pub(crate) fn mentions_sqlx_offline(stderr: &str) -> bool {
-    [
-        "set `DATABASE_URL` to use query macros online",
-        "SQLX_OFFLINE=true` but there is no cached data",
-        "`SQLX_OFFLINE=true` but",
-        "no cached data for this query",
-    ]
-    .iter()
-    .any(|needle| stderr.contains(needle))
 }
 
 #[cfg(test)]
@@ -177,11 +175,11 @@ mod tests {
     fn metadata() -> Metadata {
         serde_json::from_str(indoc! {r#"{
             "packages": [
-                {"id": "a", "name": "api", "targets": [
+                {"id": "a", "name": "api", "manifest_path": "/app/api/Cargo.toml", "targets": [
                     {"name": "api", "kind": ["bin"]},
                     {"name": "api", "kind": ["lib"]}]},
-                {"id": "w", "name": "worker", "targets": [{"name": "worker", "kind": ["bin"]}]},
-                {"id": "s", "name": "shared", "targets": [{"name": "shared", "kind": ["lib"]}]}
+                {"id": "w", "name": "worker", "manifest_path": "/app/worker/Cargo.toml", "targets": [{"name": "worker", "kind": ["bin"]}]},
+                {"id": "s", "name": "shared", "manifest_path": "/app/shared/Cargo.toml", "targets": [{"name": "shared", "kind": ["lib"]}]}
             ],
             "workspace_members": ["a", "w", "s"],
             "workspace_default_members": ["a", "w", "s"]
@@ -225,10 +223,15 @@ mod tests {
     }
 
     #[test]
-    fn recognises_sqlx_offline_failures() {
-        assert!(mentions_sqlx_offline(
-            "error: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare`"
-        ));
-        assert!(!mentions_sqlx_offline("error[E0308]: mismatched types"));
+    fn member_dirs_are_where_the_manifests_are() {
+        let dirs = metadata().member_dirs();
+        assert_eq!(
+            dirs,
+            [
+                PathBuf::from("/app/api"),
+                PathBuf::from("/app/worker"),
+                PathBuf::from("/app/shared")
+            ]
+        );
     }
 }

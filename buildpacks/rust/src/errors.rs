@@ -7,6 +7,7 @@ use crate::cargo_build::CargoError;
 use crate::config::ConfigError;
 use crate::layers::toolchain::ToolchainError;
 use crate::processes::ProcessError;
+use crate::sqlx_offline::SqlxFailure;
 use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -122,13 +123,25 @@ fn print_toolchain_error(error: &ToolchainError) {
 fn print_cargo_error(error: CargoError) {
     match error {
         CargoError::Compile {
-            needs_sqlx_prepare: true,
+            sqlx: Some(SqlxFailure::NeedsOfflineData),
             ..
         } => print_user_error(
             "Compiling the app failed: sqlx needs its offline query data",
-            "sqlx's query macros check every query against a database at compile time. There is no database during the build, and the app's `.sqlx/` directory is missing or out of date.",
+            "sqlx's query macros check every query against a database at compile time. There is no database during the build, and the app's `.sqlx/` directory (`sqlx-data.json` before sqlx 0.7) is missing or out of date.",
             &format!(
-                "Run {} against your development database, commit the `.sqlx/` directory, and build again. The buildpack sets SQLX_OFFLINE=true when `.sqlx/` exists.",
+                "Run {} against your development database, commit the `.sqlx/` directory (or `sqlx-data.json`), and build again. The buildpack sets SQLX_OFFLINE=true when it finds either.",
+                style::command("cargo sqlx prepare --workspace")
+            ),
+        ),
+        CargoError::Compile {
+            sqlx: Some(SqlxFailure::DatabaseUnreachable),
+            ..
+        } => print_user_error(
+            "Compiling the app failed: sqlx's macros could not reach DATABASE_URL",
+            "sqlx's query macros tried to check the app's queries against the database in DATABASE_URL at build time, and could not use it (the compiler output above shows why). Heroku shows config vars to the build, but a build cannot reach the app's database, and the app has no offline query data (`.sqlx/`, or `sqlx-data.json` before sqlx 0.7).",
+            &format!(
+                "Run {} (or {} in a workspace) against your development database and commit what it writes, so the build checks queries offline. Or set SQLX_OFFLINE=true as a config var if the data is already committed somewhere sqlx finds it.",
+                style::command("cargo sqlx prepare"),
                 style::command("cargo sqlx prepare --workspace")
             ),
         ),
@@ -274,14 +287,21 @@ mod tests {
                 "Compiling the app failed",
                 cargo(CargoError::Compile {
                     error: failed_command(),
-                    needs_sqlx_prepare: false,
+                    sqlx: None,
                 }),
             ),
             (
                 "Compiling the app failed: sqlx needs its offline query data",
                 cargo(CargoError::Compile {
                     error: failed_command(),
-                    needs_sqlx_prepare: true,
+                    sqlx: Some(SqlxFailure::NeedsOfflineData),
+                }),
+            ),
+            (
+                "Compiling the app failed: sqlx's macros could not reach DATABASE_URL",
+                cargo(CargoError::Compile {
+                    error: failed_command(),
+                    sqlx: Some(SqlxFailure::DatabaseUnreachable),
                 }),
             ),
             (
@@ -321,9 +341,14 @@ mod tests {
             let cause = match &error {
                 RustBuildpackError::MissingLockfile => "no Cargo.lock".to_string(),
                 RustBuildpackError::Cargo(CargoError::Compile {
-                    needs_sqlx_prepare: true,
+                    sqlx: Some(SqlxFailure::NeedsOfflineData),
                     ..
                 }) => "There is no database during the build".to_string(),
+                RustBuildpackError::Cargo(CargoError::Compile {
+                    sqlx: Some(SqlxFailure::DatabaseUnreachable),
+                    ..
+                }) => "tried to check the app's queries against the database in DATABASE_URL"
+                    .to_string(),
                 RustBuildpackError::Cargo(CargoError::Compile { .. })
                 | RustBuildpackError::Toolchain(ToolchainError::Install(_)) => {
                     "`false` exited with exit status: 1".to_string()

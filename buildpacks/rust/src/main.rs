@@ -9,9 +9,10 @@ mod pgvector;
 mod processes;
 mod redact;
 mod source_mtimes;
+mod sqlx_offline;
 mod toolchain_file;
 
-use crate::cargo_build::{compile, list_bin_targets};
+use crate::cargo_build::{compile, read_metadata};
 use crate::config::BuildConfig;
 use crate::errors::RustBuildpackError;
 use crate::layers::app_binaries::install_app_binaries;
@@ -22,6 +23,7 @@ use crate::layers::toolchain::install_toolchain;
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
 use crate::source_mtimes::stabilise_source_mtimes;
+use crate::sqlx_offline::find_offline_data;
 use crate::toolchain_file::{SpecOrigin, ToolchainSpec, read_toolchain_spec};
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -38,7 +40,7 @@ use std::path::Path;
 // The bundled `slipway-release-bundled` bin uses the release-tool library; this bin does not.
 use slipway_release as _;
 #[cfg(test)]
-use {fs2 as _, libcnb_test as _, slipway_cnb_local as _, tempfile as _};
+use {fs2 as _, libcnb_test as _, slipway_lifecycle_harness as _, tempfile as _};
 
 pub(crate) struct RustBuildpack;
 
@@ -119,14 +121,11 @@ impl Buildpack for RustBuildpack {
         for layer_env in [&toolchain_env, &cargo_home_env, &target.env] {
             env = layer_env.apply(Scope::Build, &env);
         }
-        if app_dir.join(".sqlx").is_dir() && !user_env.contains_key("SQLX_OFFLINE") {
-            print::sub_bullet(format!(
-                "Found .sqlx/: setting {}",
-                style::value("SQLX_OFFLINE=true")
-            ));
-            env.insert("SQLX_OFFLINE", "true");
-        }
-        let bins = list_bin_targets(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
+        let metadata = read_metadata(&app_dir, &env).map_err(RustBuildpackError::Cargo)?;
+        let bins = metadata
+            .bin_targets(&config)
+            .map_err(RustBuildpackError::Cargo)?;
+        set_sqlx_offline(&app_dir, &metadata.member_dirs(), &user_env, &mut env);
         compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
@@ -162,6 +161,34 @@ fn read_config(user_env: &Env) -> Result<BuildConfig, RustBuildpackError> {
         style::command(format!("cargo {}", config.cargo_build_args().join(" ")))
     ));
     Ok(config)
+}
+
+/// Sets `SQLX_OFFLINE=true` when the app has sqlx's offline query data, unless the user set
+/// `SQLX_OFFLINE`: `DATABASE_URL` may be set during the build (Heroku shows config vars to
+/// it), but the build cannot reach that database.
+fn set_sqlx_offline(
+    app_dir: &Path,
+    member_dirs: &[std::path::PathBuf],
+    user_env: &Env,
+    env: &mut Env,
+) {
+    let found = find_offline_data(app_dir, member_dirs);
+    if found.is_empty() {
+        return;
+    }
+    if user_env.contains_key("SQLX_OFFLINE") {
+        print::sub_bullet(format!(
+            "Found {}; SQLX_OFFLINE is set by the app's config, so it is left as it is",
+            found.join(", ")
+        ));
+        return;
+    }
+    print::sub_bullet(format!(
+        "Found {}: setting {}",
+        found.join(", "),
+        style::value("SQLX_OFFLINE=true")
+    ));
+    env.insert("SQLX_OFFLINE", "true");
 }
 
 fn select_toolchain(

@@ -125,10 +125,14 @@ pub(crate) fn plan<'a>(
     let started = Instant::now();
     let plan =
         plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
-    // Only pending ones: an empty file sqlx already applied must stay as it is.
-    if let Some(empty) = plan.pending.iter().find(|m| m.is_blank()) {
-        let failure = errors::empty_migration(&empty.file_name(), empty.version);
-        return Err(failed(report, "plan", started, failure));
+    // sqlx applies and records a file with no SQL (the template of `sqlx migrate add`), so
+    // refusing it would stop a release sqlx completes; say so instead.
+    for empty in plan.pending.iter().filter(|m| m.is_blank()) {
+        report.warn(&format!(
+            "{} (version {}) has no SQL; recorded as applied, as sqlx does",
+            empty.file_name(),
+            empty.version
+        ));
     }
     report.set(
         "pending",

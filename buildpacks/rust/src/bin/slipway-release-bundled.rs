@@ -7,7 +7,7 @@ use {
     serde_json as _, sha2 as _, slipway_pgvector_scan as _, thiserror as _, toml as _, ureq as _,
 };
 #[cfg(test)]
-use {fs2 as _, libcnb_test as _, slipway_cnb_local as _, tempfile as _};
+use {fs2 as _, libcnb_test as _, slipway_lifecycle_harness as _, tempfile as _};
 
 fn main() -> std::process::ExitCode {
     slipway_release::main()

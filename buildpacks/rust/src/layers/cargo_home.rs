@@ -12,10 +12,10 @@ use libcnb::layer::{
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CargoHomeMetadata {
-    uses: u32,
+    uses: f32,
 }
 
 /// Creates or reuses the Cargo home cache and returns its build env (`CARGO_HOME`).
@@ -49,7 +49,7 @@ pub(crate) fn install_cargo_home(
         } => {
             print::sub_bullet(format!(
                 "Reusing the Cargo registry cache (build {} of at most {})",
-                uses + 1,
+                uses + 1.0,
                 super::MAX_CACHE_USES
             ));
             *uses
@@ -63,14 +63,14 @@ pub(crate) fn install_cargo_home(
             print::sub_bullet(format!(
                 "Clearing the Cargo registry cache: it was used by {uses} builds"
             ));
-            0
+            0.0
         }
         _ => {
             print::sub_bullet("Creating the Cargo registry cache");
-            0
+            0.0
         }
     };
-    layer.write_metadata(CargoHomeMetadata { uses: uses + 1 })?;
+    layer.write_metadata(CargoHomeMetadata { uses: uses + 1.0 })?;
     let env = LayerEnv::new().chainable_insert(
         Scope::Build,
         ModificationBehavior::Override,
@@ -79,4 +79,16 @@ pub(crate) fn install_cargo_home(
     );
     layer.write_env(&env)?;
     layer.read_env()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::tests::lifecycle_round_trip;
+
+    #[test]
+    fn metadata_survives_the_lifecycles_json_round_trip() {
+        let metadata = CargoHomeMetadata { uses: 3.0 };
+        assert_eq!(lifecycle_round_trip(&metadata), metadata);
+    }
 }

@@ -17,14 +17,14 @@ use std::path::PathBuf;
 /// The file in the layer that records source hashes and mtimes (see `source_mtimes`).
 pub(crate) const SOURCE_MANIFEST: &str = "slipway-source-mtimes.toml";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TargetDirMetadata {
     toolchain: ToolchainSpec,
     arch: String,
     distro_name: String,
     distro_version: String,
-    uses: u32,
+    uses: f32,
 }
 
 /// The target dir layer, ready for `cargo build`.
@@ -47,7 +47,7 @@ pub(crate) fn prepare_target_dir(
         arch: context.target.arch.clone(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
-        uses: 0,
+        uses: 0.0,
     };
     let layer = context.cached_layer(
         layer_name!("target"),
@@ -64,7 +64,7 @@ pub(crate) fn prepare_target_dir(
         } => {
             print::sub_bullet(format!(
                 "Reusing the target dir cache (build {} of at most {MAX_CACHE_USES})",
-                uses + 1
+                uses + 1.0
             ));
             metadata.uses = *uses;
         }
@@ -82,7 +82,7 @@ pub(crate) fn prepare_target_dir(
         LayerState::Empty { .. } => print::sub_bullet("Creating the target dir cache"),
         LayerState::Restored { .. } => {}
     }
-    metadata.uses += 1;
+    metadata.uses += 1.0;
     layer.write_metadata(metadata)?;
     let dir = layer.path().join("target");
     let env = LayerEnv::new().chainable_insert(
@@ -137,7 +137,7 @@ fn restored_action(
 mod tests {
     use super::*;
 
-    fn metadata(channel: &str, uses: u32) -> TargetDirMetadata {
+    fn metadata(channel: &str, uses: f32) -> TargetDirMetadata {
         TargetDirMetadata {
             toolchain: ToolchainSpec {
                 channel: channel.into(),
@@ -154,25 +154,31 @@ mod tests {
 
     #[test]
     fn reuses_until_expired_or_outdated() {
-        let now = metadata("1.95.0", 0);
+        let now = metadata("1.95.0", 0.0);
         assert!(matches!(
-            restored_action(&metadata("1.95.0", 3), &now),
-            (
-                RestoredLayerAction::KeepLayer,
-                CacheState::Reused { uses: 3 }
-            )
+            restored_action(&metadata("1.95.0", 3.0), &now),
+            (RestoredLayerAction::KeepLayer, CacheState::Reused { uses }) if (uses - 3.0).abs() < f32::EPSILON
         ));
         assert!(matches!(
             restored_action(&metadata("1.95.0", MAX_CACHE_USES), &now),
             (RestoredLayerAction::DeleteLayer, CacheState::Expired { .. })
         ));
-        let (action, state) = restored_action(&metadata("1.94.0", 1), &now);
+        let (action, state) = restored_action(&metadata("1.94.0", 1.0), &now);
         assert!(matches!(action, RestoredLayerAction::DeleteLayer));
         assert_eq!(
             state,
             CacheState::Outdated {
                 why: "the toolchain changed from 1.94.0 to 1.95.0".into()
             }
+        );
+    }
+
+    #[test]
+    fn metadata_survives_the_lifecycles_json_round_trip() {
+        let metadata = metadata("1.95.0", 7.0);
+        assert_eq!(
+            crate::layers::tests::lifecycle_round_trip(&metadata),
+            metadata
         );
     }
 }

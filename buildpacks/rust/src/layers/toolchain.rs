@@ -322,4 +322,23 @@ mod tests {
         assert_eq!(rust_triple("amd64").unwrap(), "x86_64-unknown-linux-gnu");
         assert!(rust_triple("riscv64").is_err());
     }
+
+    #[test]
+    fn metadata_survives_the_lifecycles_json_round_trip() {
+        let metadata = ToolchainLayerMetadata {
+            spec: ToolchainSpec {
+                channel: "1.95.0".into(),
+                components: vec![],
+                targets: vec!["aarch64-unknown-linux-gnu".into()],
+                profile: "minimal".into(),
+            },
+            arch: "arm64".into(),
+            distro_name: "ubuntu".into(),
+            distro_version: "24.04".into(),
+        };
+        assert_eq!(
+            crate::layers::tests::lifecycle_round_trip(&metadata),
+            metadata
+        );
+    }
 }

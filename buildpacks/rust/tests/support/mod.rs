@@ -1,9 +1,9 @@
-//! Shared helpers for the local-platform end-to-end tests.
+//! Shared helpers for the end-to-end tests through the real CNB lifecycle.
 // Test helpers: a failed step should panic with its cause, like in a #[test].
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use fs2::FileExt;
-use slipway_cnb_local::{BuildOutcome, Image, Platform};
+use slipway_lifecycle_harness::{BuildOutcome, Image, Platform, Tools};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -63,17 +63,15 @@ pub fn packaged_buildpack() -> PathBuf {
     .clone()
 }
 
+/// The packaged buildpack on the real lifecycle (amd64), with the registry and run image that
+/// `scripts/lifecycle-env.sh` provides.
 pub fn platform() -> Platform {
-    Platform::new(&packaged_buildpack()).unwrap()
+    Platform::new(&packaged_buildpack(), Tools::for_host().unwrap()).unwrap()
 }
 
 /// Builds `app` into `root` (reusing `root/cache` from earlier builds) and prints the output.
 pub fn build(app: &Path, root: &Path, env: &[(&str, &str)]) -> BuildOutcome {
-    let env: BTreeMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
-    let outcome = platform().build(app, root, &env).unwrap();
+    let outcome = platform().build(app, root, &env_map(env)).unwrap();
     eprintln!(
         "----- build output -----\n{}\n----- end -----",
         outcome.output
@@ -173,18 +171,18 @@ impl Drop for Running {
     }
 }
 
-/// Starts process `process_type` of `image` with `env` as the runtime env.
+fn env_map(env: &[(&str, &str)]) -> BTreeMap<String, String> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+/// Starts process `process_type` of `image` (`/cnb/process/<type>` in a chroot of the
+/// exported image) with `env` as the dyno's config vars.
 pub fn start(image: &Image, process_type: &str, env: &[(&str, &str)]) -> Running {
-    let mut runtime: BTreeMap<String, String> = BTreeMap::from([(
-        "PATH".to_string(),
-        "/usr/local/bin:/usr/bin:/bin".to_string(),
-    )]);
-    for (k, v) in env {
-        runtime.insert((*k).to_string(), (*v).to_string());
-    }
     Running(
         image
-            .process_command(process_type, &runtime)
+            .process_command(process_type, &env_map(env))
             .unwrap()
             .spawn()
             .unwrap(),
@@ -193,15 +191,8 @@ pub fn start(image: &Image, process_type: &str, env: &[(&str, &str)]) -> Running
 
 /// Runs process `process_type` to completion; returns (success, stdout + stderr).
 pub fn run(image: &Image, process_type: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let mut runtime: BTreeMap<String, String> = BTreeMap::from([(
-        "PATH".to_string(),
-        "/usr/local/bin:/usr/bin:/bin".to_string(),
-    )]);
-    for (k, v) in env {
-        runtime.insert((*k).to_string(), (*v).to_string());
-    }
     let output = image
-        .process_command(process_type, &runtime)
+        .process_command(process_type, &env_map(env))
         .unwrap()
         .output()
         .unwrap();
@@ -212,6 +203,26 @@ pub fn run(image: &Image, process_type: &str, env: &[(&str, &str)]) -> (bool, St
     );
     eprintln!("----- {process_type} output -----\n{text}\n----- end -----");
     (output.status.success(), text)
+}
+
+/// The env a process of `image` sees: the launcher runs `env` as a user-provided command, so
+/// every layer's launch env applies on top of the image's and the dyno's `env`.
+pub fn launch_env(image: &Image, env: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let output = image
+        .launcher_command(&["env"], &env_map(env))
+        .unwrap()
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// GETs `path` from 127.0.0.1:`port`, retrying until the server answers; returns the body.

@@ -1,5 +1,7 @@
-//! End-to-end tests: the *packaged* buildpack run by the local CNB platform (`cnb-local`),
-//! with a real rustup-init toolchain install, real cargo builds and a real PostgreSQL.
+//! End-to-end tests: the *packaged* buildpack run by the real CNB lifecycle (analyzer,
+//! detector, restorer, builder, exporter; see `lifecycle-harness`), with a real rustup-init
+//! toolchain install, real cargo builds, the image exported to a local OCI registry and its
+//! processes started by the real launcher, against a real PostgreSQL.
 
 // Integration tests share the package's dependency list; most are the buildpack's own.
 #![allow(unused_crate_dependencies)]
@@ -11,16 +13,16 @@ mod support;
 use std::path::Path;
 use support::{
     TestDatabase, build, build_fails_with, build_ok, compiled_crates, download_lines, fixture,
-    free_port, http_get, platform, run, start, strip_ansi,
+    free_port, http_get, launch_env, platform, run, start, strip_ansi,
 };
 
 fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
     let app = dest.join(name);
-    slipway_cnb_local::copy_app(&fixture(name), &app).unwrap();
+    slipway_lifecycle_harness::copy_app(&fixture(name), &app).unwrap();
     app
 }
 
-fn process_types(image: &slipway_cnb_local::Image) -> Vec<String> {
+fn process_types(image: &slipway_lifecycle_harness::Image) -> Vec<String> {
     image
         .processes()
         .unwrap()
@@ -30,7 +32,7 @@ fn process_types(image: &slipway_cnb_local::Image) -> Vec<String> {
 }
 
 /// Asserts the exported image holds binaries only: no target dir, toolchain or registry.
-fn assert_image_has_only_binaries(image: &slipway_cnb_local::Image, bins: &[&str]) {
+fn assert_image_has_only_binaries(image: &slipway_lifecycle_harness::Image, bins: &[&str]) {
     let files: Vec<String> = image
         .files()
         .unwrap()
@@ -68,13 +70,17 @@ fn detect_passes_with_a_cargo_toml_and_fails_without() {
         .detect(&fixture("tiny"), root.path(), &env)
         .unwrap();
     assert!(passed.passed, "{}", passed.output);
-    assert!(passed.plan.contains("rust"), "{}", passed.plan);
+    let plan = std::fs::read_to_string(root.path().join("layers/plan.toml")).unwrap();
+    assert!(plan.contains("name = \"rust\""), "{plan}");
 
     let failed = platform()
         .detect(&fixture("not-rust"), root.path(), &env)
         .unwrap();
     assert!(!failed.passed);
-    assert_eq!(failed.exit_code, Some(100));
+    assert_eq!(
+        failed.exit_code,
+        Some(slipway_lifecycle_harness::DETECT_FAILED)
+    );
     assert!(
         failed.output.contains("No Cargo.toml at the app root"),
         "{}",
@@ -170,7 +176,7 @@ fn toolchain_file_channel_and_components_are_installed() {
     assert!(output.contains("--component rustfmt"), "{output}");
     let toolchains = root
         .path()
-        .join("cache/slipway_rust/toolchain/rustup/toolchains");
+        .join("layers/slipway_rust/toolchain/rustup/toolchains");
     let installed: Vec<_> = std::fs::read_dir(&toolchains)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -354,15 +360,13 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
     assert_image_has_only_binaries(&image, &["pgvector-app"]);
     assert!(
         image
-            .layers_dir()
-            .join("slipway_rust/release_tool/bin/slipway-release")
-            .is_file()
+            .files()
+            .unwrap()
+            .contains(&"layers/slipway_rust/release_tool/bin/slipway-release".into())
     );
 
     // The pgvector minimum reaches the release process as a default the user can override.
-    let launch = image
-        .launch_env(Some("release"), &std::collections::BTreeMap::default())
-        .unwrap();
+    let launch = launch_env(&image, &[]);
     assert_eq!(
         launch
             .get("SLIPWAY_PGVECTOR_MIN_VERSION")
@@ -378,12 +382,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         change.contains("The release process will ensure the `vector` extension"),
         "{change}"
     );
-    let user = [(
-        "SLIPWAY_PGVECTOR_MIN_VERSION".to_string(),
-        "0.8.0".to_string(),
-    )]
-    .into();
-    let launch = image.launch_env(Some("release"), &user).unwrap();
+    let launch = launch_env(&image, &[("SLIPWAY_PGVECTOR_MIN_VERSION", "0.8.0")]);
     assert_eq!(
         launch
             .get("SLIPWAY_PGVECTOR_MIN_VERSION")
@@ -413,7 +412,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
 }
 
 /// Steps 4 and 5 of the pgvector test: `release` on a fresh database, then `web` over HTTP.
-fn release_then_query_nearest_neighbours(image: &slipway_cnb_local::Image) {
+fn release_then_query_nearest_neighbours(image: &slipway_lifecycle_harness::Image) {
     // 4. The release process migrates a fresh database and installs pgvector.
     let database = TestDatabase::create();
     let (released, _) = run(image, "release", &[("DATABASE_URL", &database.url)]);
@@ -438,4 +437,52 @@ fn release_then_query_nearest_neighbours(image: &slipway_cnb_local::Image) {
     assert!(body.contains("\"title\":\"harbour tugboats\""), "{body}");
     let body = http_get(port, "/documents/1");
     assert!(body.contains("\"dimensions\":1536"), "{body}");
+}
+
+/// A sqlx 0.6 app keeps its offline data in `sqlx-data.json`. With an unreachable
+/// `DATABASE_URL` in the build env (as Heroku's config vars are), it builds offline; without
+/// the data, the titled error names the cause, and the password is never printed.
+#[test]
+fn sqlx_data_json_app_builds_offline_while_database_url_is_set() {
+    let work = tempfile::tempdir().unwrap();
+    let app = copy_fixture("sqlx06-offline", work.path());
+    let root = work.path().join("root");
+    let password = "build-time-secret-pw";
+    let url = format!("postgres://app:{password}@127.0.0.1:1/app");
+
+    let (image, output) = build_ok(&app, &root, &[("DATABASE_URL", &url)]);
+    assert!(
+        output.contains("Found sqlx-data.json: setting `SQLX_OFFLINE=true`"),
+        "{output}"
+    );
+    assert!(!output.contains(password), "{output}");
+    let (ok, out) = run(&image, "web", &[]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "sqlx06-offline checked its query at compile time"
+    );
+
+    // Without offline data the macros try DATABASE_URL. (Cargo does not track
+    // `sqlx-data.json`, so the app crate must change too to recompile.)
+    std::fs::remove_file(app.join("sqlx-data.json")).unwrap();
+    let main_rs = app.join("src/main.rs");
+    let source = std::fs::read_to_string(&main_rs).unwrap();
+    std::fs::write(&main_rs, source.replace("checked its", "has checked its")).unwrap();
+    let output = build_fails_with(
+        &app,
+        &root,
+        &[("DATABASE_URL", &url)],
+        "Compiling the app failed: sqlx's macros could not reach DATABASE_URL",
+    );
+    assert!(
+        output.contains("error communicating with database"),
+        "{output}"
+    );
+    assert!(
+        output.contains("cargo sqlx prepare --workspace"),
+        "{output}"
+    );
+    assert!(output.contains("SQLX_OFFLINE=true"), "{output}");
+    assert!(!output.contains(password), "{output}");
 }

@@ -1,0 +1,513 @@
+//! The build: the lifecycle's five phases, in order, in registry mode.
+
+use crate::app::copy_app;
+use crate::image::Image;
+use crate::isolate::Isolation;
+use crate::tools::Tools;
+use crate::{CNB_USER, PLATFORM_API};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// The lifecycle's exit code when no group passed detection (Platform spec, "Exit codes").
+pub const DETECT_FAILED: i32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("the packaged buildpack at {path} is unusable: {why}")]
+    Buildpack { path: String, why: String },
+    #[error("{what}: {error}")]
+    Io { what: String, error: io::Error },
+    #[error("the {phase} phase failed (exit code {code:?}); its output:\n{output}")]
+    Phase {
+        phase: &'static str,
+        code: Option<i32>,
+        output: String,
+    },
+}
+
+/// What `detector` did.
+#[derive(Debug, Clone)]
+pub struct DetectOutcome {
+    pub passed: bool,
+    pub exit_code: Option<i32>,
+    pub output: String,
+}
+
+/// What a build did. `output` is every phase's output, in order.
+#[derive(Debug)]
+pub struct BuildOutcome {
+    pub detect: DetectOutcome,
+    /// The builder's exit code; `None` when detection failed.
+    pub build_exit_code: Option<i32>,
+    pub output: String,
+    /// The exported image, when every phase succeeded.
+    pub image: Option<Image>,
+}
+
+impl BuildOutcome {
+    /// Whether the image was built and exported.
+    #[must_use]
+    pub fn success(&self) -> bool {
+        self.image.is_some()
+    }
+}
+
+/// A packaged buildpack and the platform pieces to build apps with it.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    buildpack_dir: PathBuf,
+    escaped_id: String,
+    id: String,
+    version: String,
+    tools: Tools,
+    build_root: PathBuf,
+    echo: bool,
+}
+
+/// The dirs of one build root (`<root>/…`).
+struct Dirs {
+    root: PathBuf,
+    workspace: PathBuf,
+    layers: PathBuf,
+    cache: PathBuf,
+    platform: PathBuf,
+    buildpacks: PathBuf,
+    home: PathBuf,
+    logs: PathBuf,
+}
+
+impl Platform {
+    /// Loads the packaged buildpack in `buildpack_dir`, to be built with `tools`.
+    ///
+    /// # Errors
+    ///
+    /// `buildpack.toml` is missing or has no `[buildpack]` id and version.
+    pub fn new(buildpack_dir: &Path, tools: Tools) -> Result<Self, PlatformError> {
+        let unusable = |why: String| PlatformError::Buildpack {
+            path: buildpack_dir.display().to_string(),
+            why,
+        };
+        let text = std::fs::read_to_string(buildpack_dir.join("buildpack.toml"))
+            .map_err(|error| unusable(format!("buildpack.toml: {error}")))?;
+        let descriptor: toml::Table =
+            toml::from_str(&text).map_err(|error| unusable(error.to_string()))?;
+        let field = |key: &str| {
+            descriptor
+                .get("buildpack")
+                .and_then(|table| table.get(key))
+                .and_then(toml::Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| unusable(format!("no [buildpack] {key}")))
+        };
+        let id = field("id")?;
+        let buildpack_dir = buildpack_dir
+            .canonicalize()
+            .map_err(|error| unusable(error.to_string()))?;
+        Ok(Self {
+            buildpack_dir,
+            escaped_id: id.replace('/', "_"),
+            version: field("version")?,
+            id,
+            tools,
+            build_root: PathBuf::from("/"),
+            echo: false,
+        })
+    }
+
+    /// Runs every phase chrooted into `build_root`, a root file system of the target
+    /// architecture (the build image), instead of on the host's.
+    #[must_use]
+    pub fn with_build_root(mut self, build_root: &Path) -> Self {
+        self.build_root = build_root.to_path_buf();
+        self
+    }
+
+    /// Also print each phase's output to this process's stderr when it ends.
+    #[must_use]
+    pub fn echo_output(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    /// The tools this platform builds with.
+    #[must_use]
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
+    /// Builds `app_source` into `root`. `root/cache` is the build cache and the image name is
+    /// derived from `root`, so a later build into the same root restores that cache and reuses
+    /// the previous image's layers, as pack does for the same app image.
+    ///
+    /// `user_env` are the user's variables (Heroku config vars, `pack build --env`), written to
+    /// `<platform>/env/<NAME>`.
+    ///
+    /// # Errors
+    ///
+    /// Only failures of the platform itself; a failed detect or build is a [`BuildOutcome`].
+    pub fn build(
+        &self,
+        app_source: &Path,
+        root: &Path,
+        user_env: &BTreeMap<String, String>,
+    ) -> Result<BuildOutcome, PlatformError> {
+        let dirs = self.prepare(app_source, root, user_env)?;
+        let image = self.image_name(root);
+        let mut output = String::new();
+        let registry = self.tools.registry.clone();
+        let (uid, gid) = (CNB_USER.0.to_string(), CNB_USER.1.to_string());
+        let root_args = ["-uid", &uid, "-gid", &gid, "-insecure-registry", &registry];
+
+        output.push_str(&self.run_analyzer(&dirs, &image)?);
+        let detect = self.run_detector(&dirs)?;
+        output.push_str(&detect.output);
+        if !detect.passed {
+            return Ok(BuildOutcome {
+                detect,
+                build_exit_code: None,
+                output,
+                image: None,
+            });
+        }
+
+        let cache = dirs.cache.display().to_string();
+        let restorer = [
+            &root_args[..],
+            &["-layers", "/layers", "-cache-dir", &cache],
+        ]
+        .concat();
+        let (code, text) = self.phase(&dirs, "restorer", false, &restorer)?;
+        output.push_str(&text);
+        require_success("restorer", code, &output)?;
+
+        let (build_code, text) = self.run_builder(&dirs)?;
+        output.push_str(&text);
+        if build_code != Some(0) {
+            return Ok(BuildOutcome {
+                detect,
+                build_exit_code: build_code,
+                output,
+                image: None,
+            });
+        }
+
+        let launcher = self.tools.lifecycle("launcher").display().to_string();
+        let exporter = [
+            &root_args[..],
+            &[
+                "-app",
+                "/workspace",
+                "-layers",
+                "/layers",
+                "-cache-dir",
+                &cache,
+                "-launcher",
+                &launcher,
+                &image,
+            ],
+        ]
+        .concat();
+        let (code, text) = self.phase(&dirs, "exporter", false, &exporter)?;
+        output.push_str(&text);
+        require_success("exporter", code, &output)?;
+        let digest = read_exported_digest(&dirs.layers.join("report.toml"))?;
+        Ok(BuildOutcome {
+            detect,
+            build_exit_code: build_code,
+            output,
+            image: Some(Image::new(
+                &self.tools,
+                &format!("{image}@{digest}"),
+                &dirs.root.join("image"),
+            )),
+        })
+    }
+
+    /// Runs `analyzer` and `detector` only, on `app_source` copied into `root`.
+    ///
+    /// # Errors
+    ///
+    /// Only failures of the platform itself.
+    pub fn detect(
+        &self,
+        app_source: &Path,
+        root: &Path,
+        user_env: &BTreeMap<String, String>,
+    ) -> Result<DetectOutcome, PlatformError> {
+        let dirs = self.prepare(app_source, root, user_env)?;
+        let analyzed = self.run_analyzer(&dirs, &self.image_name(root))?;
+        let mut detect = self.run_detector(&dirs)?;
+        detect.output = format!("{analyzed}{}", detect.output);
+        Ok(detect)
+    }
+
+    /// `analyzer`: checks registry access, reads the previous image and the run image.
+    fn run_analyzer(&self, dirs: &Dirs, image: &str) -> Result<String, PlatformError> {
+        let (uid, gid) = (CNB_USER.0.to_string(), CNB_USER.1.to_string());
+        let args = [
+            "-uid",
+            &uid,
+            "-gid",
+            &gid,
+            "-insecure-registry",
+            &self.tools.registry,
+            "-layers",
+            "/layers",
+            "-run-image",
+            &self.tools.run_image,
+            image,
+        ];
+        let (code, output) = self.phase(dirs, "analyzer", false, &args)?;
+        require_success("analyzer", code, &output)?;
+        Ok(output)
+    }
+
+    fn run_detector(&self, dirs: &Dirs) -> Result<DetectOutcome, PlatformError> {
+        let order = dirs.root.join("order.toml").display().to_string();
+        let buildpacks = dirs.buildpacks.display().to_string();
+        let platform = dirs.platform.display().to_string();
+        // At the default log level the lifecycle hides a failing buildpack's detect output.
+        let args = [
+            "-app",
+            "/workspace",
+            "-buildpacks",
+            &buildpacks,
+            "-order",
+            &order,
+            "-layers",
+            "/layers",
+            "-platform",
+            &platform,
+            "-log-level",
+            "debug",
+        ];
+        let (code, output) = self.phase(dirs, "detector", true, &args)?;
+        if code != Some(0) && code != Some(DETECT_FAILED) {
+            return Err(PlatformError::Phase {
+                phase: "detector",
+                code,
+                output,
+            });
+        }
+        Ok(DetectOutcome {
+            passed: code == Some(0),
+            exit_code: code,
+            output,
+        })
+    }
+
+    fn run_builder(&self, dirs: &Dirs) -> Result<(Option<i32>, String), PlatformError> {
+        let buildpacks = dirs.buildpacks.display().to_string();
+        let platform = dirs.platform.display().to_string();
+        let args = [
+            "-app",
+            "/workspace",
+            "-layers",
+            "/layers",
+            "-buildpacks",
+            &buildpacks,
+            "-platform",
+            &platform,
+        ];
+        self.phase(dirs, "builder", true, &args)
+    }
+
+    /// Runs one phase; returns its exit code and its output (stdout and stderr interleaved).
+    fn phase(
+        &self,
+        dirs: &Dirs,
+        name: &'static str,
+        as_cnb_user: bool,
+        args: &[&str],
+    ) -> Result<(Option<i32>, String), PlatformError> {
+        let log_path = dirs.logs.join(format!("{name}.log"));
+        let io_error = |what: String| move |error| PlatformError::Io { what, error };
+        let log = File::create(&log_path).map_err(io_error(format!("creating {name}.log")))?;
+        let log_err = log
+            .try_clone()
+            .map_err(io_error(format!("opening {name}.log")))?;
+        let isolation = self
+            .isolation(dirs)
+            .as_user(as_cnb_user.then_some(CNB_USER));
+        let mut command = isolation.command(&self.tools.lifecycle(name), args);
+        command
+            .env("CNB_PLATFORM_API", PLATFORM_API)
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("HOME", &dirs.home)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        let status = command
+            .status()
+            .map_err(io_error(format!("starting the {name} phase (unshare)")))?;
+        let output =
+            std::fs::read_to_string(&log_path).map_err(io_error(format!("reading {name}.log")))?;
+        if self.echo {
+            eprint!("{output}");
+        }
+        Ok((status.code(), output))
+    }
+
+    /// Every phase sees `<root>/layers` at `/layers` and `<root>/workspace` at `/workspace`;
+    /// in a chroot it also sees the build root, the lifecycle and the buildpack at their host
+    /// paths.
+    fn isolation(&self, dirs: &Dirs) -> Isolation {
+        let mut binds = vec![
+            (dirs.layers.clone(), PathBuf::from("/layers")),
+            (dirs.workspace.clone(), PathBuf::from("/workspace")),
+        ];
+        if self.build_root != Path::new("/") {
+            for shared in [&dirs.root, &self.tools.lifecycle_dir, &self.buildpack_dir] {
+                binds.push((shared.clone(), shared.clone()));
+            }
+        }
+        Isolation {
+            root: self.build_root.clone(),
+            binds,
+            user: None,
+        }
+    }
+
+    /// Lays out `root` for a build: a fresh copy of the app, fresh layers, the user's env, the
+    /// order and the buildpacks dir; the cache is kept.
+    fn prepare(
+        &self,
+        app_source: &Path,
+        root: &Path,
+        user_env: &BTreeMap<String, String>,
+    ) -> Result<Dirs, PlatformError> {
+        let io_error = |what: &str| {
+            let what = format!("{what} in {}", root.display());
+            move |error| PlatformError::Io { what, error }
+        };
+        std::fs::create_dir_all(root).map_err(io_error("creating the build root"))?;
+        let root = root
+            .canonicalize()
+            .map_err(io_error("resolving the build root"))?;
+        let dirs = Dirs::new(&root);
+        for fresh in [&dirs.workspace, &dirs.layers, &dirs.platform, &dirs.image()] {
+            if fresh.exists() {
+                std::fs::remove_dir_all(fresh).map_err(io_error("clearing the last build"))?;
+            }
+        }
+        copy_app(app_source, &dirs.workspace).map_err(io_error("copying the app"))?;
+        let env_dir = dirs.platform.join("env");
+        for dir in [&env_dir, &dirs.layers, &dirs.cache, &dirs.home, &dirs.logs] {
+            std::fs::create_dir_all(dir).map_err(io_error("creating the build dirs"))?;
+        }
+        for (name, value) in user_env {
+            std::fs::write(env_dir.join(name), value).map_err(io_error("writing the user env"))?;
+        }
+        let link = dirs.buildpacks.join(&self.escaped_id).join(&self.version);
+        if !link.exists() {
+            std::fs::create_dir_all(dirs.buildpacks.join(&self.escaped_id))
+                .map_err(io_error("creating the buildpacks dir"))?;
+            std::os::unix::fs::symlink(&self.buildpack_dir, &link)
+                .map_err(io_error("linking the buildpack"))?;
+        }
+        let order = format!(
+            "[[order]]\n[[order.group]]\nid = \"{}\"\nversion = \"{}\"\n",
+            self.id, self.version
+        );
+        std::fs::write(root.join("order.toml"), order).map_err(io_error("writing order.toml"))?;
+        // The builder runs as the CNB user: it owns the app dir and its home, as in a builder.
+        for owned in [&dirs.workspace, &dirs.home] {
+            chown_tree(owned, CNB_USER).map_err(io_error("handing the app to the CNB user"))?;
+        }
+        Ok(dirs)
+    }
+
+    /// The app image's name in the registry, the same for every build into `root`.
+    fn image_name(&self, root: &Path) -> String {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let name: String = root
+            .to_string_lossy()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!(
+            "{}/slipway-apps/{}:latest",
+            self.tools.registry,
+            name.trim_matches('-')
+        )
+    }
+}
+
+impl Dirs {
+    fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            workspace: root.join("workspace"),
+            layers: root.join("layers"),
+            cache: root.join("cache"),
+            platform: root.join("platform"),
+            buildpacks: root.join("buildpacks"),
+            home: root.join("home"),
+            logs: root.join("logs"),
+        }
+    }
+
+    fn image(&self) -> PathBuf {
+        self.root.join("image")
+    }
+}
+
+fn require_success(
+    phase: &'static str,
+    code: Option<i32>,
+    output: &str,
+) -> Result<(), PlatformError> {
+    if code == Some(0) {
+        Ok(())
+    } else {
+        Err(PlatformError::Phase {
+            phase,
+            code,
+            output: output.to_string(),
+        })
+    }
+}
+
+/// The exported image's digest, from the exporter's `report.toml` (`[image] digest`).
+fn read_exported_digest(report: &Path) -> Result<String, PlatformError> {
+    let text = std::fs::read_to_string(report).map_err(|error| PlatformError::Io {
+        what: format!("reading {}", report.display()),
+        error,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|error| PlatformError::Io {
+        what: format!("parsing {}", report.display()),
+        error: io::Error::other(error),
+    })?;
+    table
+        .get("image")
+        .and_then(|image| image.get("digest"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| PlatformError::Io {
+            what: format!("reading the digest from {}", report.display()),
+            error: io::Error::other("no [image] digest"),
+        })
+}
+
+/// `chown -R`, without following symlinks.
+fn chown_tree(path: &Path, (uid, gid): (u32, u32)) -> io::Result<()> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), (uid, gid))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+-- Add migration script here

@@ -1,0 +1,1 @@
+ALTER TABLE notes ADD COLUMN pinned boolean NOT NULL DEFAULT false;
