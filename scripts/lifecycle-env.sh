@@ -7,6 +7,7 @@
 #       SLIPWAY_CRANE          crane
 #       SLIPWAY_REGISTRY       the registry, 127.0.0.1:<port> (plain http on loopback)
 #       SLIPWAY_RUN_IMAGE      the run image in it, for that arch
+#   scripts/lifecycle-env.sh build-root ARCH DIR   # the build image's root filesystem in DIR
 #   scripts/lifecycle-env.sh stop                  # stops the registry and deletes its data
 #
 # The registry is `crane registry serve`, started once per machine in $SLIPWAY_REGISTRY_DIR
@@ -68,16 +69,24 @@ ensure_debootstrap() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 }
 
-# The run image's root filesystem as a tarball, made once per arch.
-run_rootfs_tar() {
-  local arch="$1" tar="$TOOLS/rootfs/run-$SUITE-$1.tar"
+# A root filesystem as a tarball, made once per kind and arch: `run` (the run image: libc,
+# ca-certificates, pg_dump) or `build` (the build image: also gcc and libc6-dev, the linker
+# rustc needs, as heroku/builder:24 has).
+rootfs_tar() {
+  local kind="$1" arch="$2" tar="$TOOLS/rootfs/$1-$SUITE-$2.tar" include
+  case "$kind" in
+  run) include=ca-certificates,postgresql-client ;;
+  build) include=ca-certificates,gcc,libc6-dev ;;
+  esac
   if [ ! -f "$tar" ]; then
     ensure_debootstrap
     local dir
     dir="$(mktemp -d)"
-    log "debootstrap $SUITE ($arch) for the run image (about a minute, once)"
-    "$here/lifecycle/debootstrap.sh" "$arch" "$dir" ca-certificates,postgresql-client
+    log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
+    "$here/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
     add_cnb_user "$dir"
+    # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
+    chmod 0755 "$dir"
     mkdir -p "$TOOLS/rootfs"
     tar -C "$dir" --numeric-owner -cf "$tar.partial" .
     mv "$tar.partial" "$tar"
@@ -100,7 +109,7 @@ push_run_image() {
   local arch="$1" ref="$2"
   "$CRANE" manifest "$ref" >/dev/null 2>&1 && return 0
   local tar
-  tar="$(run_rootfs_tar "$arch")"
+  tar="$(rootfs_tar run "$arch")"
   log "pushing the run image $ref"
   "$CRANE" append --platform "linux/$arch" -f "$tar" -t "$ref" >/dev/null
   "$CRANE" mutate "$ref" --set-platform "linux/$arch" \
@@ -131,6 +140,25 @@ start)
   printf 'SLIPWAY_LIFECYCLE_DIR=%s\nSLIPWAY_CRANE=%s\nSLIPWAY_REGISTRY=%s\nSLIPWAY_RUN_IMAGE=%s\n' \
     "$LIFECYCLE_DIR" "$CRANE" "$REGISTRY" "$REGISTRY/slipway/run:$SUITE-$arch"
   ;;
+build-root)
+  # The build image's root filesystem for ARCH, extracted into DIR (replaced if it exists),
+  # with the host's resolv.conf and CA bundle so the build can download the toolchain.
+  arch="${2:?usage: $0 build-root ARCH DIR}" dir="${3:?usage: $0 build-root ARCH DIR}"
+  debian_arch "$arch" >/dev/null
+  mkdir -p "$TOOLS/rootfs"
+  tar="$(
+    flock 8
+    rootfs_tar build "$arch"
+  )" 8>"$TOOLS/rootfs/.lock"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  tar -C "$dir" --numeric-owner -xf "$tar"
+  cp -L /etc/resolv.conf "$dir/etc/resolv.conf"
+  # The host may reach the internet through a TLS-inspecting proxy whose CA only the host's
+  # trust store has; a build image on such a network is given the same store.
+  cp -L /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+  printf '%s\n' "$dir"
+  ;;
 stop)
   if [ -f "$REGISTRY_DIR/pid" ]; then
     kill "$(cat "$REGISTRY_DIR/pid")" 2>/dev/null || true
@@ -139,7 +167,7 @@ stop)
   log "registry stopped"
   ;;
 *)
-  echo "usage: $0 start [amd64|arm64] | stop" >&2
+  echo "usage: $0 start [amd64|arm64] | build-root amd64|arm64 DIR | stop" >&2
   exit 2
   ;;
 esac

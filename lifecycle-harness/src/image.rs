@@ -106,6 +106,21 @@ impl Image {
         Ok(metadata.processes)
     }
 
+    /// The default process type: the exporter makes `/cnb/process/<type>` the entrypoint.
+    ///
+    /// # Errors
+    ///
+    /// The config is unreadable.
+    pub fn default_process(&self) -> Result<Option<String>, ImageError> {
+        let config = self.config()?;
+        Ok(config["config"]["Entrypoint"]
+            .as_array()
+            .and_then(|entrypoint| entrypoint.first())
+            .and_then(serde_json::Value::as_str)
+            .and_then(|program| program.strip_prefix("/cnb/process/"))
+            .map(str::to_string))
+    }
+
     /// The image's env (`Env` of its config) as a map.
     ///
     /// # Errors
@@ -278,6 +293,10 @@ fn export_rootfs(crane: &Path, reference: &str, dir: &Path) -> Result<(), ImageE
             ),
         });
     }
+    // A container runtime gives the container a `/` everyone can enter, whatever the
+    // image's `./` entry says.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(io_error("opening the exported root to the image's user"))?;
     Ok(())
 }
 

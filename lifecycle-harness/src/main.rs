@@ -3,8 +3,13 @@
 //!
 //! ```text
 //! slipway-lifecycle build --buildpack DIR --app DIR --root DIR [--env NAME=VALUE]...
+//!                         [--arch amd64|arm64 --build-root DIR]
 //! slipway-lifecycle run --root DIR --process TYPE [--env NAME=VALUE]...
 //! ```
+//!
+//! `--arch arm64` builds with the arm64 lifecycle and run image; `--build-root` is the build
+//! image's root file system (of that arch) that every phase runs chrooted into, under
+//! qemu-user when the arch is not the host's.
 //!
 //! Exit codes: 0 success, 1 the build failed, 2 bad usage, 3 the platform itself failed,
 //! 20 detection failed (the lifecycle's own code); `run` exits with the process's code.
@@ -25,6 +30,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   slipway-lifecycle build --buildpack DIR --app DIR --root DIR [--env NAME=VALUE]...
+                          [--arch amd64|arm64 --build-root DIR]
   slipway-lifecycle run --root DIR --process TYPE [--env NAME=VALUE]...";
 
 /// The file in the root that names the last exported image, for `run`.
@@ -36,6 +42,8 @@ struct Args {
     app: Option<PathBuf>,
     root: Option<PathBuf>,
     process: Option<String>,
+    arch: Option<String>,
+    build_root: Option<PathBuf>,
     env: BTreeMap<String, String>,
 }
 
@@ -62,6 +70,8 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--app" => parsed.app = Some(PathBuf::from(value)),
             "--root" => parsed.root = Some(PathBuf::from(value)),
             "--process" => parsed.process = Some(value),
+            "--arch" => parsed.arch = Some(value),
+            "--build-root" => parsed.build_root = Some(PathBuf::from(value)),
             "--env" => {
                 let (name, value) = value
                     .split_once('=')
@@ -88,13 +98,21 @@ fn build(args: &Args) -> ExitCode {
     let (Some(buildpack), Some(app), Some(root)) = (&args.buildpack, &args.app, &args.root) else {
         return usage_error("build needs --buildpack, --app and --root");
     };
-    let tools = match Tools::for_host() {
+    let tools = match args.arch.as_deref() {
+        None => Tools::for_host(),
+        Some(arch) => Tools::for_arch(arch),
+    };
+    let tools = match tools {
         Ok(tools) => tools,
         Err(error) => return platform_error(&error),
     };
     let platform = match Platform::new(buildpack, tools) {
         Ok(platform) => platform.echo_output(true),
         Err(error) => return platform_error(&error),
+    };
+    let platform = match &args.build_root {
+        Some(build_root) => platform.with_build_root(build_root),
+        None => platform,
     };
     match platform.build(app, root, &args.env) {
         Ok(outcome) => match &outcome.image {

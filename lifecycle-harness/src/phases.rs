@@ -390,6 +390,10 @@ impl Platform {
         let root = root
             .canonicalize()
             .map_err(io_error("resolving the build root"))?;
+        // The detector and builder run as the CNB user and read the buildpacks and platform
+        // dirs in the root; a test's temp dir is 0700.
+        std::fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(io_error("opening the build root to the CNB user"))?;
         let dirs = Dirs::new(&root);
         for fresh in [&dirs.workspace, &dirs.layers, &dirs.platform, &dirs.image()] {
             if fresh.exists() {

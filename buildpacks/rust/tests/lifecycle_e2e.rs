@@ -22,13 +22,20 @@ fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
     app
 }
 
+/// The image's process types, sorted (the lifecycle records them sorted by type).
 fn process_types(image: &slipway_lifecycle_harness::Image) -> Vec<String> {
-    image
+    let mut types: Vec<String> = image
         .processes()
         .unwrap()
         .into_iter()
         .map(|p| p.r#type)
-        .collect()
+        .collect();
+    types.sort();
+    types
+}
+
+fn default_process(image: &slipway_lifecycle_harness::Image) -> Option<String> {
+    image.default_process().unwrap()
 }
 
 /// Asserts the exported image holds binaries only: no target dir, toolchain or registry.
@@ -103,7 +110,8 @@ fn tiny_app_cold_build_serves_http_and_ships_only_binaries() {
     );
     assert!(output.contains("Verified SHA-256"));
     assert_eq!(compiled_crates(&output), ["tiny"]);
-    assert_eq!(process_types(&image), ["web", "tiny"]);
+    assert_eq!(process_types(&image), ["tiny", "web"]);
+    assert_eq!(default_process(&image).as_deref(), Some("web"));
     assert_image_has_only_binaries(&image, &["tiny"]);
 
     let port = free_port().to_string();
@@ -121,6 +129,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
     );
     assert!(output.contains("SLIPWAY_WEB_BIN"));
     assert_eq!(process_types(&image), ["api", "jobs"]);
+    assert_eq!(default_process(&image), None, "no web, no default");
     assert_image_has_only_binaries(&image, &["api", "jobs"]);
 
     let (image, output) = build_ok(
@@ -132,7 +141,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
         output.contains("web: `jobs` (set by SLIPWAY_WEB_BIN)"),
         "{output}"
     );
-    assert_eq!(process_types(&image), ["web", "api", "jobs"]);
+    assert_eq!(process_types(&image), ["api", "jobs", "web"]);
     let (ok, out) = run(&image, "web", &[]);
     assert!(ok);
     assert_eq!(out.trim(), "jobs ran");
@@ -146,7 +155,7 @@ fn workspace_binaries_become_processes_and_web_needs_a_choice() {
         output.contains("cargo build --locked --release --package api"),
         "{output}"
     );
-    assert_eq!(process_types(&image), ["web", "api"]);
+    assert_eq!(process_types(&image), ["api", "web"]);
     assert!(
         !output.contains("rustup-init"),
         "the cached toolchain is reused"
@@ -356,7 +365,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
     let (image, change) = build_ok(&app, &root, &[]);
     assert_eq!(compiled_crates(&change), ["pgvector-app"], "{change}");
     assert_eq!(download_lines(&change), Vec::<String>::new());
-    assert_eq!(process_types(&image), ["web", "release", "pgvector-app"]);
+    assert_eq!(process_types(&image), ["pgvector-app", "release", "web"]);
     assert_image_has_only_binaries(&image, &["pgvector-app"]);
     assert!(
         image

@@ -52,15 +52,55 @@ pub fn packaged_buildpack() -> PathBuf {
             .env("CARGO_TARGET_DIR", target_dir())
             .output()
             .expect("cargo libcnb package runs (install it with scripts/install-buildpack-tools.sh)");
-        lock.unlock().unwrap();
         assert!(
             output.status.success(),
             "packaging failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        package_dir.join("x86_64-unknown-linux-gnu/debug/slipway_rust")
+        // Another test process packages again while this one builds, and `cargo libcnb
+        // package` replaces the dir: each process builds with a snapshot nobody rewrites.
+        let packaged = package_dir.join("x86_64-unknown-linux-gnu/debug/slipway_rust");
+        let snapshot = snapshot_of(&packaged);
+        lock.unlock().unwrap();
+        snapshot
     })
     .clone()
+}
+
+/// A copy of `dir` under `<target>/slipway-packaged-snapshots/<content hash>`, made once.
+fn snapshot_of(dir: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    collect_files(dir, &mut files);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in &files {
+        hasher.update(file.strip_prefix(dir).unwrap().to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(file).unwrap());
+    }
+    let hash: String = hasher.finalize()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let snapshot = target_dir().join("slipway-packaged-snapshots").join(hash);
+    if !snapshot.exists() {
+        let partial = snapshot.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&partial);
+        slipway_lifecycle_harness::copy_app(dir, &partial).unwrap();
+        std::fs::rename(&partial, &snapshot).unwrap();
+    }
+    snapshot
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 /// The packaged buildpack on the real lifecycle (amd64), with the registry and run image that
