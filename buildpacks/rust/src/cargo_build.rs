@@ -141,19 +141,41 @@ fn select_bin_targets(
     Ok(bins)
 }
 
-/// Runs `cargo build`, streaming its output, timed.
-pub(crate) fn compile(app_dir: &Path, env: &Env, config: &BuildConfig) -> Result<(), CargoError> {
+/// A binary cargo built, from its `compiler-artifact` message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuiltBinary {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+}
+
+/// Runs `cargo build`, streaming its diagnostics, timed, and returns the binaries it built.
+///
+/// The binaries come from cargo's own JSON messages rather than from a path the buildpack
+/// rebuilds, so `[build] target` in `.cargo/config.toml`, `CARGO_BUILD_TARGET` and `--target`
+/// in `SLIPWAY_CARGO_ARGS` all work.
+pub(crate) fn compile(
+    app_dir: &Path,
+    env: &Env,
+    config: &BuildConfig,
+) -> Result<Vec<BuiltBinary>, CargoError> {
+    let mut args = config.cargo_build_args();
+    args.push("--message-format=json-render-diagnostics".to_string());
     let mut command = Command::new("cargo");
     command
-        .args(config.cargo_build_args())
+        .args(&args)
         .current_dir(app_dir)
         .env_clear()
         .envs(env)
         // Cargo's progress bar is noise in a build log.
         .env("CARGO_TERM_PROGRESS_WHEN", "never");
-    let name = format!("cargo {}", config.cargo_build_args().join(" "));
-    match print::sub_stream_cmd(command.named(name)) {
-        Ok(_) => Ok(()),
+    let mut command = command.named(format!("cargo {}", config.cargo_build_args().join(" ")));
+    // stdout carries only the JSON messages; the rendered diagnostics go to stderr.
+    let streamed = print::sub_stream_with(
+        format!("Running {}", bullet_stream::style::command(command.name())),
+        |_stdout, stderr| command.stream_output(std::io::sink(), stderr),
+    );
+    match streamed {
+        Ok(output) => Ok(built_binaries(&output.stdout_lossy())),
         Err(error) => {
             let sqlx = match &error {
                 fun_run::CmdError::NonZeroExitAlreadyStreamed(output)
@@ -165,6 +187,40 @@ pub(crate) fn compile(app_dir: &Path, env: &Env, config: &BuildConfig) -> Result
             Err(CargoError::Compile { error, sqlx })
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct ArtifactMessage {
+    reason: String,
+    target: Option<ArtifactTarget>,
+    executable: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArtifactTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+/// The `bin` executables in cargo's `--message-format=json` output.
+fn built_binaries(messages: &str) -> Vec<BuiltBinary> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<ArtifactMessage>(line).ok())
+        .filter(|message| message.reason == "compiler-artifact")
+        .filter_map(|message| {
+            let target = message.target?;
+            let path = message.executable?;
+            target
+                .kind
+                .iter()
+                .any(|kind| kind == "bin")
+                .then_some(BuiltBinary {
+                    name: target.name,
+                    path,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -232,6 +288,24 @@ mod tests {
                 PathBuf::from("/app/worker"),
                 PathBuf::from("/app/shared")
             ]
+        );
+    }
+
+    #[test]
+    fn binaries_come_from_cargos_artifact_messages() {
+        let messages = indoc! {r#"
+            {"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"executable":null}
+            {"reason":"compiler-artifact","target":{"name":"build-script-build","kind":["custom-build"]},"executable":null}
+            {"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"executable":"/layers/t/aarch64-unknown-linux-gnu/release/api"}
+            {"reason":"compiler-artifact","target":{"name":"bench","kind":["example"]},"executable":"/layers/t/release/examples/bench"}
+            {"reason":"build-finished","success":true}
+        "#};
+        assert_eq!(
+            built_binaries(messages),
+            [BuiltBinary {
+                name: "api".into(),
+                path: "/layers/t/aarch64-unknown-linux-gnu/release/api".into()
+            }]
         );
     }
 }

@@ -94,15 +94,6 @@ impl BuildConfig {
         })
     }
 
-    /// The directory under the target dir that holds this profile's output.
-    pub(crate) fn profile_dir(&self) -> &str {
-        match self.profile.as_str() {
-            "dev" | "test" => "debug",
-            "bench" => "release",
-            other => other,
-        }
-    }
-
     /// The `cargo build` arguments these settings select.
     pub(crate) fn cargo_build_args(&self) -> Vec<String> {
         let mut args = vec!["build".to_string(), "--locked".to_string()];
@@ -190,7 +181,6 @@ mod tests {
             config.cargo_build_args(),
             ["build", "--locked", "--release"]
         );
-        assert_eq!(config.profile_dir(), "release");
         assert_eq!(config.pgvector, PgvectorMode::Auto);
     }
 
@@ -223,7 +213,6 @@ mod tests {
                 "-v"
             ]
         );
-        assert_eq!(config.profile_dir(), "debug");
         assert_eq!(config.pgvector, PgvectorMode::Required);
     }
 

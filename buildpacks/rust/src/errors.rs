@@ -6,6 +6,7 @@
 use crate::cargo_build::CargoError;
 use crate::config::ConfigError;
 use crate::layers::toolchain::ToolchainError;
+use crate::migrations_dir::MigrationsDirError;
 use crate::processes::ProcessError;
 use crate::sqlx_offline::SqlxFailure;
 use crate::toolchain_file::ToolchainFileError;
@@ -17,6 +18,7 @@ use indoc::formatdoc;
 #[derive(Debug)]
 pub(crate) enum RustBuildpackError {
     Config(ConfigError),
+    MigrationsDir(MigrationsDirError),
     ToolchainFile(ToolchainFileError),
     MissingLockfile,
     Toolchain(ToolchainError),
@@ -49,6 +51,11 @@ fn print_buildpack_error(error: RustBuildpackError) {
             "Invalid build setting",
             &error.to_string(),
             "Change or unset the config var (`heroku config:set` / `heroku config:unset`), then build again. The settings are listed in the buildpack README.",
+        ),
+        RustBuildpackError::MigrationsDir(error) => print_user_error(
+            "Invalid migrations folder setting",
+            &format!("{error}."),
+            "Point SLIPWAY_MIGRATIONS_DIR (a config var) or `migrations_dir` in slipway.toml at the app's migrations folder, relative to the app root, or unset it to use `migrations/`. The release phase reads the same setting.",
         ),
         RustBuildpackError::ToolchainFile(error) => print_user_error(
             "Invalid Rust toolchain file",
@@ -245,6 +252,14 @@ mod tests {
                 }),
             ),
             (
+                "Invalid migrations folder setting",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::Missing {
+                    origin: "SLIPWAY_MIGRATIONS_DIR".into(),
+                    value: "db/none".into(),
+                    path: "db/none".into(),
+                }),
+            ),
+            (
                 "Invalid Rust toolchain file",
                 RustBuildpackError::ToolchainFile(ToolchainFileError {
                     file: "rust-toolchain.toml",
@@ -354,6 +369,7 @@ mod tests {
                     "`false` exited with exit status: 1".to_string()
                 }
                 RustBuildpackError::Config(e) => e.to_string(),
+                RustBuildpackError::MigrationsDir(e) => e.to_string(),
                 RustBuildpackError::ToolchainFile(e) => e.to_string(),
                 RustBuildpackError::Toolchain(e) => e.to_string(),
                 RustBuildpackError::Cargo(e) => e.to_string(),

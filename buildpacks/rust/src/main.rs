@@ -5,6 +5,7 @@ mod cargo_build;
 mod config;
 mod errors;
 mod layers;
+mod migrations_dir;
 mod pgvector;
 mod processes;
 mod redact;
@@ -20,6 +21,7 @@ use crate::layers::cargo_home::install_cargo_home;
 use crate::layers::release_tool::install_release_tool;
 use crate::layers::target_dir::prepare_target_dir;
 use crate::layers::toolchain::install_toolchain;
+use crate::migrations_dir::{MigrationsDir, locate_migrations_dir};
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
 use crate::source_mtimes::stabilise_source_mtimes;
@@ -90,6 +92,19 @@ impl Buildpack for RustBuildpack {
         if !app_dir.join("Cargo.lock").is_file() {
             return Err(RustBuildpackError::MissingLockfile.into());
         }
+        let migrations = locate_migrations_dir(
+            &app_dir,
+            user_env
+                .get_string_lossy("SLIPWAY_MIGRATIONS_DIR")
+                .as_deref(),
+        )
+        .map_err(RustBuildpackError::MigrationsDir)?;
+        if let Some(origin) = &migrations.origin {
+            print::sub_bullet(format!(
+                "Migrations: {} (from {origin})",
+                style::value(shown_path(&app_dir, &migrations.path))
+            ));
+        }
 
         print::bullet("Rust toolchain");
         let spec = select_toolchain(&context)?;
@@ -126,20 +141,22 @@ impl Buildpack for RustBuildpack {
             .bin_targets(&config)
             .map_err(RustBuildpackError::Cargo)?;
         set_sqlx_offline(&app_dir, &metadata.member_dirs(), &user_env, &mut env);
-        compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
+        let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
-        install_app_binaries(&context, &bins, &target.dir.join(config.profile_dir()))?;
+        install_app_binaries(&context, &bins, &built)?;
 
         print::bullet("pgvector");
         let pgvector =
-            plan_pgvector(&app_dir, config.pgvector).map_err(|error| RustBuildpackError::Io {
-                what: "reading migrations/".into(),
-                error,
+            plan_pgvector(&app_dir, &migrations.path, config.pgvector).map_err(|error| {
+                RustBuildpackError::Io {
+                    what: format!("reading {}", shown_path(&app_dir, &migrations.path)),
+                    error,
+                }
             })?;
         print_pgvector_plan(&pgvector);
 
-        let release = needs_release(&app_dir, &pgvector);
+        let release = needs_release(&migrations, &pgvector);
         if release {
             install_release_tool(&context, &pgvector)?;
         }
@@ -219,7 +236,7 @@ fn select_toolchain(
 
 fn print_pgvector_plan(plan: &PgvectorPlan) {
     if plan.reasons.is_empty() {
-        print::sub_bullet("Not used: no `pgvector` crate, no vector use in migrations/");
+        print::sub_bullet("Not used: no `pgvector` crate, no vector use in the migrations");
     }
     for reason in &plan.reasons {
         print::sub_bullet(reason);
@@ -241,8 +258,13 @@ fn print_pgvector_plan(plan: &PgvectorPlan) {
 }
 
 /// The release phase is declared for apps with migrations or pgvector.
-fn needs_release(app_dir: &Path, pgvector: &PgvectorPlan) -> bool {
-    app_dir.join("migrations").is_dir() || pgvector.required
+fn needs_release(migrations: &MigrationsDir, pgvector: &PgvectorPlan) -> bool {
+    migrations.path.is_dir() || pgvector.required
+}
+
+/// `path` relative to the app dir, for messages (`db/migrations/`).
+fn shown_path(app_dir: &Path, path: &Path) -> String {
+    format!("{}/", path.strip_prefix(app_dir).unwrap_or(path).display())
 }
 
 fn declare_processes(

@@ -22,7 +22,11 @@ pub(crate) struct PgvectorPlan {
 }
 
 /// Looks for pgvector in `Cargo.lock`, in `migrations/*.sql`, and in `SLIPWAY_PGVECTOR`.
-pub(crate) fn plan_pgvector(app_dir: &Path, mode: PgvectorMode) -> std::io::Result<PgvectorPlan> {
+pub(crate) fn plan_pgvector(
+    app_dir: &Path,
+    migrations_dir: &Path,
+    mode: PgvectorMode,
+) -> std::io::Result<PgvectorPlan> {
     if mode == PgvectorMode::Off {
         return Ok(PgvectorPlan {
             required: false,
@@ -31,7 +35,7 @@ pub(crate) fn plan_pgvector(app_dir: &Path, mode: PgvectorMode) -> std::io::Resu
         });
     }
     let lockfile = std::fs::read_to_string(app_dir.join("Cargo.lock")).unwrap_or_default();
-    let usage = scan_migrations_dir(&app_dir.join("migrations"))?;
+    let usage = scan_migrations_dir(migrations_dir)?;
     Ok(plan_from(mode, lockfile_has_pgvector(&lockfile), &usage))
 }
 
@@ -129,14 +133,22 @@ mod tests {
         )
         .unwrap();
         assert!(
-            !plan_pgvector(app.path(), PgvectorMode::Off)
-                .unwrap()
-                .required
+            !plan_pgvector(
+                app.path(),
+                &app.path().join("migrations"),
+                PgvectorMode::Off
+            )
+            .unwrap()
+            .required
         );
         assert!(
-            plan_pgvector(app.path(), PgvectorMode::Auto)
-                .unwrap()
-                .required
+            plan_pgvector(
+                app.path(),
+                &app.path().join("migrations"),
+                PgvectorMode::Auto
+            )
+            .unwrap()
+            .required
         );
     }
 }

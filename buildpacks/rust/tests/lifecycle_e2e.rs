@@ -495,3 +495,96 @@ fn sqlx_data_json_app_builds_offline_while_database_url_is_set() {
     assert!(output.contains("SQLX_OFFLINE=true"), "{output}");
     assert!(!output.contains(password), "{output}");
 }
+
+/// A `stable` toolchain is checked for a newer release on every build; a `[build] target` in
+/// `.cargo/config.toml` still ships the binary; migrations outside `migrations/`
+/// (`migrations_dir` in slipway.toml) still get the `release` process, the pgvector scan, and
+/// a release that migrates from them.
+#[test]
+fn moving_channel_explicit_target_and_configured_migrations_dir() {
+    let work = tempfile::tempdir().unwrap();
+    let app = copy_fixture("tiny", work.path());
+    std::fs::write(
+        app.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"stable\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(app.join("db/migrations")).unwrap();
+    std::fs::write(
+        app.join("db/migrations/20240101000000_create_items.sql"),
+        "CREATE EXTENSION IF NOT EXISTS vector;\nCREATE TABLE items (id bigserial PRIMARY KEY, embedding vector(3));\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("slipway.toml"),
+        "migrations_dir = \"db/migrations\"\n",
+    )
+    .unwrap();
+    // An explicit build target moves cargo's output to target/<triple>/release: the
+    // binaries are found from cargo's own artifact messages.
+    std::fs::create_dir_all(app.join(".cargo")).unwrap();
+    std::fs::write(
+        app.join(".cargo/config.toml"),
+        "[build]\ntarget = \"x86_64-unknown-linux-gnu\"\n",
+    )
+    .unwrap();
+    let root = work.path().join("root");
+
+    let (_, cold) = build_ok(&app, &root, &[]);
+    assert!(
+        cold.contains("Migrations: `db/migrations/` (from `migrations_dir` in slipway.toml)"),
+        "{cold}"
+    );
+    assert!(cold.contains("--default-toolchain stable"), "{cold}");
+    assert!(
+        cold.contains("CREATE EXTENSION vector (20240101000000_create_items.sql:1)"),
+        "{cold}"
+    );
+    assert!(
+        !cold.contains("moving channel"),
+        "a fresh install is current"
+    );
+
+    let (image, warm) = build_ok(&app, &root, &[]);
+    assert!(
+        warm.contains("Reusing the cached Rust stable toolchain"),
+        "{warm}"
+    );
+    assert!(
+        warm.contains("`stable` is a moving channel: checking it for a newer release"),
+        "{warm}"
+    );
+    assert!(
+        warm.contains("rustup update stable --no-self-update"),
+        "{warm}"
+    );
+    assert!(
+        warm.contains("unchanged"),
+        "rustup reports the channel: {warm}"
+    );
+    assert_eq!(process_types(&image), ["release", "tiny", "web"]);
+
+    let database = TestDatabase::create();
+    let (released, out) = run(&image, "release", &[("DATABASE_URL", &database.url)]);
+    assert!(released, "{out}");
+    assert_eq!(
+        database.query("SELECT string_agg(version::text, ',') FROM _sqlx_migrations WHERE success"),
+        "20240101000000"
+    );
+    let port = free_port();
+    let _web = start(&image, "web", &[("PORT", &port.to_string())]);
+    assert_eq!(http_get(port, "/"), "hello from tiny\n");
+
+    let output = build_fails_with(
+        &app,
+        &root,
+        &[("SLIPWAY_MIGRATIONS_DIR", "db/none")],
+        "Invalid migrations folder setting",
+    );
+    assert!(
+        output.contains(
+            "SLIPWAY_MIGRATIONS_DIR is `db/none`, but db/none is not a folder in the app"
+        ),
+        "{output}"
+    );
+}

@@ -86,6 +86,16 @@ pub(crate) fn install_toolchain(
                 "Reusing the cached Rust {} toolchain",
                 spec.channel
             ));
+            if is_moving_channel(&spec.channel) {
+                // `stable` (or `1.95`) installed months ago is not today's `stable`: rustup
+                // fetches the channel's manifest and updates only when upstream moved.
+                print::sub_bullet(format!(
+                    "`{}` is a moving channel: checking it for a newer release",
+                    spec.channel
+                ));
+                update_toolchain(&layer_dir, spec, user_env)
+                    .map_err(RustBuildpackError::Toolchain)?;
+            }
         }
         LayerState::Empty { cause } => {
             if matches!(cause, EmptyLayerCause::RestoredLayerAction { .. }) {
@@ -228,18 +238,50 @@ fn describe_download_error(error: &ureq::Error) -> String {
 }
 
 /// Runs rustup-init with `RUSTUP_HOME` and `CARGO_HOME` inside the layer.
-///
-/// `RUSTUP_DIST_SERVER` and `RUSTUP_UPDATE_ROOT` come from the user's env, so mirrors work.
 fn run_rustup_init(
     rustup_init: &Path,
     layer_dir: &Path,
     spec: &ToolchainSpec,
     user_env: &Env,
 ) -> Result<(), ToolchainError> {
-    let mut command = Command::new(rustup_init);
+    run_rustup(
+        Command::new(rustup_init),
+        "rustup-init",
+        &rustup_init_args(spec),
+        layer_dir,
+        user_env,
+    )
+}
+
+/// `rustup update <channel>` with the layer's rustup: a no-op unless upstream moved.
+fn update_toolchain(
+    layer_dir: &Path,
+    spec: &ToolchainSpec,
+    user_env: &Env,
+) -> Result<(), ToolchainError> {
+    let args = [
+        "update".to_string(),
+        spec.channel.clone(),
+        "--no-self-update".to_string(),
+    ];
+    let rustup = layer_dir.join("cargo").join("bin").join("rustup");
+    run_rustup(Command::new(rustup), "rustup", &args, layer_dir, user_env)
+}
+
+/// Runs a rustup program with `RUSTUP_HOME` and `CARGO_HOME` inside the layer, streaming its
+/// output with mirror credentials redacted.
+///
+/// `RUSTUP_DIST_SERVER` and `RUSTUP_UPDATE_ROOT` come from the user's env, so mirrors work.
+fn run_rustup(
+    mut command: Command,
+    name: &str,
+    args: &[String],
+    layer_dir: &Path,
+    user_env: &Env,
+) -> Result<(), ToolchainError> {
     command
         .current_dir(layer_dir)
-        .args(rustup_init_args(spec))
+        .args(args)
         .env("RUSTUP_HOME", layer_dir.join("rustup"))
         .env("CARGO_HOME", layer_dir.join("cargo"));
     let mut secrets = Vec::new();
@@ -249,7 +291,7 @@ fn run_rustup_init(
             secrets.extend(secrets_in_url(&value.to_string_lossy()));
         }
     }
-    let mut command = command.named(format!("rustup-init {}", rustup_init_args(spec).join(" ")));
+    let mut command = command.named(format!("{name} {}", args.join(" ")));
     // rustup prints the URLs it fails to download from, credentials included.
     print::sub_stream_with(
         format!("Running {}", style::command(command.name())),
@@ -262,6 +304,24 @@ fn run_rustup_init(
     )
     .map(|_| ())
     .map_err(ToolchainError::Install)
+}
+
+/// Whether `channel` names a release that moves over time: `stable`, `beta`, `nightly`
+/// (optionally with a host triple), or a `MAJOR.MINOR` that follows its latest patch.
+/// `1.95.0` and `nightly-2026-01-01` stay put.
+pub(crate) fn is_moving_channel(channel: &str) -> bool {
+    let name = ["-x86_64-", "-aarch64-"]
+        .iter()
+        .find_map(|triple| channel.split_once(triple).map(|(name, _)| name))
+        .unwrap_or(channel);
+    if matches!(name, "stable" | "beta" | "nightly") {
+        return true;
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 2
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The rustup-init arguments for `spec`.
@@ -340,5 +400,26 @@ mod tests {
             crate::layers::tests::lifecycle_round_trip(&metadata),
             metadata
         );
+    }
+
+    #[test]
+    fn only_named_channels_and_minor_versions_move() {
+        for moving in [
+            "stable",
+            "beta",
+            "nightly",
+            "1.95",
+            "stable-x86_64-unknown-linux-gnu",
+        ] {
+            assert!(is_moving_channel(moving), "{moving}");
+        }
+        for pinned in [
+            "1.95.0",
+            "nightly-2026-01-01",
+            "beta-2026-01-01",
+            "1.95.0-aarch64-unknown-linux-gnu",
+        ] {
+            assert!(!is_moving_channel(pinned), "{pinned}");
+        }
     }
 }
