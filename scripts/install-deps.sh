@@ -16,3 +16,10 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   log "installing cargo-nextest"
   cargo install --locked cargo-nextest
 fi
+
+# sqlx-cli 0.9, for the compatibility tests that run `sqlx migrate run` against slipway's history.
+SQLX_CLI_VERSION="0.9.0"
+if ! sqlx --version 2>/dev/null | grep -q "${SQLX_CLI_VERSION}"; then
+  log "installing sqlx-cli ${SQLX_CLI_VERSION} (postgres, rustls)"
+  cargo install --locked sqlx-cli --version "${SQLX_CLI_VERSION}" --no-default-features --features postgres,rustls
+fi

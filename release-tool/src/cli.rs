@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Settings are read from the flag, then the environment variable, then
 /// `slipway.toml` (in the current directory, or `--config`), then the default.
+/// Backups and restores run pg_dump and pg_restore from SLIPWAY_PG_BIN_DIR,
+/// else from PATH.
 ///
 /// Exit codes: 0 ok, 1 internal error (a bug: please report it), 2 usage or
 /// config, 3 cannot connect, 4 lock not acquired in time, 5 backup or restore
@@ -93,7 +95,8 @@ pub(crate) struct SettingArgs {
     /// PGBackups) or `none`. Unset: `file:./.slipway/backups` off a dyno; on a
     /// dyno (DYNO is set) `heroku` when HEROKU_API_KEY is set, else S3 when
     /// SLIPWAY_BACKUP_S3_BUCKET is set, else an error (exit 5).
-    /// S3 reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// S3 reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+    /// (temporary credentials), AWS_REGION (or AWS_DEFAULT_REGION),
     /// SLIPWAY_BACKUP_S3_ENDPOINT (non-AWS stores), SLIPWAY_BACKUP_S3_PATH_STYLE
     /// and SLIPWAY_BACKUP_S3_PART_SIZE [default: 16MiB]. `heroku` reads
     /// HEROKU_API_KEY, HEROKU_APP_NAME or SLIPWAY_HEROKU_APP,

@@ -27,6 +27,33 @@ fn sqlx_migrate(dir: &Path, url: &str) -> Result<(), sqlx::migrate::MigrateError
     })
 }
 
+/// `sqlx migrate run` of sqlx-cli 0.9 (installed by scripts/install-deps.sh) on `dir`.
+fn sqlx_cli_migrate(dir: &Path, url: &str) {
+    let output = std::process::Command::new(sqlx_cli())
+        .args(["migrate", "run", "--source"])
+        .arg(dir)
+        .args(["--database-url", url])
+        .output()
+        .expect("sqlx-cli runs (scripts/install-deps.sh installs it)");
+    assert!(
+        output.status.success(),
+        "sqlx migrate run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The `sqlx` binary of sqlx-cli: on PATH, or in cargo's bin dir.
+fn sqlx_cli() -> std::path::PathBuf {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin/sqlx"));
+    match cargo_bin {
+        Some(path) if path.is_file() => path,
+        _ => "sqlx".into(),
+    }
+}
+
 /// version, description, success, checksum (hex) of every history row.
 fn history(db: &TestDb) -> String {
     db.text(
@@ -112,7 +139,8 @@ fn both_write_identical_history_rows() {
 }
 
 /// A migration with no SQL (what `sqlx migrate add` writes) between two real ones: sqlx applies
-/// and records it, so slipway does too, with a warning, and the rows are identical both ways.
+/// and records it, so slipway does too, with a warning, and the rows are identical both ways,
+/// with sqlx's `Migrator` and with sqlx-cli.
 #[test]
 fn an_empty_migration_is_applied_and_recorded_as_sqlx_does() {
     let by_slipway = TestDb::new();
@@ -164,6 +192,20 @@ fn an_empty_migration_is_applied_and_recorded_as_sqlx_does() {
         "only pending files warn"
     );
     sqlx_migrate(&app.path().join("migrations"), &by_slipway.url).unwrap();
+    assert_eq!(history(&by_slipway), rows);
+
+    // And sqlx-cli 0.9 (`sqlx migrate run`), which sqlx-cli users run by hand, in both
+    // directions.
+    let by_cli = TestDb::new();
+    sqlx_cli_migrate(&app.path().join("migrations"), &by_cli.url);
+    assert_eq!(history(&by_cli), rows);
+    let out = run_expecting(
+        slipway(app.path(), &by_cli.url).args(["run", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["pending"], serde_json::json!([]));
+    assert_eq!(history(&by_cli), rows);
+    sqlx_cli_migrate(&app.path().join("migrations"), &by_slipway.url);
     assert_eq!(history(&by_slipway), rows);
 }
 

@@ -43,6 +43,49 @@ fn help_documents_every_setting_with_its_variable_and_default() {
     assert!(!help.contains("hidden-in-help"));
 }
 
+/// Every environment variable the README's slipway-release section documents for users is in
+/// `--help` too (the test-only ones are documented as such and left out).
+#[test]
+fn help_names_every_variable_the_readme_documents() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme
+        .split("## slipway-release")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap();
+    let test_only = [
+        "SLIPWAY_HEROKU_API_URL",
+        "SLIPWAY_HEROKU_DATA_API_URL",
+        "SLIPWAY_FAULT_SEED",
+        "SLIPWAY_FAULT_TRIALS",
+        "SLIPWAY_PG_DIR",
+        "SLIPWAY_PG_PASSWORD_AUTH",
+        "SLIPWAY_PG_RESTART_MODE",
+        "SLIPWAY_PG_TLS",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&run_expecting(slipway(dir.path(), "").arg("--help"), 0));
+    let mut documented: Vec<String> = section
+        .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|word| {
+            ["SLIPWAY_", "AWS_", "HEROKU_", "DATABASE_URL"]
+                .iter()
+                .any(|prefix| word.starts_with(prefix))
+        })
+        .filter(|word| !test_only.contains(word))
+        .map(str::to_string)
+        .collect();
+    documented.sort();
+    documented.dedup();
+    assert!(documented.len() > 20, "{documented:?}");
+    let missing: Vec<&String> = documented
+        .iter()
+        .filter(|name| !help.contains(name.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "--help lacks {missing:?}:\n{help}");
+}
+
 #[test]
 fn an_unknown_flag_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();

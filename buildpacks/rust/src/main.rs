@@ -24,7 +24,7 @@ use crate::layers::toolchain::install_toolchain;
 use crate::migrations_dir::{MigrationsDir, locate_migrations_dir};
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
-use crate::source_mtimes::stabilise_source_mtimes;
+use crate::source_mtimes::{settle_restored_mtimes, stabilise_source_mtimes};
 use crate::sqlx_offline::find_offline_data;
 use crate::toolchain_file::{SpecOrigin, ToolchainSpec, read_toolchain_spec};
 use bullet_stream::global::print;
@@ -117,11 +117,20 @@ impl Buildpack for RustBuildpack {
         print::bullet("Build caches");
         let cargo_home_env = install_cargo_home(&context)?;
         let target = prepare_target_dir(&context, &spec)?;
-        let report =
-            stabilise_source_mtimes(&app_dir, &target.source_manifest, filetime::FileTime::now())
-                .map_err(|error| RustBuildpackError::Io {
-                what: "stabilising source mtimes".into(),
+        let now = filetime::FileTime::now();
+        let cargo_home = context.layers_dir.join("cargo_home");
+        settle_restored_mtimes(&[&target.dir, &cargo_home], now).map_err(|error| {
+            RustBuildpackError::Io {
+                what: "settling the mtimes of the restored caches".into(),
                 error,
+            }
+        })?;
+        let report =
+            stabilise_source_mtimes(&app_dir, &target.source_manifest, now).map_err(|error| {
+                RustBuildpackError::Io {
+                    what: "stabilising source mtimes".into(),
+                    error,
+                }
             })?;
         print::sub_bullet(format!(
             "Source files: {} unchanged since the last build, {} new or changed",

@@ -60,6 +60,35 @@ fn assert_image_has_only_binaries(image: &slipway_lifecycle_harness::Image, bins
             "the image must not contain `{forbidden}`: {found:?}"
         );
     }
+    // What the registry says the image holds: slipway/rust's launch layers only.
+    let config = image.config().unwrap();
+    let label: serde_json::Value = serde_json::from_str(
+        config["config"]["Labels"]["io.buildpacks.lifecycle.metadata"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let layers: Vec<&str> = label["buildpacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|buildpack| buildpack["key"] == "slipway/rust")
+        .flat_map(|buildpack| buildpack["layers"].as_object().unwrap().keys())
+        .map(String::as_str)
+        .collect();
+    assert!(
+        layers
+            .iter()
+            .all(|layer| ["app", "release_tool"].contains(layer)),
+        "only launch layers reach the image: {layers:?}"
+    );
+    let manifest = image.manifest().unwrap();
+    let diff_ids = config["rootfs"]["diff_ids"].as_array().unwrap().len();
+    assert_eq!(
+        manifest["layers"].as_array().unwrap().len(),
+        diff_ids,
+        "every layer in the config is in the registry"
+    );
     for bin in bins {
         let path = format!("layers/slipway_rust/app/bin/{bin}");
         assert!(
@@ -344,14 +373,21 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         "the dependencies compile"
     );
 
-    // 2. Warm rebuild: nothing downloaded, nothing compiled.
-    let (_, warm) = build_ok(&app, &root, &[]);
-    assert!(
-        warm.contains("Reusing the cached Rust 1.95.0 toolchain"),
-        "{warm}"
-    );
-    assert_eq!(compiled_crates(&warm), Vec::<String>::new(), "{warm}");
-    assert_eq!(download_lines(&warm), Vec::<String>::new(), "{warm}");
+    // 2. Warm rebuilds, twice, so the use counters cross two real restores: both caches
+    // reused, nothing downloaded, nothing compiled.
+    for build_number in [2, 3] {
+        let (_, warm) = build_ok(&app, &root, &[]);
+        assert!(
+            warm.contains("Reusing the cached Rust 1.95.0 toolchain"),
+            "{warm}"
+        );
+        for cache in ["Cargo registry cache", "target dir cache"] {
+            let reused = format!("Reusing the {cache} (build {build_number} of at most 100)");
+            assert!(warm.contains(&reused), "missing `{reused}` in:\n{warm}");
+        }
+        assert_eq!(compiled_crates(&warm), Vec::<String>::new(), "{warm}");
+        assert_eq!(download_lines(&warm), Vec::<String>::new(), "{warm}");
+    }
 
     // 3. One-line change: only the app crate recompiles.
     let main_rs = app.join("src/main.rs");

@@ -30,6 +30,8 @@ pub(crate) struct TargetDirMetadata {
 /// The target dir layer, ready for `cargo build`.
 pub(crate) struct TargetDir {
     pub(crate) env: LayerEnv,
+    /// `CARGO_TARGET_DIR`.
+    pub(crate) dir: PathBuf,
     pub(crate) source_manifest: PathBuf,
 }
 
@@ -93,6 +95,7 @@ pub(crate) fn prepare_target_dir(
     layer.write_env(&env)?;
     Ok(TargetDir {
         env: layer.read_env()?,
+        dir,
         source_manifest: layer.path().join(SOURCE_MANIFEST),
     })
 }
