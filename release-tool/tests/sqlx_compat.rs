@@ -34,7 +34,9 @@ fn sqlx_cli_migrate(dir: &Path, url: &str) {
         .arg(dir)
         .args(["--database-url", url])
         .output()
-        .expect("sqlx-cli runs (scripts/install-deps.sh installs it)");
+        .unwrap_or_else(|e| {
+            panic!("sqlx-cli does not run ({e}); scripts/install-deps.sh installs it")
+        });
     assert!(
         output.status.success(),
         "sqlx migrate run failed: {}",

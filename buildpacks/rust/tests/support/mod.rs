@@ -78,10 +78,7 @@ fn snapshot_of(dir: &Path) -> PathBuf {
         hasher.update(file.strip_prefix(dir).unwrap().to_string_lossy().as_bytes());
         hasher.update(std::fs::read(file).unwrap());
     }
-    let hash: String = hasher.finalize()[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let hash = hex::encode(&hasher.finalize()[..8]);
     let snapshot = target_dir().join("slipway-packaged-snapshots").join(hash);
     if !snapshot.exists() {
         let partial = snapshot.with_extension("partial");
@@ -248,16 +245,7 @@ pub fn run(image: &Image, process_type: &str, env: &[(&str, &str)]) -> (bool, St
 /// The env a process of `image` sees: the launcher runs `env` as a user-provided command, so
 /// every layer's launch env applies on top of the image's and the dyno's `env`.
 pub fn launch_env(image: &Image, env: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let output = image
-        .launcher_command(&["env"], &env_map(env))
-        .unwrap()
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = succeeded(&mut image.launcher_command(&["env"], &env_map(env)).unwrap());
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.split_once('='))
@@ -297,16 +285,20 @@ pub fn admin_database_url() -> String {
     if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL") {
         return url;
     }
-    let output = Command::new(workspace_root().join("scripts/dev-postgres.sh"))
-        .arg("start")
-        .output()
-        .unwrap();
+    let output =
+        succeeded(Command::new(workspace_root().join("scripts/dev-postgres.sh")).arg("start"));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// Runs `command` and asserts that it succeeded (its stderr in the failure message).
+fn succeeded(command: &mut Command) -> std::process::Output {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
+    output
 }
 
 /// A fresh database, dropped again when this value is dropped.
