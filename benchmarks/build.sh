@@ -20,6 +20,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root_dir="$PWD"
 app_source="${1:-test-fixtures/apps/pgvector-app}"
 work="$(mktemp -d /tmp/slipway-bench.XXXXXX)"
+# The lifecycle's detector and builder run as the CNB user and read the packaged buildpack here.
+chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -43,7 +45,7 @@ lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
 while IFS='=' read -r key value; do
   export "$key=$value"
 done <<<"$lifecycle_env"
-(cd buildpacks/rust && cargo libcnb package --target x86_64-unknown-linux-gnu --package-dir "$work/packaged" >/dev/null 2>&1)
+(cd buildpacks/rust && cargo libcnb package --no-cross-compile-assistance --target x86_64-unknown-linux-gnu --package-dir "$work/packaged" >/dev/null 2>&1)
 buildpack="$work/packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
 cargo build -q -p slipway-lifecycle-harness
 platform="$root_dir/target/debug/slipway-lifecycle"
@@ -66,13 +68,15 @@ cargo_noop="$(elapsed "$start" "$(now)")"
 
 log "slipway/rust on the lifecycle: cold build (toolchain, registry and target dir all empty)"
 start="$(now)"
-"$platform" build --buildpack "$buildpack" --app "$app" --root "$work/root" >"$work/cold.log" 2>&1
+"$platform" build --buildpack "$buildpack" --app "$app" --root "$work/root" >"$work/cold.log" 2>&1 ||
+  { tail -n 40 "$work/cold.log" >&2; exit 1; }
 lifecycle_cold="$(elapsed "$start" "$(now)")"
 toolchain="$(toolchain_seconds "$work/cold.log")"
 
 log "slipway/rust on the lifecycle: warm no-change rebuild"
 start="$(now)"
-"$platform" build --buildpack "$buildpack" --app "$app" --root "$work/root" >"$work/warm.log" 2>&1
+"$platform" build --buildpack "$buildpack" --app "$app" --root "$work/root" >"$work/warm.log" 2>&1 ||
+  { tail -n 40 "$work/warm.log" >&2; exit 1; }
 lifecycle_warm="$(elapsed "$start" "$(now)")"
 buildpack_warm="$(buildpack_seconds "$work/warm.log")"
 overhead="$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.2f}')" "$lifecycle_warm" "$buildpack_warm")"

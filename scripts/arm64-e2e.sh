@@ -78,7 +78,7 @@ packaged="$work_dir/packaged"
   cd buildpacks/rust
   CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
     CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-    cargo libcnb package --target aarch64-unknown-linux-gnu --package-dir "$packaged"
+    cargo libcnb package --no-cross-compile-assistance --target aarch64-unknown-linux-gnu --package-dir "$packaged"
 )
 buildpack="$packaged/aarch64-unknown-linux-gnu/debug/slipway_rust"
 [ "$(elf_machine "$buildpack/bin/build")" = 183 ] || fail "the packaged bin/build is not an aarch64 binary"

@@ -58,7 +58,7 @@ done <<<"$lifecycle_env"
 
 step "2/6 packaging the buildpack (cargo libcnb package) and the lifecycle harness"
 packaged="$demo_dir/packaged"
-(cd buildpacks/rust && cargo libcnb package --target x86_64-unknown-linux-gnu --package-dir "$packaged")
+(cd buildpacks/rust && cargo libcnb package --no-cross-compile-assistance --target x86_64-unknown-linux-gnu --package-dir "$packaged")
 buildpack="$packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
 cargo build -q -p slipway-lifecycle-harness
 platform="$root_dir/target/debug/slipway-lifecycle"

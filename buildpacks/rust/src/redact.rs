@@ -40,6 +40,9 @@ pub(crate) struct RedactingWriter<W: Write> {
     inner: W,
     secrets: Vec<String>,
     pending: Vec<u8>,
+    /// Output after a line holding this is dropped.
+    last_line: Option<&'static str>,
+    done: bool,
 }
 
 impl<W: Write> RedactingWriter<W> {
@@ -48,11 +51,31 @@ impl<W: Write> RedactingWriter<W> {
             inner,
             secrets,
             pending: Vec::new(),
+            last_line: None,
+            done: false,
         }
     }
 
+    /// Drops everything after the first line that holds `marker`.
+    pub(crate) fn ending_at(mut self, marker: &'static str) -> Self {
+        self.last_line = Some(marker);
+        self
+    }
+
     fn write_redacted(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.done {
+            return Ok(());
+        }
         let mut text = String::from_utf8_lossy(bytes).into_owned();
+        if let Some(marker) = self.last_line
+            && let Some(start) = text.find(marker)
+        {
+            let end = text[start..]
+                .find(['\n', '\r'])
+                .map_or(text.len(), |offset| start + offset + 1);
+            text.truncate(end);
+            self.done = true;
+        }
         for secret in &self.secrets {
             text = text.replace(secret.as_str(), "***");
         }
@@ -137,6 +160,25 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "error: could not download 'http://***@h/dist/x'\nprogress\rthe password *** alone, unterminated"
+        );
+    }
+
+    #[test]
+    fn the_writer_can_end_at_a_line() {
+        let mut out = Vec::new();
+        {
+            let mut writer = RedactingWriter::new(&mut out, vec![]).ending_at("installed now");
+            for chunk in [
+                "info: done\nRust is installed",
+                " now. Great!\n\nTo get started you need Cargo's bin directory\n",
+                "in your PATH\n",
+            ] {
+                writer.write_all(chunk.as_bytes()).unwrap();
+            }
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "info: done\nRust is installed now. Great!\n"
         );
     }
 }

@@ -138,6 +138,11 @@ fn tiny_app_cold_build_serves_http_and_ships_only_binaries() {
         "the toolchain is installed by rustup-init"
     );
     assert!(output.contains("Verified SHA-256"));
+    assert!(output.contains("Rust is installed now."), "{output}");
+    assert!(
+        !output.contains("in your PATH"),
+        "rustup-init's PATH advice is wrong in a buildpack: {output}"
+    );
     assert_eq!(compiled_crates(&output), ["tiny"]);
     assert_eq!(process_types(&image), ["tiny", "web"]);
     assert_eq!(default_process(&image).as_deref(), Some("web"));

@@ -237,6 +237,9 @@ fn describe_download_error(error: &ureq::Error) -> String {
     }
 }
 
+/// The line rustup-init prints when the install succeeded.
+const RUSTUP_INIT_DONE: &str = "Rust is installed now.";
+
 /// Runs rustup-init with `RUSTUP_HOME` and `CARGO_HOME` inside the layer.
 fn run_rustup_init(
     rustup_init: &Path,
@@ -292,12 +295,14 @@ fn run_rustup(
         }
     }
     let mut command = command.named(format!("{name} {}", args.join(" ")));
-    // rustup prints the URLs it fails to download from, credentials included.
+    // rustup prints the URLs it fails to download from, credentials included. After its
+    // success line, rustup-init advises adding Cargo's bin dir to PATH: the layer env does
+    // that, so the advice is wrong here and is dropped.
     print::sub_stream_with(
         format!("Running {}", style::command(command.name())),
         |stdout, stderr| {
             command.stream_output(
-                RedactingWriter::new(stdout, secrets.clone()),
+                RedactingWriter::new(stdout, secrets.clone()).ending_at(RUSTUP_INIT_DONE),
                 RedactingWriter::new(stderr, secrets.clone()),
             )
         },

@@ -45,7 +45,7 @@ pub fn packaged_buildpack() -> PathBuf {
         let lock = std::fs::File::create(target_dir().join("slipway-packaged.lock")).unwrap();
         lock.lock_exclusive().unwrap();
         let output = Command::new("cargo")
-            .args(["libcnb", "package", "--target", "x86_64-unknown-linux-gnu", "--package-dir"])
+            .args(["libcnb", "package", "--no-cross-compile-assistance", "--target", "x86_64-unknown-linux-gnu", "--package-dir"])
             .arg(&package_dir)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_remove("CARGO_TARGET_DIR")
