@@ -60,14 +60,18 @@ pub mod fuzzing {
 /// returns the exit code documented in the README.
 #[must_use]
 pub fn main() -> std::process::ExitCode {
-    // reqwest (S3, Heroku) links aws-lc-rs and sqlx links ring; with two
-    // providers compiled in, rustls cannot choose one by itself and panics
-    // where sqlx asks for the default (sslmode=verify-ca). An error here only
-    // means a provider is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     report_panics_as_internal_errors();
     let code = commands::dispatch(std::env::args_os());
     std::process::ExitCode::from(code.code())
+}
+
+/// Makes ring, the only TLS crypto provider compiled in, the process default. sqlx picks ring
+/// itself; reqwest (`rustls-no-provider`, for S3 and Heroku's API) takes the process default,
+/// so every place that builds a reqwest client calls this first.
+pub(crate) fn install_crypto_provider() {
+    // An error only means that a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Makes a panic exit with the documented code 1 and read as a bug in

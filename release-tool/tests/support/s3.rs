@@ -88,6 +88,8 @@ impl Server {
     }
 
     fn store(&self, bucket: &str) -> AmazonS3 {
+        // object_store's reqwest client needs a process-wide provider, as in the binary.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
             .with_bucket_name(bucket)
             .with_region("us-east-1")
