@@ -185,7 +185,7 @@ fn rustup_init_download_failures_name_the_url() {
     );
     assert!(
         output.contains(&format!(
-            "downloading http://***@127.0.0.1:{port}/dist/{TRIPLE}/rustup-init.sha256 failed: Connection Failed"
+            "downloading http://***@127.0.0.1:{port}/dist/{TRIPLE}/rustup-init.sha256 failed: could not connect or read: Connection refused"
         )),
         "{output}"
     );

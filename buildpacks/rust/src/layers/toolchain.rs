@@ -16,7 +16,6 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use libcnb::{Env, Target};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -200,40 +199,44 @@ fn parse_checksum(body: &[u8], checksum_url: &str) -> Result<String, ToolchainEr
     }
 }
 
-/// GETs `url` (at most 200 MiB).
+/// The most a download may hold.
+const MAX_DOWNLOAD_BYTES: u64 = 200 * 1024 * 1024;
+
+/// GETs `url` (at most 200 MiB). Credentials in the URL are sent as Basic auth; the server's
+/// certificate is checked against the platform's trust store (a mirror behind a company CA
+/// works as it does for rustup).
 fn fetch(url: &str) -> Result<Vec<u8>, ToolchainError> {
     let download_error = |message: String| ToolchainError::Download {
         url: redact_credentials(url),
         message,
     };
-    let response = ureq::get(url)
-        .timeout(std::time::Duration::from_mins(5))
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_mins(5)))
+        .tls_config(tls)
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
         .call()
         .map_err(|error| download_error(describe_download_error(&error)))?;
-    let mut bytes = Vec::new();
     response
-        .into_reader()
-        .take(200 * 1024 * 1024)
-        .read_to_end(&mut bytes)
-        .map_err(|error| download_error(error.to_string()))?;
-    Ok(bytes)
+        .body_mut()
+        .with_config()
+        .limit(MAX_DOWNLOAD_BYTES)
+        .read_to_vec()
+        .map_err(|error| download_error(describe_download_error(&error)))
 }
 
-/// Why a request failed, without the URL: ureq's own `Display` starts with the full URL,
-/// credentials included.
+/// Why a request failed, without the URL: ureq's `BadUri` holds the URL, credentials included.
 fn describe_download_error(error: &ureq::Error) -> String {
     match error {
-        ureq::Error::Status(code, _) => format!("the server answered HTTP {code}"),
-        ureq::Error::Transport(transport) => {
-            let mut text = transport.kind().to_string();
-            if let Some(message) = transport.message() {
-                text = format!("{text}: {message}");
-            }
-            if let Some(source) = std::error::Error::source(transport) {
-                text = format!("{text}: {source}");
-            }
-            text
-        }
+        ureq::Error::StatusCode(code) => format!("the server answered HTTP {code}"),
+        ureq::Error::BadUri(_) => "the URL is not a valid http(s) URL".to_string(),
+        ureq::Error::Io(io) => format!("could not connect or read: {io}"),
+        other => other.to_string(),
     }
 }
 
