@@ -157,9 +157,6 @@ impl Platform {
         let dirs = self.prepare(app_source, root, user_env)?;
         let image = self.image_name(root);
         let mut output = String::new();
-        let registry = self.tools.registry.clone();
-        let (uid, gid) = (CNB_USER.0.to_string(), CNB_USER.1.to_string());
-        let root_args = ["-uid", &uid, "-gid", &gid, "-insecure-registry", &registry];
 
         output.push_str(&self.run_analyzer(&dirs, &image)?);
         let detect = self.run_detector(&dirs)?;
@@ -174,11 +171,7 @@ impl Platform {
         }
 
         let cache = dirs.cache.display().to_string();
-        let restorer = [
-            &root_args[..],
-            &["-layers", "/layers", "-cache-dir", &cache],
-        ]
-        .concat();
+        let restorer = ["-layers", "/layers", "-cache-dir", &cache];
         let (code, text) = self.phase(&dirs, "restorer", false, &restorer)?;
         output.push_str(&text);
         require_success("restorer", code, &output)?;
@@ -196,20 +189,16 @@ impl Platform {
 
         let launcher = self.tools.lifecycle("launcher").display().to_string();
         let exporter = [
-            &root_args[..],
-            &[
-                "-app",
-                "/workspace",
-                "-layers",
-                "/layers",
-                "-cache-dir",
-                &cache,
-                "-launcher",
-                &launcher,
-                &image,
-            ],
-        ]
-        .concat();
+            "-app",
+            "/workspace",
+            "-layers",
+            "/layers",
+            "-cache-dir",
+            &cache,
+            "-launcher",
+            &launcher,
+            &image,
+        ];
         let (code, text) = self.phase(&dirs, "exporter", false, &exporter)?;
         output.push_str(&text);
         require_success("exporter", code, &output)?;
@@ -246,14 +235,7 @@ impl Platform {
 
     /// `analyzer`: checks registry access, reads the previous image and the run image.
     fn run_analyzer(&self, dirs: &Dirs, image: &str) -> Result<String, PlatformError> {
-        let (uid, gid) = (CNB_USER.0.to_string(), CNB_USER.1.to_string());
         let args = [
-            "-uid",
-            &uid,
-            "-gid",
-            &gid,
-            "-insecure-registry",
-            &self.tools.registry,
             "-layers",
             "/layers",
             "-run-image",
@@ -332,7 +314,21 @@ impl Platform {
         let isolation = self
             .isolation(dirs)
             .as_user(as_cnb_user.then_some(CNB_USER));
-        let mut command = isolation.command(&self.tools.lifecycle(name), args);
+        // The phases that run as root (analyzer, restorer, exporter) talk to the registry and
+        // hand what they write to the CNB user: the same flags for each.
+        let mut full_args: Vec<String> = Vec::new();
+        if !as_cnb_user {
+            full_args.extend([
+                "-uid".to_string(),
+                CNB_USER.0.to_string(),
+                "-gid".to_string(),
+                CNB_USER.1.to_string(),
+                "-insecure-registry".to_string(),
+                self.tools.registry.clone(),
+            ]);
+        }
+        full_args.extend(args.iter().map(|arg| (*arg).to_string()));
+        let mut command = isolation.command(&self.tools.lifecycle(name), &full_args);
         command
             .env("CNB_PLATFORM_API", PLATFORM_API)
             .env(

@@ -158,17 +158,17 @@ pub(crate) fn compile(
     env: &Env,
     config: &BuildConfig,
 ) -> Result<Vec<BuiltBinary>, CargoError> {
-    let mut args = config.cargo_build_args();
-    args.push("--message-format=json-render-diagnostics".to_string());
+    let args = config.cargo_build_args();
     let mut command = Command::new("cargo");
     command
         .args(&args)
+        .arg("--message-format=json-render-diagnostics")
         .current_dir(app_dir)
         .env_clear()
         .envs(env)
         // Cargo's progress bar is noise in a build log.
         .env("CARGO_TERM_PROGRESS_WHEN", "never");
-    let mut command = command.named(format!("cargo {}", config.cargo_build_args().join(" ")));
+    let mut command = command.named(format!("cargo {}", args.join(" ")));
     // stdout carries only the JSON messages; the rendered diagnostics go to stderr.
     let streamed = print::sub_stream_with(
         format!("Running {}", bullet_stream::style::command(command.name())),

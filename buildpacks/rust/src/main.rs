@@ -115,11 +115,10 @@ impl Buildpack for RustBuildpack {
         let toolchain_env = install_toolchain(&context, &spec, &update_root, &user_env)?;
 
         print::bullet("Build caches");
-        let cargo_home_env = install_cargo_home(&context)?;
+        let cargo_home = install_cargo_home(&context)?;
         let target = prepare_target_dir(&context, &spec)?;
         let now = filetime::FileTime::now();
-        let cargo_home = context.layers_dir.join("cargo_home");
-        settle_restored_mtimes(&[&target.dir, &cargo_home], now).map_err(|error| {
+        settle_restored_mtimes(&[&target.dir, &cargo_home.dir], now).map_err(|error| {
             RustBuildpackError::Io {
                 what: "settling the mtimes of the restored caches".into(),
                 error,
@@ -142,7 +141,7 @@ impl Buildpack for RustBuildpack {
         for (key, value) in &user_env {
             env.insert(key, value);
         }
-        for layer_env in [&toolchain_env, &cargo_home_env, &target.env] {
+        for layer_env in [&toolchain_env, &cargo_home.env, &target.env] {
             env = layer_env.apply(Scope::Build, &env);
         }
         let metadata = read_metadata(&app_dir, &env).map_err(RustBuildpackError::Cargo)?;

@@ -3,6 +3,7 @@
 //! `SLIPWAY_MIGRATIONS_DIR` (a config var, seen by the build and the release alike), then
 //! `migrations_dir` in `slipway.toml` (relative to that file), then `migrations/`.
 
+use crate::toolchain_file::line_of;
 use std::path::{Path, PathBuf};
 
 /// The migrations folder and which setting chose it.
@@ -62,40 +63,42 @@ pub(crate) fn locate_migrations_dir(
     })
 }
 
+/// The one key of the release tool's `slipway.toml` the build needs; the release tool checks
+/// the others.
+#[derive(Debug, serde::Deserialize)]
+struct ConfigFile {
+    migrations_dir: Option<toml::Spanned<toml::Value>>,
+}
+
 /// `migrations_dir` from `slipway.toml`, if the file sets it.
 fn read_config_file(app_dir: &Path) -> Result<Option<(String, String)>, MigrationsDirError> {
     let Ok(text) = std::fs::read_to_string(app_dir.join(CONFIG_FILE)) else {
         return Ok(None);
     };
-    let bad = |span: Option<std::ops::Range<usize>>, problem: String| MigrationsDirError::BadFile {
+    let bad = |offset: usize, problem: String| MigrationsDirError::BadFile {
         file: CONFIG_FILE.to_string(),
-        line: span.map_or(1, |span| {
-            text[..span.start.min(text.len())].lines().count().max(1)
-        }),
+        line: line_of(&text, offset),
         problem,
     };
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|error| bad(error.span(), error.message().to_string()))?;
-    match table.get("migrations_dir") {
-        None => Ok(None),
-        Some(toml::Value::String(value)) => Ok(Some((
-            value.clone(),
+    let file: ConfigFile = toml::from_str(&text).map_err(|error| {
+        let offset = error.span().map_or(0, |span| span.start);
+        bad(offset, error.message().to_string())
+    })?;
+    let Some(value) = file.migrations_dir else {
+        return Ok(None);
+    };
+    match value.get_ref() {
+        toml::Value::String(path) => Ok(Some((
+            path.clone(),
             format!("`migrations_dir` in {CONFIG_FILE}"),
         ))),
-        Some(other) => {
-            let line = text
-                .lines()
-                .position(|line| line.trim_start().starts_with("migrations_dir"))
-                .map_or(1, |index| index + 1);
-            Err(MigrationsDirError::BadFile {
-                file: CONFIG_FILE.to_string(),
-                line,
-                problem: format!(
-                    "`migrations_dir` must be a string (a folder path), not a {}",
-                    other.type_str()
-                ),
-            })
-        }
+        other => Err(bad(
+            value.span().start,
+            format!(
+                "`migrations_dir` must be a string (a folder path), not a {}",
+                other.type_str()
+            ),
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ use libcnb::layer::{
 };
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,10 +19,17 @@ pub(crate) struct CargoHomeMetadata {
     uses: f32,
 }
 
-/// Creates or reuses the Cargo home cache and returns its build env (`CARGO_HOME`).
+/// The Cargo home layer, ready for `cargo build`.
+pub(crate) struct CargoHome {
+    pub(crate) env: LayerEnv,
+    /// `CARGO_HOME`.
+    pub(crate) dir: PathBuf,
+}
+
+/// Creates or reuses the Cargo home cache.
 pub(crate) fn install_cargo_home(
     context: &BuildContext<RustBuildpack>,
-) -> libcnb::Result<LayerEnv, RustBuildpackError> {
+) -> libcnb::Result<CargoHome, RustBuildpackError> {
     let layer = context.cached_layer(
         layer_name!("cargo_home"),
         CachedLayerDefinition {
@@ -78,7 +86,10 @@ pub(crate) fn install_cargo_home(
         layer.path(),
     );
     layer.write_env(&env)?;
-    layer.read_env()
+    Ok(CargoHome {
+        env: layer.read_env()?,
+        dir: layer.path(),
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// The file in the layer that records source hashes and mtimes (see `source_mtimes`).
+/// The file in the layer that records the app's source hashes (see `source_mtimes`).
 pub(crate) const SOURCE_MANIFEST: &str = "slipway-source-mtimes.toml";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
