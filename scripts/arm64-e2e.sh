@@ -103,7 +103,9 @@ image="$(cat "$root/image-reference")"
 platform_json="$("$SLIPWAY_CRANE" config "$image")"
 python3 -c 'import json,sys; c=json.loads(sys.argv[1]); sys.exit(0 if (c["architecture"], c["os"]) == ("arm64", "linux") else 1)' \
   "$platform_json" || fail "the exported image is not linux/arm64"
-grep -q "aarch64-unknown-linux-gnu" "$log_file" || fail "the build did not install the aarch64 toolchain"
+# (From the toolchain layer, not the log: a run without --clean restores the toolchain.)
+ls "$root/layers/slipway_rust/toolchain/rustup/toolchains" | grep -q -- '-aarch64-unknown-linux-gnu$' ||
+  fail "the build did not use an aarch64 toolchain"
 
 step "4/6 the image's release process against PostgreSQL with pgvector"
 admin_url="$(./scripts/dev-postgres.sh start)"
@@ -124,14 +126,15 @@ rootfs="$root/image/rootfs"
 
 step "5/6 the image's web process over HTTP"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$platform" run --root "$root" --process web --env "PORT=$port" &
+# Its own process group: the web process in the chroot is killed with the harness.
+setsid "$platform" run --root "$root" --process web --env "PORT=$port" &
 web_pid=$!
 answer=""
 for _ in $(seq 1 150); do
   answer="$(curl -fsS "http://127.0.0.1:$port/" 2>/dev/null)" && break
   sleep 0.2
 done
-kill "$web_pid" 2>/dev/null || true
+kill -- -"$web_pid" 2>/dev/null || true
 wait "$web_pid" 2>/dev/null || true
 [ "$answer" = "hello from tiny" ] || fail "web answered '$answer', not 'hello from tiny'"
 

@@ -42,7 +42,7 @@ web_pid=""
 database=""
 admin_url=""
 cleanup() {
-  if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
+  if [ -n "$web_pid" ]; then kill -- -"$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
   if [ -n "$database" ]; then psql "$admin_url" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -78,7 +78,8 @@ step "5/6 running the image's release process (slipway-release run)"
 
 step "6/6 starting the image's web process and asking for the nearest neighbours of document 1"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$platform" run --root "$build_root" --process web --env "DATABASE_URL=$database_url" --env "PORT=$port" &
+# Its own process group: the web process in the chroot is killed with the harness.
+setsid "$platform" run --root "$build_root" --process web --env "DATABASE_URL=$database_url" --env "PORT=$port" &
 web_pid=$!
 for _ in $(seq 1 100); do
   if answer="$(curl -fsS "http://127.0.0.1:$port/documents/1/neighbours?limit=2" 2>/dev/null)"; then
