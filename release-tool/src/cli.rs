@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand};
 /// Exit codes: 0 ok, 1 internal error (a bug: please report it), 2 usage or
 /// config, 3 cannot connect, 4 lock not acquired in time, 5 backup or restore
 /// failed (no migration ran), 6 drift or unusable migration history,
-/// 7 a migration failed, 8 an extension or schema check failed.
+/// 7 a migration failed, 8 an extension or schema check failed, 9 lint
+/// found unsafe migrations.
 #[derive(Debug, Parser)]
 #[command(name = "slipway-release", version, max_term_width = 100)]
 pub(crate) struct Cli {
@@ -36,6 +37,18 @@ pub(crate) enum Command {
     /// Show what `run` would do, changing nothing: pending migrations, drift,
     /// the pgvector action and whether a backup would be taken.
     Plan,
+    /// Lint migrations with squawk's rules. With a database (DATABASE_URL),
+    /// only the pending ones, each finding with its table's live size; without
+    /// one (or with --offline), every up-migration, or the FILEs given.
+    /// Exits 9 when a finding would stop the release (see --lint).
+    Lint {
+        /// Files to lint instead of the migrations folder.
+        #[arg(value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+        /// Do not connect, even when DATABASE_URL is set: lint every up-migration.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Run the extension and schema checks alone (pgvector version and smoke
     /// query, INVALID indexes).
     Check,
@@ -192,7 +205,8 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) connect_timeout: Option<String>,
 
-    /// Output: `human` (lines on stderr) or `json` (plus one JSON document on
+    /// Output: `human` (lines on stderr), `json` (plus one JSON document on
+    /// stdout) or, for `lint`, `github` (plus GitHub Actions annotations on
     /// stdout). [env: SLIPWAY_FORMAT] [default: human]
     #[arg(
         long,
@@ -202,6 +216,31 @@ pub(crate) struct SettingArgs {
         hide_env = true
     )]
     pub(crate) format: Option<String>,
+
+    /// The lint step of `plan` and `run`: `off`, `warn` (print findings; fail
+    /// only for a blocking statement on a table larger than
+    /// --lint-blocking-max-size) or `error` (every finding fails, exit 9).
+    /// [env: SLIPWAY_LINT] [default: warn]
+    #[arg(
+        long,
+        value_name = "MODE",
+        global = true,
+        env = "SLIPWAY_LINT",
+        hide_env = true
+    )]
+    pub(crate) lint: Option<String>,
+
+    /// In `warn` mode, a statement that holds its lock while it scans or
+    /// rewrites a table larger than this fails the release.
+    /// [env: SLIPWAY_LINT_BLOCKING_MAX_SIZE] [default: 64MiB]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        global = true,
+        env = "SLIPWAY_LINT_BLOCKING_MAX_SIZE",
+        hide_env = true
+    )]
+    pub(crate) lint_blocking_max_size: Option<String>,
 
     /// The settings file. [env: SLIPWAY_CONFIG] [default: ./slipway.toml, if present]
     #[arg(

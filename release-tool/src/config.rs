@@ -16,6 +16,7 @@ use toml::Spanned;
 use crate::backup::TargetSpec;
 use crate::cli::SettingArgs;
 use crate::db::DatabaseUrl;
+use crate::lint::{self, LintSettings};
 use crate::pgvector::Mode;
 use crate::report::Format;
 
@@ -26,6 +27,7 @@ pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_mins(5);
 pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_mins(30);
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_LINT_BLOCKING_MAX_SIZE: u64 = 64 << 20;
 
 /// What each kind of setting expects, for the "fix" line of its error.
 const BACKUP_EXPECTED: &str = "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`";
@@ -33,6 +35,8 @@ const KEEP_EXPECTED: &str = "a whole number of backups to keep, at least 1";
 const MODE_EXPECTED: &str = "`off`, `auto` or `required`";
 const VERSION_EXPECTED: &str = "a version such as 0.7.0";
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
+const LINT_EXPECTED: &str = "`off`, `warn` or `error`";
+const SIZE_EXPECTED: &str = "a size such as 64MiB, 1GiB or 500000 (bytes)";
 
 /// The resolved settings every command works from.
 #[derive(Debug)]
@@ -47,6 +51,7 @@ pub(crate) struct Settings {
     pub(crate) lock_timeout: Duration,
     pub(crate) statement_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) lint: LintSettings,
     pub(crate) format: Format,
 }
 
@@ -129,6 +134,8 @@ struct FileSettings {
     lock_timeout: Option<Spanned<toml::Value>>,
     statement_timeout: Option<Spanned<toml::Value>>,
     connect_timeout: Option<Spanned<toml::Value>>,
+    lint: Option<Spanned<toml::Value>>,
+    lint_blocking_max_size: Option<Spanned<toml::Value>>,
 }
 
 /// A raw value and where it came from.
@@ -312,10 +319,31 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         from_file("connect_timeout", |f| f.connect_timeout.as_ref())?,
         DEFAULT_CONNECT_TIMEOUT,
     )?;
+    let lint_mode = pick(
+        cli("lint", "--lint", "SLIPWAY_LINT", &args.lint),
+        from_file("lint", |f| f.lint.as_ref())?,
+        LINT_EXPECTED,
+        lint::Mode::parse,
+        lint::Mode::Warn,
+    )?;
+    let lint_blocking_max_size = pick(
+        cli(
+            "lint_blocking_max_size",
+            "--lint-blocking-max-size",
+            "SLIPWAY_LINT_BLOCKING_MAX_SIZE",
+            &args.lint_blocking_max_size,
+        ),
+        from_file("lint_blocking_max_size", |f| {
+            f.lint_blocking_max_size.as_ref()
+        })?,
+        SIZE_EXPECTED,
+        parse_size,
+        DEFAULT_LINT_BLOCKING_MAX_SIZE,
+    )?;
     let format = pick(
         cli("format", "--format", "SLIPWAY_FORMAT", &args.format),
         None,
-        "`human` or `json`",
+        "`human`, `json` or `github` (`github` only for `lint`)",
         Format::parse,
         Format::Human,
     )?;
@@ -331,6 +359,10 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         lock_timeout,
         statement_timeout,
         connect_timeout,
+        lint: LintSettings {
+            mode: lint_mode,
+            blocking_max_size: lint_blocking_max_size,
+        },
         format,
     })
 }
@@ -450,6 +482,20 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
             Duration::ZERO,
         )?;
     }
+    pick(
+        None,
+        raw("lint", &file.lint)?,
+        LINT_EXPECTED,
+        lint::Mode::parse,
+        lint::Mode::Warn,
+    )?;
+    pick(
+        None,
+        raw("lint_blocking_max_size", &file.lint_blocking_max_size)?,
+        SIZE_EXPECTED,
+        parse_size,
+        0,
+    )?;
     Ok(())
 }
 
@@ -499,6 +545,30 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Parses sizes such as `64MiB`, `1GiB`, `500kB` or a number of bytes. Units
+/// are binary, as PostgreSQL's (`kB` is 1024 bytes).
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        other => return Err(format!("unknown unit {other:?}")),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| "expected a whole number before the unit".to_owned())?;
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_owned())
+}
+
 /// PostgreSQL's largest `lock_timeout` / `statement_timeout`: `i32::MAX` ms.
 const MAX_DURATION: Duration = Duration::from_millis(2_147_483_647);
 
@@ -532,6 +602,18 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert!(parse_duration("5 minutes please").is_err());
         assert!(parse_duration("30").is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("64MB"), Ok(64 << 20));
+        assert_eq!(parse_size(" 1 GiB "), Ok(1 << 30));
+        assert_eq!(parse_size("500000"), Ok(500_000));
+        assert_eq!(parse_size("2kB"), Ok(2048));
+        assert!(parse_size("64 furlongs").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("-1MiB").is_err());
     }
 
     #[test]

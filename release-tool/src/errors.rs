@@ -10,6 +10,8 @@ use crate::backup::{BackupError, HerokuError, S3Error};
 use crate::checks::{CheckError, InvalidIndex};
 use crate::config::ConfigError;
 use crate::db::ConnectError;
+use crate::lint::output::show_bytes;
+use crate::lint::{LintError, Mode as LintMode};
 use crate::lock::LockError;
 use crate::migrations::apply::ApplyError;
 use crate::migrations::blockers::Blocker;
@@ -39,6 +41,8 @@ pub enum ExitClass {
     Migration,
     /// 8: an extension or schema check failed.
     Check,
+    /// 9: lint found migrations that would stop the release; nothing changed.
+    Lint,
 }
 
 impl ExitClass {
@@ -55,6 +59,7 @@ impl ExitClass {
             ExitClass::Drift => 6,
             ExitClass::Migration => 7,
             ExitClass::Check => 8,
+            ExitClass::Lint => 9,
         }
     }
 
@@ -69,6 +74,7 @@ impl ExitClass {
             ExitClass::Drift => "drift",
             ExitClass::Migration => "migration",
             ExitClass::Check => "check",
+            ExitClass::Lint => "lint",
         }
     }
 }
@@ -168,7 +174,7 @@ impl From<ConfigError> for Failure {
                 "the settings file is invalid",
                 error.to_string(),
                 "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, pgvector_min_version, \
-                 lock_wait, lock_timeout, statement_timeout, connect_timeout. Fix or remove the line named above.",
+                 lock_wait, lock_timeout, statement_timeout, connect_timeout, lint, lint_blocking_max_size. Fix or remove the line named above.",
             ),
             ConfigError::DatabaseUrlInFile { .. } => Failure::new(
                 class,
@@ -206,6 +212,64 @@ impl From<ConfigError> for Failure {
             ),
         }
     }
+}
+
+impl From<LintError> for Failure {
+    fn from(error: LintError) -> Self {
+        let cause = error.to_string();
+        match error {
+            LintError::Unreadable { .. } | LintError::NotUtf8 { .. } => Failure::new(
+                ExitClass::Usage,
+                "a file to lint cannot be read",
+                cause,
+                "Name readable UTF-8 .sql files, or give no files to lint the migrations folder.",
+            ),
+            LintError::Facts(_) => Failure::new(
+                ExitClass::Connect,
+                "cannot read the tables' sizes",
+                redact(&cause),
+                "Check that the database is reachable and that the role can read pg_class, then run again. \
+                 Nothing was changed.",
+            ),
+            LintError::Failed {
+                failing,
+                mode,
+                max_size,
+            } => {
+                let why = match mode {
+                    LintMode::Error => {
+                        "SLIPWAY_LINT=error: every finding stops the release".to_owned()
+                    }
+                    LintMode::Warn | LintMode::Off => format!(
+                        "these statements hold their lock while they scan or rewrite a table larger than \
+                         SLIPWAY_LINT_BLOCKING_MAX_SIZE ({}), while the old dynos keep serving",
+                        show_bytes(max_size)
+                    ),
+                };
+                Failure::new(
+                    ExitClass::Lint,
+                    "unsafe migrations: the release stops before the backup, and nothing was changed",
+                    format!("{why}:\n{}", failing.join("\n")),
+                    "Rewrite each statement with the safe pattern printed above it. If you accept the risk \
+                     (e.g. during a maintenance window), put `-- squawk-ignore <rule>` on the line before \
+                     the statement, raise SLIPWAY_LINT_BLOCKING_MAX_SIZE, or set SLIPWAY_LINT=warn/off \
+                     for this release.",
+                )
+                .with_details(json!({ "failing": failing }))
+            }
+        }
+    }
+}
+
+/// `--format github` with a command other than `lint`.
+pub(crate) fn github_format_not_for(command: &str) -> Failure {
+    Failure::new(
+        ExitClass::Usage,
+        "`--format github` is only for `lint`",
+        format!("`{command}` prints steps, not annotations"),
+        "Use `--format human` or `--format json` here, and `slipway-release lint --format github` \
+         in a pull-request workflow.",
+    )
 }
 
 impl From<SourceError> for Failure {

@@ -17,6 +17,7 @@ mod commands;
 mod config;
 mod db;
 mod errors;
+mod lint;
 mod lock;
 mod migrations;
 mod pgvector;

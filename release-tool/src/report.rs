@@ -15,6 +15,8 @@ use crate::redact::redact;
 pub(crate) enum Format {
     Human,
     Json,
+    /// Human lines on stderr and GitHub Actions annotations on stdout (`lint` only).
+    Github,
 }
 
 impl Format {
@@ -22,6 +24,7 @@ impl Format {
         match text.trim().to_ascii_lowercase().as_str() {
             "human" => Ok(Format::Human),
             "json" => Ok(Format::Json),
+            "github" => Ok(Format::Github),
             _ => Err("not an output format".to_owned()),
         }
     }
@@ -53,6 +56,7 @@ pub(crate) struct Report {
     format: Format,
     steps: Vec<Value>,
     warnings: Vec<String>,
+    notes: Vec<String>,
     fields: Map<String, Value>,
 }
 
@@ -63,13 +67,22 @@ impl Report {
             format,
             steps: Vec::new(),
             warnings: Vec::new(),
+            notes: Vec::new(),
             fields: Map::new(),
         }
     }
 
     /// Whether the output is for people only (no JSON document).
     pub(crate) fn is_human(&self) -> bool {
-        self.format == Format::Human
+        self.format != Format::Json
+    }
+
+    /// Prints a GitHub Actions workflow command on stdout, with `--format github`.
+    pub(crate) fn annotate(&self, command: &str) {
+        if self.format == Format::Github {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{}", redact(command));
+        }
     }
 
     /// Records a step that started at `started` and prints its line.
@@ -100,6 +113,13 @@ impl Report {
         self.warnings.push(text);
     }
 
+    /// Prints an informational line now (not a warning) and lists it in the JSON.
+    pub(crate) fn note(&mut self, text: &str) {
+        let text = redact(text);
+        eprintln_redacted(&format!("slipway-release |   note: {text}"));
+        self.notes.push(text);
+    }
+
     /// Sets a top-level field of the JSON document.
     pub(crate) fn set(&mut self, key: &str, value: Value) {
         self.fields.insert(key.to_owned(), value);
@@ -121,6 +141,7 @@ impl Report {
             document.insert("exit_code".to_owned(), json!(class.code()));
             document.insert("steps".to_owned(), Value::Array(self.steps));
             document.insert("warnings".to_owned(), json!(self.warnings));
+            document.insert("notes".to_owned(), json!(self.notes));
             document.extend(self.fields);
             document.insert(
                 "error".to_owned(),

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check;
+mod lint;
 mod plan;
 mod restore;
 mod run;
@@ -15,7 +16,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
-use crate::errors::{ExitClass, Failure};
+use crate::errors::{self, ExitClass, Failure};
 use crate::redact;
 use crate::report::{Format, Report, Status, eprintln_redacted};
 
@@ -47,6 +48,9 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
         }
     };
     let mut report = Report::new(name, settings.format);
+    if settings.format == Format::Github && name != "lint" {
+        return report.finish(&Err(errors::github_format_not_for(name)));
+    }
     report.step("config", Status::Ok, started, &describe_settings(&settings));
     let outcome = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -69,6 +73,7 @@ async fn run_command(
         Command::Run => run::run(settings, report).await,
         Command::Plan => plan::plan(settings, report).await,
         Command::Check => check::check(settings, report).await,
+        Command::Lint { files, offline } => lint::lint(settings, report, &files, offline).await,
         Command::Backup { list } => backup::backup(settings, report, list).await,
         Command::Backups => backup::backup(settings, report, true).await,
         Command::Restore {
@@ -93,6 +98,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Run => "run",
         Command::Plan => "plan",
         Command::Check => "check",
+        Command::Lint { .. } => "lint",
         Command::Backup { .. } => "backup",
         Command::Backups => "backups",
         Command::Restore { .. } => "restore",
@@ -135,11 +141,12 @@ fn register_secrets_early(args: &[OsString]) {
 
 fn describe_settings(settings: &Settings) -> String {
     format!(
-        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}",
+        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}",
         settings.migrations_dir.path.display(),
         settings.pgvector.name(),
         humantime::format_duration(settings.lock_wait),
         humantime::format_duration(settings.lock_timeout),
         humantime::format_duration(settings.statement_timeout),
+        settings.lint.mode.name(),
     )
 }

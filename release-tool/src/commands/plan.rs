@@ -1,6 +1,7 @@
 //! `slipway-release plan`: what `run` would do, changing nothing. It takes no
 //! lock and creates nothing (not even the history table). It fails with the
-//! exit code `run` would fail with for what it can see: drift (6), a pgvector
+//! exit code `run` would fail with for what it can see: drift (6), unsafe
+//! migrations (9), a pgvector
 //! requirement the server cannot meet (8), or a needed backup with no target (5).
 
 use std::time::Instant;
@@ -12,13 +13,14 @@ use crate::config::Settings;
 use crate::errors::Failure;
 use crate::report::{Report, Status};
 
-use super::steps;
+use super::{lint, steps};
 
 pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
     let applied = steps::read_history(&mut session.conn, report).await?;
     let plan = steps::plan(&migrations, &applied, report)?;
+    lint::pending(&mut session, settings, &plan.pending, report).await?;
     steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
 
     let started = Instant::now();

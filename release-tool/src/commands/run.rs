@@ -9,6 +9,7 @@
 //! | connect  | 3 |
 //! | lock     | 4 |
 //! | plan     | 6 (drift, dirty or diverged history) |
+//! | lint     | 9 (unsafe migrations; see `commands/lint.rs`) |
 //! | pgvector | 8 (create/update before migrating) |
 //! | backup   | 5 (only when something is pending and there are tables) |
 //! | migrate  | 7 |
@@ -23,7 +24,7 @@ use crate::errors::Failure;
 use crate::migrations::Migration;
 use crate::report::Report;
 
-use super::steps;
+use super::{lint, steps};
 
 pub(crate) async fn run(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
@@ -43,6 +44,7 @@ async fn run_locked(
 ) -> Result<(), Failure> {
     let applied = steps::read_history(&mut session.conn, report).await?;
     let plan = steps::plan(migrations, &applied, report)?;
+    lint::pending(session, settings, &plan.pending, report).await?;
     let requirement =
         steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
     steps::backup_before_migrating(session, settings, &plan, report).await?;

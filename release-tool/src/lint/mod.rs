@@ -1,0 +1,343 @@
+//! `lint`: squawk's rules on the migrations, with the live size of each table
+//! a finding touches. squawk (`squawk.rs`) finds and places the problems;
+//! `advice.rs` says what each one means during a Heroku release; `facts.rs`
+//! reads the table sizes; `output.rs` prints them for people, JSON and GitHub.
+//!
+//! A finding fails the release when `SLIPWAY_LINT=error`, or when it is a
+//! blocking statement (one that holds its lock while the table is scanned or
+//! rewritten) on a table larger than `SLIPWAY_LINT_BLOCKING_MAX_SIZE`.
+
+pub(crate) mod advice;
+pub(crate) mod facts;
+pub(crate) mod output;
+pub(crate) mod squawk;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use squawk_linter::{Rule, Version};
+
+use crate::migrations::Migration;
+use advice::Advice;
+
+/// `SLIPWAY_LINT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Off,
+    Warn,
+    Error,
+}
+
+impl Mode {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "off" => Ok(Mode::Off),
+            "warn" => Ok(Mode::Warn),
+            "error" => Ok(Mode::Error),
+            _ => Err("not a lint mode".to_owned()),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Warn => "warn",
+            Mode::Error => "error",
+        }
+    }
+}
+
+/// The lint settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LintSettings {
+    pub(crate) mode: Mode,
+    /// Blocking statements on tables larger than this fail the release.
+    pub(crate) blocking_max_size: u64,
+}
+
+/// One file to lint.
+#[derive(Debug, Clone)]
+pub(crate) struct LintSource {
+    pub(crate) path: PathBuf,
+    pub(crate) sql: String,
+    /// The file starts with `-- no-transaction`: sqlx runs it outside a transaction.
+    pub(crate) no_tx: bool,
+}
+
+impl From<&Migration> for LintSource {
+    fn from(migration: &Migration) -> Self {
+        Self {
+            path: migration.path.clone(),
+            sql: migration.sql.clone(),
+            no_tx: migration.no_tx,
+        }
+    }
+}
+
+/// Which of squawk's rules run, and for which PostgreSQL.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleSet {
+    pub(crate) excluded: Vec<Rule>,
+    pub(crate) pg_version: Option<Version>,
+}
+
+impl RuleSet {
+    /// squawk's default rules, less the timeout rules that slipway's own
+    /// session settings already satisfy: it sets `lock_timeout` and
+    /// `statement_timeout` for every migration unless they are set to 0.
+    pub(crate) fn new(
+        lock_timeout: Duration,
+        statement_timeout: Duration,
+        pg_version: Option<Version>,
+    ) -> Self {
+        let mut excluded = Vec::new();
+        if !lock_timeout.is_zero() {
+            excluded.push(Rule::RequireLockTimeout);
+        }
+        if !statement_timeout.is_zero() {
+            excluded.push(Rule::RequireStatementTimeout);
+        }
+        Self {
+            excluded,
+            pg_version,
+        }
+    }
+}
+
+impl Default for RuleSet {
+    /// The rules for slipway's default timeouts (both set).
+    fn default() -> Self {
+        Self::new(Duration::from_secs(1), Duration::from_secs(1), None)
+    }
+}
+
+/// A 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+}
+
+impl Position {
+    /// The position of byte `offset` in `text`.
+    pub(crate) fn at(text: &str, offset: usize) -> Self {
+        let before = &text[..offset.min(text.len())];
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        Self {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+/// What the database says about the table a finding touches.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Facts {
+    Table {
+        /// `schema.table`.
+        name: String,
+        /// `pg_total_relation_size`: the table, its indexes and TOAST.
+        bytes: i64,
+        /// `reltuples`; `None` when the table was never analysed.
+        rows: Option<f64>,
+    },
+    /// No such table yet: an earlier pending migration creates it.
+    NotCreatedYet,
+}
+
+/// One squawk finding, placed and explained.
+#[derive(Debug, Clone)]
+pub(crate) struct Finding {
+    pub(crate) rule: Rule,
+    pub(crate) file: PathBuf,
+    pub(crate) position: Position,
+    /// squawk's message.
+    pub(crate) message: String,
+    /// squawk's help.
+    pub(crate) help: Option<String>,
+    /// The statement, shortened to its first line.
+    pub(crate) statement: String,
+    /// The table (or index) the statement changes, as written.
+    pub(crate) table: Option<String>,
+    pub(crate) facts: Option<Facts>,
+    /// Silenced by a `-- squawk-ignore` comment.
+    pub(crate) ignored: bool,
+}
+
+impl Finding {
+    pub(crate) fn advice(&self) -> Option<Advice> {
+        advice::advice(self.rule)
+    }
+
+    /// Whether the statement holds its lock while the table is scanned or rewritten.
+    pub(crate) fn is_blocking(&self) -> bool {
+        self.advice().is_some_and(|a| a.blocking)
+    }
+
+    /// The table's size, when the database was asked.
+    pub(crate) fn table_bytes(&self) -> Option<u64> {
+        match &self.facts {
+            Some(Facts::Table { bytes, .. }) => u64::try_from(*bytes).ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether this finding stops the release under `settings`.
+    pub(crate) fn fails(&self, settings: &LintSettings) -> bool {
+        match settings.mode {
+            Mode::Off => false,
+            Mode::Error => true,
+            Mode::Warn => {
+                self.is_blocking()
+                    && self
+                        .table_bytes()
+                        .is_some_and(|bytes| bytes > settings.blocking_max_size)
+            }
+        }
+    }
+}
+
+/// A note about a file rather than a finding: an unknown rule name in an
+/// ignore comment, or SQL squawk cannot parse.
+#[derive(Debug, Clone)]
+pub(crate) struct Note {
+    pub(crate) file: PathBuf,
+    pub(crate) position: Position,
+    pub(crate) text: String,
+}
+
+/// Everything one lint run found.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) files: usize,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) ignored: Vec<Finding>,
+    pub(crate) notes: Vec<Note>,
+}
+
+impl Outcome {
+    /// The findings that stop the release.
+    pub(crate) fn failing(&self, settings: &LintSettings) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.fails(settings)).collect()
+    }
+}
+
+/// Lints every file with `rules` (no database: see `facts::attach`).
+pub(crate) fn lint_sources(sources: &[LintSource], rules: &RuleSet) -> Outcome {
+    let mut outcome = Outcome {
+        files: sources.len(),
+        ..Outcome::default()
+    };
+    for source in sources {
+        let found = squawk::lint_file(source, rules);
+        outcome.findings.extend(found.findings);
+        outcome.ignored.extend(found.ignored);
+        outcome
+            .notes
+            .extend(found.notes.into_iter().map(|(position, text)| Note {
+                file: source.path.clone(),
+                position,
+                text,
+            }));
+    }
+    outcome
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LintError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: the file is not UTF-8 text", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("cannot read the tables' sizes from the database: {0}")]
+    Facts(#[source] sqlx::Error),
+    #[error("{} finding(s) stop the release", failing.len())]
+    Failed {
+        failing: Vec<String>,
+        mode: Mode,
+        max_size: u64,
+    },
+}
+
+/// Reads a file named on the command line (any name: it need not follow
+/// sqlx's naming rules).
+pub(crate) fn read_source(path: &Path) -> Result<LintSource, LintError> {
+    let bytes = std::fs::read(path).map_err(|source| LintError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    let sql = String::from_utf8(bytes).map_err(|_| LintError::NotUtf8 {
+        path: path.to_owned(),
+    })?;
+    Ok(LintSource {
+        path: path.to_owned(),
+        // sqlx's rule (`-- no-transaction` at the very start).
+        no_tx: sql.starts_with("-- no-transaction"),
+        sql,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let text = "ab\n  é x\n";
+        assert_eq!(Position::at(text, 0), Position { line: 1, column: 1 });
+        let x = text.find('x').unwrap();
+        assert_eq!(Position::at(text, x), Position { line: 2, column: 5 });
+    }
+
+    fn finding(rule: &str, bytes: Option<i64>) -> Finding {
+        Finding {
+            rule: rule.parse().unwrap(),
+            file: PathBuf::from("m/1_a.sql"),
+            position: Position { line: 1, column: 1 },
+            message: String::new(),
+            help: None,
+            statement: String::new(),
+            table: Some("t".to_owned()),
+            facts: bytes.map(|bytes| Facts::Table {
+                name: "public.t".to_owned(),
+                bytes,
+                rows: None,
+            }),
+            ignored: false,
+        }
+    }
+
+    #[test]
+    fn warn_fails_only_blocking_statements_on_big_tables() {
+        let warn = LintSettings {
+            mode: Mode::Warn,
+            blocking_max_size: 1000,
+        };
+        let index = "require-concurrent-index-creation";
+        assert!(finding(index, Some(1001)).fails(&warn));
+        assert!(!finding(index, Some(1000)).fails(&warn));
+        assert!(!finding(index, None).fails(&warn));
+        assert!(!finding("renaming-column", Some(1_000_000)).fails(&warn));
+        let error = LintSettings {
+            mode: Mode::Error,
+            ..warn
+        };
+        assert!(finding("renaming-column", None).fails(&error));
+        let off = LintSettings {
+            mode: Mode::Off,
+            ..warn
+        };
+        assert!(!finding(index, Some(1_000_000)).fails(&off));
+    }
+
+    #[test]
+    fn timeout_rules_run_only_when_slipway_sets_no_timeout() {
+        let set = RuleSet::new(Duration::from_secs(10), Duration::from_mins(1), None);
+        assert!(set.excluded.contains(&Rule::RequireLockTimeout));
+        let unset = RuleSet::new(Duration::ZERO, Duration::ZERO, None);
+        assert!(unset.excluded.is_empty());
+    }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE documents DROP COLUMN legacy_flag;
+DROP TABLE legacy_imports;
