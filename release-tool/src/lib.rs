@@ -57,6 +57,64 @@ pub mod fuzzing {
     }
 }
 
+/// The migration lint as the buildpack runs it at build time: no database,
+/// slipway's default session timeouts, every up-migration.
+pub mod build_lint {
+    use std::path::Path;
+
+    use crate::config::MigrationsDir;
+    use crate::lint::{self, LintSource, RuleSet, output};
+    use crate::migrations::source;
+
+    /// What the lint found, ready to print.
+    #[derive(Debug, Default)]
+    pub struct BuildLint {
+        /// How many migrations were linted.
+        pub files: usize,
+        /// One block of text per finding or note (rule, `file:line:column`,
+        /// what, why, and the safe pattern), with paths relative to the app.
+        pub warnings: Vec<String>,
+        /// How many findings `-- squawk-ignore` comments silenced.
+        pub ignored: usize,
+    }
+
+    /// Lints the up-migrations in `migrations_dir`, naming files relative to `app_dir`.
+    ///
+    /// # Errors
+    ///
+    /// When the folder cannot be read as sqlx would read it: the message says why.
+    pub fn lint_migrations(app_dir: &Path, migrations_dir: &Path) -> Result<BuildLint, String> {
+        let dir = MigrationsDir {
+            path: migrations_dir.to_owned(),
+            explicit: true,
+        };
+        let migrations = source::load(&dir).map_err(|e| e.to_string())?;
+        let sources: Vec<LintSource> = migrations
+            .iter()
+            .filter(|m| m.kind.is_up())
+            .map(|m| {
+                let mut source = LintSource::from(m);
+                if let Ok(relative) = source.path.strip_prefix(app_dir) {
+                    source.path = relative.to_owned();
+                }
+                source
+            })
+            .collect();
+        let outcome = lint::lint_sources(&sources, &RuleSet::default());
+        let warnings = outcome
+            .findings
+            .iter()
+            .map(output::human)
+            .chain(outcome.notes.iter().map(output::note))
+            .collect();
+        Ok(BuildLint {
+            files: outcome.files,
+            warnings,
+            ignored: outcome.ignored.len(),
+        })
+    }
+}
+
 /// Runs `slipway-release` with the process's arguments and environment and
 /// returns the exit code documented in the README.
 #[must_use]

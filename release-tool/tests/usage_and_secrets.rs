@@ -33,7 +33,10 @@ fn help_documents_every_setting_with_its_variable_and_default() {
         "SLIPWAY_LOCK_TIMEOUT] [default: 10s]",
         "SLIPWAY_STATEMENT_TIMEOUT] [default: 30m]",
         "SLIPWAY_CONNECT_TIMEOUT] [default: 10s]",
+        "SLIPWAY_LINT] [default: warn]",
+        "SLIPWAY_LINT_BLOCKING_MAX_SIZE] [default: 64MiB]",
         "8 an extension or schema check failed",
+        "9 lint found unsafe migrations",
     ] {
         assert!(
             help.replace('\n', " ").replace("  ", " ").contains(needle),

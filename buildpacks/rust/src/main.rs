@@ -5,6 +5,7 @@ mod cargo_build;
 mod config;
 mod errors;
 mod layers;
+mod migration_lint;
 mod migrations_dir;
 mod pgvector;
 mod processes;
@@ -21,6 +22,7 @@ use crate::layers::cargo_home::install_cargo_home;
 use crate::layers::release_tool::install_release_tool;
 use crate::layers::target_dir::prepare_target_dir;
 use crate::layers::toolchain::install_toolchain;
+use crate::migration_lint::print_migration_lint;
 use crate::migrations_dir::{MigrationsDir, locate_migrations_dir};
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
@@ -39,8 +41,7 @@ use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
 use std::path::Path;
 
-// The bundled `slipway-release-bundled` bin uses the release-tool library; this bin does not.
-use slipway_release as _;
+// Used by the integration tests.
 #[cfg(test)]
 use {fs2 as _, libcnb_test as _, slipway_lifecycle_harness as _, tempfile as _};
 
@@ -163,6 +164,9 @@ impl Buildpack for RustBuildpack {
                 }
             })?;
         print_pgvector_plan(&pgvector);
+
+        print::bullet("Migration lint");
+        print_migration_lint(&app_dir, &migrations.path, &user_env);
 
         let release = needs_release(&migrations, &pgvector);
         if release {

@@ -540,7 +540,7 @@ fn sqlx_data_json_app_builds_offline_while_database_url_is_set() {
 /// A `stable` toolchain is checked for a newer release on every build; a `[build] target` in
 /// `.cargo/config.toml` still ships the binary; migrations outside `migrations/`
 /// (`migrations_dir` in slipway.toml) still get the `release` process, the pgvector scan, and
-/// a release that migrates from them.
+/// a release that migrates from them; the build log shows the migration lint's warnings.
 #[test]
 fn moving_channel_explicit_target_and_configured_migrations_dir() {
     let work = tempfile::tempdir().unwrap();
@@ -554,6 +554,11 @@ fn moving_channel_explicit_target_and_configured_migrations_dir() {
     std::fs::write(
         app.join("db/migrations/20240101000000_create_items.sql"),
         "CREATE EXTENSION IF NOT EXISTS vector;\nCREATE TABLE items (id bigserial PRIMARY KEY, embedding vector(3));\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("db/migrations/20240102000000_index_items.sql"),
+        "-- Look items up by embedding presence.\nCREATE INDEX items_embedding_idx ON items ((embedding IS NULL));\n",
     )
     .unwrap();
     std::fs::write(
@@ -585,6 +590,15 @@ fn moving_channel_explicit_target_and_configured_migrations_dir() {
         !cold.contains("moving channel"),
         "a fresh install is current"
     );
+    // The same squawk lint as the release phase, as warnings that do not fail the build.
+    assert!(
+        cold.contains(
+            "db/migrations/20240102000000_index_items.sql:2:1 require-concurrent-index-creation: \
+             CREATE INDEX without CONCURRENTLY on items"
+        ),
+        "{cold}"
+    );
+    assert!(cold.contains("finding(s) in 2 migration(s)"), "{cold}");
 
     let (image, warm) = build_ok(&app, &root, &[]);
     assert!(
@@ -609,8 +623,8 @@ fn moving_channel_explicit_target_and_configured_migrations_dir() {
     let (released, out) = run(&image, "release", &[("DATABASE_URL", &database.url)]);
     assert!(released, "{out}");
     assert_eq!(
-        database.query("SELECT string_agg(version::text, ',') FROM _sqlx_migrations WHERE success"),
-        "20240101000000"
+        database.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM _sqlx_migrations WHERE success"),
+        "20240101000000,20240102000000"
     );
     let port = free_port();
     let _web = start(&image, "web", &[("PORT", &port.to_string())]);
