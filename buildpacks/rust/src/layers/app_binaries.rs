@@ -3,11 +3,11 @@
 use crate::RustBuildpack;
 use crate::cargo_build::BuiltBinary;
 use crate::errors::RustBuildpackError;
+use crate::layers::launch_bin_layer;
 use crate::processes::BinTarget;
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
-use libcnb::layer::UncachedLayerDefinition;
 
 /// Copies each binary target, from where cargo said it built it, into the layer's `bin/`.
 pub(crate) fn install_app_binaries(
@@ -15,18 +15,7 @@ pub(crate) fn install_app_binaries(
     bins: &[BinTarget],
     built: &[BuiltBinary],
 ) -> libcnb::Result<(), RustBuildpackError> {
-    let layer = context.uncached_layer(
-        layer_name!("app"),
-        UncachedLayerDefinition {
-            build: false,
-            launch: true,
-        },
-    )?;
-    let bin_dir = layer.path().join("bin");
-    std::fs::create_dir_all(&bin_dir).map_err(|error| RustBuildpackError::Io {
-        what: format!("creating {}", bin_dir.display()),
-        error,
-    })?;
+    let (_, bin_dir) = launch_bin_layer(context, layer_name!("app"))?;
     for bin in bins {
         let Some(from) = built
             .iter()

@@ -2,13 +2,10 @@
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
-use crate::layers::{CacheState, cache_expired};
-use bullet_stream::global::print;
+use crate::layers::{CacheState, keep_unless_expired, previous_uses};
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
-use libcnb::layer::{
-    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
-};
+use libcnb::layer::{CachedLayerDefinition, InvalidMetadataAction};
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -36,48 +33,10 @@ pub(crate) fn install_cargo_home(
             build: true,
             launch: false,
             invalid_metadata_action: &|_| (InvalidMetadataAction::DeleteLayer, CacheState::Invalid),
-            restored_layer_action: &|old: &CargoHomeMetadata, _| {
-                if cache_expired(old.uses) {
-                    (
-                        RestoredLayerAction::DeleteLayer,
-                        CacheState::Expired { uses: old.uses },
-                    )
-                } else {
-                    (
-                        RestoredLayerAction::KeepLayer,
-                        CacheState::Reused { uses: old.uses },
-                    )
-                }
-            },
+            restored_layer_action: &|old: &CargoHomeMetadata, _| keep_unless_expired(old.uses),
         },
     )?;
-    let uses = match &layer.state {
-        LayerState::Restored {
-            cause: CacheState::Reused { uses },
-        } => {
-            print::sub_bullet(format!(
-                "Reusing the Cargo registry cache (build {} of at most {})",
-                uses + 1.0,
-                super::MAX_CACHE_USES
-            ));
-            *uses
-        }
-        LayerState::Empty {
-            cause:
-                EmptyLayerCause::RestoredLayerAction {
-                    cause: CacheState::Expired { uses },
-                },
-        } => {
-            print::sub_bullet(format!(
-                "Clearing the Cargo registry cache: it was used by {uses} builds"
-            ));
-            0.0
-        }
-        _ => {
-            print::sub_bullet("Creating the Cargo registry cache");
-            0.0
-        }
-    };
+    let uses = previous_uses(&layer.state, "Cargo registry cache");
     layer.write_metadata(CargoHomeMetadata { uses: uses + 1.0 })?;
     let env = LayerEnv::new().chainable_insert(
         Scope::Build,

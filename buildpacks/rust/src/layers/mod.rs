@@ -6,6 +6,18 @@ pub(crate) mod release_tool;
 pub(crate) mod target_dir;
 pub(crate) mod toolchain;
 
+use std::path::PathBuf;
+
+use bullet_stream::global::print;
+use libcnb::build::BuildContext;
+use libcnb::data::layer::LayerName;
+use libcnb::layer::{
+    EmptyLayerCause, LayerRef, LayerState, RestoredLayerAction, UncachedLayerDefinition,
+};
+
+use crate::RustBuildpack;
+use crate::errors::RustBuildpackError;
+
 /// How many builds may reuse a growing cache layer before it is cleared.
 ///
 /// Cargo never prunes its registry or target dir, so a cache that is only ever reused grows
@@ -21,6 +33,71 @@ pub(crate) const MAX_CACHE_USES: f32 = 100.0;
 /// Whether a cache used `uses` times must be cleared before this build.
 pub(crate) fn cache_expired(uses: f32) -> bool {
     uses >= MAX_CACHE_USES
+}
+
+/// Keeps a restored cache unless it has been used [`MAX_CACHE_USES`] times.
+pub(crate) fn keep_unless_expired(uses: f32) -> (RestoredLayerAction, CacheState) {
+    if cache_expired(uses) {
+        (
+            RestoredLayerAction::DeleteLayer,
+            CacheState::Expired { uses },
+        )
+    } else {
+        (RestoredLayerAction::KeepLayer, CacheState::Reused { uses })
+    }
+}
+
+/// Prints what became of the cache called `name` ("target dir cache") and returns how many
+/// builds used it before this one (0 for a new or cleared cache).
+pub(crate) fn previous_uses(state: &LayerState<CacheState, CacheState>, name: &str) -> f32 {
+    match state {
+        LayerState::Restored {
+            cause: CacheState::Reused { uses },
+        } => {
+            print::sub_bullet(format!(
+                "Reusing the {name} (build {} of at most {MAX_CACHE_USES})",
+                uses + 1.0
+            ));
+            return *uses;
+        }
+        LayerState::Empty {
+            cause: EmptyLayerCause::RestoredLayerAction { cause },
+        } => match cause {
+            CacheState::Expired { uses } => {
+                print::sub_bullet(format!("Clearing the {name}: it was used by {uses} builds"));
+            }
+            CacheState::Outdated { why } => {
+                print::sub_bullet(format!("Clearing the {name}: {why}"));
+            }
+            CacheState::Reused { .. } | CacheState::Invalid => {
+                print::sub_bullet(format!("Clearing the {name}"));
+            }
+        },
+        LayerState::Empty { .. } | LayerState::Restored { .. } => {
+            print::sub_bullet(format!("Creating the {name}"));
+        }
+    }
+    0.0
+}
+
+/// An uncached launch-only layer called `name`, with an empty `bin/` (on `PATH` at runtime).
+pub(crate) fn launch_bin_layer(
+    context: &BuildContext<RustBuildpack>,
+    name: LayerName,
+) -> libcnb::Result<(LayerRef<RustBuildpack, (), ()>, PathBuf), RustBuildpackError> {
+    let layer = context.uncached_layer(
+        name,
+        UncachedLayerDefinition {
+            build: false,
+            launch: true,
+        },
+    )?;
+    let bin_dir = layer.path().join("bin");
+    std::fs::create_dir_all(&bin_dir).map_err(|error| RustBuildpackError::Io {
+        what: format!("creating {}", bin_dir.display()),
+        error,
+    })?;
+    Ok((layer, bin_dir))
 }
 
 /// Why a cached layer was (or was not) reused.

@@ -2,11 +2,11 @@
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
+use crate::layers::launch_bin_layer;
 use crate::pgvector::{MIN_VERSION_ENV, MODE_ENV, PgvectorPlan};
 use libcnb::additional_buildpack_binary_path;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
-use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 
 /// Copies the bundled release binary into `bin/slipway-release` and hands the pgvector plan
@@ -15,22 +15,13 @@ pub(crate) fn install_release_tool(
     context: &BuildContext<RustBuildpack>,
     pgvector: &PgvectorPlan,
 ) -> libcnb::Result<(), RustBuildpackError> {
-    let layer = context.uncached_layer(
-        layer_name!("release_tool"),
-        UncachedLayerDefinition {
-            build: false,
-            launch: true,
-        },
-    )?;
-    let bin_dir = layer.path().join("bin");
+    let (layer, bin_dir) = launch_bin_layer(context, layer_name!("release_tool"))?;
     let to = bin_dir.join("slipway-release");
     let from = additional_buildpack_binary_path!("slipway-release-bundled");
-    std::fs::create_dir_all(&bin_dir)
-        .and_then(|()| std::fs::copy(&from, &to))
-        .map_err(|error| RustBuildpackError::Io {
-            what: format!("copying {} to {}", from.display(), to.display()),
-            error,
-        })?;
+    std::fs::copy(&from, &to).map_err(|error| RustBuildpackError::Io {
+        what: format!("copying {} to {}", from.display(), to.display()),
+        error,
+    })?;
     layer.write_env(launch_env(pgvector))?;
     Ok(())
 }

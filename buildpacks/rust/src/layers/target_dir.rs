@@ -2,14 +2,11 @@
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
-use crate::layers::{CacheState, MAX_CACHE_USES, cache_expired};
+use crate::layers::{CacheState, keep_unless_expired, previous_uses};
 use crate::toolchain_file::ToolchainSpec;
-use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
-use libcnb::layer::{
-    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
-};
+use libcnb::layer::{CachedLayerDefinition, InvalidMetadataAction, RestoredLayerAction};
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -38,7 +35,7 @@ pub(crate) struct TargetDir {
 /// Creates or reuses the target dir cache.
 ///
 /// It is reused only with the same toolchain, arch and distro, since artifacts of another
-/// compiler are never fresh; it is cleared after [`MAX_CACHE_USES`] builds.
+/// compiler are never fresh; it is cleared after [`super::MAX_CACHE_USES`] builds.
 pub(crate) fn prepare_target_dir(
     context: &BuildContext<RustBuildpack>,
     toolchain: &ToolchainSpec,
@@ -59,31 +56,7 @@ pub(crate) fn prepare_target_dir(
             restored_layer_action: &|old: &TargetDirMetadata, _| restored_action(old, &metadata),
         },
     )?;
-    match &layer.state {
-        LayerState::Restored {
-            cause: CacheState::Reused { uses },
-        } => {
-            print::sub_bullet(format!(
-                "Reusing the target dir cache (build {} of at most {MAX_CACHE_USES})",
-                uses + 1.0
-            ));
-            metadata.uses = *uses;
-        }
-        LayerState::Empty {
-            cause: EmptyLayerCause::RestoredLayerAction { cause },
-        } => match cause {
-            CacheState::Expired { uses } => print::sub_bullet(format!(
-                "Clearing the target dir cache: it was used by {uses} builds"
-            )),
-            CacheState::Outdated { why } => {
-                print::sub_bullet(format!("Clearing the target dir cache: {why}"));
-            }
-            _ => print::sub_bullet("Clearing the target dir cache"),
-        },
-        LayerState::Empty { .. } => print::sub_bullet("Creating the target dir cache"),
-        LayerState::Restored { .. } => {}
-    }
-    metadata.uses += 1.0;
+    metadata.uses = previous_uses(&layer.state, "target dir cache") + 1.0;
     layer.write_metadata(metadata)?;
     let dir = layer.path().join("target");
     let env = LayerEnv::new().chainable_insert(
@@ -104,11 +77,9 @@ fn restored_action(
     old: &TargetDirMetadata,
     new: &TargetDirMetadata,
 ) -> (RestoredLayerAction, CacheState) {
-    if cache_expired(old.uses) {
-        return (
-            RestoredLayerAction::DeleteLayer,
-            CacheState::Expired { uses: old.uses },
-        );
+    let expiry = keep_unless_expired(old.uses);
+    if matches!(expiry.1, CacheState::Expired { .. }) {
+        return expiry;
     }
     let why = if old.toolchain != new.toolchain {
         Some(format!(
@@ -127,16 +98,14 @@ fn restored_action(
             RestoredLayerAction::DeleteLayer,
             CacheState::Outdated { why },
         ),
-        None => (
-            RestoredLayerAction::KeepLayer,
-            CacheState::Reused { uses: old.uses },
-        ),
+        None => expiry,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::MAX_CACHE_USES;
 
     fn metadata(channel: &str, uses: f32) -> TargetDirMetadata {
         TargetDirMetadata {
