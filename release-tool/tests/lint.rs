@@ -505,7 +505,13 @@ fn files_named_on_the_command_line_are_linted_whatever_their_names() {
 
 #[test]
 fn lint_settings_are_checked_and_named_where_they_came_from() {
-    let app = app_with_migrations(&[]);
+    // `lint` in slipway.toml is honoured, and the flag wins over it.
+    let app = app_with(&["lint-unsafe"]);
+    fs::write(app.path().join("slipway.toml"), "lint = \"error\"\n").unwrap();
+    run_expecting(&mut lint_offline(app.path()), 9);
+    run_expecting(lint_offline(app.path()).args(["--lint", "warn"]), 0);
+    fs::remove_file(app.path().join("slipway.toml")).unwrap();
+
     let bad_mode = run_expecting(lint_offline(app.path()).args(["--lint", "loud"]), 2);
     assert!(
         stderr(&bad_mode).contains("flag --lint: invalid value \"loud\""),
