@@ -1,5 +1,7 @@
-//! Finds pgvector usage in SQL migrations, and the minimum pgvector version it
-//! needs.
+//! What the buildpack and the release tool must agree on about an app's
+//! migrations: which files of the folder sqlx takes (`migration_files`), what
+//! `sqlx.toml` says about them (`sqlx_toml`), and the pgvector usage in them,
+//! with the minimum pgvector version it needs.
 //!
 //! The buildpack uses this at build time to decide whether the release phase
 //! must ensure the `vector` extension, and which version to require; the
@@ -10,11 +12,20 @@
 //! remaining words. It does not parse SQL, so it errs towards finding usage.
 
 mod lexer;
+mod migration_files;
+mod sqlx_toml;
 mod version;
 
 use std::fmt;
-use std::path::Path;
 
+pub use migration_files::{
+    FileName, FilesError, IgnoredFile, IgnoredRule, MigrationFile, MigrationFiles, MigrationKind,
+    list_migration_files, parse_file_name,
+};
+pub use sqlx_toml::{
+    DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError, parse_sqlx_toml,
+    read_sqlx_toml,
+};
 pub use version::{Version, VersionError};
 
 /// A pgvector feature that a migration uses.
@@ -175,41 +186,19 @@ pub fn scan_sql(file: &str, sql: &str) -> VectorUsage {
     VectorUsage { findings }
 }
 
-/// Scans the up migrations (`*.sql`, not `*.down.sql`) of a migrations folder,
-/// in file-name order. A missing folder uses nothing.
+/// Scans the up migrations of a folder listed by [`list_migration_files`]
+/// (sqlx's rules), in sqlx's order.
 ///
 /// # Errors
 ///
-/// Reading the folder or a file failed.
-pub fn scan_migrations_dir(dir: &Path) -> std::io::Result<VectorUsage> {
+/// Reading a file failed.
+pub fn scan_migration_files(files: &MigrationFiles) -> std::io::Result<VectorUsage> {
     let mut usage = VectorUsage::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(usage),
-        Err(error) => return Err(error),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_file()
-            && std::path::Path::new(&name)
-                .extension()
-                .is_some_and(|extension| extension.eq_ignore_ascii_case("sql"))
-            && !name.ends_with(".down.sql")
-        {
-            files.push((name, path));
-        }
-    }
-    files.sort();
-    for (name, path) in files {
+    for migration in files.migrations.iter().filter(|m| m.kind.is_up()) {
         // Invalid UTF-8 is the release tool's to report; here it must not hide
         // the rest of the file.
-        let sql = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
-        usage.extend(scan_sql(&name, &sql));
+        let sql = String::from_utf8_lossy(&std::fs::read(&migration.path)?).into_owned();
+        usage.extend(scan_sql(&migration.file_name, &sql));
     }
     Ok(usage)
 }
@@ -351,7 +340,10 @@ mod tests {
         std::fs::write(dir.path().join("2_b.down.sql"), "SELECT halfvec;").unwrap();
         std::fs::write(dir.path().join("1_a.sql"), "CREATE EXTENSION vector;").unwrap();
         std::fs::write(dir.path().join("README.md"), "iterative_scan").unwrap();
-        let usage = scan_migrations_dir(dir.path()).unwrap();
+        // sqlx ignores these, so they need nothing.
+        std::fs::write(dir.path().join("3-c.sql"), "SELECT iterative_scan;").unwrap();
+        std::fs::write(dir.path().join("4_d.SQL"), "SELECT sparsevec;").unwrap();
+        let usage = scan_migration_files(&list_migration_files(dir.path()).unwrap()).unwrap();
         let files: Vec<_> = usage.findings.iter().map(|f| f.file.as_str()).collect();
         assert_eq!(files, ["1_a.sql", "2_b.up.sql", "2_b.up.sql"]);
         assert_eq!(usage.minimum_version(), Some(Version::new(0, 5, 0)));
@@ -360,7 +352,8 @@ mod tests {
     #[test]
     fn a_missing_folder_uses_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let usage = scan_migrations_dir(&dir.path().join("migrations")).unwrap();
+        let files = list_migration_files(&dir.path().join("migrations")).unwrap();
+        let usage = scan_migration_files(&files).unwrap();
         assert!(!usage.uses_vector());
     }
 }

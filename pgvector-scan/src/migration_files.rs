@@ -1,0 +1,382 @@
+//! Which files of a migrations folder are migrations, by sqlx 0.9's rules
+//! (`sqlx-core/src/migrate/source.rs`, `resolve_blocking_with_config`). The
+//! release tool migrates from this list and the buildpack scans it for
+//! pgvector, so the two never disagree about which files count.
+//!
+//! - only regular files (symlinks followed) count; folders are ignored;
+//! - the name is split at the first `_`: `<VERSION>_<DESCRIPTION>.sql`; a name
+//!   without `_`, or not ending in `.sql` (lower case), is ignored by sqlx;
+//! - `<VERSION>` must parse as an `i64`, or sqlx rejects the whole folder;
+//! - `.up.sql` / `.down.sql` make a reversible pair; plain `.sql` is simple;
+//! - the description is the rest of the name without the type's suffix, with
+//!   `_` replaced by spaces;
+//! - migrations are ordered by version, then type.
+//!
+//! sqlx ignores the files it does not take without a word; this list keeps
+//! the ones that look like a migration (a name that starts with a digit or
+//! ends in `.sql` in any case), with the rule each breaks, so that the
+//! callers can warn about them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// sqlx's three migration types, in sqlx's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MigrationKind {
+    /// `<VERSION>_<DESCRIPTION>.sql`.
+    Simple,
+    /// `<VERSION>_<DESCRIPTION>.up.sql`.
+    ReversibleUp,
+    /// `<VERSION>_<DESCRIPTION>.down.sql`.
+    ReversibleDown,
+}
+
+impl MigrationKind {
+    /// The type a file name (after `<VERSION>_`) says, as sqlx's `MigrationType::from_filename`.
+    fn from_filename(name: &str) -> Self {
+        if name.ends_with(".up.sql") {
+            Self::ReversibleUp
+        } else if name.ends_with(".down.sql") {
+            Self::ReversibleDown
+        } else {
+            Self::Simple
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Simple => ".sql",
+            Self::ReversibleUp => ".up.sql",
+            Self::ReversibleDown => ".down.sql",
+        }
+    }
+
+    /// Whether `Migrator::run` applies this type (down migrations are for `undo`).
+    #[must_use]
+    pub fn is_up(self) -> bool {
+        !matches!(self, Self::ReversibleDown)
+    }
+
+    /// `simple`, `reversible_up` or `reversible_down`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Simple => "simple",
+            Self::ReversibleUp => "reversible_up",
+            Self::ReversibleDown => "reversible_down",
+        }
+    }
+}
+
+/// One migration file, as sqlx resolves it (its text is the caller's to read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// The path: the folder joined with the file name.
+    pub path: PathBuf,
+    /// The file name.
+    pub file_name: String,
+    /// The version before the first `_`.
+    pub version: i64,
+    /// The type its suffix says.
+    pub kind: MigrationKind,
+    /// The description sqlx stores in the history.
+    pub description: String,
+}
+
+/// The sqlx rule a file that looks like a migration breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoredRule {
+    /// No `_` between the version and the description.
+    NoUnderscore,
+    /// The name does not end in `.sql` (lower case).
+    NotDotSql,
+}
+
+impl IgnoredRule {
+    /// A short name for JSON: `no_underscore` or `not_dot_sql`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoUnderscore => "no_underscore",
+            Self::NotDotSql => "not_dot_sql",
+        }
+    }
+}
+
+impl fmt::Display for IgnoredRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoUnderscore => {
+                "there is no `_` after the version (sqlx reads <VERSION>_<DESCRIPTION>.sql)"
+            }
+            Self::NotDotSql => "the name does not end in `.sql` (lower case)",
+        })
+    }
+}
+
+/// A file sqlx ignores although it looks like a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredFile {
+    /// The path: the folder joined with the file name.
+    pub path: PathBuf,
+    /// The file name (lossy when it is not UTF-8).
+    pub file_name: String,
+    /// The rule it breaks.
+    pub rule: IgnoredRule,
+}
+
+/// The migrations of a folder, and the look-alikes sqlx ignores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationFiles {
+    /// Every migration, in sqlx's order (version, then type).
+    pub migrations: Vec<MigrationFile>,
+    /// The files sqlx ignores that look like migrations, by file name.
+    pub ignored: Vec<IgnoredFile>,
+}
+
+/// Why a migrations folder cannot be used. sqlx rejects the same folders.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// The folder cannot be listed.
+    #[error("cannot read the migrations folder {}: {source}", dir.display())]
+    Unreadable {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An entry's type cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    UnreadableEntry {
+        /// The entry.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The version before the first `_` of a `.sql` file is not an `i64`.
+    #[error("{}: the version before the first `_` is not a 64-bit integer", path.display())]
+    BadVersion {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A migration's name is not UTF-8.
+    #[error("{}: the file name is not valid UTF-8", path.display())]
+    NotUtf8Name {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// What sqlx makes of one file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileName {
+    /// A migration.
+    Migration {
+        /// The version before the first `_`.
+        version: i64,
+        /// The type its suffix says.
+        kind: MigrationKind,
+        /// The description sqlx stores.
+        description: String,
+    },
+    /// A `.sql` name with `_` whose version is not an `i64`: sqlx rejects the folder.
+    BadVersion,
+    /// sqlx ignores it, though it looks like a migration.
+    Ignored(IgnoredRule),
+    /// sqlx ignores it, and it does not look like a migration (`README.md`).
+    Other,
+}
+
+/// Parses a file name with sqlx's rules.
+#[must_use]
+pub fn parse_file_name(file_name: &str) -> FileName {
+    let Some((version, rest)) = file_name.split_once('_') else {
+        return ignored(file_name, IgnoredRule::NoUnderscore);
+    };
+    // Case-sensitive on purpose: sqlx ignores `1_a.SQL`.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    if !rest.ends_with(".sql") {
+        return ignored(file_name, IgnoredRule::NotDotSql);
+    }
+    let Ok(version) = version.parse::<i64>() else {
+        return FileName::BadVersion;
+    };
+    let kind = MigrationKind::from_filename(rest);
+    // `trim_end_matches`, like sqlx: `a.sql.sql` describes as `a`.
+    let description = rest.trim_end_matches(kind.suffix()).replace('_', " ");
+    FileName::Migration {
+        version,
+        kind,
+        description,
+    }
+}
+
+/// `Ignored(rule)` for a name that looks like a migration, else `Other`.
+fn ignored(file_name: &str, rule: IgnoredRule) -> FileName {
+    let starts_with_digit = file_name.starts_with(|c: char| c.is_ascii_digit());
+    let ends_in_sql = file_name.to_ascii_lowercase().ends_with(".sql");
+    if starts_with_digit || ends_in_sql {
+        FileName::Ignored(rule)
+    } else {
+        FileName::Other
+    }
+}
+
+/// Lists the migrations of `dir` with sqlx's rules, and the files sqlx
+/// ignores that look like migrations. A missing folder holds nothing.
+///
+/// # Errors
+///
+/// The folder or an entry cannot be read, or a file name is one sqlx rejects.
+pub fn list_migration_files(dir: &Path) -> Result<MigrationFiles, FilesError> {
+    let unreadable = |source| FilesError::Unreadable {
+        dir: dir.to_owned(),
+        source,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(MigrationFiles::default());
+        }
+        Err(error) => return Err(unreadable(error)),
+    };
+    let mut files = MigrationFiles::default();
+    for entry in entries {
+        let path = entry.map_err(unreadable)?.path();
+        add_entry(&mut files, path)?;
+    }
+    files.migrations.sort_by_key(|m| (m.version, m.kind));
+    files.ignored.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    Ok(files)
+}
+
+/// Sorts one folder entry into `files`.
+fn add_entry(files: &mut MigrationFiles, path: PathBuf) -> Result<(), FilesError> {
+    // sqlx uses `fs::metadata`, which follows symlinks.
+    let metadata = std::fs::metadata(&path).map_err(|source| FilesError::UnreadableEntry {
+        path: path.clone(),
+        source,
+    })?;
+    let Some(os_name) = path.file_name() else {
+        return Ok(());
+    };
+    if !metadata.is_file() {
+        return Ok(());
+    }
+    // sqlx reads the name lossily.
+    let file_name = os_name.to_string_lossy().into_owned();
+    match parse_file_name(&file_name) {
+        FileName::Migration {
+            version,
+            kind,
+            description,
+        } => {
+            // sqlx would store U+FFFD in the history's description; a name that cannot be
+            // shown faithfully is a mistake.
+            if os_name.to_str().is_none() {
+                return Err(FilesError::NotUtf8Name { path });
+            }
+            files.migrations.push(MigrationFile {
+                path,
+                file_name,
+                version,
+                kind,
+                description,
+            });
+        }
+        FileName::BadVersion => return Err(FilesError::BadVersion { path }),
+        FileName::Ignored(rule) => files.ignored.push(IgnoredFile {
+            path,
+            file_name,
+            rule,
+        }),
+        FileName::Other => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for name in files {
+            std::fs::write(dir.path().join(name), "SELECT 1;").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn names_types_and_descriptions_follow_sqlx() {
+        let dir = folder(&[
+            "20240101000000_create_users.sql",
+            "2_add_posts.up.sql",
+            "2_add_posts.down.sql",
+            "3_a.sql.sql",
+            "README.md",
+        ]);
+        std::fs::create_dir(dir.path().join("4_folder.sql")).unwrap();
+        let found = list_migration_files(dir.path()).unwrap();
+        let summary: Vec<_> = found
+            .migrations
+            .iter()
+            .map(|m| (m.version, m.description.as_str(), m.kind))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (2, "add posts", MigrationKind::ReversibleUp),
+                (2, "add posts", MigrationKind::ReversibleDown),
+                (3, "a", MigrationKind::Simple),
+                (20_240_101_000_000, "create users", MigrationKind::Simple),
+            ]
+        );
+        assert_eq!(found.ignored, Vec::new());
+    }
+
+    #[test]
+    fn look_alikes_are_listed_with_the_rule_they_break() {
+        let dir = folder(&[
+            "1_ok.sql",
+            "20240102000000-create-users.sql",
+            "20240103000000_create_posts.sq",
+            "4_upper.SQL",
+            "notes.sql",
+            "README.md",
+            ".gitkeep",
+        ]);
+        let found = list_migration_files(dir.path()).unwrap();
+        assert_eq!(found.migrations.len(), 1);
+        let ignored: Vec<_> = found
+            .ignored
+            .iter()
+            .map(|i| (i.file_name.as_str(), i.rule))
+            .collect();
+        assert_eq!(
+            ignored,
+            vec![
+                ("20240102000000-create-users.sql", IgnoredRule::NoUnderscore),
+                ("20240103000000_create_posts.sq", IgnoredRule::NotDotSql),
+                ("4_upper.SQL", IgnoredRule::NotDotSql),
+                ("notes.sql", IgnoredRule::NoUnderscore),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_version_rejects_the_folder() {
+        let dir = folder(&["v1_a.sql"]);
+        assert!(matches!(
+            list_migration_files(dir.path()),
+            Err(FilesError::BadVersion { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_folder_holds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = list_migration_files(&dir.path().join("migrations")).unwrap();
+        assert_eq!(found, MigrationFiles::default());
+    }
+}
