@@ -1,6 +1,7 @@
-//! Settings: flag, then environment variable, then `slipway.toml`, then the
-//! default. Every bad value is reported with where it came from, so that the
-//! message names the flag, the variable, or the file, line and key.
+//! Settings: flag, then environment variable, then `slipway.toml`, then
+//! `sqlx.toml` (for what sqlx itself reads from it), then the default. Every
+//! bad value is reported with where it came from, so that the message names
+//! the flag, the variable, or the file, line and key.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,14 @@ use std::time::Duration;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 use serde::Deserialize;
-use slipway_pgvector_scan::Version;
+use slipway_pgvector_scan::{SqlxToml, SqlxTomlError, Version, read_sqlx_toml};
 use toml::Spanned;
 
 use crate::backup::TargetSpec;
 use crate::cli::SettingArgs;
 use crate::db::DatabaseUrl;
 use crate::lint::{self, LintSettings};
+use crate::migrations::history::HistoryTable;
 use crate::pgvector::Mode;
 use crate::report::Format;
 
@@ -53,6 +55,38 @@ pub(crate) struct Settings {
     pub(crate) connect_timeout: Duration,
     pub(crate) lint: LintSettings,
     pub(crate) format: Format,
+    pub(crate) sqlx: SqlxSettings,
+}
+
+/// What `sqlx.toml`'s `[migrate]` sets that slipway must follow as sqlx does:
+/// the history table (and the schemas created first) and the characters left
+/// out of checksums.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SqlxSettings {
+    /// The `sqlx.toml` that was read, if there is one.
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) history: HistoryTable,
+    pub(crate) ignored_chars: std::collections::BTreeSet<char>,
+}
+
+impl SqlxSettings {
+    fn from_file(file: Option<&SqlxToml>) -> Self {
+        let Some(file) = file else {
+            return Self::default();
+        };
+        let migrate = &file.migrate;
+        Self {
+            file: Some(file.path.clone()),
+            history: HistoryTable {
+                name: migrate.table_name.as_ref().map_or_else(
+                    || slipway_pgvector_scan::DEFAULT_TABLE_NAME.to_owned(),
+                    |name| name.value.clone(),
+                ),
+                create_schemas: migrate.create_schemas.clone(),
+            },
+            ignored_chars: migrate.ignored_chars.clone(),
+        }
+    }
 }
 
 /// The migrations folder, and whether someone asked for it explicitly (a
@@ -116,6 +150,8 @@ pub(crate) enum ConfigError {
     MissingDatabaseUrl,
     #[error("{origin}: the migrations folder {} does not exist", path.display())]
     MigrationsDirMissing { origin: Origin, path: PathBuf },
+    #[error(transparent)]
+    SqlxToml(#[from] SqlxTomlError),
 }
 
 /// The keys `slipway.toml` accepts. Values are kept as TOML values with their
@@ -225,13 +261,16 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
     })
     .transpose()?;
 
+    // sqlx-cli reads sqlx.toml from the current directory, the app root here.
+    let sqlx_toml = read_sqlx_toml(Path::new(""))?;
     let migrations_raw = cli(
         "migrations_dir",
         "--migrations",
         "SLIPWAY_MIGRATIONS_DIR",
         &args.migrations_dir,
     )
-    .or(from_file("migrations_dir", |f| f.migrations_dir.as_ref())?);
+    .or(from_file("migrations_dir", |f| f.migrations_dir.as_ref())?)
+    .or_else(|| sqlx_migrations_dir(sqlx_toml.as_ref()));
     let migrations_dir = resolve_migrations_dir(migrations_raw)?;
 
     let backup = pick(
@@ -364,7 +403,22 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
             blocking_max_size: lint_blocking_max_size,
         },
         format,
+        sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),
     })
+}
+
+/// `migrations-dir` in `sqlx.toml`, relative to that file as for sqlx-cli.
+fn sqlx_migrations_dir(file: Option<&SqlxToml>) -> Raw {
+    let file = file?;
+    let dir = file.migrate.migrations_dir.as_ref()?;
+    Some((
+        dir.value.clone(),
+        Origin::File {
+            path: file.path.clone(),
+            line: dir.line,
+            key: "migrate.migrations-dir",
+        },
+    ))
 }
 
 impl Settings {

@@ -15,10 +15,12 @@ use crate::lint::{LintError, Mode as LintMode};
 use crate::lock::LockError;
 use crate::migrations::apply::ApplyError;
 use crate::migrations::blockers::Blocker;
+use crate::migrations::history::Applied;
 use crate::migrations::plan::PlanError;
 use crate::migrations::source::SourceError;
 use crate::pgvector::{PgvectorError, show};
 use crate::redact::redact;
+use slipway_pgvector_scan::{FilesError, IgnoredFile, SqlxTomlError};
 
 /// The documented exit codes. Stable: scripts rely on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,8 +209,24 @@ impl From<ConfigError> for Failure {
                 class,
                 "the migrations folder does not exist",
                 error.to_string(),
-                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir at the folder of sqlx migrations, \
-                 or unset it to use ./migrations (a missing ./migrations means \"no migrations\").",
+                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
+                 (sqlx.toml) at the folder of sqlx migrations, or unset it to use ./migrations (a missing \
+                 ./migrations means \"no migrations\").",
+            ),
+            ConfigError::SqlxToml(SqlxTomlError::Unreadable { .. }) => Failure::new(
+                class,
+                "sqlx.toml cannot be read",
+                error.to_string(),
+                "Make sqlx.toml a readable UTF-8 file, or remove it (sqlx-cli and sqlx::migrate!() read it too).",
+            ),
+            ConfigError::SqlxToml(SqlxTomlError::Invalid { .. }) => Failure::new(
+                class,
+                "sqlx.toml is invalid",
+                error.to_string(),
+                "sqlx 0.9 refuses this file too (`sqlx migrate run` fails, and so does the build of an app \
+                 using sqlx::migrate!()). Fix the key named above. [migrate] accepts table-name, \
+                 migrations-dir, ignored-chars, create-schemas and [migrate.defaults]; the other tables are \
+                 [common], [drivers] and [macros] (sqlx's reference: sqlx-core/src/config/reference.toml).",
             ),
         }
     }
@@ -275,7 +293,7 @@ pub(crate) fn github_format_not_for(command: &str) -> Failure {
 impl From<SourceError> for Failure {
     fn from(error: SourceError) -> Self {
         let fix = match &error {
-            SourceError::BadVersion { .. } => {
+            SourceError::Files(FilesError::BadVersion { .. }) => {
                 "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION, as `sqlx migrate add` does \
                  (e.g. 20240101120000_create_users.sql)."
             }
@@ -283,10 +301,13 @@ impl From<SourceError> for Failure {
                 "Give each migration its own version: rename one of the two files (if the other was already \
                  applied somewhere, keep that one's name)."
             }
-            SourceError::Unreadable { .. } | SourceError::UnreadableFile { .. } => {
+            SourceError::Files(
+                FilesError::Unreadable { .. } | FilesError::UnreadableEntry { .. },
+            )
+            | SourceError::UnreadableFile { .. } => {
                 "Make the migrations folder and its files readable, and the files UTF-8 text."
             }
-            SourceError::NotUtf8Name { .. } => {
+            SourceError::Files(FilesError::NotUtf8Name { .. }) => {
                 "Rename the file with a UTF-8 name (the description is stored in _sqlx_migrations), \
                  e.g. 20240101120000_create_users.sql."
             }
@@ -410,14 +431,43 @@ impl From<LockError> for Failure {
 }
 
 /// The history table could not be read.
-pub(crate) fn history_unreadable(source: &sqlx::Error) -> Failure {
+pub(crate) fn history_unreadable(table: &str, source: &sqlx::Error) -> Failure {
     Failure::new(
         ExitClass::Drift,
         "the migration history cannot be read",
-        format!("reading _sqlx_migrations failed: {source}"),
-        "_sqlx_migrations must be the table sqlx creates (version, description, installed_on, success, \
-         checksum, execution_time). Check its owner and privileges, and that no other table of that name \
-         comes first on the search_path.",
+        format!("reading the history table {table} failed: {source}"),
+        format!(
+            "{table} must be the table sqlx creates (version, description, installed_on, success, \
+             checksum, execution_time). Check its owner and privileges, and that no other table of that name \
+             comes first on the search_path (`table-name` in sqlx.toml names another table)."
+        ),
+    )
+}
+
+/// The warning for a rollback release: what slipway does, and what an app
+/// that migrates at boot must do to start on this database.
+pub(crate) fn rollback_warning(unknown_applied: &[Applied]) -> String {
+    let listed: Vec<String> = unknown_applied
+        .iter()
+        .map(|a| format!("{} ({})", a.version, a.description))
+        .collect();
+    format!(
+        "the database has {} migration(s) this code does not know: {}. This is a rollback (or a config \
+         change on an older release): nothing will be applied or reverted, and the checks still run. \
+         An app that also runs sqlx::migrate!().run() at boot will fail to start on this database: sqlx's \
+         Migrator refuses it with VersionMissing. Let it accept a newer database: \
+         `let mut migrator = sqlx::migrate!(); migrator.set_ignore_missing(true); migrator.run(&pool).await?;`.",
+        listed.len(),
+        listed.join(", ")
+    )
+}
+
+/// The warning for a file sqlx ignores although it looks like a migration.
+pub(crate) fn ignored_file_warning(file: &IgnoredFile) -> String {
+    format!(
+        "{} is not a migration for sqlx, which ignores it: {}. Rename it <VERSION>_<DESCRIPTION>.sql \
+         (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.",
+        file.file_name, file.rule
     )
 }
 
@@ -431,7 +481,8 @@ impl From<PlanError> for Failure {
                 format!("{error}: a migration was left half-applied ({version} {description})"),
                 format!(
                     "Check what migration {version} changed and undo or finish it by hand, then \
-                     DELETE FROM _sqlx_migrations WHERE version = {version} (sqlx refuses this state too)."
+                     DELETE FROM _sqlx_migrations WHERE version = {version} (or the `table-name` of sqlx.toml; \
+                     sqlx refuses this state too)."
                 ),
             )
             .with_details(json!({ "dirty_version": version })),

@@ -13,12 +13,15 @@ use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
+use slipway_pgvector_scan::{FilesError, IgnoredFile};
 
 /// Everything that can stop a build.
 #[derive(Debug)]
 pub(crate) enum RustBuildpackError {
     Config(ConfigError),
     MigrationsDir(MigrationsDirError),
+    /// The migrations folder holds a file sqlx (and the release phase) refuses.
+    MigrationFiles(FilesError),
     ToolchainFile(ToolchainFileError),
     MissingLockfile,
     Toolchain(ToolchainError),
@@ -52,6 +55,23 @@ fn print_buildpack_error(error: RustBuildpackError) {
             &error.to_string(),
             "Change or unset the config var (`heroku config:set` / `heroku config:unset`), then build again. The settings are listed in the buildpack README.",
         ),
+        RustBuildpackError::MigrationsDir(error @ MigrationsDirError::SqlxToml(_)) => {
+            print_user_error(
+                "Invalid sqlx.toml",
+                &format!("{error}."),
+                "Fix sqlx.toml: sqlx 0.9 refuses it too (`sqlx migrate run` fails on it, an app using `sqlx::migrate!()` does not compile, and the release phase exits with code 2). Its reference is sqlx-core/src/config/reference.toml.",
+            );
+        }
+        RustBuildpackError::MigrationFiles(
+            error @ (FilesError::BadVersion { .. } | FilesError::NotUtf8Name { .. }),
+        ) => print_user_error(
+            "Invalid migration file name",
+            &format!("{error}."),
+            "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION and a UTF-8 name, as `sqlx migrate add` does (e.g. 20240101120000_create_users.sql). sqlx refuses the whole folder otherwise, and so does the release phase.",
+        ),
+        RustBuildpackError::MigrationFiles(error) => {
+            print_internal_error(&error.to_string());
+        }
         RustBuildpackError::MigrationsDir(error) => print_user_error(
             "Invalid migrations folder setting",
             &format!("{error}."),
@@ -90,6 +110,15 @@ fn print_buildpack_error(error: RustBuildpackError) {
             print_internal_error(&format!("{what}: {error}"));
         }
     }
+}
+
+/// The build's warning for a file of the migrations folder that sqlx ignores although it
+/// looks like a migration.
+pub(crate) fn ignored_migration_file(file: &IgnoredFile) -> String {
+    format!(
+        "{} is not a migration for sqlx, which ignores it: {}.\nThe release phase will not run it. Rename it <VERSION>_<DESCRIPTION>.sql (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.",
+        file.file_name, file.rule
+    )
 }
 
 fn print_toolchain_error(error: &ToolchainError) {
@@ -262,6 +291,19 @@ mod tests {
                 }),
             ),
             (
+                "Invalid sqlx.toml",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::SqlxToml(
+                    "sqlx.toml, line 2, key `migrate.table_name`: unknown field `table_name`"
+                        .into(),
+                )),
+            ),
+            (
+                "Invalid migration file name",
+                RustBuildpackError::MigrationFiles(FilesError::BadVersion {
+                    path: "migrations/v1_users.sql".into(),
+                }),
+            ),
+            (
                 "Invalid Rust toolchain file",
                 RustBuildpackError::ToolchainFile(ToolchainFileError {
                     file: "rust-toolchain.toml",
@@ -372,6 +414,7 @@ mod tests {
                 }
                 RustBuildpackError::Config(e) => e.to_string(),
                 RustBuildpackError::MigrationsDir(e) => e.to_string(),
+                RustBuildpackError::MigrationFiles(e) => e.to_string(),
                 RustBuildpackError::ToolchainFile(e) => e.to_string(),
                 RustBuildpackError::Toolchain(e) => e.to_string(),
                 RustBuildpackError::Cargo(e) => e.to_string(),

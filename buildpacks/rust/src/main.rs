@@ -39,6 +39,7 @@ use libcnb::generic::GenericPlatform;
 use libcnb::layer_env::Scope;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
+use slipway_pgvector_scan::{MigrationFiles, list_migration_files};
 use std::path::Path;
 
 // Used by the integration tests.
@@ -106,6 +107,10 @@ impl Buildpack for RustBuildpack {
                 style::value(shown_path(&app_dir, &migrations.path))
             ));
         }
+        // The release phase reads the folder with these same rules.
+        let files =
+            list_migration_files(&migrations.path).map_err(RustBuildpackError::MigrationFiles)?;
+        warn_about_ignored_files(&files);
 
         print::bullet("Rust toolchain");
         let spec = select_toolchain(&context)?;
@@ -156,13 +161,12 @@ impl Buildpack for RustBuildpack {
         install_app_binaries(&context, &bins, &built)?;
 
         print::bullet("pgvector");
-        let pgvector =
-            plan_pgvector(&app_dir, &migrations.path, config.pgvector).map_err(|error| {
-                RustBuildpackError::Io {
-                    what: format!("reading {}", shown_path(&app_dir, &migrations.path)),
-                    error,
-                }
-            })?;
+        let pgvector = plan_pgvector(&app_dir, &files, config.pgvector).map_err(|error| {
+            RustBuildpackError::Io {
+                what: format!("reading {}", shown_path(&app_dir, &migrations.path)),
+                error,
+            }
+        })?;
         print_pgvector_plan(&pgvector);
 
         print::bullet("Migration lint");
@@ -244,6 +248,14 @@ fn select_toolchain(
         ));
     }
     Ok(spec)
+}
+
+/// Names each file of the migrations folder that sqlx (and so the release phase) ignores
+/// although it looks like a migration.
+fn warn_about_ignored_files(files: &MigrationFiles) {
+    for file in &files.ignored {
+        print::warning(errors::ignored_migration_file(file));
+    }
 }
 
 fn print_pgvector_plan(plan: &PgvectorPlan) {

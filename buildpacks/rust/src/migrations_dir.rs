@@ -1,9 +1,12 @@
 //! Where the app's migrations are, found with the release tool's precedence, so the build
 //! wires `release` and scans for pgvector in the folder the release phase will migrate from:
 //! `SLIPWAY_MIGRATIONS_DIR` (a config var, seen by the build and the release alike), then
-//! `migrations_dir` in `slipway.toml` (relative to that file), then `migrations/`.
+//! `migrations_dir` in `slipway.toml` (relative to that file), then `migrations-dir` in
+//! `sqlx.toml` (read with the release tool's parser, `slipway_pgvector_scan::read_sqlx_toml`),
+//! then `migrations/`.
 
 use crate::toolchain_file::line_of;
+use slipway_pgvector_scan::{SQLX_TOML, SqlxTomlError, read_sqlx_toml};
 use std::path::{Path, PathBuf};
 
 /// The migrations folder and which setting chose it.
@@ -28,6 +31,9 @@ pub(crate) enum MigrationsDirError {
         value: String,
         path: PathBuf,
     },
+    /// `sqlx.toml` is one sqlx (and the release phase) would refuse.
+    #[error("{0}")]
+    SqlxToml(String),
 }
 
 /// The release tool's config file, at the app root.
@@ -38,9 +44,12 @@ pub(crate) fn locate_migrations_dir(
     app_dir: &Path,
     env_value: Option<&str>,
 ) -> Result<MigrationsDir, MigrationsDirError> {
+    // Read even when another setting wins: the release phase refuses a bad sqlx.toml, so the
+    // build should too.
+    let sqlx_dir = read_sqlx_migrations_dir(app_dir)?;
     let configured = match env_value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(value) => Some((value.to_string(), "SLIPWAY_MIGRATIONS_DIR".to_string())),
-        None => read_config_file(app_dir)?,
+        None => read_config_file(app_dir)?.or(sqlx_dir),
     };
     let Some((value, origin)) = configured else {
         return Ok(MigrationsDir {
@@ -61,6 +70,33 @@ pub(crate) fn locate_migrations_dir(
         path,
         origin: Some(origin),
     })
+}
+
+/// `[migrate] migrations-dir` from `sqlx.toml`, if the file sets it.
+fn read_sqlx_migrations_dir(
+    app_dir: &Path,
+) -> Result<Option<(String, String)>, MigrationsDirError> {
+    let file = read_sqlx_toml(app_dir).map_err(|error| {
+        MigrationsDirError::SqlxToml(match error {
+            SqlxTomlError::Invalid {
+                line, key, problem, ..
+            } => match key {
+                Some(key) => format!("{SQLX_TOML}, line {line}, key `{key}`: {problem}"),
+                None => format!("{SQLX_TOML}, line {line}: {problem}"),
+            },
+            SqlxTomlError::Unreadable { source, .. } => {
+                format!("{SQLX_TOML} cannot be read: {source}")
+            }
+        })
+    })?;
+    Ok(file
+        .and_then(|file| file.migrate.migrations_dir)
+        .map(|dir| {
+            (
+                dir.value,
+                format!("`migrations-dir` in {SQLX_TOML}, line {}", dir.line),
+            )
+        }))
 }
 
 /// The one key of the release tool's `slipway.toml` the build needs; the release tool checks
@@ -134,6 +170,52 @@ mod tests {
         );
         let default = locate_migrations_dir(&app.path().join("sql"), None).unwrap();
         assert_eq!(default.origin, None);
+    }
+
+    #[test]
+    fn sqlx_toml_comes_after_slipway_toml_and_before_the_default() {
+        let app = app(
+            &[("sqlx.toml", "[migrate]\nmigrations-dir = \"db/sqlx\"\n")],
+            &["db/sqlx", "db/slipway"],
+        );
+        let from_sqlx = locate_migrations_dir(app.path(), None).unwrap();
+        assert_eq!(from_sqlx.path, app.path().join("db/sqlx"));
+        assert_eq!(
+            from_sqlx.origin.as_deref(),
+            Some("`migrations-dir` in sqlx.toml, line 2")
+        );
+        std::fs::write(
+            app.path().join("slipway.toml"),
+            "migrations_dir = \"db/slipway\"\n",
+        )
+        .unwrap();
+        let from_slipway = locate_migrations_dir(app.path(), None).unwrap();
+        assert_eq!(from_slipway.path, app.path().join("db/slipway"));
+        let missing = self::app(
+            &[("sqlx.toml", "[migrate]\nmigrations-dir = \"db/none\"\n")],
+            &[],
+        );
+        assert_eq!(
+            locate_migrations_dir(missing.path(), None)
+                .unwrap_err()
+                .to_string(),
+            "`migrations-dir` in sqlx.toml, line 2 is `db/none`, but db/none is not a folder in the app"
+        );
+    }
+
+    #[test]
+    fn a_sqlx_toml_sqlx_refuses_fails_the_build_even_when_not_needed() {
+        let app = app(
+            &[("sqlx.toml", "[migrate]\nmigrations_dir = \"x\"\n")],
+            &["sql"],
+        );
+        let error = locate_migrations_dir(app.path(), Some("sql")).unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "sqlx.toml, line 2, key `migrate.migrations_dir`: unknown field `migrations_dir`"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Does the app use pgvector, and which minimum version does it need?
 
 use crate::config::PgvectorMode;
-use slipway_pgvector_scan::{VectorUsage, Version, scan_migrations_dir};
+use slipway_pgvector_scan::{MigrationFiles, VectorUsage, Version, scan_migration_files};
 use std::path::Path;
 
 /// The launch env variable that hands the minimum version to `slipway-release`.
@@ -21,10 +21,11 @@ pub(crate) struct PgvectorPlan {
     pub(crate) reasons: Vec<String>,
 }
 
-/// Looks for pgvector in `Cargo.lock`, in `migrations/*.sql`, and in `SLIPWAY_PGVECTOR`.
+/// Looks for pgvector in `Cargo.lock`, in the up migrations (listed with sqlx's rules, as the
+/// release tool lists them), and in `SLIPWAY_PGVECTOR`.
 pub(crate) fn plan_pgvector(
     app_dir: &Path,
-    migrations_dir: &Path,
+    migrations: &MigrationFiles,
     mode: PgvectorMode,
 ) -> std::io::Result<PgvectorPlan> {
     if mode == PgvectorMode::Off {
@@ -35,7 +36,7 @@ pub(crate) fn plan_pgvector(
         });
     }
     let lockfile = std::fs::read_to_string(app_dir.join("Cargo.lock")).unwrap_or_default();
-    let usage = scan_migrations_dir(migrations_dir)?;
+    let usage = scan_migration_files(migrations)?;
     Ok(plan_from(mode, lockfile_has_pgvector(&lockfile), &usage))
 }
 
@@ -124,6 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn files_sqlx_ignores_need_nothing() {
+        let app = tempfile::tempdir().unwrap();
+        std::fs::create_dir(app.path().join("migrations")).unwrap();
+        std::fs::write(
+            app.path().join("migrations/20240101000000-items.sql"),
+            "CREATE EXTENSION vector;",
+        )
+        .unwrap();
+        let files =
+            slipway_pgvector_scan::list_migration_files(&app.path().join("migrations")).unwrap();
+        assert_eq!(files.ignored.len(), 1);
+        assert!(
+            !plan_pgvector(app.path(), &files, PgvectorMode::Auto)
+                .unwrap()
+                .required
+        );
+    }
+
+    #[test]
     fn off_skips_everything() {
         let app = tempfile::tempdir().unwrap();
         std::fs::create_dir(app.path().join("migrations")).unwrap();
@@ -132,23 +152,17 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
+        let files =
+            slipway_pgvector_scan::list_migration_files(&app.path().join("migrations")).unwrap();
         assert!(
-            !plan_pgvector(
-                app.path(),
-                &app.path().join("migrations"),
-                PgvectorMode::Off
-            )
-            .unwrap()
-            .required
+            !plan_pgvector(app.path(), &files, PgvectorMode::Off)
+                .unwrap()
+                .required
         );
         assert!(
-            plan_pgvector(
-                app.path(),
-                &app.path().join("migrations"),
-                PgvectorMode::Auto
-            )
-            .unwrap()
-            .required
+            plan_pgvector(app.path(), &files, PgvectorMode::Auto)
+                .unwrap()
+                .required
         );
     }
 }

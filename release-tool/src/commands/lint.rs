@@ -33,7 +33,8 @@ pub(crate) async fn lint(
         let migrations = steps::load_migrations(settings, report)?;
         if connect {
             let mut session = steps::connect(settings, report).await?;
-            let applied = steps::read_history(&mut session.conn, report).await?;
+            let applied =
+                steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
             let plan = steps::plan(&migrations, &applied, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {

@@ -52,6 +52,17 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
         return report.finish(&Err(errors::github_format_not_for(name)));
     }
     report.step("config", Status::Ok, started, &describe_settings(&settings));
+    report.set(
+        "sqlx_toml",
+        settings.sqlx.file.as_ref().map_or(serde_json::Value::Null, |file| {
+            serde_json::json!({
+                "file": file.display().to_string(),
+                "table_name": settings.sqlx.history.name,
+                "create_schemas": settings.sqlx.history.create_schemas,
+                "ignored_chars": settings.sqlx.ignored_chars.iter().map(char::to_string).collect::<Vec<_>>(),
+            })
+        }),
+    );
     let outcome = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -141,12 +152,37 @@ fn register_secrets_early(args: &[OsString]) {
 
 fn describe_settings(settings: &Settings) -> String {
     format!(
-        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}",
+        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
         settings.migrations_dir.path.display(),
         settings.pgvector.name(),
         humantime::format_duration(settings.lock_wait),
         humantime::format_duration(settings.lock_timeout),
         humantime::format_duration(settings.statement_timeout),
         settings.lint.mode.name(),
+        describe_sqlx_toml(&settings.sqlx),
     )
+}
+
+/// `; sqlx.toml: history table app.migrations, ignored-chars ["\r"]`, or
+/// nothing without a `sqlx.toml`.
+fn describe_sqlx_toml(sqlx: &config::SqlxSettings) -> String {
+    let Some(file) = &sqlx.file else {
+        return String::new();
+    };
+    let mut parts = vec![format!("history table {}", sqlx.history.name)];
+    if !sqlx.ignored_chars.is_empty() {
+        let chars: Vec<String> = sqlx
+            .ignored_chars
+            .iter()
+            .map(|c| format!("\"{}\"", c.escape_debug()))
+            .collect();
+        parts.push(format!("ignored-chars [{}]", chars.join(", ")));
+    }
+    if !sqlx.history.create_schemas.is_empty() {
+        parts.push(format!(
+            "create-schemas {}",
+            sqlx.history.create_schemas.join(", ")
+        ));
+    }
+    format!("; {}: {}", file.display(), parts.join(", "))
 }

@@ -18,13 +18,15 @@ use super::{lint, steps};
 pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
-    let applied = steps::read_history(&mut session.conn, report).await?;
+    let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::plan(&migrations, &applied, report)?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
     steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
 
     let started = Instant::now();
-    if let Some(reason) = steps::backup_not_needed(&mut session.conn, &plan).await? {
+    if let Some(reason) =
+        steps::backup_not_needed(&mut session.conn, &settings.sqlx.history, &plan).await?
+    {
         report.set("backup", json!({ "would_take": false, "reason": reason }));
         report.step(
             "backup",

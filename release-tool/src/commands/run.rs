@@ -42,12 +42,12 @@ async fn run_locked(
     migrations: &[Migration],
     report: &mut Report,
 ) -> Result<(), Failure> {
-    let applied = steps::read_history(&mut session.conn, report).await?;
+    let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::plan(migrations, &applied, report)?;
     lint::pending(session, settings, &plan.pending, report).await?;
     let requirement =
         steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
     steps::backup_before_migrating(session, settings, &plan, report).await?;
-    steps::migrate(&mut session.conn, &plan, report).await?;
+    steps::migrate(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
     steps::checks(&mut session.conn, &requirement, report).await
 }

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::db::{self, DatabaseUrl, Session};
 use crate::errors::{self, Failure};
 use crate::lock;
-use crate::migrations::history::{self, Applied};
+use crate::migrations::history::{self, Applied, HistoryTable};
 use crate::migrations::plan::{self, Plan};
 use crate::migrations::{Migration, apply, blockers, source};
 use crate::pgvector::{self, Action, Requirement};
@@ -30,14 +30,30 @@ pub(crate) fn failed(
     failure
 }
 
-/// Reads the migrations folder (sqlx's rules).
+/// Reads the migrations folder (sqlx's rules), warning about each file sqlx
+/// ignores although it looks like a migration.
 pub(crate) fn load_migrations(
     settings: &Settings,
     report: &mut Report,
 ) -> Result<Vec<Migration>, Failure> {
     let started = Instant::now();
-    let migrations = source::load(&settings.migrations_dir)
+    let source::Source {
+        migrations,
+        ignored,
+    } = source::load(&settings.migrations_dir, &settings.sqlx.ignored_chars)
         .map_err(|e| failed(report, "source", started, e.into()))?;
+    for file in &ignored {
+        report.warn(&errors::ignored_file_warning(file));
+    }
+    report.set(
+        "ignored_files",
+        json!(
+            ignored
+                .iter()
+                .map(|f| json!({ "file": f.file_name, "rule": f.rule.name(), "why": f.rule.to_string() }))
+                .collect::<Vec<_>>()
+        ),
+    );
     let up = migrations.iter().filter(|m| m.kind.is_up()).count();
     let detail = if migrations.is_empty() && !settings.migrations_dir.path.exists() {
         format!(
@@ -105,15 +121,21 @@ pub(crate) async fn unlock(session: &mut Session, key: i64) {
     let _ = lock::release(&mut session.conn, key).await;
 }
 
-/// Reads `_sqlx_migrations` (empty when it does not exist).
+/// Reads the history table (empty when it does not exist).
 pub(crate) async fn read_history(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     report: &mut Report,
 ) -> Result<Vec<Applied>, Failure> {
     let started = Instant::now();
-    history::read(conn)
-        .await
-        .map_err(|e| failed(report, "plan", started, errors::history_unreadable(&e)))
+    history::read(conn, table).await.map_err(|e| {
+        failed(
+            report,
+            "plan",
+            started,
+            errors::history_unreadable(&table.name, &e),
+        )
+    })
 }
 
 /// Compares folder and history; warns about a rollback release.
@@ -150,17 +172,7 @@ pub(crate) fn plan<'a>(
     );
     report.set("rollback", json!(plan.unknown_applied));
     if !plan.unknown_applied.is_empty() {
-        let listed: Vec<String> = plan
-            .unknown_applied
-            .iter()
-            .map(|a| format!("{} ({})", a.version, a.description))
-            .collect();
-        report.warn(&format!(
-            "the database has {} migration(s) this code does not know: {}. This is a rollback (or a config \
-             change on an older release): nothing will be applied or reverted, and the checks still run.",
-            listed.len(),
-            listed.join(", ")
-        ));
+        report.warn(&errors::rollback_warning(&plan.unknown_applied));
     }
     let detail = match plan.pending.as_slice() {
         [] if plan.unknown_applied.is_empty() => {
@@ -261,17 +273,20 @@ pub(crate) async fn pgvector_pre(
 /// Why no backup is needed, or `None` when one is.
 pub(crate) async fn backup_not_needed(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     plan: &Plan<'_>,
 ) -> Result<Option<String>, Failure> {
     if plan.pending.is_empty() {
         return Ok(Some("nothing is pending".to_owned()));
     }
-    let tables = db::user_table_count(conn).await.map_err(|source| {
-        Failure::from(backup::BackupError::Database {
-            action: "counting the database's tables",
-            source,
-        })
-    })?;
+    let tables = db::user_table_count(conn, &table.name)
+        .await
+        .map_err(|source| {
+            Failure::from(backup::BackupError::Database {
+                action: "counting the database's tables",
+                source,
+            })
+        })?;
     Ok((tables == 0).then(|| "the database has no tables yet".to_owned()))
 }
 
@@ -284,7 +299,8 @@ pub(crate) async fn backup_before_migrating(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    if let Some(reason) = backup_not_needed(&mut session.conn, plan).await? {
+    if let Some(reason) = backup_not_needed(&mut session.conn, &settings.sqlx.history, plan).await?
+    {
         report.set("backup", json!({ "taken": false, "reason": reason }));
         report.step(
             "backup",
@@ -387,6 +403,7 @@ pub(crate) async fn take_backup(
 /// Applies every pending migration, one line each.
 pub(crate) async fn migrate(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     plan: &Plan<'_>,
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -396,13 +413,18 @@ pub(crate) async fn migrate(
         report.step("migrate", Status::Skipped, started, "nothing pending");
         return Ok(());
     }
-    history::ensure_table(conn)
-        .await
-        .map_err(|e| failed(report, "migrate", started, errors::history_unreadable(&e)))?;
+    history::ensure_table(conn, table).await.map_err(|e| {
+        failed(
+            report,
+            "migrate",
+            started,
+            errors::history_unreadable(&table.name, &e),
+        )
+    })?;
     let mut applied = Vec::new();
     for migration in &plan.pending {
         let one = Instant::now();
-        let took = match apply::apply(conn, migration).await {
+        let took = match apply::apply(conn, table, migration).await {
             Ok(took) => took,
             Err(error) => {
                 let lock_timeout = error.server_code() == Some("55P03");

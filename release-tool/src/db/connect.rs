@@ -86,9 +86,12 @@ pub(crate) async fn server_major(conn: &mut PgConnection) -> Result<u32, sqlx::E
 }
 
 /// How many tables hold user data: ordinary and partitioned tables outside
-/// the system schemas, not counting sqlx's history table or tables that
-/// belong to an extension.
-pub(crate) async fn user_table_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+/// the system schemas, not counting sqlx's history table (`history_table`,
+/// resolved as sqlx's SQL resolves it) or tables that belong to an extension.
+pub(crate) async fn user_table_count(
+    conn: &mut PgConnection,
+    history_table: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -96,11 +99,12 @@ pub(crate) async fn user_table_count(conn: &mut PgConnection) -> Result<i64, sql
             AND n.nspname NOT IN ('pg_catalog', 'information_schema')
             AND n.nspname NOT LIKE 'pg\\_toast%'
             AND n.nspname NOT LIKE 'pg\\_temp%'
-            AND c.relname <> '_sqlx_migrations'
+            AND c.oid IS DISTINCT FROM to_regclass($1)
             AND NOT EXISTS (SELECT 1 FROM pg_depend d
                              WHERE d.classid = 'pg_class'::regclass
                                AND d.objid = c.oid AND d.deptype = 'e')",
     )
+    .bind(history_table)
     .fetch_one(conn)
     .await
 }

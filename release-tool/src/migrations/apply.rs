@@ -9,7 +9,7 @@ use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
 use sqlx::{Connection, PgConnection};
 
 use super::Migration;
-use super::history;
+use super::history::{self, HistoryTable};
 
 /// Where and why the server rejected a migration.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -40,7 +40,7 @@ pub(crate) enum ApplyError {
         version: i64,
         source: sqlx::Error,
     },
-    #[error("migration {file} ran, but recording it in _sqlx_migrations failed: {source}")]
+    #[error("migration {file} ran, but recording it in the history table failed: {source}")]
     Bookkeeping { file: String, source: sqlx::Error },
 }
 
@@ -57,12 +57,13 @@ impl ApplyError {
 /// Applies `migration` and returns how long it took.
 pub(crate) async fn apply(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     migration: &Migration,
 ) -> Result<Duration, ApplyError> {
     let started = Instant::now();
     if migration.no_tx {
         run_script(conn, migration).await?;
-        history::record(conn, migration)
+        history::record(conn, table, migration)
             .await
             .map_err(|source| bookkeeping(migration, source))?;
     } else {
@@ -73,7 +74,7 @@ pub(crate) async fn apply(
             .await
             .map_err(|source| bookkeeping(migration, source))?;
         run_script(&mut tx, migration).await?;
-        history::record(&mut tx, migration)
+        history::record(&mut tx, table, migration)
             .await
             .map_err(|source| bookkeeping(migration, source))?;
         tx.commit()
@@ -82,7 +83,7 @@ pub(crate) async fn apply(
     }
     let elapsed = started.elapsed();
     let nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);
-    history::set_execution_time(conn, migration.version, nanos)
+    history::set_execution_time(conn, table, migration.version, nanos)
         .await
         .map_err(|source| bookkeeping(migration, source))?;
     Ok(elapsed)

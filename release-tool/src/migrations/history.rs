@@ -1,17 +1,36 @@
-//! sqlx's `_sqlx_migrations` table: the DDL and the bookkeeping statements are
-//! those of sqlx-postgres 0.9 `migrate.rs`, so sqlx and slipway read and write
-//! the same rows.
+//! sqlx's history table (`_sqlx_migrations`, or `table-name` in `sqlx.toml`):
+//! the DDL and the bookkeeping statements are those of sqlx-postgres 0.9
+//! `migrate.rs`, so sqlx and slipway read and write the same rows. Like sqlx,
+//! the table's name is written into the SQL as it is (it may be
+//! schema-qualified and quoted); the config step checked it is a name.
 
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::Migration;
 
-/// The history table's name (sqlx's default; `Migrator::DEFAULT.table_name`).
-pub(crate) const TABLE: &str = "_sqlx_migrations";
+/// The history table and the schemas to create before it (`[migrate]`
+/// `table-name` and `create-schemas` in `sqlx.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryTable {
+    pub(crate) name: String,
+    pub(crate) create_schemas: Vec<String>,
+}
+
+impl Default for HistoryTable {
+    /// sqlx's default, `Migrator::DEFAULT`.
+    fn default() -> Self {
+        Self {
+            name: slipway_pgvector_scan::DEFAULT_TABLE_NAME.to_owned(),
+            create_schemas: Vec::new(),
+        }
+    }
+}
 
 /// sqlx-postgres 0.9 `ensure_migrations_table`, byte for byte.
-const CREATE_TABLE: &str = r"
-CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+fn create_table(table: &str) -> String {
+    format!(
+        r"
+CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
     description TEXT NOT NULL,
     installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -19,7 +38,9 @@ CREATE TABLE IF NOT EXISTS _sqlx_migrations (
     checksum BYTEA NOT NULL,
     execution_time BIGINT NOT NULL
 );
-                ";
+                "
+    )
+}
 
 /// One row of the history table.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,17 +58,23 @@ fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S:
 
 /// Reads the history, or an empty one when the table does not exist yet.
 /// Reading never creates the table, so `plan` changes nothing.
-pub(crate) async fn read(conn: &mut PgConnection) -> Result<Vec<Applied>, sqlx::Error> {
+pub(crate) async fn read(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<Vec<Applied>, sqlx::Error> {
+    // `to_regclass` resolves the name as the SQL below does (search_path,
+    // quoting), and is NULL when the table or its schema does not exist.
     let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(TABLE)
+        .bind(&table.name)
         .fetch_one(&mut *conn)
         .await?;
     if !exists {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, bool, Vec<u8>)> = sqlx::query_as(
-        "SELECT version, description, success, checksum FROM _sqlx_migrations ORDER BY version",
-    )
+    let rows: Vec<(i64, String, bool, Vec<u8>)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT version, description, success, checksum FROM {} ORDER BY version",
+        table.name
+    )))
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -61,21 +88,37 @@ pub(crate) async fn read(conn: &mut PgConnection) -> Result<Vec<Applied>, sqlx::
         .collect())
 }
 
-/// Creates the history table if needed (sqlx's DDL).
-pub(crate) async fn ensure_table(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(CREATE_TABLE).execute(conn).await.map(|_| ())
+/// Creates the schemas `sqlx.toml` lists and the history table, if needed,
+/// as sqlx's `Migrator::run` does before it migrates.
+pub(crate) async fn ensure_table(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<(), sqlx::Error> {
+    for schema in &table.create_schemas {
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};"
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::raw_sql(AssertSqlSafe(create_table(&table.name)))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Records a migration as applied, with `execution_time` -1 until it is
 /// measured, as sqlx does inside the migration's transaction.
 pub(crate) async fn record(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     migration: &Migration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations ( version, description, success, checksum, execution_time )
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO {} ( version, description, success, checksum, execution_time )
     VALUES ( $1, $2, TRUE, $3, -1 )",
-    )
+        table.name
+    )))
     .bind(migration.version)
     .bind(&migration.description)
     .bind(&migration.checksum)
@@ -87,13 +130,17 @@ pub(crate) async fn record(
 /// Stores the measured execution time in nanoseconds, after the commit, as sqlx does.
 pub(crate) async fn set_execution_time(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     version: i64,
     nanos: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE _sqlx_migrations SET execution_time = $1 WHERE version = $2")
-        .bind(nanos)
-        .bind(version)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {} SET execution_time = $1 WHERE version = $2",
+        table.name
+    )))
+    .bind(nanos)
+    .bind(version)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -1,56 +1,24 @@
 //! Reads a migrations folder with sqlx 0.9's rules
-//! (`sqlx-core/src/migrate/source.rs`, `resolve_blocking`):
+//! (`sqlx-core/src/migrate/source.rs`, `resolve_blocking_with_config`). Which
+//! files count, their versions, types and descriptions come from
+//! `slipway_pgvector_scan::list_migration_files`, the one implementation the
+//! buildpack's pgvector scan uses too. Here the files are read:
 //!
-//! - only regular files (symlinks followed) named `<VERSION>_<DESCRIPTION>.sql`
-//!   count; other names are ignored silently;
-//! - `<VERSION>` must parse as an `i64`, or the folder is rejected;
-//! - `.up.sql` / `.down.sql` make a reversible pair; plain `.sql` is simple;
-//! - the description is the rest of the name without the type's suffix, with
-//!   `_` replaced by spaces;
-//! - the checksum is SHA-384 of the file's bytes (as read, BOM and CRLF kept);
+//! - the checksum is SHA-384 of the file's text (as read, BOM and CRLF kept),
+//!   without the characters `sqlx.toml` lists in `[migrate] ignored-chars`;
 //! - a file whose text starts with `-- no-transaction` runs outside a transaction;
-//! - migrations are ordered by version, then type.
+//! - files that look like migrations but that sqlx ignores are returned with
+//!   the rule they break, for a warning.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha384};
+use slipway_pgvector_scan::{FilesError, IgnoredFile, MigrationFile, list_migration_files};
 
 use crate::config::MigrationsDir;
 
-/// sqlx's three migration types, in sqlx's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Kind {
-    Simple,
-    ReversibleUp,
-    ReversibleDown,
-}
-
-impl Kind {
-    /// The type a file name (after `<VERSION>_`) says, as `MigrationType::from_filename`.
-    fn from_filename(name: &str) -> Self {
-        if name.ends_with(".up.sql") {
-            Kind::ReversibleUp
-        } else if name.ends_with(".down.sql") {
-            Kind::ReversibleDown
-        } else {
-            Kind::Simple
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Kind::Simple => ".sql",
-            Kind::ReversibleUp => ".up.sql",
-            Kind::ReversibleDown => ".down.sql",
-        }
-    }
-
-    /// Whether `Migrator::run` applies this type (down migrations are for `undo`).
-    pub(crate) fn is_up(self) -> bool {
-        !matches!(self, Kind::ReversibleDown)
-    }
-}
+pub(crate) use slipway_pgvector_scan::MigrationKind as Kind;
 
 /// One migration file.
 #[derive(Debug, Clone)]
@@ -83,17 +51,17 @@ impl Migration {
     }
 }
 
+/// The migrations of the folder, and the files sqlx ignores that look like migrations.
+#[derive(Debug, Default)]
+pub(crate) struct Source {
+    pub(crate) migrations: Vec<Migration>,
+    pub(crate) ignored: Vec<IgnoredFile>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SourceError {
-    #[error("cannot read the migrations folder {}: {source}", dir.display())]
-    Unreadable {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: the version before the first `_` is not a 64-bit integer", path.display())]
-    BadVersion { path: PathBuf },
-    #[error("{}: the file name is not valid UTF-8", path.display())]
-    NotUtf8Name { path: PathBuf },
+    #[error(transparent)]
+    Files(#[from] FilesError),
     #[error("{}, line {line}: the file is not UTF-8 text", path.display())]
     NotUtf8 { path: PathBuf, line: usize },
     #[error("cannot read {}: {source}", path.display())]
@@ -109,89 +77,51 @@ pub(crate) enum SourceError {
     },
 }
 
-/// SHA-384 of the file's text, exactly as sqlx's `migration::checksum`.
-pub(crate) fn checksum(sql: &str) -> Vec<u8> {
-    Sha384::digest(sql.as_bytes()).to_vec()
+/// SHA-384 of the file's text without `ignored` characters, exactly as sqlx's
+/// `checksum_with` (`migration::checksum` when nothing is ignored).
+pub(crate) fn checksum(sql: &str, ignored: &BTreeSet<char>) -> Vec<u8> {
+    let mut digest = Sha384::new();
+    for fragment in sql.split(|c| ignored.contains(&c)) {
+        digest.update(fragment.as_bytes());
+    }
+    digest.finalize().to_vec()
 }
 
-/// Reads every migration in `dir`. A missing default folder means "no
-/// migrations"; an explicit folder was checked to exist by the config step.
-pub(crate) fn load(dir: &MigrationsDir) -> Result<Vec<Migration>, SourceError> {
+/// Reads every migration in `dir`, with checksums that leave out `ignored`.
+/// A missing default folder means "no migrations"; an explicit folder was
+/// checked to exist by the config step.
+pub(crate) fn load(dir: &MigrationsDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
     if !dir.explicit && !dir.path.exists() {
-        return Ok(Vec::new());
+        return Ok(Source::default());
     }
-    let unreadable = |source| SourceError::Unreadable {
-        dir: dir.path.clone(),
-        source,
-    };
-    let mut migrations = Vec::new();
-    for entry in std::fs::read_dir(&dir.path).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
-        if let Some(migration) = read_migration(&path)? {
-            migrations.push(migration);
-        }
-    }
-    migrations.sort_by_key(|m| (m.version, m.kind));
+    let files = list_migration_files(&dir.path)?;
+    let migrations = files
+        .migrations
+        .iter()
+        .map(|file| read_migration(file, ignored))
+        .collect::<Result<Vec<_>, _>>()?;
     reject_duplicates(&migrations)?;
-    Ok(migrations)
+    Ok(Source {
+        migrations,
+        ignored: files.ignored,
+    })
 }
 
-/// Reads one directory entry, or `None` when sqlx would ignore it.
-fn read_migration(path: &Path) -> Result<Option<Migration>, SourceError> {
-    let unreadable = |source| SourceError::UnreadableFile {
-        path: path.to_owned(),
-        source,
-    };
-    // sqlx uses `fs::metadata`, which follows symlinks.
-    if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
-        return Ok(None);
-    }
-    let Some(os_name) = path.file_name() else {
-        return Ok(None);
-    };
-    let file_name = os_name.to_string_lossy();
-    let Some(parsed) = parse_file_name(&file_name) else {
-        return Ok(None);
-    };
-    // sqlx reads such a name lossily and would store U+FFFD in the history's
-    // description; a name that cannot be shown faithfully is a mistake.
-    if os_name.to_str().is_none() {
-        return Err(SourceError::NotUtf8Name {
-            path: path.to_owned(),
-        });
-    }
-    let (version, kind, description) = parsed.map_err(|()| SourceError::BadVersion {
-        path: path.to_owned(),
-    })?;
-    let sql = read_utf8(path)?;
-    Ok(Some(Migration {
-        version,
-        description,
-        kind,
+/// Reads one migration file.
+fn read_migration(
+    file: &MigrationFile,
+    ignored: &BTreeSet<char>,
+) -> Result<Migration, SourceError> {
+    let sql = read_utf8(&file.path)?;
+    Ok(Migration {
+        version: file.version,
+        description: file.description.clone(),
+        kind: file.kind,
         no_tx: sql.starts_with("-- no-transaction"),
-        checksum: checksum(&sql),
+        checksum: checksum(&sql, ignored),
         sql,
-        path: path.to_owned(),
-    }))
-}
-
-/// Parses a migration file name with sqlx's rules: `None` when sqlx ignores
-/// the file, `Some(Err(()))` when the version before the first `_` is not an
-/// `i64`, else the version, type and description.
-pub(crate) fn parse_file_name(file_name: &str) -> Option<Result<(i64, Kind, String), ()>> {
-    let (version, rest) = file_name.split_once('_')?;
-    // Case-sensitive on purpose: sqlx ignores `1_a.SQL`, so must we.
-    #[allow(clippy::case_sensitive_file_extension_comparisons)]
-    if !rest.ends_with(".sql") {
-        return None;
-    }
-    let Ok(version) = version.parse::<i64>() else {
-        return Some(Err(()));
-    };
-    let kind = Kind::from_filename(rest);
-    // `trim_end_matches`, like sqlx: `a.sql.sql` describes as `a`.
-    let description = rest.trim_end_matches(kind.suffix()).replace('_', " ");
-    Some(Ok((version, kind, description)))
+        path: file.path.clone(),
+    })
 }
 
 /// Reads a migration's text; bytes that are not UTF-8 are reported with
@@ -239,10 +169,17 @@ mod tests {
     }
 
     fn load_dir(dir: &tempfile::TempDir) -> Result<Vec<Migration>, SourceError> {
-        load(&MigrationsDir {
-            path: dir.path().to_owned(),
-            explicit: true,
-        })
+        load_with(dir, &BTreeSet::new()).map(|source| source.migrations)
+    }
+
+    fn load_with(dir: &tempfile::TempDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
+        load(
+            &MigrationsDir {
+                path: dir.path().to_owned(),
+                explicit: true,
+            },
+            ignored,
+        )
     }
 
     #[test]
@@ -293,6 +230,20 @@ mod tests {
     }
 
     #[test]
+    fn ignored_chars_are_left_out_of_the_checksum() {
+        let dir = dir_with(&[("1_a.sql", "SELECT\r\n 1;\r\n")]);
+        let found = load_with(&dir, &BTreeSet::from(['\r'])).unwrap();
+        assert_eq!(
+            hex::encode(&found.migrations[0].checksum),
+            hex::encode(Sha384::digest(b"SELECT\n 1;\n"))
+        );
+        assert_eq!(
+            found.migrations[0].sql, "SELECT\r\n 1;\r\n",
+            "the SQL keeps them"
+        );
+    }
+
+    #[test]
     fn no_transaction_must_start_the_file() {
         let dir = dir_with(&[("1_a.sql", "\n-- no-transaction\nSELECT 1;")]);
         assert!(!load_dir(&dir).unwrap()[0].no_tx);
@@ -303,7 +254,7 @@ mod tests {
         let dir = dir_with(&[("v1_a.sql", "SELECT 1;")]);
         assert!(matches!(
             load_dir(&dir),
-            Err(SourceError::BadVersion { .. })
+            Err(SourceError::Files(FilesError::BadVersion { .. }))
         ));
     }
 
@@ -318,11 +269,14 @@ mod tests {
 
     #[test]
     fn a_missing_default_folder_means_no_migrations() {
-        let found = load(&MigrationsDir {
-            path: PathBuf::from("/nonexistent/slipway/migrations"),
-            explicit: false,
-        })
+        let found = load(
+            &MigrationsDir {
+                path: PathBuf::from("/nonexistent/slipway/migrations"),
+                explicit: false,
+            },
+            &BTreeSet::new(),
+        )
         .unwrap();
-        assert!(found.is_empty());
+        assert!(found.migrations.is_empty());
     }
 }
