@@ -11,6 +11,9 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Settings are read from the flag, then the environment variable, then
 /// `slipway.toml` (in the current directory, or `--config`), then the default.
+/// `sqlx.toml` in the current directory is read as sqlx 0.9 reads it: its
+/// `[migrate]` table-name, ignored-chars and create-schemas apply, and its
+/// migrations-dir comes after slipway's own settings.
 /// Backups and restores run pg_dump and pg_restore from SLIPWAY_PG_BIN_DIR,
 /// else from PATH.
 ///
@@ -94,7 +97,8 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) database_url: Option<String>,
 
-    /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default: ./migrations]
+    /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default:
+    /// migrations_dir in slipway.toml, else migrations-dir in sqlx.toml, else ./migrations]
     #[arg(
         long = "migrations",
         value_name = "DIR",

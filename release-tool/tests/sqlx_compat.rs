@@ -13,7 +13,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection};
 use support::{
     TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, slipway_process,
-    stderr,
+    sqlx_cli, stderr,
 };
 
 /// Runs sqlx's Migrator on `dir` against `url`.
@@ -42,18 +42,6 @@ fn sqlx_cli_migrate(dir: &Path, url: &str) {
         "sqlx migrate run failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// The `sqlx` binary of sqlx-cli: on PATH, or in cargo's bin dir.
-fn sqlx_cli() -> std::path::PathBuf {
-    let cargo_bin = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
-        .map(|home| home.join("bin/sqlx"));
-    match cargo_bin {
-        Some(path) if path.is_file() => path,
-        _ => "sqlx".into(),
-    }
 }
 
 /// version, description, success, checksum (hex) of every history row.

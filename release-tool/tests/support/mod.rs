@@ -366,3 +366,16 @@ pub fn schema_fingerprint(db: &TestDb) -> String {
                         'SELECT count(*) AS c FROM _sqlx_migrations', false, true, '')))[1]::text END))",
     )
 }
+
+/// The `sqlx` binary of sqlx-cli 0.9, built with its `sqlx-toml` feature
+/// (scripts/install-deps.sh): on PATH, or in cargo's bin dir.
+pub fn sqlx_cli() -> PathBuf {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin/sqlx"));
+    match cargo_bin {
+        Some(path) if path.is_file() => path,
+        _ => "sqlx".into(),
+    }
+}
