@@ -97,8 +97,8 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) database_url: Option<String>,
 
-    /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default:
-    /// migrations_dir in slipway.toml, else migrations-dir in sqlx.toml, else ./migrations]
+    /// Folder of sqlx migrations. [env: SLIPWAY_MIGRATIONS_DIR] [default: ./migrations]
+    /// (migrations_dir in slipway.toml, then migrations-dir in sqlx.toml, come before the default)
     #[arg(
         long = "migrations",
         value_name = "DIR",
