@@ -20,8 +20,12 @@ use clap::{Args, Parser, Subcommand};
 /// Exit codes: 0 ok, 1 internal error (a bug: please report it), 2 usage or
 /// config, 3 cannot connect, 4 lock not acquired in time, 5 backup or restore
 /// failed (no migration ran), 6 drift or unusable migration history,
-/// 7 a migration failed, 8 an extension or schema check failed, 9 lint
-/// found unsafe migrations.
+/// 7 a migration failed (nothing of it applied), 8 an extension or schema
+/// check failed, 9 lint found unsafe migrations, 10 a migration applied and
+/// recorded but its execution time not stored, 11 a `-- no-transaction`
+/// migration applied but not recorded, 12 the connection failed during a
+/// migration's COMMIT (committed with its row or not at all), 13 a Heroku API
+/// restore did not finish (the database may be partly restored).
 #[derive(Debug, Parser)]
 #[command(name = "slipway-release", version, max_term_width = 100)]
 pub(crate) struct Cli {

@@ -13,7 +13,7 @@ use crate::db::ConnectError;
 use crate::lint::output::show_bytes;
 use crate::lint::{LintError, Mode as LintMode};
 use crate::lock::LockError;
-use crate::migrations::apply::ApplyError;
+use crate::migrations::apply::{ApplyError, ServerError};
 use crate::migrations::blockers::Blocker;
 use crate::migrations::history::Applied;
 use crate::migrations::plan::PlanError;
@@ -39,12 +39,25 @@ pub enum ExitClass {
     Backup,
     /// 6: drift: a recorded migration changed, or the history is unusable.
     Drift,
-    /// 7: a migration failed.
+    /// 7: a migration failed; it was rolled back or never started (unless
+    /// `-- no-transaction`: then whatever ran before the error stays).
     Migration,
     /// 8: an extension or schema check failed.
     Check,
     /// 9: lint found migrations that would stop the release; nothing changed.
     Lint,
+    /// 10: a migration was applied and recorded, but storing its execution
+    /// time failed; the migrations after it did not run.
+    AppliedNotTimed,
+    /// 11: a `-- no-transaction` migration ran, but recording it in
+    /// `_sqlx_migrations` failed: applied, not recorded.
+    AppliedNotRecorded,
+    /// 12: the connection failed during a migration's COMMIT: it and its
+    /// history row committed together or not at all.
+    CommitUnknown,
+    /// 13: a restore through Heroku's API started but did not finish: the
+    /// database may be partly restored.
+    RestoreIncomplete,
 }
 
 impl ExitClass {
@@ -62,6 +75,10 @@ impl ExitClass {
             ExitClass::Migration => 7,
             ExitClass::Check => 8,
             ExitClass::Lint => 9,
+            ExitClass::AppliedNotTimed => 10,
+            ExitClass::AppliedNotRecorded => 11,
+            ExitClass::CommitUnknown => 12,
+            ExitClass::RestoreIncomplete => 13,
         }
     }
 
@@ -77,6 +94,10 @@ impl ExitClass {
             ExitClass::Migration => "migration",
             ExitClass::Check => "check",
             ExitClass::Lint => "lint",
+            ExitClass::AppliedNotTimed => "applied_not_timed",
+            ExitClass::AppliedNotRecorded => "applied_not_recorded",
+            ExitClass::CommitUnknown => "commit_unknown",
+            ExitClass::RestoreIncomplete => "restore_incomplete",
         }
     }
 }
@@ -791,16 +812,63 @@ fn server_hint(source: &sqlx::Error) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A restore failed after it was confirmed.
+/// A restore failed after it was confirmed. The fix says what the database
+/// holds now, which depends on where the restore stopped.
 pub(crate) fn restore_failed(error: BackupError) -> Failure {
+    if let BackupError::Heroku(HerokuError::RestoreUnfinished {
+        backup,
+        transfer,
+        app,
+        ..
+    }) = &error
+    {
+        return heroku_restore_unfinished(&error, backup, transfer.as_deref(), app);
+    }
+    let unchanged = match &error {
+        BackupError::ToolFailed { .. } => {
+            "Nothing was committed: slipway checks the archive with pg_restore --list first, then restores \
+             it in one transaction (--single-transaction --exit-on-error), which any failure rolls back. The \
+             database is as it was before the restore."
+        }
+        BackupError::S3(_) => {
+            "pg_restore was stopped before it had the whole archive, and it runs in one transaction, so it \
+             committed nothing: the database is as it was before the restore."
+        }
+        BackupError::Heroku(_) => {
+            "Heroku's restore was never started: the database is as it was before the restore."
+        }
+        _ => "pg_restore never ran: the database is as it was before the restore.",
+    };
     let mut failure = Failure::from(error);
     if failure.class == ExitClass::Backup {
         "the restore failed".clone_into(&mut failure.title);
-        "pg_restore ran in one transaction, so the database is as it was before the restore. \
-         Read the tool's message above."
-            .clone_into(&mut failure.fix);
+        failure.fix = format!("{unchanged} Read the cause above, fix it, and restore again.");
     }
     failure
+}
+
+/// A Heroku API restore that was asked for and did not finish.
+fn heroku_restore_unfinished(
+    error: &BackupError,
+    backup: &str,
+    transfer: Option<&str>,
+    app: &str,
+) -> Failure {
+    let check = transfer.map_or_else(
+        || format!("`heroku pg:backups --app {app}` shows whether a restore of {backup} started"),
+        |t| format!("`heroku pg:backups:info {t} --app {app}` shows how far it got (one that timed out may still be running: wait for it)"),
+    );
+    Failure::new(
+        ExitClass::RestoreIncomplete,
+        "the Heroku restore did not finish",
+        error.to_string(),
+        format!(
+            "Heroku's restore is not one transaction: it drops and recreates objects as it goes, so the database \
+             may now hold part of {backup} and part of what was there before. {check}. Then restore again, which \
+             replaces every object in the backup."
+        ),
+    )
+    .with_details(json!({ "backup": backup, "transfer": transfer, "database_state": "maybe_partly_restored" }))
 }
 
 /// `restore` without `--confirm`, or with the wrong name.
@@ -884,6 +952,7 @@ impl From<ApplyError> for Failure {
                         "version": version,
                         "no_transaction": no_tx,
                         "server_error": server,
+                        "database_state": if no_tx { "maybe_partly_applied" } else { "not_applied" },
                     }),
                 )
             }
@@ -897,15 +966,131 @@ impl From<ApplyError> for Failure {
                     "Check the connection to the database, then release again; {file} was not recorded as applied."
                 ),
             ),
-            ApplyError::Bookkeeping { .. } => Failure::new(
-                class,
-                "recording a migration failed",
-                error.to_string(),
-                "Check that the user may write _sqlx_migrations. A transactional migration was rolled back with \
-                 its record; check the database before releasing again.",
-            ),
+            other => bookkeeping_failure(other),
         }
     }
+}
+
+/// The failures around a migration's script: starting its transaction,
+/// recording it, committing it, timing it. Each says what the database
+/// holds now, and has its own exit code when that is not "nothing changed".
+fn bookkeeping_failure(error: ApplyError) -> Failure {
+    let cause = error.to_string();
+    let writable = "Check that the database user may INSERT and UPDATE _sqlx_migrations, and that no \
+                    trigger, rule or read-only setting rejects it";
+    match error {
+        ApplyError::BeginFailed { file, version, .. } => Failure::new(
+            ExitClass::Migration,
+            format!("migration {version} did not start"),
+            cause,
+            format!(
+                "Nothing of {file} ran and _sqlx_migrations is unchanged: the database is as the migrations \
+                 before it left it. Check the connection to the database (a dropped connection, a restarting \
+                 server), then release again."
+            ),
+        )
+        .with_details(state_details(&file, version, "not_applied")),
+        ApplyError::RecordRolledBack { file, version, .. } => Failure::new(
+            ExitClass::Migration,
+            format!("recording migration {version} failed"),
+            cause,
+            format!(
+                "{file} and its _sqlx_migrations row are one transaction, so both were rolled back: {file} is \
+                 not applied and _sqlx_migrations is unchanged. {writable}, then release again."
+            ),
+        )
+        .with_details(state_details(&file, version, "not_applied")),
+        ApplyError::CommitRejected {
+            file,
+            version,
+            error: server,
+        } => commit_rejected(&file, version, &server),
+        ApplyError::CommitUnknown { file, version, .. } => Failure::new(
+            ExitClass::CommitUnknown,
+            format!("the COMMIT of migration {version} was interrupted"),
+            cause,
+            format!(
+                "The server may or may not have committed {file}. It and its _sqlx_migrations row are one \
+                 transaction, so either both are in the database or neither: \
+                 SELECT version FROM _sqlx_migrations WHERE version = {version} tells which. Releasing again is \
+                 safe either way: it applies {file} only if the commit did not happen. Check the server first \
+                 (a restart, a failover, a terminated session)."
+            ),
+        )
+        .with_details(state_details(&file, version, "unknown")),
+        ApplyError::TimeNotStored { file, version, .. } => Failure::new(
+            ExitClass::AppliedNotTimed,
+            format!("migration {version} is applied, but storing its execution time failed"),
+            cause,
+            format!(
+                "{file} is applied and recorded in _sqlx_migrations (committed), with execution_time -1 \
+                 instead of its duration; sqlx does not read that column. The migrations after it did not run. \
+                 {writable}, then release again: it continues after {file}."
+            ),
+        )
+        .with_details(state_details(&file, version, "applied_and_recorded")),
+        ApplyError::NotRecorded {
+            file,
+            version,
+            table,
+            description,
+            checksum,
+            ..
+        } => Failure::new(
+            ExitClass::AppliedNotRecorded,
+            format!("migration {version} ran, but it is not recorded"),
+            cause,
+            format!(
+                "{file} runs without a transaction (-- no-transaction): its changes are in the database, but \
+                 {table} has no row for it, so the next release (or sqlx::migrate!()) would run it \
+                 again. {writable}. Then either record it by hand with the row sqlx would have written: \
+                 INSERT INTO {table} (version, description, success, checksum, execution_time) \
+                 VALUES ({version}, '{}', TRUE, '\\x{}', -1); \
+                 or make sure {file} can run twice (IF NOT EXISTS), and release again.",
+                description.replace('\'', "''"),
+                hex::encode(checksum)
+            ),
+        )
+        .with_details(state_details(&file, version, "applied_not_recorded")),
+        ApplyError::Rejected { .. } | ApplyError::Failed { .. } => {
+            Failure::internal(format!("unexpected migration failure: {cause}"))
+        }
+    }
+}
+
+/// The server refused a migration's COMMIT: it rolled back.
+fn commit_rejected(file: &str, version: i64, server: &ServerError) -> Failure {
+    let mut cause = format!(
+        "{file}: COMMIT failed: ERROR {}: {}",
+        server.code, server.message
+    );
+    for (label, value) in [("detail", &server.detail), ("hint", &server.hint)] {
+        if let Some(value) = value {
+            let _ = write!(cause, "\n  {label}: {value}");
+        }
+    }
+    let mut details = state_details(file, version, "not_applied");
+    if let Value::Object(map) = &mut details {
+        map.insert("server_error".to_owned(), json!(server));
+    }
+    Failure::new(
+        ExitClass::Migration,
+        format!("migration {version} failed at COMMIT"),
+        cause,
+        format!(
+            "The server refused to commit (a deferred constraint or constraint trigger, or a \
+             serialization failure), so {file} was rolled back with its _sqlx_migrations row: nothing \
+             of it is applied. Fix {file} (it was never applied, so editing it is safe) or the data it \
+             checks, and release again."
+        ),
+    )
+    .with_details(details)
+}
+
+/// The JSON details of a migration failure: which file, and what the
+/// database holds of it now.
+fn state_details(file: &str, version: i64, state: &str) -> Value {
+    json!({ "file": file, "version": version, "database_state": state })
 }
 
 impl From<CheckError> for Failure {

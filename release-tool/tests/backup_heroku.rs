@@ -349,3 +349,69 @@ fn heroku_backups_are_listed_and_restore_needs_the_explicit_flag() {
         apis.data.seen()
     );
 }
+
+#[test]
+fn a_heroku_restore_that_fails_after_it_started_is_exit_13_and_says_it_may_be_partial() {
+    let db = db_with_data();
+    let apis = Apis::start(Script {
+        restores_fail: true,
+        logs: vec!["pg_restore: error: could not execute query".to_owned()],
+        ..Script::default()
+    });
+    let app = tempfile::tempdir().unwrap();
+    run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
+    let out = run_expecting(
+        slipway_heroku(app.path(), &db, &apis).args([
+            "restore",
+            "b123",
+            "--confirm",
+            &db.name,
+            "--yes-use-heroku-restore",
+            "--format",
+            "json",
+        ]),
+        13,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("the Heroku restore did not finish"), "{err}");
+    assert!(err.contains("may now hold part of b123"), "{err}");
+    assert!(
+        err.contains("heroku pg:backups:info r900 --app slipway-fake-app"),
+        "{err}"
+    );
+    assert!(err.contains("could not execute query"), "{err}");
+    assert!(!err.contains("as it was"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "restore_incomplete");
+    assert_eq!(
+        doc["error"]["details"]["database_state"],
+        "maybe_partly_restored"
+    );
+    assert_eq!(apis.data.restores().len(), 1);
+}
+
+#[test]
+fn a_heroku_restore_that_never_started_is_exit_5_and_says_nothing_changed() {
+    let db = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = tempfile::tempdir().unwrap();
+    let out = run_expecting(
+        slipway_heroku(app.path(), &db, &apis)
+            .env("HEROKU_APP_NAME", "no-such-app")
+            .args([
+                "restore",
+                "b123",
+                "--confirm",
+                &db.name,
+                "--yes-use-heroku-restore",
+            ]),
+        5,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("the restore failed"), "{err}");
+    assert!(
+        err.contains("Heroku's restore was never started: the database is as it was"),
+        "{err}"
+    );
+    assert!(apis.data.restores().is_empty());
+}

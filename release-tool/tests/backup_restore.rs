@@ -151,10 +151,11 @@ fn a_failed_restore_leaves_the_database_as_it_was() {
         ]),
         5,
     );
+    let err = stderr(&out);
+    assert!(err.contains("the restore failed"), "{err}");
     assert!(
-        stderr(&out).contains("the restore failed"),
-        "{}",
-        stderr(&out)
+        err.contains("Nothing was committed") && err.contains("as it was before the restore"),
+        "{err}"
     );
     assert_eq!(fingerprint(&db), before);
 }

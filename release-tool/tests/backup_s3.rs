@@ -562,6 +562,11 @@ fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
         "{}",
         stderr(&restored)
     );
+    assert!(
+        stderr(&restored).contains("committed nothing: the database is as it was"),
+        "{}",
+        stderr(&restored)
+    );
     // pg_restore ran in one transaction and was not allowed to commit.
     assert_eq!(
         db.text("SELECT string_agg(id::text, ',' ORDER BY id) FROM t"),

@@ -413,20 +413,28 @@ pub(crate) async fn migrate(
         report.step("migrate", Status::Skipped, started, "nothing pending");
         return Ok(());
     }
-    history::ensure_table(conn, table).await.map_err(|e| {
-        failed(
-            report,
-            "migrate",
-            started,
-            errors::history_unreadable(&table.name, &e),
-        )
-    })?;
+    // A history with rows has its table: no DDL, nothing to change before
+    // the first migration's BEGIN.
+    if plan.applied_count == 0 && plan.unknown_applied.is_empty() {
+        history::ensure_table(conn, table).await.map_err(|e| {
+            failed(
+                report,
+                "migrate",
+                started,
+                errors::history_unreadable(&table.name, &e),
+            )
+        })?;
+    }
     let mut applied = Vec::new();
     for migration in &plan.pending {
         let one = Instant::now();
         let took = match apply::apply(conn, table, migration).await {
             Ok(took) => took,
             Err(error) => {
+                if matches!(error, apply::ApplyError::TimeNotStored { .. }) {
+                    applied.push(applied_entry(migration, None));
+                }
+                report.set("applied", json!(applied));
                 let lock_timeout = error.server_code() == Some("55P03");
                 let mut failure = Failure::from(error);
                 if lock_timeout {
@@ -455,14 +463,20 @@ pub(crate) async fn migrate(
             took,
             &format!("{}{mode}", migration.file_name()),
         );
-        applied.push(json!({
-            "version": migration.version,
-            "file": migration.file_name(),
-            "execution_time_ns": u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
-        }));
+        applied.push(applied_entry(migration, Some(took)));
     }
     report.set("applied", json!(applied));
     Ok(())
+}
+
+/// One entry of the JSON `applied` list (`execution_time_ns` null when it
+/// was not stored).
+fn applied_entry(migration: &Migration, took: Option<std::time::Duration>) -> serde_json::Value {
+    json!({
+        "version": migration.version,
+        "file": migration.file_name(),
+        "execution_time_ns": took.map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)),
+    })
 }
 
 /// The extension and schema checks.

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
+use sqlx::postgres::{PgDatabaseError, PgErrorPosition, PgSeverity};
 use sqlx::{Connection, PgConnection};
 
 use super::Migration;
@@ -25,8 +25,12 @@ pub(crate) struct ServerError {
     pub(crate) internal_query: Option<String>,
 }
 
+/// Why applying a migration failed. Each variant says, through its name and
+/// `errors.rs`, what the database holds afterwards.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApplyError {
+    /// The server rejected the script: a transactional migration rolled back
+    /// whole; a `-- no-transaction` one kept what ran before the error.
     #[error("migration {file} failed: {}", error.message)]
     Rejected {
         file: String,
@@ -34,14 +38,79 @@ pub(crate) enum ApplyError {
         no_tx: bool,
         error: ServerError,
     },
+    /// The script failed without an answer from the server (a lost connection).
     #[error("migration {file} failed: {source}")]
     Failed {
         file: String,
         version: i64,
         source: sqlx::Error,
     },
-    #[error("migration {file} ran, but recording it in the history table failed: {source}")]
-    Bookkeeping { file: String, source: sqlx::Error },
+    /// `BEGIN` failed: nothing of the migration ran.
+    #[error(
+        "starting the transaction of migration {file} failed: {}",
+        describe(source)
+    )]
+    BeginFailed {
+        file: String,
+        version: i64,
+        source: sqlx::Error,
+    },
+    /// The history row's `INSERT` failed inside the migration's transaction,
+    /// which therefore rolled back with the script.
+    #[error(
+        "recording migration {file} in _sqlx_migrations failed: {}",
+        describe(source)
+    )]
+    RecordRolledBack {
+        file: String,
+        version: i64,
+        source: sqlx::Error,
+    },
+    /// The server answered `COMMIT` with an ERROR (a deferred constraint or
+    /// constraint trigger, a serialization failure): it rolled back.
+    #[error("COMMIT of migration {file} failed: {}", error.message)]
+    CommitRejected {
+        file: String,
+        version: i64,
+        error: ServerError,
+    },
+    /// The connection failed (or the server ended the session) during
+    /// `COMMIT`: the migration and its row committed together or not at all.
+    #[error(
+        "the connection failed during COMMIT of migration {file}: {}",
+        describe(source)
+    )]
+    CommitUnknown {
+        file: String,
+        version: i64,
+        source: sqlx::Error,
+    },
+    /// The migration is applied and recorded (committed); storing its
+    /// measured `execution_time` afterwards failed, so the row keeps -1.
+    #[error(
+        "migration {file} is applied and recorded, but storing its execution time failed: {}",
+        describe(source)
+    )]
+    TimeNotStored {
+        file: String,
+        version: i64,
+        source: sqlx::Error,
+    },
+    /// A `-- no-transaction` migration ran to its end, but its history row's
+    /// `INSERT` failed: applied, not recorded.
+    #[error(
+        "migration {file} ran (without a transaction), but recording it in {table} failed: {}",
+        describe(source)
+    )]
+    NotRecorded {
+        file: String,
+        version: i64,
+        /// The history table's name, as written in SQL.
+        table: String,
+        description: String,
+        checksum: Vec<u8>,
+        source: sqlx::Error,
+    },
 }
 
 impl ApplyError {
@@ -51,6 +120,37 @@ impl ApplyError {
             ApplyError::Rejected { error, .. } => Some(error.code.as_str()),
             _ => None,
         }
+    }
+}
+
+/// A database error as `SEVERITY CODE: message`, without the PostgreSQL
+/// source line that sqlx's `Display` appends ("at line 3907"); any other
+/// error as it reads.
+pub(crate) fn describe(source: &sqlx::Error) -> String {
+    match source
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
+    {
+        Some(pg) => format!(
+            "{} {}: {}",
+            severity_label(pg.severity()),
+            pg.code(),
+            pg.message()
+        ),
+        None => source.to_string(),
+    }
+}
+
+fn severity_label(severity: PgSeverity) -> &'static str {
+    match severity {
+        PgSeverity::Panic => "PANIC",
+        PgSeverity::Fatal => "FATAL",
+        PgSeverity::Error => "ERROR",
+        PgSeverity::Warning => "WARNING",
+        PgSeverity::Notice => "NOTICE",
+        PgSeverity::Debug => "DEBUG",
+        PgSeverity::Info => "INFO",
+        PgSeverity::Log => "LOG",
     }
 }
 
@@ -65,28 +165,81 @@ pub(crate) async fn apply(
         run_script(conn, migration).await?;
         history::record(conn, table, migration)
             .await
-            .map_err(|source| bookkeeping(migration, source))?;
+            .map_err(|source| ApplyError::NotRecorded {
+                file: migration.file_name(),
+                version: migration.version,
+                table: table.name.clone(),
+                description: migration.description.clone(),
+                checksum: migration.checksum.clone(),
+                source,
+            })?;
     } else {
-        // One transaction for the script and its history row, so it is never
-        // applied twice (https://github.com/launchbadge/sqlx/issues/1966).
-        let mut tx = conn
-            .begin()
-            .await
-            .map_err(|source| bookkeeping(migration, source))?;
-        run_script(&mut tx, migration).await?;
-        history::record(&mut tx, table, migration)
-            .await
-            .map_err(|source| bookkeeping(migration, source))?;
-        tx.commit()
-            .await
-            .map_err(|source| bookkeeping(migration, source))?;
+        apply_in_transaction(conn, table, migration).await?;
     }
     let elapsed = started.elapsed();
     let nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);
     history::set_execution_time(conn, table, migration.version, nanos)
         .await
-        .map_err(|source| bookkeeping(migration, source))?;
+        .map_err(|source| ApplyError::TimeNotStored {
+            file: migration.file_name(),
+            version: migration.version,
+            source,
+        })?;
     Ok(elapsed)
+}
+
+/// Runs the script and records it in one transaction, so it is never applied
+/// twice (<https://github.com/launchbadge/sqlx/issues/1966>).
+async fn apply_in_transaction(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    migration: &Migration,
+) -> Result<(), ApplyError> {
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|source| ApplyError::BeginFailed {
+            file: migration.file_name(),
+            version: migration.version,
+            source,
+        })?;
+    run_script(&mut tx, migration).await?;
+    // On error `tx` is dropped, which rolls the script back with the row.
+    history::record(&mut tx, table, migration)
+        .await
+        .map_err(|source| ApplyError::RecordRolledBack {
+            file: migration.file_name(),
+            version: migration.version,
+            source,
+        })?;
+    tx.commit()
+        .await
+        .map_err(|source| commit_failed(migration, source))
+}
+
+/// Tells a COMMIT the server refused (rolled back) from one whose outcome is
+/// unknown. PostgreSQL reports problems found before the commit record is
+/// written (deferred constraints, serialization failures) as an ERROR and
+/// rolls back; a FATAL or PANIC, or a lost connection, can also come after
+/// the commit is durable (e.g. a terminated wait for synchronous replication).
+fn commit_failed(migration: &Migration, source: sqlx::Error) -> ApplyError {
+    let refused = source
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
+        .filter(|pg| pg.severity() == PgSeverity::Error)
+        .map(|pg| server_error(migration, pg));
+    match refused {
+        Some(error) => ApplyError::CommitRejected {
+            file: migration.file_name(),
+            version: migration.version,
+            error,
+        },
+        None => ApplyError::CommitUnknown {
+            file: migration.file_name(),
+            version: migration.version,
+            source,
+        },
+    }
 }
 
 /// Sends the file's text as one simple-protocol query, like sqlx's `execute(sql)`.
@@ -96,13 +249,6 @@ async fn run_script(conn: &mut PgConnection, migration: &Migration) -> Result<()
         .await
         .map(|_| ())
         .map_err(|source| rejected(migration, source))
-}
-
-fn bookkeeping(migration: &Migration, source: sqlx::Error) -> ApplyError {
-    ApplyError::Bookkeeping {
-        file: migration.file_name(),
-        source,
-    }
 }
 
 /// Turns the server's error into one that names the file, line and column.
@@ -117,6 +263,16 @@ fn rejected(migration: &Migration, source: sqlx::Error) -> ApplyError {
             source,
         };
     };
+    ApplyError::Rejected {
+        file: migration.file_name(),
+        version: migration.version,
+        no_tx: migration.no_tx,
+        error: server_error(migration, pg),
+    }
+}
+
+/// The server's error, with its position as a line and column of the file.
+fn server_error(migration: &Migration, pg: &PgDatabaseError) -> ServerError {
     let (line, column, internal_query) = match pg.position() {
         Some(PgErrorPosition::Original(position)) => {
             let (line, column) = line_and_column(&migration.sql, position);
@@ -125,19 +281,14 @@ fn rejected(migration: &Migration, source: sqlx::Error) -> ApplyError {
         Some(PgErrorPosition::Internal { query, .. }) => (None, None, Some(query.to_owned())),
         None => (None, None, None),
     };
-    ApplyError::Rejected {
-        file: migration.file_name(),
-        version: migration.version,
-        no_tx: migration.no_tx,
-        error: ServerError {
-            code: pg.code().to_owned(),
-            message: pg.message().to_owned(),
-            detail: pg.detail().map(str::to_owned),
-            hint: pg.hint().map(str::to_owned),
-            line,
-            column,
-            internal_query,
-        },
+    ServerError {
+        code: pg.code().to_owned(),
+        message: pg.message().to_owned(),
+        detail: pg.detail().map(str::to_owned),
+        hint: pg.hint().map(str::to_owned),
+        line,
+        column,
+        internal_query,
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Script {
     pub redirect_polls_to: Option<String>,
     /// `succeeded` once finished.
     pub succeeds: bool,
+    /// Restore transfers finish with `succeeded` false (restores otherwise
+    /// finish at the first poll and succeed).
+    pub restores_fail: bool,
     /// The transfer's logs (`?verbose=true`).
     pub logs: Vec<String>,
 }
@@ -59,6 +62,7 @@ impl Default for Script {
             polls_always_fail: false,
             redirect_polls_to: None,
             succeeds: true,
+            restores_fail: false,
             logs: vec!["pg_dump: dumping contents of table \"public.items\"".to_owned()],
         }
     }
@@ -390,11 +394,10 @@ async fn transfer(
     let finished = num == 900 || poll > script.failing_polls + script.polls_before_finish;
     let verbose = query.get("verbose").is_some_and(|v| v == "true");
     let logs = verbose.then_some(script.logs.as_slice());
-    axum::Json(transfer_json(
-        num,
-        finished,
-        script.succeeds || num == 900,
-        logs,
-    ))
-    .into_response()
+    let succeeded = if num == 900 {
+        !script.restores_fail
+    } else {
+        script.succeeds
+    };
+    axum::Json(transfer_json(num, finished, succeeded, logs)).into_response()
 }

@@ -101,6 +101,17 @@ pub(crate) enum HerokuError {
          or let slipway call the same API: add --yes-use-heroku-restore"
     )]
     RestoreNotRequested { command: String },
+    /// The restore was asked for (and may have started): Heroku's restore is
+    /// not one transaction, so the database may hold part of the backup.
+    #[error("the Heroku restore of {backup} {}did not finish: {cause}",
+        .transfer.as_ref().map(|t| format!("({t}) ")).unwrap_or_default())]
+    RestoreUnfinished {
+        backup: String,
+        /// The restore transfer's name (`r900`), when Heroku answered the request.
+        transfer: Option<String>,
+        app: String,
+        cause: Box<HerokuError>,
+    },
     #[error("internal error in slipway-release's Heroku client (a bug, please report it): {0}")]
     Internal(String),
 }
@@ -276,6 +287,13 @@ pub(crate) async fn restore(
         "Heroku PGBackups: restoring {name} into {}",
         addon.name
     ));
+    let unfinished =
+        |transfer: Option<String>, cause: HerokuError| HerokuError::RestoreUnfinished {
+            backup: name.to_owned(),
+            transfer,
+            app: settings.app.clone(),
+            cause: Box::new(cause),
+        };
     let (started, uuid) = start_transfer(
         &api,
         &format!("/client/v11/databases/{}/restores", segment(&addon.id)),
@@ -283,7 +301,14 @@ pub(crate) async fn restore(
         "restore",
         deadline,
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // A refused key or an unknown database: Heroku started nothing.
+        HerokuError::Unauthorized { .. } | HerokuError::NotFound { .. } => e,
+        // Anything else (a 5xx, a timeout) may have come after the restore
+        // began: say so rather than "nothing changed".
+        e => unfinished(None, e),
+    })?;
     let restore_name = started.name();
     wait_for_transfer(
         &api,
@@ -294,7 +319,8 @@ pub(crate) async fn restore(
         deadline,
         progress,
     )
-    .await?;
+    .await
+    .map_err(|e| unfinished(Some(restore_name.clone()), e))?;
     Ok(())
 }
 

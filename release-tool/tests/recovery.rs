@@ -1,0 +1,322 @@
+//! What `slipway-release run` says and leaves behind when a migration's
+//! bookkeeping fails, against real PostgreSQL with real faults: a session
+//! ended from another connection, triggers on `_sqlx_migrations`, a deferred
+//! constraint that fails at COMMIT. Each failure has its own exit code and a
+//! message that states what the database now holds, and the test checks
+//! that the database holds exactly that.
+
+// Integration tests share the crate's dependency list; not all use every crate.
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use indoc::indoc;
+use sqlx::{Connection, PgConnection};
+use support::{
+    TestDb, app_with_migrations, dumps_in, json, run_expecting, runtime, slipway, slipway_process,
+    stderr,
+};
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for `child` at most `limit` (kills it and fails past that: a hang).
+fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("slipway-release still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// sqlx's own `Migrator` on `app`'s migrations: it must accept the history.
+fn assert_sqlx_accepts(db: &TestDb, app: &Path) {
+    let url = db.url.clone();
+    let migrations = app.join("migrations");
+    runtime().block_on(async move {
+        let migrator = sqlx::migrate::Migrator::new(migrations.as_path())
+            .await
+            .unwrap();
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        migrator
+            .run(&mut conn)
+            .await
+            .expect("sqlx's Migrator must accept the history slipway left");
+    });
+}
+
+/// A database with data whose history holds migration 1, and an app with
+/// migrations 1 and 2 (2 pending). `second` is migration 2's SQL.
+fn one_applied_one_pending(second: &str) -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE seed (id int PRIMARY KEY); INSERT INTO seed VALUES (1);");
+    let app = app_with_migrations(&[("1_first.sql", "CREATE TABLE first (id int);\n")]);
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    std::fs::write(app.path().join("migrations/2_second.sql"), second).unwrap();
+    (db, app)
+}
+
+#[test]
+fn a_session_lost_before_begin_is_exit_7_and_nothing_of_the_migration_ran() {
+    let (db, app) = one_applied_one_pending("CREATE TABLE second (id int);\n");
+    let backups = app.path().join("backups");
+    let url = db.url.clone();
+    // pg_dump waits for this lock, so slipway's own session sits idle
+    // (holding the migration lock) while the backup runs.
+    let rt = runtime();
+    let mut blocker = rt.block_on(PgConnection::connect(&url)).unwrap();
+    rt.block_on(
+        sqlx::raw_sql("BEGIN; LOCK TABLE seed IN ACCESS EXCLUSIVE MODE;").execute(&mut blocker),
+    )
+    .unwrap();
+    let child = slipway_process(app.path(), &url)
+        .arg("run")
+        .arg(format!("--backup=file:{}", backups.display()))
+        .args(["--lock-timeout", "30s", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        db.text(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+               AND application_name = 'slipway-release' AND query LIKE '%LOCK TABLE%'",
+        ) != "NULL"
+    });
+    // The session holding the migration lock is slipway's own.
+    let own = db.text(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_ne!(own, "NULL");
+    assert_eq!(
+        db.text(&format!("pg_terminate_backend({own}, 10000)")),
+        "true"
+    );
+    rt.block_on(sqlx::raw_sql("ROLLBACK").execute(&mut blocker))
+        .unwrap();
+    let out = wait_with_timeout(child, Duration::from_mins(1));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("migration 2 did not start"), "{err}");
+    assert!(err.contains("Nothing of 2_second.sql ran"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["error"]["details"]["database_state"], "not_applied");
+    // The backup was taken; the migration was not.
+    assert_eq!(dumps_in(&backups).len(), 1);
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert!(!db.table_exists("second"));
+
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+}
+
+#[test]
+fn a_deferred_constraint_failing_at_commit_is_exit_7_and_rolled_back() {
+    let (db, app) = one_applied_one_pending(indoc! {"
+        CREATE TABLE orders (id int PRIMARY KEY, seed_id int);
+        ALTER TABLE orders ADD CONSTRAINT orders_seed_fk FOREIGN KEY (seed_id)
+            REFERENCES seed (id) DEFERRABLE INITIALLY DEFERRED;
+        INSERT INTO orders VALUES (1, 42);
+    "});
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        7,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("migration 2 failed at COMMIT"), "{err}");
+    assert!(err.contains("23503"), "{err}");
+    assert!(err.contains("orders_seed_fk"), "{err}");
+    assert!(err.contains("rolled back"), "{err}");
+    assert!(!err.contains("recording"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "migration");
+    assert_eq!(doc["error"]["details"]["database_state"], "not_applied");
+    assert_eq!(doc["error"]["details"]["server_error"]["code"], "23503");
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert!(!db.table_exists("orders"));
+
+    db.exec("INSERT INTO seed VALUES (42)");
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+}
+
+#[test]
+fn a_session_ended_during_commit_is_exit_12_and_says_both_or_neither() {
+    let (db, app) = one_applied_one_pending(indoc! {"
+        CREATE TABLE second (id int);
+        INSERT INTO audit VALUES (2);
+    "});
+    // A constraint trigger runs at COMMIT; this one ends its own session
+    // there (as an administrator or a failover would), while `armed` is set.
+    db.exec(indoc! {"
+        CREATE TABLE armed (on_commit boolean);
+        INSERT INTO armed VALUES (true);
+        CREATE TABLE audit (id int);
+        CREATE FUNCTION end_session_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM armed WHERE on_commit) THEN
+                PERFORM pg_terminate_backend(pg_backend_pid());
+                PERFORM pg_sleep(5);
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER end_session AFTER INSERT ON audit
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_session_at_commit();
+    "});
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        12,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("the COMMIT of migration 2 was interrupted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("either both are in the database or neither"),
+        "{err}"
+    );
+    assert!(
+        err.contains("SELECT version FROM _sqlx_migrations WHERE version = 2"),
+        "{err}"
+    );
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "commit_unknown");
+    assert_eq!(doc["error"]["details"]["database_state"], "unknown");
+    // Both or neither, as the message says.
+    assert_eq!(
+        db.applied_versions().contains(&2),
+        db.table_exists("second"),
+        "the migration and its row did not commit together"
+    );
+
+    db.exec("UPDATE armed SET on_commit = false");
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+    assert_sqlx_accepts(&db, app.path());
+}
+
+#[test]
+fn storing_the_execution_time_failing_is_exit_10_applied_and_recorded() {
+    let (db, app) = one_applied_one_pending("CREATE TABLE second (id int);\n");
+    std::fs::write(
+        app.path().join("migrations/3_third.sql"),
+        "CREATE TABLE third (id int);\n",
+    )
+    .unwrap();
+    db.exec(indoc! {"
+        CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'history rows are append-only here'; END $$;
+        CREATE TRIGGER no_update BEFORE UPDATE ON _sqlx_migrations
+            FOR EACH ROW EXECUTE FUNCTION refuse_update();
+    "});
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        10,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("migration 2 is applied, but storing its execution time failed"),
+        "{err}"
+    );
+    assert!(err.contains("append-only"), "{err}");
+    assert!(err.contains("execution_time -1"), "{err}");
+    assert!(err.contains("The migrations after it did not run"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "applied_not_timed");
+    assert_eq!(doc["exit_code"], 10);
+    assert_eq!(
+        doc["error"]["details"]["database_state"],
+        "applied_and_recorded"
+    );
+    assert_eq!(doc["applied"][0]["version"], 2);
+    // What the message says: applied, recorded with -1, nothing after it.
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+    assert!(db.table_exists("second"));
+    assert_eq!(
+        db.int("SELECT execution_time FROM _sqlx_migrations WHERE version = 2"),
+        -1
+    );
+    assert!(!db.table_exists("third"));
+
+    db.exec("DROP TRIGGER no_update ON _sqlx_migrations");
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2, 3]);
+    assert_sqlx_accepts(&db, app.path());
+}
+
+#[test]
+fn a_no_transaction_migration_whose_record_fails_is_exit_11_applied_not_recorded() {
+    let (db, app) = one_applied_one_pending(indoc! {"
+        -- no-transaction
+        CREATE TABLE second (id int);
+    "});
+    db.exec(indoc! {"
+        CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the history is frozen'; END $$;
+        CREATE TRIGGER no_insert BEFORE INSERT ON _sqlx_migrations
+            FOR EACH ROW EXECUTE FUNCTION refuse_insert();
+    "});
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        11,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("migration 2 ran, but it is not recorded"),
+        "{err}"
+    );
+    assert!(err.contains("the history is frozen"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["error"]["class"], "applied_not_recorded");
+    assert_eq!(
+        doc["error"]["details"]["database_state"],
+        "applied_not_recorded"
+    );
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert!(db.table_exists("second"));
+
+    // The INSERT the message gives is the row sqlx would have written: with
+    // it, sqlx's Migrator and slipway both see migration 2 as applied.
+    let fix = doc["error"]["fix"].as_str().unwrap();
+    let start = fix.find("INSERT INTO _sqlx_migrations").unwrap();
+    let end = start + fix[start..].find("-1);").unwrap() + "-1);".len();
+    db.exec("DROP TRIGGER no_insert ON _sqlx_migrations");
+    db.exec(&fix[start..end]);
+    assert_sqlx_accepts(&db, app.path());
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["pending"], serde_json::json!([]));
+}
