@@ -38,8 +38,9 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// The release flow: connect, lock, plan, ensure pgvector, back up (only
-    /// when something is pending and the database has tables), migrate, check.
+    /// The release flow: connect, lock, plan, check pgvector (read-only), back
+    /// up (only when something will change and the database has tables), then
+    /// create or update pgvector, migrate, check.
     Run,
     /// Show what `run` would do, changing nothing: pending migrations, drift,
     /// the pgvector action and whether a backup would be taken.

@@ -320,3 +320,184 @@ fn a_no_transaction_migration_whose_record_fails_is_exit_11_applied_not_recorded
     );
     assert_eq!(json(&out)["pending"], serde_json::json!([]));
 }
+
+// Backup first: nothing changes the server before the backup. pgvector ships
+// no downgrade scripts, so the backup is the only way back from an update.
+
+/// The installed version of `vector` in `db` ("NULL" when not installed).
+fn vector_version(db: &TestDb) -> String {
+    db.text("(SELECT extversion FROM pg_extension WHERE extname = 'vector')")
+}
+
+/// A database with data, and an app whose pending migration uses the
+/// `vector` type (so `run` creates the extension).
+fn data_and_a_vector_migration() -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE seed (id int PRIMARY KEY); INSERT INTO seed VALUES (1);");
+    let app = app_with_migrations(&[(
+        "1_items.sql",
+        "CREATE TABLE items (id int PRIMARY KEY, embedding vector(3));\n",
+    )]);
+    (db, app)
+}
+
+/// Makes `db`'s `vector` look exactly like a 0.7.4 install: created at
+/// 0.8.0, minus what the 0.7.4 -> 0.8.0 update script adds, and recorded as
+/// 0.7.4 (the server offers only 0.8.0 to install).
+fn install_vector_0_7_4(db: &TestDb) {
+    db.exec("CREATE EXTENSION vector");
+    for ty in ["integer[]", "real[]", "double precision[]", "numeric[]"] {
+        db.exec(&format!(
+            "ALTER EXTENSION vector DROP CAST ({ty} AS sparsevec);
+             DROP CAST ({ty} AS sparsevec);
+             ALTER EXTENSION vector DROP FUNCTION array_to_sparsevec({ty}, integer, boolean);
+             DROP FUNCTION array_to_sparsevec({ty}, integer, boolean);"
+        ));
+    }
+    db.exec("UPDATE pg_extension SET extversion = '0.7.4' WHERE extname = 'vector'");
+    assert_eq!(vector_version(db), "0.7.4");
+}
+
+/// The names of the steps in a JSON document, in order.
+fn step_names(doc: &serde_json::Value) -> Vec<String> {
+    doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asserts that step `first` comes before step `then`.
+#[track_caller]
+fn assert_before(doc: &serde_json::Value, first: &str, then: &str) {
+    let names = step_names(doc);
+    let at = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no {name} step in {names:?}"))
+    };
+    assert!(
+        at(first) < at(then),
+        "{first} must come before {then}: {names:?}"
+    );
+}
+
+/// Restores `dump` into a fresh database and returns it.
+fn restored(dump: &Path) -> TestDb {
+    let scratch = TestDb::new();
+    let out = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error"])
+        .arg(format!("--dbname={}", scratch.url))
+        .arg(dump)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    scratch
+}
+
+#[test]
+fn the_backup_is_taken_before_the_extension_is_created_and_the_history_table_made() {
+    let (db, app) = data_and_a_vector_migration();
+    let backups = app.path().join("backups");
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .arg("run")
+            .arg(format!("--backup=file:{}", backups.display()))
+            .args(["--format", "json"]),
+        0,
+    );
+    assert_eq!(vector_version(&db), "0.8.0");
+    let doc = json(&out);
+    assert_before(&doc, "pgvector", "backup");
+    assert_before(&doc, "backup", "extension");
+    assert_before(&doc, "extension", "migrate");
+    // The backup holds the database as it was before any change.
+    let dumps = dumps_in(&backups);
+    assert_eq!(dumps.len(), 1);
+    let before = restored(&dumps[0]);
+    assert_eq!(vector_version(&before), "NULL");
+    assert!(!before.table_exists("_sqlx_migrations"));
+    assert_eq!(before.int("SELECT count(*) FROM seed"), 1);
+}
+
+#[test]
+fn a_failed_backup_leaves_the_extension_and_the_history_untouched() {
+    let (db, app) = data_and_a_vector_migration();
+    let before = support::schema_fingerprint(&db);
+    // Tests run as root, which ignores permission bits: a folder below a
+    // regular file cannot be created by anyone.
+    let file = app.path().join("not-a-folder");
+    std::fs::write(&file, "a regular file").unwrap();
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .arg("run")
+            .arg(format!("--backup=file:{}", file.join("backups").display())),
+        5,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("Nothing was migrated"), "{err}");
+    assert!(!err.contains("slipway-release | extension"), "{err}");
+    assert_eq!(vector_version(&db), "NULL");
+    assert!(!db.table_exists("_sqlx_migrations"));
+    assert_eq!(support::schema_fingerprint(&db), before);
+}
+
+#[test]
+fn an_extension_update_waits_for_the_backup_even_with_nothing_pending() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE seed (id int PRIMARY KEY); INSERT INTO seed VALUES (1);");
+    install_vector_0_7_4(&db);
+    let app = app_with_migrations(&[]);
+
+    // The backup fails: the update must not have run.
+    let file = app.path().join("not-a-folder");
+    std::fs::write(&file, "a regular file").unwrap();
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--pgvector-min-version", "0.8.0"])
+            .arg(format!("--backup=file:{}", file.join("backups").display())),
+        5,
+    );
+    assert!(
+        stderr(&out).contains("ALTER EXTENSION vector UPDATE (0.7.4 -> 0.8.0) after the backup"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(vector_version(&db), "0.7.4");
+
+    // With a backup target: backed up first, then updated.
+    let backups = app.path().join("backups");
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--pgvector-min-version", "0.8.0", "--format", "json"])
+            .arg(format!("--backup=file:{}", backups.display())),
+        0,
+    );
+    let doc = json(&out);
+    assert_eq!(doc["backup"]["taken"], true, "{doc}");
+    assert_before(&doc, "backup", "extension");
+    assert_eq!(vector_version(&db), "0.8.0");
+    assert_eq!(dumps_in(&backups).len(), 1);
+}
+
+#[test]
+fn a_release_the_server_cannot_satisfy_fails_before_taking_a_backup() {
+    let (db, app) = data_and_a_vector_migration();
+    let backups = app.path().join("backups");
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--pgvector-min-version", "0.9.0", "--format", "json"])
+            .arg(format!("--backup=file:{}", backups.display())),
+        8,
+    );
+    let names = step_names(&json(&out));
+    assert!(!names.contains(&"backup".to_owned()), "{names:?}");
+    assert!(dumps_in(&backups).is_empty());
+    assert_eq!(vector_version(&db), "NULL");
+}

@@ -21,11 +21,17 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::plan(&migrations, &applied, report)?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
-    steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
+    let pgvector =
+        steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
 
     let started = Instant::now();
-    if let Some(reason) =
-        steps::backup_not_needed(&mut session.conn, &settings.sqlx.history, &plan).await?
+    if let Some(reason) = steps::backup_not_needed(
+        &mut session.conn,
+        &settings.sqlx.history,
+        &plan,
+        &pgvector.action,
+    )
+    .await?
     {
         report.set("backup", json!({ "would_take": false, "reason": reason }));
         report.step(

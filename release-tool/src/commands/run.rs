@@ -10,13 +10,15 @@
 //! | lock     | 4 |
 //! | plan     | 6 (drift, dirty or diverged history) |
 //! | lint     | 9 (unsafe migrations; see `commands/lint.rs`) |
-//! | pgvector | 8 (create/update before migrating) |
-//! | backup   | 5 (only when something is pending and there are tables) |
-//! | migrate  | 7 |
+//! | pgvector | 8 (read-only: the server cannot provide what is needed) |
+//! | backup   | 5 (only when something will change and there are tables) |
+//! | extension| 8 (create/update the extension, after the backup) |
+//! | migrate  | 7, 10, 11, 12 |
 //! | checks   | 8 |
 //!
-//! Nothing changes the database before the lock is held, and nothing is
-//! migrated unless the backup (when one is needed) succeeded and was verified.
+//! Nothing changes the server before the lock is held and the backup (when
+//! one is needed) succeeded and was verified: not the extension (pgvector
+//! ships no downgrade scripts), not `_sqlx_migrations`, not a migration.
 
 use crate::config::Settings;
 use crate::db::Session;
@@ -45,9 +47,10 @@ async fn run_locked(
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::plan(migrations, &applied, report)?;
     lint::pending(session, settings, &plan.pending, report).await?;
-    let requirement =
+    let pgvector =
         steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
-    steps::backup_before_migrating(session, settings, &plan, report).await?;
+    steps::backup_before_migrating(session, settings, &plan, &pgvector.action, report).await?;
+    steps::pgvector_ensure(&mut session.conn, &pgvector, report).await?;
     steps::migrate(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
-    steps::checks(&mut session.conn, &requirement, report).await
+    steps::checks(&mut session.conn, &pgvector.requirement, report).await
 }

@@ -201,15 +201,24 @@ pub(crate) fn plan<'a>(
     Ok(plan)
 }
 
-/// Works out whether pgvector is wanted and what to do, and does it when
-/// `carry_out` is set (`run`) or only reports it (`plan`).
+/// What the `vector` extension needs, decided before the backup.
+pub(crate) struct PgvectorPlan {
+    pub(crate) requirement: Requirement,
+    /// Carried out by [`pgvector_ensure`], after the backup.
+    pub(crate) action: Action,
+}
+
+/// Works out whether pgvector is wanted and what to do, changing nothing: a
+/// release the server cannot satisfy fails here, before any backup. `run`
+/// says the action follows the backup; `plan` (`will_run` false) that it
+/// would.
 pub(crate) async fn pgvector_pre(
     conn: &mut PgConnection,
     settings: &Settings,
     migrations: &[Migration],
     report: &mut Report,
-    carry_out: bool,
-) -> Result<Requirement, Failure> {
+    will_run: bool,
+) -> Result<PgvectorPlan, Failure> {
     let started = Instant::now();
     let state = pgvector::server_state(conn)
         .await
@@ -243,22 +252,20 @@ pub(crate) async fn pgvector_pre(
             started,
             &format!("not wanted: {}", requirement.why),
         );
-        return Ok(requirement);
-    }
-    if carry_out {
-        pgvector::carry_out(conn, &action)
-            .await
-            .map_err(|e| failed(report, "pgvector", started, e.into()))?;
+        return Ok(PgvectorPlan {
+            requirement,
+            action,
+        });
     }
     let minimum = requirement
         .minimum
         .map_or_else(|| "no minimum".to_owned(), |v| format!("minimum {v}"));
-    let done = match (&action, carry_out) {
+    let done = match (&action, will_run) {
         (Action::Nothing, _) => format!(
             "{} installed, {minimum}",
             pgvector::show(state.installed.as_ref())
         ),
-        (action, true) => format!("{action}, {minimum}"),
+        (action, true) => format!("{action} after the backup, {minimum}"),
         (action, false) => format!("would run {action}, {minimum}"),
     };
     report.step(
@@ -267,16 +274,46 @@ pub(crate) async fn pgvector_pre(
         started,
         &format!("{done} (wanted: {})", requirement.why),
     );
-    Ok(requirement)
+    Ok(PgvectorPlan {
+        requirement,
+        action,
+    })
 }
 
-/// Why no backup is needed, or `None` when one is.
+/// Creates or updates the extension as [`pgvector_pre`] decided. Runs after
+/// the backup: pgvector ships no downgrade scripts, so the backup is the way
+/// back from an update.
+pub(crate) async fn pgvector_ensure(
+    conn: &mut PgConnection,
+    pgvector: &PgvectorPlan,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    if pgvector.action == Action::Nothing {
+        return Ok(());
+    }
+    let started = Instant::now();
+    pgvector::carry_out(conn, &pgvector.action)
+        .await
+        .map_err(|e| failed(report, "extension", started, e.into()))?;
+    report.step(
+        "extension",
+        Status::Ok,
+        started,
+        &pgvector.action.to_string(),
+    );
+    Ok(())
+}
+
+/// Why no backup is needed, or `None` when one is: something will change
+/// (a pending migration, or creating or updating the extension) and the
+/// database holds data.
 pub(crate) async fn backup_not_needed(
     conn: &mut PgConnection,
     table: &HistoryTable,
     plan: &Plan<'_>,
+    extension: &Action,
 ) -> Result<Option<String>, Failure> {
-    if plan.pending.is_empty() {
+    if plan.pending.is_empty() && *extension == Action::Nothing {
         return Ok(Some("nothing is pending".to_owned()));
     }
     let tables = db::user_table_count(conn, &table.name)
@@ -290,16 +327,19 @@ pub(crate) async fn backup_not_needed(
     Ok((tables == 0).then(|| "the database has no tables yet".to_owned()))
 }
 
-/// Takes a backup before migrating, when something is pending and the
-/// database holds data. A failure stops the release before any migration.
+/// Takes a backup before any change to the server, when something will
+/// change and the database holds data. A failure stops the release with the
+/// database as it was.
 pub(crate) async fn backup_before_migrating(
     session: &mut Session,
     settings: &Settings,
     plan: &Plan<'_>,
+    extension: &Action,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    if let Some(reason) = backup_not_needed(&mut session.conn, &settings.sqlx.history, plan).await?
+    if let Some(reason) =
+        backup_not_needed(&mut session.conn, &settings.sqlx.history, plan, extension).await?
     {
         report.set("backup", json!({ "taken": false, "reason": reason }));
         report.step(
