@@ -192,6 +192,20 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) lock_timeout: Option<String>,
 
+    /// How many times a migration that failed on `lock_timeout` is retried,
+    /// with backoff (1s, 2s, 4s, ... up to 30s), within the lock wait; each
+    /// attempt prints the session that blocked it. Only transactional
+    /// migrations, which rolled back: never `-- no-transaction` ones.
+    /// [env: SLIPWAY_LOCK_RETRIES] [default: 3]
+    #[arg(
+        long,
+        value_name = "N",
+        global = true,
+        env = "SLIPWAY_LOCK_RETRIES",
+        hide_env = true
+    )]
+    pub(crate) lock_retries: Option<String>,
+
     /// PostgreSQL `statement_timeout` for migration statements (`0` disables).
     /// [env: SLIPWAY_STATEMENT_TIMEOUT] [default: 30m]
     #[arg(

@@ -30,6 +30,10 @@ pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_mins(30);
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_LINT_BLOCKING_MAX_SIZE: u64 = 64 << 20;
+pub(crate) const DEFAULT_LOCK_RETRIES: u32 = 3;
+/// More retries than this would only stretch a release that the lock wait
+/// bounds anyway.
+const MAX_LOCK_RETRIES: u32 = 100;
 
 /// What each kind of setting expects, for the "fix" line of its error.
 const BACKUP_EXPECTED: &str = "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`";
@@ -39,6 +43,7 @@ const VERSION_EXPECTED: &str = "a version such as 0.7.0";
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
 const LINT_EXPECTED: &str = "`off`, `warn` or `error`";
 const SIZE_EXPECTED: &str = "a size such as 64MiB, 1GiB or 500000 (bytes)";
+const RETRIES_EXPECTED: &str = "a whole number of retries from 0 (no retry) to 100";
 
 /// The resolved settings every command works from.
 #[derive(Debug)]
@@ -51,6 +56,9 @@ pub(crate) struct Settings {
     pub(crate) pgvector_min_version: Option<Version>,
     pub(crate) lock_wait: Duration,
     pub(crate) lock_timeout: Duration,
+    /// How often a transactional migration that hit `lock_timeout` is
+    /// retried (it rolled back, so a retry is safe), within `lock_wait`.
+    pub(crate) lock_retries: u32,
     pub(crate) statement_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) lint: LintSettings,
@@ -168,6 +176,7 @@ struct FileSettings {
     pgvector_min_version: Option<Spanned<toml::Value>>,
     lock_wait: Option<Spanned<toml::Value>>,
     lock_timeout: Option<Spanned<toml::Value>>,
+    lock_retries: Option<Spanned<toml::Value>>,
     statement_timeout: Option<Spanned<toml::Value>>,
     connect_timeout: Option<Spanned<toml::Value>>,
     lint: Option<Spanned<toml::Value>>,
@@ -338,6 +347,18 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         from_file("lock_timeout", |f| f.lock_timeout.as_ref())?,
         DEFAULT_LOCK_TIMEOUT,
     )?;
+    let lock_retries = pick(
+        cli(
+            "lock_retries",
+            "--lock-retries",
+            "SLIPWAY_LOCK_RETRIES",
+            &args.lock_retries,
+        ),
+        from_file("lock_retries", |f| f.lock_retries.as_ref())?,
+        RETRIES_EXPECTED,
+        parse_retries,
+        DEFAULT_LOCK_RETRIES,
+    )?;
     let statement_timeout = duration(
         cli(
             "statement_timeout",
@@ -396,6 +417,7 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         pgvector_min_version,
         lock_wait,
         lock_timeout,
+        lock_retries,
         statement_timeout,
         connect_timeout,
         lint: LintSettings {
@@ -522,6 +544,13 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
         },
         None,
     )?;
+    pick(
+        None,
+        raw("lock_retries", &file.lock_retries)?,
+        RETRIES_EXPECTED,
+        parse_retries,
+        0,
+    )?;
     for (key, value) in [
         ("lock_wait", &file.lock_wait),
         ("lock_timeout", &file.lock_timeout),
@@ -634,6 +663,14 @@ fn parse_keep(text: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_retries(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n > MAX_LOCK_RETRIES => Err(format!("more than {MAX_LOCK_RETRIES}")),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The 1-based line of byte offset `offset` in `text`.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()
@@ -675,6 +712,15 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
         assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+
+    #[test]
+    fn retries_are_a_bounded_whole_number() {
+        assert_eq!(parse_retries("0"), Ok(0));
+        assert_eq!(parse_retries(" 3 "), Ok(3));
+        assert!(parse_retries("-1").is_err());
+        assert!(parse_retries("three").is_err());
+        assert!(parse_retries("101").is_err());
     }
 
     #[test]

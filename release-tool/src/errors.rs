@@ -17,6 +17,7 @@ use crate::migrations::apply::{ApplyError, ServerError};
 use crate::migrations::blockers::Blocker;
 use crate::migrations::history::Applied;
 use crate::migrations::plan::PlanError;
+use crate::migrations::retry::Next;
 use crate::migrations::source::SourceError;
 use crate::pgvector::{PgvectorError, show};
 use crate::redact::redact;
@@ -197,7 +198,8 @@ impl From<ConfigError> for Failure {
                 "the settings file is invalid",
                 error.to_string(),
                 "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, pgvector_min_version, \
-                 lock_wait, lock_timeout, statement_timeout, connect_timeout, lint, lint_blocking_max_size. Fix or remove the line named above.",
+                 lock_wait, lock_timeout, lock_retries, statement_timeout, connect_timeout, lint, \
+                 lint_blocking_max_size. Fix or remove the line named above.",
             ),
             ConfigError::DatabaseUrlInFile { .. } => Failure::new(
                 class,
@@ -803,6 +805,66 @@ pub(crate) fn with_lock_blockers(mut failure: Failure, blockers: &[Blocker]) -> 
     failure
 }
 
+/// One line per retried attempt of a migration that hit `lock_timeout`:
+/// what blocked it and when the next attempt comes (as the lock step names
+/// the holder of the migration lock).
+pub(crate) fn lock_retry_line(
+    file: &str,
+    retry: u32,
+    of: u32,
+    pause: std::time::Duration,
+    blockers: &[Blocker],
+) -> String {
+    let by = if blockers.is_empty() {
+        "no session holds a lock on its tables any more".to_owned()
+    } else {
+        blockers
+            .iter()
+            .map(|b| {
+                format!(
+                    "pid {} (application_name {:?}, state {}) holding {} on {}",
+                    b.pid, b.application_name, b.state, b.mode, b.table
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    format!(
+        "{file} waited longer than lock_timeout and was rolled back; blocked by {by}; retry {retry} of {of} in {}",
+        humantime::format_duration(pause)
+    )
+}
+
+/// Adds to a migration that kept hitting `lock_timeout` how retrying ended.
+pub(crate) fn with_lock_retries(
+    mut failure: Failure,
+    retries_done: u32,
+    stopped: &Next,
+) -> Failure {
+    let why = match stopped {
+        Next::OutOfTime => format!(
+            "slipway retried it {retries_done} time(s) and stopped: another attempt would not end within the \
+             lock wait (--lock-wait / SLIPWAY_LOCK_WAIT)."
+        ),
+        Next::RetriesUsedUp if retries_done == 0 => {
+            "Retries are off (--lock-retries / SLIPWAY_LOCK_RETRIES is 0).".to_owned()
+        }
+        Next::Fail => {
+            "slipway does not retry a -- no-transaction migration: it may have done part of its \
+                       work before the error."
+                .to_owned()
+        }
+        Next::RetriesUsedUp | Next::RetryAfter(_) => format!(
+            "slipway retried it {retries_done} time(s) (--lock-retries / SLIPWAY_LOCK_RETRIES), each rolled back."
+        ),
+    };
+    let _ = write!(failure.fix, " {why}");
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("lock_retries".to_owned(), json!(retries_done));
+    }
+    failure
+}
+
 /// The server's HINT, when the error came from PostgreSQL with one.
 fn server_hint(source: &sqlx::Error) -> Option<String> {
     source
@@ -928,7 +990,7 @@ impl From<ApplyError> for Failure {
                     )
                 };
                 match server.code.as_str() {
-                    "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or release when traffic is low."),
+                    "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or --lock-retries / SLIPWAY_LOCK_RETRIES, or release when traffic is low."),
                     "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
                     // Operator intervention: the server shut down or restarted
                     // under the migration (a failover, maintenance); the file

@@ -501,3 +501,204 @@ fn a_release_the_server_cannot_satisfy_fails_before_taking_a_backup() {
     assert!(dumps_in(&backups).is_empty());
     assert_eq!(vector_version(&db), "NULL");
 }
+
+// Retry on lock timeout: a transactional migration that hit lock_timeout
+// rolled back, so it is retried with backoff, naming the blocking session.
+
+/// Another session (an app dyno, a psql) holding an ACCESS EXCLUSIVE lock on
+/// `table` in an open transaction, until `hold` has passed or it is dropped.
+struct LockHolder {
+    pid: i32,
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LockHolder {
+    fn hold(url: &str, table: &str, hold: Duration) -> Self {
+        let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (url, table) = (url.to_owned(), table.to_owned());
+        let thread = std::thread::spawn(move || {
+            let rt = runtime();
+            let mut conn = rt.block_on(PgConnection::connect(&url)).unwrap();
+            let lock = format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;");
+            rt.block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut conn))
+                .unwrap();
+            let pid: i32 = rt
+                .block_on(sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn))
+                .unwrap();
+            pid_tx.send(pid).unwrap();
+            let _ = release_rx.recv_timeout(hold);
+            rt.block_on(sqlx::raw_sql("ROLLBACK").execute(&mut conn))
+                .unwrap();
+        });
+        let pid = pid_rx.recv().unwrap();
+        Self {
+            pid,
+            release: Some(release_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A database with table `items`, and an app whose second migration alters it.
+fn items_app(second: &str) -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE items (id int); INSERT INTO items VALUES (1);");
+    let app = app_with_migrations(&[
+        ("1_note.sql", "CREATE TABLE notes (id int);\n"),
+        ("2_items_price.sql", second),
+    ]);
+    (db, app)
+}
+
+const ALTER_ITEMS: &str =
+    "CREATE TABLE prices (id int);\nALTER TABLE items ADD COLUMN price_cents bigint;\n";
+
+#[test]
+fn a_migration_blocked_for_a_while_succeeds_on_a_retry_that_names_the_blocker() {
+    let (db, app) = items_app(ALTER_ITEMS);
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_millis(1800));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args([
+            "run",
+            "--lock-timeout",
+            "300ms",
+            "--backup",
+            "none",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let pid = holder.pid;
+    drop(holder);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "2_items_price.sql waited longer than lock_timeout and was rolled back; blocked by pid"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(&format!("blocked by pid {pid} ")), "{err}");
+    assert!(err.contains("AccessExclusiveLock on public.items"), "{err}");
+    assert!(err.contains("retry 1 of 3 in 1s"), "{err}");
+    let doc = json(&out);
+    let retries = doc["lock_retries"].as_array().unwrap();
+    assert!(!retries.is_empty(), "{doc}");
+    assert_eq!(retries[0]["version"], 2);
+    assert_eq!(retries[0]["blocked_by"][0]["pid"], pid);
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+    assert_eq!(
+        db.int("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'price_cents'"),
+        1
+    );
+}
+
+#[test]
+fn a_lock_held_for_good_fails_after_the_retries_with_exit_7_and_nothing_applied() {
+    let (db, app) = items_app(ALTER_ITEMS);
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_mins(1));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args([
+            "run",
+            "--lock-timeout",
+            "200ms",
+            "--lock-retries",
+            "2",
+            "--backup",
+            "none",
+            "--format",
+            "json",
+        ]),
+        7,
+    );
+    let pid = holder.pid;
+    drop(holder);
+    let err = stderr(&out);
+    assert!(err.contains("retry 1 of 2 in 1s"), "{err}");
+    assert!(err.contains("retry 2 of 2 in 2s"), "{err}");
+    assert!(!err.contains("retry 3"), "{err}");
+    assert!(err.contains("migration 2 failed"), "{err}");
+    assert!(err.contains(&format!("blocked by: pid {pid} ")), "{err}");
+    assert!(err.contains("retried it 2 time(s)"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["lock_retries"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["error"]["details"]["lock_retries"], 2);
+    assert_eq!(doc["error"]["details"]["database_state"], "not_applied");
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert!(!db.table_exists("prices"));
+}
+
+#[test]
+fn retries_stop_when_another_attempt_would_not_end_within_the_lock_wait() {
+    let (db, app) = items_app(ALTER_ITEMS);
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_mins(1));
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("SLIPWAY_LOCK_RETRIES", "5")
+            .args(["run", "--lock-timeout", "300ms", "--lock-wait", "1s"])
+            .args(["--backup", "none"]),
+        7,
+    );
+    drop(holder);
+    let err = stderr(&out);
+    assert!(!err.contains("retry 1 of 5"), "{err}");
+    assert!(err.contains("would not end within the lock wait"), "{err}");
+    assert_eq!(db.applied_versions(), vec![1]);
+}
+
+#[test]
+fn a_no_transaction_migration_is_never_retried() {
+    let (db, app) = items_app(indoc! {"
+        -- no-transaction
+        ALTER TABLE items ADD COLUMN IF NOT EXISTS price_cents bigint;
+    "});
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_mins(1));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--lock-timeout", "200ms", "--backup", "none"]),
+        7,
+    );
+    drop(holder);
+    let err = stderr(&out);
+    assert!(!err.contains("retry 1 of"), "{err}");
+    assert!(
+        err.contains("does not retry a -- no-transaction migration"),
+        "{err}"
+    );
+    assert_eq!(db.applied_versions(), vec![1]);
+}
+
+#[test]
+fn lock_retries_is_read_from_slipway_toml_and_checked() {
+    let (db, app) = items_app(ALTER_ITEMS);
+    std::fs::write(app.path().join("slipway.toml"), "lock_retries = \"many\"\n").unwrap();
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("slipway.toml, line 1, key `lock_retries`"),
+        "{err}"
+    );
+    assert!(err.contains("from 0 (no retry) to 100"), "{err}");
+
+    std::fs::write(app.path().join("slipway.toml"), "lock_retries = 0\n").unwrap();
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_mins(1));
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--lock-timeout", "200ms", "--backup", "none"]),
+        7,
+    );
+    drop(holder);
+    let err = stderr(&out);
+    assert!(!err.contains("retry 1 of"), "{err}");
+    assert!(err.contains("Retries are off"), "{err}");
+    assert!(db.applied_versions().is_empty() || db.applied_versions() == vec![1]);
+}

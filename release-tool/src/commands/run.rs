@@ -24,6 +24,7 @@ use crate::config::Settings;
 use crate::db::Session;
 use crate::errors::Failure;
 use crate::migrations::Migration;
+use crate::migrations::retry::RetryPolicy;
 use crate::report::Report;
 
 use super::{lint, steps};
@@ -51,6 +52,18 @@ async fn run_locked(
         steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
     steps::backup_before_migrating(session, settings, &plan, &pgvector.action, report).await?;
     steps::pgvector_ensure(&mut session.conn, &pgvector, report).await?;
-    steps::migrate(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
+    let retry = RetryPolicy {
+        retries: settings.lock_retries,
+        lock_wait: settings.lock_wait,
+        lock_timeout: settings.lock_timeout,
+    };
+    steps::migrate(
+        &mut session.conn,
+        &settings.sqlx.history,
+        &plan,
+        retry,
+        report,
+    )
+    .await?;
     steps::checks(&mut session.conn, &pgvector.requirement, report).await
 }

@@ -15,6 +15,7 @@ use crate::errors::{self, Failure};
 use crate::lock;
 use crate::migrations::history::{self, Applied, HistoryTable};
 use crate::migrations::plan::{self, Plan};
+use crate::migrations::retry::{Next, RetryPolicy};
 use crate::migrations::{Migration, apply, blockers, source};
 use crate::pgvector::{self, Action, Requirement};
 use crate::report::{Report, Status};
@@ -440,11 +441,13 @@ pub(crate) async fn take_backup(
     Ok(Some(record))
 }
 
-/// Applies every pending migration, one line each.
+/// Applies every pending migration, one line each; a transactional one that
+/// hits `lock_timeout` is retried as `policy` allows, one line per attempt.
 pub(crate) async fn migrate(
     conn: &mut PgConnection,
     table: &HistoryTable,
     plan: &Plan<'_>,
+    policy: RetryPolicy,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let started = Instant::now();
@@ -466,47 +469,127 @@ pub(crate) async fn migrate(
         })?;
     }
     let mut applied = Vec::new();
+    let mut retries = Vec::new();
     for migration in &plan.pending {
-        let one = Instant::now();
-        let took = match apply::apply(conn, table, migration).await {
-            Ok(took) => took,
-            Err(error) => {
-                if matches!(error, apply::ApplyError::TimeNotStored { .. }) {
-                    applied.push(applied_entry(migration, None));
-                }
-                report.set("applied", json!(applied));
-                let lock_timeout = error.server_code() == Some("55P03");
-                let mut failure = Failure::from(error);
-                if lock_timeout {
-                    // The server names neither the statement nor the table.
-                    let found = blockers::find(conn, &migration.sql)
-                        .await
-                        .unwrap_or_default();
-                    failure = errors::with_lock_blockers(failure, &found);
-                }
-                if migration.no_tx {
-                    // Nothing rolled back: name what such a failure leaves behind.
-                    let invalid = checks::invalid_indexes(conn).await.unwrap_or_default();
-                    failure = errors::with_leftover_indexes(failure, &invalid);
-                }
-                return Err(failed(report, "migrate", one, failure));
+        let outcome = apply_retrying(conn, table, migration, policy, &mut retries, report).await;
+        report.set("lock_retries", json!(retries));
+        let (error, attempt) = match outcome {
+            Ok(took) => {
+                let mode = if migration.no_tx {
+                    " (no transaction)"
+                } else {
+                    ""
+                };
+                report.step_took(
+                    "migrate",
+                    Status::Ok,
+                    took,
+                    &format!("{}{mode}", migration.file_name()),
+                );
+                applied.push(applied_entry(migration, Some(took)));
+                continue;
             }
+            Err(failed_attempt) => failed_attempt,
         };
-        let mode = if migration.no_tx {
-            " (no transaction)"
-        } else {
-            ""
-        };
-        report.step_took(
-            "migrate",
-            Status::Ok,
-            took,
-            &format!("{}{mode}", migration.file_name()),
-        );
-        applied.push(applied_entry(migration, Some(took)));
+        if matches!(error.error, apply::ApplyError::TimeNotStored { .. }) {
+            applied.push(applied_entry(migration, None));
+        }
+        report.set("applied", json!(applied));
+        let failure = migration_failure(conn, migration, error).await;
+        return Err(failed(report, "migrate", attempt, failure));
     }
     report.set("applied", json!(applied));
     Ok(())
+}
+
+/// The last failed attempt of a migration, and how retrying ended.
+struct FailedAttempt {
+    error: apply::ApplyError,
+    retries_done: u32,
+    stopped: Next,
+}
+
+/// Applies one migration, retrying it while it fails on `lock_timeout` and
+/// `policy` allows. Each failed attempt is one line naming the sessions that
+/// blocked it (and one entry of `retries`, for the JSON). Returns the time the
+/// successful attempt took, or the last error with when that attempt started.
+async fn apply_retrying(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    migration: &Migration,
+    policy: RetryPolicy,
+    retries: &mut Vec<serde_json::Value>,
+    report: &mut Report,
+) -> Result<std::time::Duration, (FailedAttempt, Instant)> {
+    let first = Instant::now();
+    let mut retries_done = 0;
+    loop {
+        let attempt = Instant::now();
+        let error = match apply::apply(conn, table, migration).await {
+            Ok(took) => return Ok(took),
+            Err(error) => error,
+        };
+        let next = policy.next(migration, &error, retries_done, first);
+        let Next::RetryAfter(pause) = next else {
+            let stopped = FailedAttempt {
+                error,
+                retries_done,
+                stopped: next,
+            };
+            return Err((stopped, attempt));
+        };
+        retries_done += 1;
+        let found = blockers::find(conn, &migration.sql)
+            .await
+            .unwrap_or_default();
+        report.step(
+            "migrate",
+            Status::Warning,
+            attempt,
+            &errors::lock_retry_line(
+                &migration.file_name(),
+                retries_done,
+                policy.retries,
+                pause,
+                &found,
+            ),
+        );
+        retries.push(json!({
+            "version": migration.version,
+            "file": migration.file_name(),
+            "retry": retries_done,
+            "of": policy.retries,
+            "pause_ms": u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+            "blocked_by": found,
+        }));
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// The failure of a migration's last attempt, with what the server does not
+/// say: who held the lock it waited for, how retrying ended, and what a
+/// `-- no-transaction` migration left behind.
+async fn migration_failure(
+    conn: &mut PgConnection,
+    migration: &Migration,
+    attempt: FailedAttempt,
+) -> Failure {
+    let lock_timeout = attempt.error.server_code() == Some("55P03");
+    let mut failure = Failure::from(attempt.error);
+    if lock_timeout {
+        // The server names neither the statement nor the table.
+        let found = blockers::find(conn, &migration.sql)
+            .await
+            .unwrap_or_default();
+        failure = errors::with_lock_blockers(failure, &found);
+        failure = errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
+    }
+    if migration.no_tx {
+        // Nothing rolled back: name what such a failure leaves behind.
+        let invalid = checks::invalid_indexes(conn).await.unwrap_or_default();
+        failure = errors::with_leftover_indexes(failure, &invalid);
+    }
+    failure
 }
 
 /// One entry of the JSON `applied` list (`execution_time_ns` null when it
