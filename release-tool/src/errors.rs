@@ -16,6 +16,7 @@ use crate::lock::LockError;
 use crate::migrations::apply::{ApplyError, ServerError};
 use crate::migrations::blockers::Blocker;
 use crate::migrations::history::Applied;
+use crate::migrations::leftovers::Cleanup;
 use crate::migrations::plan::PlanError;
 use crate::migrations::retry::Next;
 use crate::migrations::source::SourceError;
@@ -755,25 +756,77 @@ fn heroku_failure(error: &HerokuError, cause: &str) -> Failure {
     }
 }
 
-/// Adds to a failed `-- no-transaction` migration's message the INVALID
-/// indexes the database holds now: what such a failure most often leaves.
-pub(crate) fn with_leftover_indexes(mut failure: Failure, invalid: &[InvalidIndex]) -> Failure {
-    if invalid.is_empty() {
-        return failure;
+/// Adds to a failed `-- no-transaction` migration's message what became of
+/// the INVALID indexes it left (dropped, or not, and why) and those that were
+/// there before it (left alone).
+pub(crate) fn with_leftover_indexes(mut failure: Failure, cleanup: &Cleanup) -> Failure {
+    let list = |indexes: &mut dyn Iterator<Item = &InvalidIndex>| {
+        indexes
+            .map(InvalidIndex::describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !cleanup.dropped.is_empty() {
+        let _ = write!(
+            failure.fix,
+            " slipway dropped the INVALID index(es) it left behind (DROP INDEX CONCURRENTLY), so that the next \
+             release can run it again: {}.",
+            list(&mut cleanup.dropped.iter())
+        );
     }
-    let listed: Vec<String> = invalid
-        .iter()
-        .map(|i| format!("{}.{} (on {})", i.schema, i.index, i.table))
-        .collect();
-    let _ = write!(
-        failure.fix,
-        " INVALID indexes in the database now: {}; drop them with DROP INDEX CONCURRENTLY before releasing again.",
-        listed.join(", ")
-    );
+    for not_dropped in &cleanup.not_dropped {
+        let _ = write!(
+            failure.fix,
+            " It also left the INVALID index {}, which slipway could not drop ({}): run {}; before releasing again.",
+            not_dropped.index.describe(),
+            not_dropped.error,
+            not_dropped.index.drop_statement()
+        );
+    }
+    if !cleanup.left.is_empty() {
+        let whose = if cleanup.known_before {
+            "existed before this migration, so slipway left them alone"
+        } else {
+            "may or may not be this migration's (the indexes before it could not be read), so slipway left them alone"
+        };
+        let _ = write!(
+            failure.fix,
+            " INVALID indexes that {whose}: {}; the checks report them until they are dropped \
+             (DROP INDEX CONCURRENTLY).",
+            list(&mut cleanup.left.iter())
+        );
+    }
     if let Value::Object(details) = &mut failure.details {
-        details.insert("invalid_indexes".to_owned(), json!(invalid));
+        details.insert("dropped_indexes".to_owned(), json!(cleanup.dropped));
+        details.insert("indexes_not_dropped".to_owned(), json!(cleanup.not_dropped));
+        details.insert("invalid_indexes".to_owned(), json!(cleanup.left));
     }
     failure
+}
+
+/// The line of the cleanup after a failed `-- no-transaction` migration.
+pub(crate) fn cleanup_line(file: &str, cleanup: &Cleanup) -> String {
+    let mut line = String::new();
+    if !cleanup.dropped.is_empty() {
+        let names: Vec<String> = cleanup.dropped.iter().map(InvalidIndex::describe).collect();
+        let _ = write!(
+            line,
+            "dropped the INVALID index(es) {file} left: {} (DROP INDEX CONCURRENTLY); the next release can run it again",
+            names.join(", ")
+        );
+    }
+    for not_dropped in &cleanup.not_dropped {
+        if !line.is_empty() {
+            line.push_str("; ");
+        }
+        let _ = write!(
+            line,
+            "could not drop {} left by {file}: {}",
+            not_dropped.index.describe(),
+            not_dropped.error
+        );
+    }
+    line
 }
 
 /// Adds to a migration that hit `lock_timeout` the sessions holding locks on
@@ -978,10 +1031,9 @@ impl From<ApplyError> for Failure {
                 let mut fix = if no_tx {
                     format!(
                         "{file} runs without a transaction (-- no-transaction), so it may be partially applied: \
-                         whatever it did before the error stays (a failed CREATE INDEX CONCURRENTLY leaves an \
-                         INVALID index: drop it). It is not recorded in _sqlx_migrations. Inspect what its \
-                         statements before the error created or changed, undo or finish that by hand, fix the file \
-                         and release again."
+                         whatever it did before the error stays. It is not recorded in _sqlx_migrations. Inspect \
+                         what its statements before the error created or changed, undo or finish that by hand, fix \
+                         the file and release again."
                     )
                 } else {
                     format!(

@@ -702,3 +702,261 @@ fn lock_retries_is_read_from_slipway_toml_and_checked() {
     assert!(err.contains("Retries are off"), "{err}");
     assert!(db.applied_versions().is_empty() || db.applied_versions() == vec![1]);
 }
+
+// A failed CREATE INDEX CONCURRENTLY: the INVALID index it leaves is dropped,
+// so that the next release can run it again; other INVALID indexes are not.
+
+/// `to_regclass(name) IS NULL` as a bool: the index is gone.
+fn index_exists(db: &TestDb, name: &str) -> bool {
+    db.text(&format!("to_regclass('{name}') IS NOT NULL")) == "true"
+}
+
+fn index_is_valid(db: &TestDb, name: &str) -> String {
+    db.text(&format!(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = '{name}'::regclass"
+    ))
+}
+
+/// `tags` with a duplicate name, and an app whose second migration builds a
+/// unique index on it concurrently: the build fails on the duplicate.
+fn tags_app() -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE tags (id int, name text); INSERT INTO tags VALUES (1, 'rust'), (2, 'rust');",
+    );
+    let app = app_with_migrations(&[
+        ("1_notes.sql", "CREATE TABLE notes (id int);\n"),
+        (
+            "2_tags_name_key.sql",
+            indoc! {"
+                -- no-transaction
+                CREATE UNIQUE INDEX CONCURRENTLY tags_name_key ON tags (name);
+            "},
+        ),
+    ]);
+    (db, app)
+}
+
+/// Leaves an INVALID index `name` on `table (column)`, as a failed
+/// concurrent build outside slipway does: a unique build on duplicates.
+fn failed_build_outside_slipway(db: &TestDb, name: &str, table: &str, column: &str) {
+    let failed = std::panic::catch_unwind(|| {
+        db.exec(&format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({column})"
+        ));
+    });
+    assert!(failed.is_err(), "the build should fail on duplicates");
+    assert_eq!(index_is_valid(db, name), "false");
+}
+
+#[test]
+fn a_failed_concurrent_index_build_is_dropped_and_the_next_release_runs_it_again() {
+    let (db, app) = tags_app();
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        7,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("slipway-release | cleanup   ok"), "{err}");
+    assert!(
+        err.contains(
+            "dropped the INVALID index(es) 2_tags_name_key.sql left: public.tags_name_key (on tags)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("the next release can run it again"), "{err}");
+    let doc = json(&out);
+    assert_eq!(doc["dropped_indexes"][0]["index"], "tags_name_key");
+    assert_eq!(
+        doc["error"]["details"]["dropped_indexes"][0]["index"],
+        "tags_name_key"
+    );
+    assert!(!index_exists(&db, "tags_name_key"));
+    assert_eq!(db.applied_versions(), vec![1]);
+    // Nothing INVALID is left for the checks to fail on.
+    run_expecting(slipway(app.path(), &db.url).arg("check"), 0);
+
+    // Once the data is fixed, the next release builds the index.
+    db.exec("DELETE FROM tags WHERE id = 2");
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+    assert_eq!(index_is_valid(&db, "tags_name_key"), "true");
+}
+
+#[test]
+fn an_invalid_index_from_before_the_migration_is_left_alone_and_still_reported() {
+    let (db, app) = tags_app();
+    db.exec("CREATE TABLE labels (name text); INSERT INTO labels VALUES ('a'), ('a');");
+    failed_build_outside_slipway(&db, "labels_name_key", "labels", "name");
+    let old_oid = db.text("SELECT 'labels_name_key'::regclass::oid");
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        7,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("existed before this migration, so slipway left them alone: public.labels_name_key (on labels)"),
+        "{err}"
+    );
+    let doc = json(&out);
+    assert_eq!(doc["dropped_indexes"][0]["index"], "tags_name_key");
+    assert_eq!(doc["dropped_indexes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        doc["error"]["details"]["invalid_indexes"][0]["index"],
+        "labels_name_key"
+    );
+    // Untouched: the same index, still INVALID, and the checks report it.
+    assert!(!index_exists(&db, "tags_name_key"));
+    assert_eq!(db.text("SELECT 'labels_name_key'::regclass::oid"), old_oid);
+    assert_eq!(index_is_valid(&db, "labels_name_key"), "false");
+    let out = run_expecting(slipway(app.path(), &db.url).arg("check"), 8);
+    assert!(
+        stderr(&out).contains("public.labels_name_key (on labels)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Another session's `CREATE INDEX CONCURRENTLY name ON table (id)` that is
+/// stuck waiting for `writer`'s open transaction on `table`: its index
+/// exists, INVALID, until the writer ends. Returns the build's thread.
+fn concurrent_build_waiting_for_a_writer(
+    db: &TestDb,
+    name: &str,
+    table: &str,
+) -> std::thread::JoinHandle<()> {
+    let url = db.url.clone();
+    let sql = format!("CREATE INDEX CONCURRENTLY {name} ON {table} (id)");
+    let build = std::thread::spawn(move || support::exec_at(&url, &sql));
+    wait_until(Duration::from_secs(30), || {
+        db.text(&format!(
+            "SELECT count(*) FROM pg_stat_progress_create_index WHERE index_relid = to_regclass('{name}')"
+        )) == "1"
+    });
+    assert_eq!(index_is_valid(db, name), "false");
+    build
+}
+
+/// An open transaction that wrote to `table` (a busy app), ended on drop.
+fn writer_on(db: &TestDb, table: &str) -> LockHolderTx {
+    LockHolderTx::open(&db.url, &format!("INSERT INTO {table} (id) VALUES (100)"))
+}
+
+/// A session with an open transaction that ran `sql`; committed on drop.
+struct LockHolderTx {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LockHolderTx {
+    fn open(url: &str, sql: &str) -> Self {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (url, sql) = (url.to_owned(), format!("BEGIN; {sql};"));
+        let thread = std::thread::spawn(move || {
+            let rt = runtime();
+            let mut conn = rt.block_on(PgConnection::connect(&url)).unwrap();
+            rt.block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn))
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            let _ = done_rx.recv();
+            rt.block_on(sqlx::raw_sql("COMMIT").execute(&mut conn))
+                .unwrap();
+        });
+        ready_rx.recv().unwrap();
+        Self {
+            done: Some(done_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LockHolderTx {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn an_index_another_session_is_building_does_not_fail_the_checks() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE events (id int); INSERT INTO events VALUES (1);");
+    let app = app_with_migrations(&[]);
+    let writer = writer_on(&db, "events");
+    let build = concurrent_build_waiting_for_a_writer(&db, "events_id_idx", "events");
+
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["check", "--format", "json"]),
+        0,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("being built by another session (INVALID until done, not counted): public.events_id_idx (on events)"),
+        "{err}"
+    );
+    assert_eq!(
+        json(&out)["checks"]["indexes_being_built"][0],
+        "public.events_id_idx (on events)"
+    );
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+
+    drop(writer);
+    build.join().unwrap();
+    assert_eq!(index_is_valid(&db, "events_id_idx"), "true");
+}
+
+#[test]
+fn the_cleanup_never_drops_an_index_another_session_started_building_meanwhile() {
+    let (db, app) = tags_app();
+    db.exec("CREATE TABLE events (id int); INSERT INTO events VALUES (1);");
+    // slipway's build waits for this writer on `tags`, long enough for
+    // another session to start building an index on `events`.
+    let tags_writer = writer_on(&db, "tags");
+    let child = slipway_process(app.path(), &db.url)
+        .args(["run", "--backup", "none", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        db.text("SELECT count(*) FROM pg_stat_progress_create_index WHERE relid = 'tags'::regclass")
+            == "1"
+    });
+    let events_writer = writer_on(&db, "events");
+    let build = concurrent_build_waiting_for_a_writer(&db, "events_id_idx", "events");
+    // Now slipway's build goes on, and fails on the duplicate.
+    drop(tags_writer);
+    let out = wait_with_timeout(child, Duration::from_mins(1));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    let doc = json(&out);
+    let dropped: Vec<&str> = doc["dropped_indexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["index"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped, ["tags_name_key"], "{err}");
+    // Not even tried: the build in progress holds a lock a drop would wait on.
+    assert_eq!(
+        doc["error"]["details"]["indexes_not_dropped"],
+        serde_json::json!([]),
+        "{err}"
+    );
+    assert!(!err.contains("could not drop"), "{err}");
+    assert!(!index_exists(&db, "tags_name_key"));
+    assert!(index_exists(&db, "events_id_idx"), "{err}");
+
+    drop(events_writer);
+    build.join().unwrap();
+    assert_eq!(index_is_valid(&db, "events_id_idx"), "true");
+}

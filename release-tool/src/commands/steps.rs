@@ -2,6 +2,7 @@
 //! duration, detail) in the report and returns a [`Failure`] with the step's
 //! exit class when it fails.
 
+use std::fmt::Write as _;
 use std::time::{Instant, SystemTime};
 
 use serde_json::json;
@@ -16,7 +17,7 @@ use crate::lock;
 use crate::migrations::history::{self, Applied, HistoryTable};
 use crate::migrations::plan::{self, Plan};
 use crate::migrations::retry::{Next, RetryPolicy};
-use crate::migrations::{Migration, apply, blockers, source};
+use crate::migrations::{Migration, apply, blockers, leftovers, source};
 use crate::pgvector::{self, Action, Requirement};
 use crate::report::{Report, Status};
 
@@ -471,6 +472,13 @@ pub(crate) async fn migrate(
     let mut applied = Vec::new();
     let mut retries = Vec::new();
     for migration in &plan.pending {
+        // A -- no-transaction migration that fails keeps what it did: note
+        // the indexes before it, to drop only the INVALID ones it leaves.
+        let before = if migration.no_tx {
+            leftovers::indexes_before(conn).await
+        } else {
+            None
+        };
         let outcome = apply_retrying(conn, table, migration, policy, &mut retries, report).await;
         report.set("lock_retries", json!(retries));
         let (error, attempt) = match outcome {
@@ -495,7 +503,7 @@ pub(crate) async fn migrate(
             applied.push(applied_entry(migration, None));
         }
         report.set("applied", json!(applied));
-        let failure = migration_failure(conn, migration, error).await;
+        let failure = migration_failure(conn, migration, error, before.as_ref(), report).await;
         return Err(failed(report, "migrate", attempt, failure));
     }
     report.set("applied", json!(applied));
@@ -573,6 +581,8 @@ async fn migration_failure(
     conn: &mut PgConnection,
     migration: &Migration,
     attempt: FailedAttempt,
+    indexes_before: Option<&leftovers::IndexesBefore>,
+    report: &mut Report,
 ) -> Failure {
     let lock_timeout = attempt.error.server_code() == Some("55P03");
     let mut failure = Failure::from(attempt.error);
@@ -585,11 +595,39 @@ async fn migration_failure(
         failure = errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
     }
     if migration.no_tx {
-        // Nothing rolled back: name what such a failure leaves behind.
-        let invalid = checks::invalid_indexes(conn).await.unwrap_or_default();
-        failure = errors::with_leftover_indexes(failure, &invalid);
+        // Nothing rolled back: drop the INVALID indexes it left, say what
+        // else is there.
+        let cleanup = clean_up_after(conn, migration, indexes_before, report).await;
+        failure = errors::with_leftover_indexes(failure, &cleanup);
     }
     failure
+}
+
+/// Drops the INVALID indexes a failed `-- no-transaction` migration left
+/// (one line, and `dropped_indexes` in the JSON, when there were any).
+async fn clean_up_after(
+    conn: &mut PgConnection,
+    migration: &Migration,
+    indexes_before: Option<&leftovers::IndexesBefore>,
+    report: &mut Report,
+) -> leftovers::Cleanup {
+    let started = Instant::now();
+    let cleanup = leftovers::drop_new_invalid_indexes(conn, indexes_before).await;
+    report.set("dropped_indexes", json!(cleanup.dropped));
+    if !cleanup.dropped.is_empty() || !cleanup.not_dropped.is_empty() {
+        let status = if cleanup.not_dropped.is_empty() {
+            Status::Ok
+        } else {
+            Status::Failed
+        };
+        report.step(
+            "cleanup",
+            status,
+            started,
+            &errors::cleanup_line(&migration.file_name(), &cleanup),
+        );
+    }
+    cleanup
 }
 
 /// One entry of the JSON `applied` list (`execution_time_ns` null when it
@@ -613,12 +651,19 @@ pub(crate) async fn checks(
         .await
         .map_err(|e| failed(report, "checks", started, e.into()))?;
     report.set("checks", json!(summary));
-    let detail = match (&summary.pgvector_version, summary.smoke_distance) {
+    let mut detail = match (&summary.pgvector_version, summary.smoke_distance) {
         (Some(version), Some(distance)) => {
             format!("pgvector {version}, smoke query distance {distance:.6}, no INVALID indexes")
         }
         _ => "no INVALID indexes (pgvector not wanted)".to_owned(),
     };
+    if !summary.indexes_being_built.is_empty() {
+        let _ = write!(
+            detail,
+            "; being built by another session (INVALID until done, not counted): {}",
+            summary.indexes_being_built.join(", ")
+        );
+    }
     report.step("checks", Status::Ok, started, &detail);
     Ok(())
 }

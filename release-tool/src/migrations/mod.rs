@@ -6,6 +6,7 @@
 pub(crate) mod apply;
 pub(crate) mod blockers;
 pub(crate) mod history;
+pub(crate) mod leftovers;
 pub(crate) mod plan;
 pub(crate) mod retry;
 pub(crate) mod source;
