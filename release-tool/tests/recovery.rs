@@ -321,6 +321,48 @@ fn a_no_transaction_migration_whose_record_fails_is_exit_11_applied_not_recorded
     assert_eq!(json(&out)["pending"], serde_json::json!([]));
 }
 
+#[test]
+fn the_insert_that_records_an_unrecorded_migration_names_the_sqlx_toml_history_table() {
+    let db = TestDb::new();
+    let app = app_with_migrations(&[("1_first.sql", "CREATE TABLE first (id int);\n")]);
+    std::fs::write(
+        app.path().join("sqlx.toml"),
+        "[migrate]\ntable-name = 'app_history.\"Migrations\"'\ncreate-schemas = [\"app_history\"]\n",
+    )
+    .unwrap();
+    run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    std::fs::write(
+        app.path().join("migrations/2_second.sql"),
+        "-- no-transaction\nCREATE TABLE second (id int);\n",
+    )
+    .unwrap();
+    db.exec(indoc! {r#"
+        CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the history is frozen'; END $$;
+        CREATE TRIGGER no_insert BEFORE INSERT ON app_history."Migrations"
+            FOR EACH ROW EXECUTE FUNCTION refuse_insert();
+    "#});
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        11,
+    );
+    let fix = json(&out)["error"]["fix"].as_str().unwrap().to_owned();
+    let start = fix
+        .find("INSERT INTO app_history.\"Migrations\" (version")
+        .unwrap_or_else(|| panic!("{fix}"));
+    let end = start + fix[start..].find("-1);").unwrap() + "-1);".len();
+    db.exec("DROP TRIGGER no_insert ON app_history.\"Migrations\"");
+    db.exec(&fix[start..end]);
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--backup", "none", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["pending"], serde_json::json!([]));
+}
+
 // Backup first: nothing changes the server before the backup. pgvector ships
 // no downgrade scripts, so the backup is the only way back from an update.
 
