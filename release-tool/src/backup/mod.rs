@@ -39,6 +39,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use crate::db::DatabaseUrl;
+use crate::redact;
 pub(crate) use file::FileTarget;
 pub(crate) use heroku::{HerokuError, HerokuTarget};
 pub(crate) use s3::{S3Error, S3Location, S3Target};
@@ -173,6 +174,43 @@ pub(crate) enum BackupError {
     Heroku(#[from] HerokuError),
 }
 
+/// Variables whose whole value is a secret.
+const SECRET_VARIABLES: [&str; 3] = [
+    s3::ENV_SECRET_ACCESS_KEY,
+    s3::ENV_SESSION_TOKEN,
+    heroku::ENV_API_KEY,
+];
+
+/// Variables holding a URL that may carry credentials (`s3://KEY:SECRET@...`).
+/// Each is rejected when it does, but the value may be echoed first.
+const URL_VARIABLES: [&str; 4] = [
+    "SLIPWAY_BACKUP",
+    s3::ENV_ENDPOINT,
+    heroku::ENV_PLATFORM_URL,
+    heroku::ENV_DATA_URL,
+];
+
+/// Registers for redaction every secret the backup targets read from `env`
+/// (the process environment in production), in the form it was given, before
+/// any target is chosen: a message about one target may quote another's
+/// setting, and a bad value is reported before its target is built.
+pub(crate) fn register_environment_secrets(env: impl Fn(&str) -> Option<String>) {
+    for name in SECRET_VARIABLES {
+        if let Some(value) = env(name) {
+            redact::register_secret(&value);
+        }
+    }
+    for name in URL_VARIABLES {
+        if let Some(value) = env(name) {
+            redact::register_url_secrets(&value);
+        }
+    }
+    // `BUCKET/PREFIX`, without a scheme.
+    if let Some(value) = env(s3::ENV_BUCKET) {
+        redact::register_url_secrets(&format!("s3://{}", value.trim()));
+    }
+}
+
 /// What some targets need besides their spec.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TargetOptions {
@@ -212,7 +250,11 @@ pub(crate) fn default_spec(
             .map_err(|reason| {
                 S3Error::InvalidSetting {
                     key: s3::ENV_BUCKET,
-                    value: bucket,
+                    value: if s3::carries_credentials(&bucket) {
+                        "(hidden: it carries credentials)".to_owned()
+                    } else {
+                        bucket
+                    },
                     reason,
                 }
                 .into()

@@ -21,7 +21,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use api::{Api, HerokuApi, Retry};
-pub(crate) use settings::{ENV_API_KEY, HerokuSettings};
+pub(crate) use settings::{ENV_API_KEY, ENV_DATA_URL, ENV_PLATFORM_URL, HerokuSettings};
 pub(crate) use target::HerokuTarget;
 use transfer::Transfer;
 

@@ -23,7 +23,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(crate) use catalog::{DumpFacts, Sidecar};
-pub(crate) use settings::{ENV_BUCKET, S3Location, S3Settings};
+pub(crate) use settings::{
+    ENV_BUCKET, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, ENV_SESSION_TOKEN, S3Location, S3Settings,
+    carries_credentials,
+};
 pub(crate) use target::S3Target;
 use upload::Upload;
 
