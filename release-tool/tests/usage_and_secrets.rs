@@ -144,9 +144,20 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
     let out = run_expecting(slipway(dir.path(), "postgres://localhost/db").arg("run"), 2);
     let err = stderr(&out);
     assert!(
-        err.contains("slipway.toml, line 3: unknown field `lock_wiat`"),
+        err.contains("slipway.toml, line 3: unknown key `lock_wiat`; did you mean `lock_wait`?"),
         "{err}"
     );
+    // The fix lists exactly the accepted keys; database_url is not offered.
+    let fix = err.split("fix:").nth(1).unwrap();
+    assert!(
+        fix.contains(
+            "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, \
+             pgvector_min_version, lock_wait, lock_timeout, statement_timeout, connect_timeout, lint, \
+             lint_blocking_max_size."
+        ),
+        "{err}"
+    );
+    assert!(!fix.contains("database_url,"), "{err}");
 
     fs::write(
         dir.path().join("slipway.toml"),

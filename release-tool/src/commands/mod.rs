@@ -155,9 +155,9 @@ fn describe_settings(settings: &Settings) -> String {
         "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
         settings.migrations_dir.path.display(),
         settings.pgvector.name(),
-        humantime::format_duration(settings.lock_wait),
-        humantime::format_duration(settings.lock_timeout),
-        humantime::format_duration(settings.statement_timeout),
+        show_timeout(settings.lock_wait),
+        show_timeout(settings.lock_timeout),
+        show_timeout(settings.statement_timeout),
         settings.lint.mode.name(),
         describe_sqlx_toml(&settings.sqlx),
     )
@@ -185,4 +185,13 @@ fn describe_sqlx_toml(sqlx: &config::SqlxSettings) -> String {
         ));
     }
     format!("; {}: {}", file.display(), parts.join(", "))
+}
+
+/// A timeout setting for people: `0` reads as what it means.
+fn show_timeout(timeout: std::time::Duration) -> String {
+    if timeout.is_zero() {
+        "no limit".to_owned()
+    } else {
+        humantime::format_duration(timeout).to_string()
+    }
 }
