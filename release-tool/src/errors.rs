@@ -661,6 +661,11 @@ impl From<BackupError> for Failure {
                 cause.clone(),
                 "Set SLIPWAY_BACKUP (or --backup) to a target such as file:./backups.",
             ),
+            BackupError::Interrupted { .. } => backup(
+                "the backup was interrupted",
+                "slipway-release was asked to stop (a cancelled release or a stopping dyno) and removed the \
+                 partial backup. Nothing was migrated; release again.",
+            ),
             BackupError::ToolMissing { .. } => backup(
                 "pg_dump / pg_restore not found",
                 "Install the PostgreSQL client tools (Debian: postgresql-client), at least the server's major \
