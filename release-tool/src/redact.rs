@@ -54,17 +54,30 @@ impl fmt::Debug for Secret {
 }
 
 /// Remembers `secret` in every form a person may have given it (as is,
-/// trimmed, percent-decoded) so that [`redact`] hides it.
+/// trimmed, percent-decoded) or a message may show it (escaped) so that
+/// [`redact`] hides it.
 pub(crate) fn register_secret(secret: &str) {
     let trimmed = secret.trim();
     let decoded = percent_decode_str(trimmed)
         .decode_utf8()
         .ok()
         .map(std::borrow::Cow::into_owned);
+    // Escaped as a message quotes it (`{value:?}`) and as JSON text does:
+    // a `"` or `\` in the secret would otherwise hide it from the search.
+    let debug = trimmed.escape_debug().to_string();
+    let json = serde_json::to_string(trimmed)
+        .ok()
+        .and_then(|quoted| Some(quoted.strip_prefix('"')?.strip_suffix('"')?.to_owned()));
     let mut secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
-    for candidate in [Some(secret.to_owned()), Some(trimmed.to_owned()), decoded]
-        .into_iter()
-        .flatten()
+    for candidate in [
+        Some(secret.to_owned()),
+        Some(trimmed.to_owned()),
+        decoded,
+        Some(debug),
+        json,
+    ]
+    .into_iter()
+    .flatten()
     {
         if candidate.chars().count() >= MIN_BACKSTOP_CHARS && !secrets.contains(&candidate) {
             secrets.push(candidate);
