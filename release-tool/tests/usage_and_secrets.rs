@@ -252,6 +252,27 @@ fn a_refused_connection_is_exit_3() {
 }
 
 #[test]
+fn a_refused_login_quotes_the_server_without_its_source_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("slipway_missing_{}", support::unique_suffix('_'));
+    let out = run_expecting(
+        slipway(dir.path(), &support::url_for(&missing)).args(["check", "--format", "json"]),
+        3,
+    );
+    let cause = json(&out)["error"]["cause"].as_str().unwrap().to_owned();
+    assert!(
+        cause.ends_with(&format!(
+            "the server said: database \"{missing}\" does not exist (SQLSTATE 3D000)"
+        )),
+        "{cause}"
+    );
+    // sqlx appends the line of PostgreSQL's C source that raised the error.
+    for printed in [cause.as_str(), &stderr(&out)] {
+        assert!(!printed.contains(" at line "), "{printed}");
+    }
+}
+
+#[test]
 fn a_server_that_never_answers_is_exit_3_after_the_connect_timeout() {
     let dir = tempfile::tempdir().unwrap();
     // Accepts TCP (the kernel's backlog) but never speaks PostgreSQL.
