@@ -25,6 +25,8 @@ fn zero_timeouts_from_flags_the_environment_and_the_file_are_no_limit() {
     let db = db_with_data();
     let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (id int);\n")]);
     std::fs::write(app.path().join("slipway.toml"), "connect_timeout = \"0\"\n").unwrap();
+    // Connecting with a connect timeout of zero (it timed out at once).
+    run_expecting(slipway(app.path(), &db.url).arg("check"), 0);
     // A run that connects, locks, backs up (pg_dump) and migrates with every
     // timeout at zero.
     let out = run_expecting(
