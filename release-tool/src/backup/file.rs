@@ -277,3 +277,37 @@ impl FileTarget {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_taken_name_moves_a_millisecond_later_and_stays_this_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = FileTarget::new(dir.path().to_owned());
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        let name = super::super::backup_name("app", t);
+        std::fs::write(dir.path().join(&name), b"first").unwrap();
+        std::fs::write(
+            dir.path().join(super::super::backup_name(
+                "app",
+                t + Duration::from_millis(1),
+            )),
+            b"second",
+        )
+        .unwrap();
+        let free = target.free_path(&name);
+        assert_eq!(
+            free,
+            dir.path().join(super::super::backup_name(
+                "app",
+                t + Duration::from_millis(2)
+            ))
+        );
+        let free = free.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(super::super::is_backup_of(&free, "app"));
+        assert!(free > name);
+    }
+}
