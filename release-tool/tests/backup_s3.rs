@@ -652,10 +652,7 @@ impl HoldingProxy {
                 let state = shared.clone();
                 std::thread::spawn(move || {
                     let mut buffer = vec![0u8; 64 * 1024];
-                    loop {
-                        let Ok(read) = client.read(&mut buffer) else {
-                            break;
-                        };
+                    while let Ok(read) = client.read(&mut buffer) {
                         if read == 0 {
                             break;
                         }

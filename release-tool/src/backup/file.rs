@@ -287,7 +287,7 @@ mod tests {
     fn a_taken_name_moves_a_millisecond_later_and_stays_this_databases() {
         let dir = tempfile::tempdir().unwrap();
         let target = FileTarget::new(dir.path().to_owned());
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let name = super::super::backup_name("app", t);
         std::fs::write(dir.path().join(&name), b"first").unwrap();
         std::fs::write(

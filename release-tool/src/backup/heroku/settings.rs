@@ -81,7 +81,7 @@ impl HerokuSettings {
 
 /// What a timeout of `0` waits: as good as forever (the release phase itself
 /// ends after an hour).
-const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+const NO_LIMIT: Duration = Duration::from_hours(100 * 365 * 24);
 
 /// Parses an API base URL. Plain `http` is accepted for loopback hosts only
 /// (the tests' fake API), so the token never crosses a network in clear text.
