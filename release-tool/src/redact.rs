@@ -27,6 +27,11 @@ use serde_json::Value;
 /// 40 characters, Heroku API keys 36, Heroku Postgres passwords 65.
 pub(crate) const MIN_BACKSTOP_CHARS: usize = 12;
 
+/// The authority of the URL template the messages show
+/// (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`): no secret, and no URL
+/// that could connect (`PORT` is no port).
+const TEMPLATE_AUTHORITY: &str = "USER:PASSWORD@HOST:PORT";
+
 /// What a hidden secret is replaced with.
 const MASK: &str = "***";
 
@@ -189,6 +194,9 @@ fn mask_token(token: &str) -> String {
     // later in the path or query is not taken for the end of a password.
     let authority_end = token.find(['/', '?', '#']).unwrap_or(token.len());
     let (authority, path) = token.split_at(authority_end);
+    if authority == TEMPLATE_AUTHORITY {
+        return token.to_owned();
+    }
     let mut out = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:{MASK}@{host}"),
@@ -265,6 +273,11 @@ mod tests {
         // An `@` in the path is not the end of a password.
         assert_eq!(redact("http://h:80/a@b"), "http://h:80/a@b");
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
+        // The template the messages show is no secret.
+        assert_eq!(
+            redact("expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+            "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+        );
     }
 
     #[test]
