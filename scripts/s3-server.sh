@@ -15,12 +15,15 @@
 # Test credentials (not secrets: they only open this throwaway server):
 #   AWS_ACCESS_KEY_ID=slipway-test-access-key
 #   AWS_SECRET_ACCESS_KEY=slipway-test-secret-key
+# A server of a test's own (its own SLIPWAY_S3_DIR) may be started with others:
+# SLIPWAY_S3_ACCESS_KEY and SLIPWAY_S3_SECRET_KEY (the secrets tests use
+# secret keys of 2, 8 and 40 characters).
 set -euo pipefail
 
 DIR="${SLIPWAY_S3_DIR:-/tmp/slipway-s3}"
 DATA="$DIR/data"
-ACCESS_KEY="slipway-test-access-key"
-SECRET_KEY="slipway-test-secret-key"
+ACCESS_KEY="${SLIPWAY_S3_ACCESS_KEY:-slipway-test-access-key}"
+SECRET_KEY="${SLIPWAY_S3_SECRET_KEY:-slipway-test-secret-key}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf '[s3-server] %s\n' "$*" >&2; }

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Settings are read from the flag, then the environment variable, then
 /// `slipway.toml` (in the current directory, or `--config`), then the default.
+/// A duration of `0` means no limit, for every timeout setting.
 /// `sqlx.toml` in the current directory is read as sqlx 0.9 reads it: its
 /// `[migrate]` table-name, ignored-chars and create-schemas apply, and its
 /// migrations-dir comes after slipway's own settings.
@@ -91,7 +92,9 @@ pub(crate) enum Command {
 /// a bad value came from (flag, environment variable or `slipway.toml` line).
 #[derive(Debug, Args)]
 pub(crate) struct SettingArgs {
-    /// PostgreSQL URL. `sslmode` and `sslrootcert` in the URL are honoured.
+    /// PostgreSQL URL, decoded as sqlx decodes it (a `+` stays a `+`; `dbname=` and
+    /// `password=` parameters win; PGPASSWORD when it has no password). `sslmode` and
+    /// `sslrootcert` in the URL are honoured.
     /// [env: DATABASE_URL] (no default; not read from slipway.toml)
     #[arg(
         long,
@@ -122,7 +125,7 @@ pub(crate) struct SettingArgs {
     /// SLIPWAY_BACKUP_S3_ENDPOINT (non-AWS stores), SLIPWAY_BACKUP_S3_PATH_STYLE
     /// and SLIPWAY_BACKUP_S3_PART_SIZE [default: 16MiB]. `heroku` reads
     /// HEROKU_API_KEY, HEROKU_APP_NAME or SLIPWAY_HEROKU_APP,
-    /// SLIPWAY_HEROKU_CAPTURE_TIMEOUT [default: 40m] and
+    /// SLIPWAY_HEROKU_CAPTURE_TIMEOUT [default: 40m; `0`: no limit] and
     /// SLIPWAY_HEROKU_POLL_INTERVAL [default: 3s].
     /// [env: SLIPWAY_BACKUP]
     #[arg(
@@ -171,7 +174,7 @@ pub(crate) struct SettingArgs {
     pub(crate) pgvector_min_version: Option<String>,
 
     /// How long to wait for the migration lock (held by another release or an
-    /// app running `sqlx::migrate!()`). [env: SLIPWAY_LOCK_WAIT] [default: 5m]
+    /// app running `sqlx::migrate!()`; `0`: no limit). [env: SLIPWAY_LOCK_WAIT] [default: 5m]
     #[arg(
         long,
         value_name = "DURATION",
@@ -181,7 +184,7 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) lock_wait: Option<String>,
 
-    /// PostgreSQL `lock_timeout` for migration statements.
+    /// PostgreSQL `lock_timeout` for migration statements (`0`: no limit).
     /// [env: SLIPWAY_LOCK_TIMEOUT] [default: 10s]
     #[arg(
         long,
@@ -206,7 +209,7 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) lock_retries: Option<String>,
 
-    /// PostgreSQL `statement_timeout` for migration statements (`0` disables).
+    /// PostgreSQL `statement_timeout` for migration statements (`0`: no limit).
     /// [env: SLIPWAY_STATEMENT_TIMEOUT] [default: 30m]
     #[arg(
         long,
@@ -217,7 +220,7 @@ pub(crate) struct SettingArgs {
     )]
     pub(crate) statement_timeout: Option<String>,
 
-    /// How long to wait for the database connection.
+    /// How long to wait for the database connection (`0`: no limit).
     /// [env: SLIPWAY_CONNECT_TIMEOUT] [default: 10s]
     #[arg(
         long,

@@ -143,6 +143,17 @@ pub(crate) enum ConfigError {
         line: usize,
         message: String,
     },
+    #[error(
+        "{}, line {line}: unknown key `{key}`{}",
+        path.display(),
+        suggestion.map_or_else(String::new, |known| format!("; did you mean `{known}`?"))
+    )]
+    UnknownKey {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        suggestion: Option<&'static str>,
+    },
     #[error("{origin}: database_url does not belong in the settings file")]
     DatabaseUrlInFile { origin: Origin },
     #[error("{origin}: invalid value {value:?}: {problem}")]
@@ -162,7 +173,25 @@ pub(crate) enum ConfigError {
     SqlxToml(#[from] SqlxTomlError),
 }
 
-/// The keys `slipway.toml` accepts. Values are kept as TOML values with their
+/// The keys `slipway.toml` accepts. `database_url` is not one of them: a
+/// committed file must not hold a password, so it is refused with a message of
+/// its own ([`ConfigError::DatabaseUrlInFile`]) and never offered.
+pub(crate) const FILE_KEYS: [&str; 12] = [
+    "migrations_dir",
+    "backup",
+    "backup_keep",
+    "pgvector",
+    "pgvector_min_version",
+    "lock_wait",
+    "lock_timeout",
+    "lock_retries",
+    "statement_timeout",
+    "connect_timeout",
+    "lint",
+    "lint_blocking_max_size",
+];
+
+/// The settings file's fields. Values are kept as TOML values with their
 /// position so that a bad one can be reported with its line.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -490,6 +519,7 @@ fn load_file(explicit: Raw) -> Result<Option<LoadedFile>, ConfigError> {
 /// Parses a settings file's text, naming the line of a syntax error or an
 /// unknown key.
 fn parse_file(path: PathBuf, text: String) -> Result<LoadedFile, ConfigError> {
+    reject_unknown_keys(&path, &text)?;
     let settings: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::FileInvalid {
         line: e.span().map_or(1, |span| line_of(&text, span.start)),
         message: e.message().trim().to_owned(),
@@ -500,6 +530,64 @@ fn parse_file(path: PathBuf, text: String) -> Result<LoadedFile, ConfigError> {
         text,
         settings,
     })
+}
+
+/// Fails on the first key (in file order) that `slipway.toml` does not
+/// accept, naming its line and the nearest accepted key. Syntax errors are
+/// left to the parse that follows, which names their line.
+fn reject_unknown_keys(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let Ok(table) = toml::de::DeTable::parse(text) else {
+        return Ok(());
+    };
+    let mut unknown: Vec<(usize, String)> = table
+        .get_ref()
+        .keys()
+        .filter(|key| {
+            let name: &str = key.get_ref();
+            name != "database_url" && !FILE_KEYS.contains(&name)
+        })
+        .map(|key| (key.span().start, key.get_ref().to_string()))
+        .collect();
+    unknown.sort();
+    match unknown.into_iter().next() {
+        None => Ok(()),
+        Some((offset, key)) => Err(ConfigError::UnknownKey {
+            path: path.to_owned(),
+            line: line_of(text, offset),
+            suggestion: nearest_key(&key),
+            key,
+        }),
+    }
+}
+
+/// The accepted key closest to `key`, when it is close enough to be a typo
+/// (`lock_wiat`, `migrations-dir`, `migrations`).
+fn nearest_key(key: &str) -> Option<&'static str> {
+    let typed = key.to_ascii_lowercase().replace('-', "_");
+    FILE_KEYS
+        .iter()
+        .map(|known| (edit_distance(&typed, known), *known))
+        .filter(|(distance, known)| {
+            *distance <= (known.len() / 3).max(2)
+                || (typed.len() >= 4 && (known.starts_with(&typed) || typed.starts_with(known)))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Parses `slipway.toml` text and every value in it with the parser
@@ -605,13 +693,17 @@ fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
     })
 }
 
-/// Parses durations such as `30s`, `5m`, `1h30m`, or `0`.
+/// Parses durations such as `30s`, `5m`, `1h30m`, or `0`. Zero (`0`, `0s`)
+/// means no limit, for every timeout setting.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
     }
     let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration.is_zero() {
+        return Ok(Duration::ZERO);
+    }
     // lock_timeout and statement_timeout are sent to PostgreSQL in whole
     // milliseconds: below 1 ms would silently mean 0 (no limit at all), and
     // above i32::MAX ms the server refuses the session's SET (found by
@@ -691,6 +783,8 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_mins(90)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(parse_duration("1ns").is_err());
         assert!(parse_duration("5 minutes please").is_err());
         assert!(parse_duration("30").is_err());
     }
@@ -721,6 +815,34 @@ mod tests {
         assert!(parse_retries("-1").is_err());
         assert!(parse_retries("three").is_err());
         assert!(parse_retries("101").is_err());
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line_and_the_nearest_accepted_key() {
+        let error = |text: &str| parse_file_text(text).unwrap_err().to_string();
+        assert_eq!(
+            error("lock_wait = \"2m\"\n\n lock_wiat = \"3m\"\n"),
+            "slipway.toml, line 3: unknown key `lock_wiat`; did you mean `lock_wait`?"
+        );
+        for typo in [
+            "migrations-dir",
+            "migration_dir",
+            "migrations",
+            "MIGRATIONS_DIR",
+        ] {
+            assert!(
+                error(&format!("{typo} = \"db\"")).ends_with("did you mean `migrations_dir`?"),
+                "{typo}"
+            );
+        }
+        assert_eq!(
+            error("colour = \"blue\""),
+            "slipway.toml, line 1: unknown key `colour`"
+        );
+        // database_url is not an unknown key (`resolve` refuses it with its
+        // own message), and it is never suggested.
+        assert!(parse_file_text("database_url = \"x\"").is_ok());
+        assert!(!error("database_ur = \"x\"").contains("database_url"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::backup::{BackupError, HerokuError, S3Error};
 use crate::checks::{CheckError, InvalidIndex};
-use crate::config::ConfigError;
+use crate::config::{self, ConfigError};
 use crate::db::ConnectError;
 use crate::lint::output::show_bytes;
 use crate::lint::{LintError, Mode as LintMode};
@@ -198,9 +198,23 @@ impl From<ConfigError> for Failure {
                 class,
                 "the settings file is invalid",
                 error.to_string(),
-                "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, pgvector_min_version, \
-                 lock_wait, lock_timeout, lock_retries, statement_timeout, connect_timeout, lint, \
-                 lint_blocking_max_size. Fix or remove the line named above.",
+                format!(
+                    "Keys slipway.toml accepts: {}. Fix or remove the line named above.",
+                    config::FILE_KEYS.join(", ")
+                ),
+            ),
+            ConfigError::UnknownKey { suggestion, .. } => Failure::new(
+                class,
+                "the settings file has an unknown key",
+                error.to_string(),
+                format!(
+                    "{}Keys slipway.toml accepts: {}. (database_url is never read from the file: set \
+                     DATABASE_URL in the environment.)",
+                    suggestion.map_or_else(String::new, |known| format!(
+                        "Rename it to `{known}`, or remove it. "
+                    )),
+                    config::FILE_KEYS.join(", ")
+                ),
             ),
             ConfigError::DatabaseUrlInFile { .. } => Failure::new(
                 class,
@@ -385,6 +399,30 @@ impl From<ConnectError> for Failure {
             ),
         }
     }
+}
+
+/// A sqlx error for people. An error from the server reads as its message,
+/// SQLSTATE, detail and hint: sqlx's own text appends the line of the
+/// PostgreSQL *source file* that raised it ("... at line 334"), which is
+/// about the server's C code, not about anything the user wrote.
+pub(crate) fn server_said(error: &sqlx::Error) -> String {
+    let Some(server) = error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    else {
+        return error.to_string();
+    };
+    let mut text = format!(
+        "the server said: {} (SQLSTATE {})",
+        server.message(),
+        server.code()
+    );
+    for (label, value) in [("detail", server.detail()), ("hint", server.hint())] {
+        if let Some(value) = value {
+            let _ = write!(text, "; {label}: {value}");
+        }
+    }
+    text
 }
 
 /// Whether the TLS handshake refused the server's certificate. sqlx reports
@@ -645,6 +683,11 @@ impl From<BackupError> for Failure {
                 "backups are turned off",
                 cause.clone(),
                 "Set SLIPWAY_BACKUP (or --backup) to a target such as file:./backups.",
+            ),
+            BackupError::Interrupted { .. } => backup(
+                "the backup was interrupted",
+                "slipway-release was asked to stop (a cancelled release or a stopping dyno) and removed the \
+                 partial backup. Nothing was migrated; release again.",
             ),
             BackupError::ToolMissing { .. } => backup(
                 "pg_dump / pg_restore not found",

@@ -38,7 +38,7 @@ pub(crate) fn lock_key(database_name: &str) -> i64 {
 }
 
 /// Takes the migration lock on `conn`'s session, retrying until `wait` has
-/// passed. Returns the key, which [`release`] needs.
+/// passed (a `wait` of zero retries for ever). Returns the key, which [`release`] needs.
 pub(crate) async fn acquire(
     conn: &mut PgConnection,
     database: &str,
@@ -54,14 +54,21 @@ pub(crate) async fn acquire(
         if taken {
             return Ok(key);
         }
-        if started.elapsed() >= wait {
+        // A wait of zero is no limit, as for every slipway timeout.
+        if !wait.is_zero() && started.elapsed() >= wait {
             let holder = holder(conn, key).await?;
             return Err(LockError::Timeout {
                 waited: started.elapsed(),
                 holder,
             });
         }
-        tokio::time::sleep(RETRY_EVERY.min(wait.saturating_sub(started.elapsed()))).await;
+        let left = wait.saturating_sub(started.elapsed());
+        let pause = if wait.is_zero() {
+            RETRY_EVERY
+        } else {
+            RETRY_EVERY.min(left)
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 

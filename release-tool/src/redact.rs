@@ -1,12 +1,39 @@
 //! The last line of defence for secrets: every line slipway prints passes
-//! through [`redact`], which replaces each registered secret with `***`.
+//! through [`redact`], and every value of the JSON document through
+//! [`redact_json`].
 //!
-//! Secrets are registered where they are parsed (the database password in
-//! `db::url`, API keys and S3 secrets in their backup targets), so a message
-//! that accidentally quotes a URL or a tool's stderr still prints nothing secret.
+//! Two layers:
+//! 1. **By structure.** The password of any URL (`scheme://user:PASSWORD@host`)
+//!    and its `password=` query parameter become `***`, whatever their length
+//!    and whether or not they were registered.
+//! 2. **By value, as a backstop.** Each registered secret of at least
+//!    [`MIN_BACKSTOP_CHARS`] characters is replaced wherever it appears. A
+//!    shorter one is never searched for: the password `pw` would otherwise
+//!    turn every `slipway-release` into `sli***ay-release`, and `postgres`
+//!    would mask the scheme and the user name of every URL.
+//!
+//! Secrets are registered before anything prints (`commands::dispatch` reads
+//! every secret-bearing variable and argument first), and again where they are
+//! parsed (`db::url`, the S3 and Heroku targets).
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+/// Registered secrets shorter than this are hidden by structure only (see the
+/// module documentation). Real credentials are longer: AWS secret keys have
+/// 40 characters, Heroku API keys 36, Heroku Postgres passwords 65.
+pub(crate) const MIN_BACKSTOP_CHARS: usize = 12;
+
+/// The authority of the URL template the messages show
+/// (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`): no secret, and no URL
+/// that could connect (`PORT` is no port).
+const TEMPLATE_AUTHORITY: &str = "USER:PASSWORD@HOST:PORT";
+
+/// What a hidden secret is replaced with.
+const MASK: &str = "***";
 
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -31,17 +58,33 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Remembers `secret` (and its percent-decoded form) so that [`redact`] hides it.
+/// Remembers `secret` in every form a person may have given it (as is,
+/// trimmed, percent-decoded) or a message may show it (escaped) so that
+/// [`redact`] hides it.
 pub(crate) fn register_secret(secret: &str) {
-    if secret.is_empty() {
-        return;
-    }
+    let trimmed = secret.trim();
+    let decoded = percent_decode_str(trimmed)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned);
+    // Escaped as a message quotes it (`{value:?}`) and as JSON text does:
+    // a `"` or `\` in the secret would otherwise hide it from the search.
+    let debug = trimmed.escape_debug().to_string();
+    let json = serde_json::to_string(trimmed)
+        .ok()
+        .and_then(|quoted| Some(quoted.strip_prefix('"')?.strip_suffix('"')?.to_owned()));
     let mut secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
-    let decoded = url::form_urlencoded::parse(format!("x={secret}").as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned());
-    for candidate in std::iter::once(secret.to_owned()).chain(decoded) {
-        if !candidate.is_empty() && !secrets.contains(&candidate) {
+    for candidate in [
+        Some(secret.to_owned()),
+        Some(trimmed.to_owned()),
+        decoded,
+        Some(debug),
+        json,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if candidate.chars().count() >= MIN_BACKSTOP_CHARS && !secrets.contains(&candidate) {
             secrets.push(candidate);
         }
     }
@@ -49,14 +92,144 @@ pub(crate) fn register_secret(secret: &str) {
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// Returns `text` with every registered secret replaced by `***`.
+/// Registers the credentials a URL-like `text` carries (the password of its
+/// user info and any `password=` parameter). Lenient on purpose: it also reads
+/// text that is not a valid URL, since such text may still be echoed back.
+pub(crate) fn register_url_secrets(text: &str) {
+    for password in url_passwords(text) {
+        register_secret(&password);
+        // sqlx reads query parameters form-decoded (`+` is a space).
+        if password.contains('+') {
+            register_secret(&password.replace('+', " "));
+        }
+    }
+}
+
+/// The passwords in `text`'s URLs, as written (still percent-encoded).
+fn url_passwords(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let token_end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let token = &after[..token_end];
+        // The user info ends at the authority's last `@`; lenient when the
+        // authority has none: an unencoded `/`, `?` or `#` in the password
+        // makes the URL invalid, but such text may still be echoed back.
+        let authority = &token[..token.find(['/', '?', '#']).unwrap_or(token.len())];
+        let at_sign = authority.rfind('@').or_else(|| token.rfind('@'));
+        let after_userinfo = at_sign.map_or(token, |at| &token[at + 1..]);
+        if let Some((_, password)) = at_sign.and_then(|at| token[..at].split_once(':')) {
+            found.push(password.to_owned());
+        }
+        found.extend(query_passwords(after_userinfo));
+        rest = &after[token_end..];
+    }
+    found
+}
+
+/// The values of `password=` parameters in `token`'s query.
+fn query_passwords(token: &str) -> Vec<String> {
+    let Some((_, query)) = token.split_once('?') else {
+        return Vec::new();
+    };
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("password="))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Returns `text` with every URL's password and every registered secret
+/// long enough for the backstop replaced by `***`.
 pub(crate) fn redact(text: &str) -> String {
+    let mut out = mask_url_credentials(text);
     let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut out = text.to_owned();
     for secret in secrets.iter() {
         if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "***");
+            out = out.replace(secret.as_str(), MASK);
         }
+    }
+    out
+}
+
+/// Redacts every string (and every key) of a JSON value in place: a secret
+/// is hidden before serialisation escapes its `"` or `\`.
+pub(crate) fn redact_json(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = redact(text),
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                redact_json(&mut item);
+                map.insert(redact(&key), item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `text` with the password of each URL (`scheme://user:PASSWORD@host`) and
+/// each `password=` query value replaced by `***`.
+fn mask_url_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let token_end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let (token, tail) = after.split_at(token_end);
+        out.push_str(&mask_token(token));
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One URL without its scheme (`user:password@host/path?query`), masked.
+fn mask_token(token: &str) -> String {
+    // The authority ends at the first `/`, `?` or `#` (RFC 3986), so an `@`
+    // later in the path or query is not taken for the end of a password.
+    let authority_end = token.find(['/', '?', '#']).unwrap_or(token.len());
+    let (authority, path) = token.split_at(authority_end);
+    if authority == TEMPLATE_AUTHORITY {
+        return token.to_owned();
+    }
+    let mut out = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:{MASK}@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    out.push_str(&mask_query_passwords(path));
+    out
+}
+
+/// `path?query#fragment` with the value of every `password=` parameter masked.
+fn mask_query_passwords(path: &str) -> String {
+    let Some((before, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let (query, fragment) = query
+        .split_once('#')
+        .map_or((query, None), |(q, f)| (q, Some(f)));
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            if pair.starts_with("password=") {
+                format!("password={MASK}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    let mut out = format!("{before}?{}", masked.join("&"));
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
     }
     out
 }
@@ -73,6 +246,58 @@ mod tests {
             "a *** b *** c"
         );
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn short_secrets_are_hidden_by_structure_only() {
+        register_secret("pw");
+        register_secret("postgres");
+        assert_eq!(
+            redact("slipway-release | connect postgres://postgres:postgres@db/postgres"),
+            "slipway-release | connect postgres://postgres:***@db/postgres"
+        );
+        assert_eq!(redact("pw and postgres"), "pw and postgres");
+    }
+
+    #[test]
+    fn url_passwords_are_masked_whatever_they_hold() {
+        assert_eq!(
+            redact("x postgres://u:a%40b%2F@h:5432/d?sslmode=require y"),
+            "x postgres://u:***@h:5432/d?sslmode=require y"
+        );
+        assert_eq!(redact("s3://KEY:SECRET@bucket/x"), "s3://KEY:***@bucket/x");
+        assert_eq!(
+            redact("postgres://h/d?sslmode=require&password=p%22w#f"),
+            "postgres://h/d?sslmode=require&password=***#f"
+        );
+        // An `@` in the path is not the end of a password.
+        assert_eq!(redact("http://h:80/a@b"), "http://h:80/a@b");
+        assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
+        // The template the messages show is no secret.
+        assert_eq!(
+            redact("expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+            "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+        );
+    }
+
+    #[test]
+    fn url_secrets_are_found_in_invalid_urls_too() {
+        assert_eq!(
+            url_passwords("--database-url=postgres://u:p/w?x#long-enough-0@h/d?password=q+1"),
+            vec!["p/w?x#long-enough-0".to_owned(), "q+1".to_owned()]
+        );
+    }
+
+    #[test]
+    fn json_values_are_redacted_before_escaping() {
+        register_secret("quote\"and\\backslash-json-test");
+        let mut value = serde_json::json!({
+            "detail": "saw quote\"and\\backslash-json-test here",
+            "list": ["postgres://u:p\"w@h/d"],
+        });
+        redact_json(&mut value);
+        assert_eq!(value["detail"], "saw *** here");
+        assert_eq!(value["list"][0], "postgres://u:***@h/d");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::errors::{ExitClass, Failure};
-use crate::redact::redact;
+use crate::redact::{redact, redact_json};
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,12 +153,22 @@ impl Report {
     }
 }
 
-/// Prints one JSON document on stdout.
+/// Prints one JSON document on stdout, every string in it redacted before it
+/// is serialised (after, a secret holding `"` or `\` would be escaped and slip
+/// through).
 pub(crate) fn print_json(value: &Value) {
-    let text =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut value = value.clone();
+    redact_json(&mut value);
+    let text = serde_json::to_string_pretty(&value)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{}\"}}", redact(&e.to_string())));
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", redact(&text));
+    let _ = writeln!(stdout, "{text}");
+}
+
+/// Prints a line on stdout, secrets hidden.
+pub(crate) fn println_redacted(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", redact(text));
 }
 
 /// Prints a line on stderr, secrets hidden.

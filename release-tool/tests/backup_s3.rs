@@ -623,3 +623,125 @@ fn s3_missing_credentials_fail_before_any_migration() {
     );
     assert!(db.applied_versions().is_empty());
 }
+
+/// A TCP proxy in front of an S3 endpoint that holds back the request that
+/// completes a multipart upload (`POST …?uploadId=…`) until released: the
+/// window in which a stop signal must still leave no object behind.
+struct HoldingProxy {
+    url: String,
+    state: std::sync::Arc<(std::sync::Mutex<(bool, bool)>, std::sync::Condvar)>,
+}
+
+impl HoldingProxy {
+    fn start(upstream: &str) -> Self {
+        use std::io::{Read, Write};
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        // (a completion is being held, it has been released)
+        let state = std::sync::Arc::new((
+            std::sync::Mutex::new((false, false)),
+            std::sync::Condvar::new(),
+        ));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let mut server = std::net::TcpStream::connect(&upstream).unwrap();
+                let (mut client_back, mut server_back) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_back, &mut client_back);
+                    let _ = client_back.shutdown(std::net::Shutdown::Both);
+                });
+                let state = shared.clone();
+                std::thread::spawn(move || {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    while let Ok(read) = client.read(&mut buffer) {
+                        if read == 0 {
+                            break;
+                        }
+                        let chunk = &buffer[..read];
+                        let line = String::from_utf8_lossy(&chunk[..chunk.len().min(512)]);
+                        let first = line.lines().next().unwrap_or_default();
+                        if first.starts_with("POST ") && first.contains("uploadId=") {
+                            let (lock, changed) = &*state;
+                            let mut flags = lock.lock().unwrap();
+                            flags.0 = true;
+                            changed.notify_all();
+                            while !flags.1 {
+                                flags = changed.wait(flags).unwrap();
+                            }
+                        }
+                        if server.write_all(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = server.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Self { url, state }
+    }
+
+    /// Waits (up to a minute) until the completion request is held.
+    fn wait_until_holding(&self) {
+        let (lock, changed) = &*self.state;
+        let flags = lock.lock().unwrap();
+        let (flags, timeout) = changed
+            .wait_timeout_while(flags, Duration::from_mins(1), |f| !f.0)
+            .unwrap();
+        assert!(
+            !timeout.timed_out() && flags.0,
+            "no upload was ever completed"
+        );
+    }
+
+    fn release(&self) {
+        let (lock, changed) = &*self.state;
+        lock.lock().unwrap().1 = true;
+        changed.notify_all();
+    }
+}
+
+#[test]
+fn s3_sigterm_while_the_upload_completes_deletes_the_object() {
+    let db = db_with_data();
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    let proxy = HoldingProxy::start(&server.endpoint);
+    let app = tempfile::tempdir().unwrap();
+    let mut child = raw_command(app.path(), &db, &server, &bucket, "completing")
+        .arg("backup")
+        .env("SLIPWAY_BACKUP_S3_ENDPOINT", &proxy.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    proxy.wait_until_holding();
+    assert!(send_sigterm(&child).success());
+    // Let the signal land while the completion is still on its way.
+    std::thread::sleep(Duration::from_millis(500));
+    proxy.release();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the backup never ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains(
+            "interrupted by SIGTERM while the upload was completing: the object was deleted"
+        ),
+        "{err}"
+    );
+    // The completed object (and its sidecar) are gone, and no parts remain.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_eq!(server.incomplete_upload_parts(), 0);
+}

@@ -144,9 +144,20 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
     let out = run_expecting(slipway(dir.path(), "postgres://localhost/db").arg("run"), 2);
     let err = stderr(&out);
     assert!(
-        err.contains("slipway.toml, line 3: unknown field `lock_wiat`"),
+        err.contains("slipway.toml, line 3: unknown key `lock_wiat`; did you mean `lock_wait`?"),
         "{err}"
     );
+    // The fix lists exactly the accepted keys; database_url is not offered.
+    let fix = err.split("fix:").nth(1).unwrap();
+    assert!(
+        fix.contains(
+            "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, \
+             pgvector_min_version, lock_wait, lock_timeout, statement_timeout, connect_timeout, lint, \
+             lint_blocking_max_size."
+        ),
+        "{err}"
+    );
+    assert!(!fix.contains("database_url,"), "{err}");
 
     fs::write(
         dir.path().join("slipway.toml"),
@@ -238,6 +249,27 @@ fn a_refused_connection_is_exit_3() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_refused_login_quotes_the_server_without_its_source_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("slipway_missing_{}", support::unique_suffix('_'));
+    let out = run_expecting(
+        slipway(dir.path(), &support::url_for(&missing)).args(["check", "--format", "json"]),
+        3,
+    );
+    let cause = json(&out)["error"]["cause"].as_str().unwrap().to_owned();
+    assert!(
+        cause.ends_with(&format!(
+            "the server said: database \"{missing}\" does not exist (SQLSTATE 3D000)"
+        )),
+        "{cause}"
+    );
+    // sqlx appends the line of PostgreSQL's C source that raised the error.
+    for printed in [cause.as_str(), &stderr(&out)] {
+        assert!(!printed.contains(" at line "), "{printed}");
+    }
 }
 
 #[test]

@@ -2,13 +2,18 @@
 //! temporary file in the folder, verified with `pg_restore --list`, and only
 //! then renamed to its name, so a failed backup never looks like a good one.
 
-use std::os::unix::fs::PermissionsExt;
+use std::collections::BTreeSet;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
+use super::interrupt::{self, Termination};
 use super::pg_tools::PgTools;
 use super::{BackupError, BackupRecord, BackupTarget, Database};
+
+/// The name of a backup being written (`tempfile` appends random letters).
+const PARTIAL_PREFIX: &str = ".slipway-partial-";
 
 pub(crate) struct FileTarget {
     dir: PathBuf,
@@ -52,13 +57,107 @@ impl FileTarget {
         })
     }
 
-    /// A name not taken yet (two backups within one second get `-2`, `-3`...).
+    /// `name`, or when it is taken (two backups within one millisecond) the
+    /// first free name a millisecond later, and so on: the name still parses
+    /// back to its database and sorts by time. (Older versions appended `-2`,
+    /// `-3`...; [`legacy_sequence`] reads those.)
     fn free_path(&self, name: &str) -> PathBuf {
-        let stem = name.trim_end_matches(".dump");
-        std::iter::once(self.dir.join(name))
-            .chain((2..u32::MAX).map(|n| self.dir.join(format!("{stem}-{n}.dump"))))
-            .find(|candidate| !candidate.exists())
-            .unwrap_or_else(|| self.dir.join(name))
+        let mut candidate = name.to_owned();
+        while self.dir.join(&candidate).exists() {
+            match super::later_name(&candidate) {
+                Some(later) => candidate = later,
+                None => break,
+            }
+        }
+        self.dir.join(candidate)
+    }
+
+    /// [`BackupTarget::create`], without the signal handling.
+    async fn write_backup(
+        &self,
+        db: &Database<'_>,
+        name: &str,
+    ) -> Result<BackupRecord, BackupError> {
+        let tools = PgTools::locate()?;
+        tools.check_versions(db.server_major).await?;
+        self.ensure_dir()?;
+        self.remove_stale_partials()?;
+        let partial = self.locked_partial()?;
+        let mut dump = tools.spawn_dump(db)?;
+        let mut out = tokio::fs::File::from_std(
+            partial
+                .reopen()
+                .map_err(Self::io("opening", partial.path()))?,
+        );
+        let copied = tokio::io::copy(&mut dump.stdout, &mut out).await;
+        if let Err(source) = copied {
+            // A failed write (a full disk) is the cause: pg_dump only dies of
+            // the closed pipe (SIGPIPE) because of it. Dropping `dump` kills it.
+            drop(dump);
+            return Err(Self::io("writing", partial.path())(source));
+        }
+        dump.finish().await?;
+        out.sync_all()
+            .await
+            .map_err(Self::io("syncing", partial.path()))?;
+        let entries = tools.list_archive(partial.path()).await?;
+        let path = self.free_path(name);
+        partial
+            .persist_noclobber(&path)
+            .map_err(|e| BackupError::Io {
+                action: "naming the backup",
+                path: path.clone(),
+                source: e.error,
+            })?;
+        Ok(Self::record(&path, Some(entries)))
+    }
+
+    /// A new `.slipway-partial-*` file in the folder, locked (`flock`) for as
+    /// long as it is open, so that [`FileTarget::remove_stale_partials`] in
+    /// another process never takes it for one a crash left behind.
+    fn locked_partial(&self) -> Result<tempfile::NamedTempFile, BackupError> {
+        loop {
+            let partial = tempfile::Builder::new()
+                .prefix(PARTIAL_PREFIX)
+                .tempfile_in(&self.dir)
+                .map_err(Self::io("creating a file in", &self.dir))?;
+            partial
+                .as_file()
+                .lock()
+                .map_err(Self::io("locking", partial.path()))?;
+            // Another process may have removed the file between its creation
+            // and the lock (it was not locked yet): then make another.
+            let ours = partial.as_file().metadata().map(|m| m.ino()).ok();
+            let there = std::fs::metadata(partial.path()).map(|m| m.ino()).ok();
+            if ours.is_some() && ours == there {
+                return Ok(partial);
+            }
+        }
+    }
+
+    /// Removes the `.slipway-partial-*` files that no running backup holds: a
+    /// crash (SIGKILL, a lost dyno) leaves its partial file behind, unlocked.
+    fn remove_stale_partials(&self) -> Result<(), BackupError> {
+        let entries = std::fs::read_dir(&self.dir).map_err(Self::io("reading", &self.dir))?;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let is_partial = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(PARTIAL_PREFIX));
+            if !is_partial {
+                continue;
+            }
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            // Locked: a backup is writing it right now.
+            if file.try_lock().is_ok() {
+                std::fs::remove_file(&path)
+                    .map_err(Self::io("removing the stale partial backup", &path))?;
+            }
+        }
+        Ok(())
     }
 
     fn record(path: &Path, verified_entries: Option<usize>) -> BackupRecord {
@@ -82,36 +181,18 @@ impl BackupTarget for FileTarget {
         format!("file:{}", self.dir.display())
     }
 
+    /// Writes the archive to a locked `.slipway-partial-*` file, verifies it
+    /// and names it. A stop signal removes the partial file (dropping it
+    /// deletes it, and kills `pg_dump`); stale ones a crash left are removed
+    /// first.
     async fn create(&self, db: &Database<'_>, name: &str) -> Result<BackupRecord, BackupError> {
-        let tools = PgTools::locate()?;
-        tools.check_versions(db.server_major).await?;
-        self.ensure_dir()?;
-        let partial = tempfile::Builder::new()
-            .prefix(".slipway-partial-")
-            .tempfile_in(&self.dir)
-            .map_err(Self::io("creating a file in", &self.dir))?;
-        let mut dump = tools.spawn_dump(db)?;
-        let mut out = tokio::fs::File::from_std(
-            partial
-                .reopen()
-                .map_err(Self::io("opening", partial.path()))?,
-        );
-        let copied = tokio::io::copy(&mut dump.stdout, &mut out).await;
-        dump.finish().await?;
-        copied.map_err(Self::io("writing", partial.path()))?;
-        out.sync_all()
-            .await
-            .map_err(Self::io("syncing", partial.path()))?;
-        let entries = tools.list_archive(partial.path()).await?;
-        let path = self.free_path(name);
-        partial
-            .persist_noclobber(&path)
-            .map_err(|e| BackupError::Io {
-                action: "naming the backup",
-                path: path.clone(),
-                source: e.error,
-            })?;
-        Ok(Self::record(&path, Some(entries)))
+        let mut termination = Termination::listen();
+        let outcome = tokio::select! {
+            created = self.write_backup(db, name) => created,
+            signal = termination.received() => Err(BackupError::Interrupted { signal }),
+        };
+        interrupt::exit_on_later_termination();
+        outcome
     }
 
     async fn list(&self) -> Result<Vec<BackupRecord>, BackupError> {
@@ -120,7 +201,7 @@ impl BackupTarget for FileTarget {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(Self::io("reading", &self.dir)(source)),
         };
-        let mut paths: Vec<PathBuf> = entries
+        let paths: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| {
@@ -132,8 +213,16 @@ impl BackupTarget for FileTarget {
                     })
             })
             .collect();
-        paths.sort();
-        Ok(paths.iter().map(|path| Self::record(path, None)).collect())
+        let mut records: Vec<BackupRecord> =
+            paths.iter().map(|path| Self::record(path, None)).collect();
+        let names: BTreeSet<String> = records.iter().map(|r| r.name.clone()).collect();
+        let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        // By time: an older version's `-2` comes right after its first name
+        // (by bytes it would sort before it: `-` < `.`).
+        records.sort_by_cached_key(|record| {
+            super::legacy_sequence(&record.name, &names).unwrap_or_else(|| (record.name.clone(), 1))
+        });
+        Ok(records)
     }
 
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
@@ -145,15 +234,80 @@ impl BackupTarget for FileTarget {
     }
 
     async fn prune(&self, keep: usize, database: &str) -> Result<Vec<BackupRecord>, BackupError> {
-        let mut all = self.list().await?;
-        all.retain(|record| super::is_backup_of(&record.name, database));
-        let excess = all.len().saturating_sub(keep);
+        let all = self.list().await?;
+        let names: BTreeSet<&str> = all.iter().map(|r| r.name.as_str()).collect();
+        let mine: Vec<&BackupRecord> = all
+            .iter()
+            .filter(|record| super::is_listed_backup_of(&record.name, database, &names))
+            .collect();
+        let excess = mine.len().saturating_sub(keep);
         let mut deleted = Vec::new();
-        for record in all.into_iter().take(excess) {
+        for record in mine.iter().take(excess) {
             let path = self.dir.join(&record.name);
             std::fs::remove_file(&path).map_err(Self::io("deleting the old backup", &path))?;
-            deleted.push(record);
+            deleted.push((*record).clone());
         }
+        self.keep_legacy_names_readable(&mine[excess..], &names)?;
         Ok(deleted)
+    }
+}
+
+impl FileTarget {
+    /// An older version's `…-2.dump` is only read as this database's while
+    /// its first name is there: when pruning deleted the first, the oldest
+    /// kept one takes the first's name (same time stamp, same database).
+    fn keep_legacy_names_readable(
+        &self,
+        kept: &[&BackupRecord],
+        listed: &BTreeSet<&str>,
+    ) -> Result<(), BackupError> {
+        let mut renamed = BTreeSet::new();
+        for record in kept {
+            let Some((first, _)) = super::legacy_sequence(&record.name, listed) else {
+                continue;
+            };
+            let first_path = self.dir.join(&first);
+            if renamed.contains(&first) || first_path.exists() {
+                continue;
+            }
+            let path = self.dir.join(&record.name);
+            std::fs::rename(&path, &first_path).map_err(Self::io("renaming the backup", &path))?;
+            renamed.insert(first);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_taken_name_moves_a_millisecond_later_and_stays_this_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = FileTarget::new(dir.path().to_owned());
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let name = super::super::backup_name("app", t);
+        std::fs::write(dir.path().join(&name), b"first").unwrap();
+        std::fs::write(
+            dir.path().join(super::super::backup_name(
+                "app",
+                t + Duration::from_millis(1),
+            )),
+            b"second",
+        )
+        .unwrap();
+        let free = target.free_path(&name);
+        assert_eq!(
+            free,
+            dir.path().join(super::super::backup_name(
+                "app",
+                t + Duration::from_millis(2)
+            ))
+        );
+        let free = free.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(super::super::is_backup_of(&free, "app"));
+        assert!(free > name);
     }
 }

@@ -30,15 +30,18 @@
 
 mod file;
 mod heroku;
+mod interrupt;
 pub(crate) mod pg_tools;
 mod s3;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
 use crate::db::DatabaseUrl;
+use crate::redact;
 pub(crate) use file::FileTarget;
 pub(crate) use heroku::{HerokuError, HerokuTarget};
 pub(crate) use s3::{S3Error, S3Location, S3Target};
@@ -163,6 +166,8 @@ pub(crate) enum BackupError {
         action: &'static str,
         source: sqlx::Error,
     },
+    #[error("interrupted by {signal}: the partial backup was removed")]
+    Interrupted { signal: &'static str },
     #[error("there is no backup named {name:?} in {target}")]
     NotFound { name: String, target: String },
     #[error("{target} has no backups yet")]
@@ -171,6 +176,43 @@ pub(crate) enum BackupError {
     S3(#[from] S3Error),
     #[error(transparent)]
     Heroku(#[from] HerokuError),
+}
+
+/// Variables whose whole value is a secret.
+const SECRET_VARIABLES: [&str; 3] = [
+    s3::ENV_SECRET_ACCESS_KEY,
+    s3::ENV_SESSION_TOKEN,
+    heroku::ENV_API_KEY,
+];
+
+/// Variables holding a URL that may carry credentials (`s3://KEY:SECRET@...`).
+/// Each is rejected when it does, but the value may be echoed first.
+const URL_VARIABLES: [&str; 4] = [
+    "SLIPWAY_BACKUP",
+    s3::ENV_ENDPOINT,
+    heroku::ENV_PLATFORM_URL,
+    heroku::ENV_DATA_URL,
+];
+
+/// Registers for redaction every secret the backup targets read from `env`
+/// (the process environment in production), in the form it was given, before
+/// any target is chosen: a message about one target may quote another's
+/// setting, and a bad value is reported before its target is built.
+pub(crate) fn register_environment_secrets(env: impl Fn(&str) -> Option<String>) {
+    for name in SECRET_VARIABLES {
+        if let Some(value) = env(name) {
+            redact::register_secret(&value);
+        }
+    }
+    for name in URL_VARIABLES {
+        if let Some(value) = env(name) {
+            redact::register_url_secrets(&value);
+        }
+    }
+    // `BUCKET/PREFIX`, without a scheme.
+    if let Some(value) = env(s3::ENV_BUCKET) {
+        redact::register_url_secrets(&format!("s3://{}", value.trim()));
+    }
 }
 
 /// What some targets need besides their spec.
@@ -212,7 +254,11 @@ pub(crate) fn default_spec(
             .map_err(|reason| {
                 S3Error::InvalidSetting {
                     key: s3::ENV_BUCKET,
-                    value: bucket,
+                    value: if s3::carries_credentials(&bucket) {
+                        "(hidden: it carries credentials)".to_owned()
+                    } else {
+                        bucket
+                    },
                     reason,
                 }
                 .into()
@@ -279,12 +325,53 @@ pub(crate) fn select_with(
 
 /// A backup name: `slipway-<UTC time>-<database>.dump`, sortable by time.
 pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
-    let stamp: String = humantime::format_rfc3339_millis(now)
+    format!("slipway-{}-{}.dump", stamp(now), name_safe(database))
+}
+
+/// `20261122T031942.123Z`: RFC 3339 to the millisecond, without `-` and `:`
+/// (so that the first `-` of a name ends its time stamp).
+fn stamp(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time)
         .to_string()
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    format!("slipway-{stamp}-{}.dump", name_safe(database))
+        .collect()
+}
+
+/// The name of a backup of the same database taken one millisecond after
+/// backup `name`: a free name when `name` is taken, that still parses back to
+/// its database and sorts after it.
+pub(crate) fn later_name(name: &str) -> Option<String> {
+    let time = humantime::parse_rfc3339(&backup_time(name)?).ok()?;
+    let (_, database) = name.strip_prefix("slipway-")?.split_once('-')?;
+    Some(format!(
+        "slipway-{}-{database}",
+        stamp(time + Duration::from_millis(1))
+    ))
+}
+
+/// For a name older versions gave the second (third...) backup taken within
+/// one millisecond, `slipway-<time>-<database>-<N>.dump` while
+/// `slipway-<time>-<database>.dump` is in `names`: that first name and N.
+/// Without the first one in `names` it is the name of a backup of database
+/// `<database>-<N>`, so the names listed with it decide.
+pub(crate) fn legacy_sequence(name: &str, names: &BTreeSet<&str>) -> Option<(String, u32)> {
+    let (first_stem, number) = name.strip_suffix(".dump")?.rsplit_once('-')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: u32 = number.parse().ok().filter(|n| *n >= 2)?;
+    let first = format!("{first_stem}.dump");
+    names.contains(first.as_str()).then_some((first, number))
+}
+
+/// [`is_backup_of`] for a name listed together with `names`, which also
+/// reads the names of [`legacy_sequence`].
+pub(crate) fn is_listed_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
+    match legacy_sequence(name, names) {
+        Some((first, _)) => is_backup_of(&first, database),
+        None => is_backup_of(name, database),
+    }
 }
 
 /// When backup `name` (as [`backup_name`] makes them) was taken, as RFC 3339.
@@ -345,12 +432,12 @@ pub(crate) async fn resolve_name(
     if name != "latest" {
         return Ok(name.to_owned());
     }
-    target
-        .list()
-        .await?
-        .into_iter()
-        .rfind(|record| is_backup_of(&record.name, database))
-        .map(|record| record.name)
+    let listed = target.list().await?;
+    let names: BTreeSet<&str> = listed.iter().map(|r| r.name.as_str()).collect();
+    listed
+        .iter()
+        .rfind(|record| is_listed_backup_of(&record.name, database, &names))
+        .map(|record| record.name.clone())
         .ok_or_else(|| BackupError::NoBackups {
             target: target.describe(),
         })
@@ -461,6 +548,34 @@ mod tests {
             default_spec(false, both).unwrap(),
             TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
         );
+    }
+
+    #[test]
+    fn a_later_name_is_a_millisecond_later_and_of_the_same_database() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_999);
+        let name = backup_name("app-2", t);
+        let later = later_name(&name).unwrap();
+        assert_eq!(later, backup_name("app-2", t + Duration::from_millis(1)));
+        assert!(later > name);
+        assert!(is_backup_of(&later, "app-2"));
+        assert_eq!(later_name("notes.dump"), None);
+    }
+
+    #[test]
+    fn legacy_dash_n_names_belong_to_the_database_whose_first_name_is_listed() {
+        let first = "slipway-20240101T120000.000Z-app.dump";
+        let second = "slipway-20240101T120000.000Z-app-2.dump";
+        let with_first: BTreeSet<&str> = [first, second].into();
+        assert_eq!(
+            legacy_sequence(second, &with_first),
+            Some((first.to_owned(), 2))
+        );
+        assert!(is_listed_backup_of(second, "app", &with_first));
+        assert!(!is_listed_backup_of(second, "app-2", &with_first));
+        // Alone, it is the first backup of database `app-2`.
+        let alone: BTreeSet<&str> = [second].into();
+        assert!(is_listed_backup_of(second, "app-2", &alone));
+        assert!(!is_listed_backup_of(second, "app", &alone));
     }
 
     #[test]

@@ -293,7 +293,7 @@ fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
     command
         .env(
             "PGCONNECT_TIMEOUT",
-            db.connect_timeout.as_secs().max(2).to_string(),
+            libpq_connect_timeout(db.connect_timeout),
         )
         .env("PGAPPNAME", "slipway-release")
         .stdin(Stdio::null())
@@ -303,6 +303,15 @@ fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
         command.env("PGPASSWORD", password);
     }
     command
+}
+
+/// `PGCONNECT_TIMEOUT` for `timeout`: whole seconds, at least libpq's
+/// minimum of 2; `0` stays `0`, which libpq reads as no limit, as slipway does.
+fn libpq_connect_timeout(timeout: std::time::Duration) -> String {
+    if timeout.is_zero() {
+        return "0".to_owned();
+    }
+    timeout.as_secs().max(2).to_string()
 }
 
 fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
@@ -401,6 +410,14 @@ fn io_error(action: &'static str, path: &Path, message: &str) -> BackupError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connect_timeout_of_zero_is_no_limit_for_libpq_too() {
+        use std::time::Duration;
+        assert_eq!(libpq_connect_timeout(Duration::ZERO), "0");
+        assert_eq!(libpq_connect_timeout(Duration::from_millis(500)), "2");
+        assert_eq!(libpq_connect_timeout(Duration::from_secs(30)), "30");
+    }
 
     #[test]
     fn parses_majors_from_real_version_lines() {

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
 use crate::errors::Failure;
-use crate::report::{Report, Status};
+use crate::report::{Report, Status, println_redacted};
 
 use super::steps;
 
@@ -57,7 +57,7 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
                         .join(",")
                 },
             );
-            println!(
+            println_redacted(&format!(
                 "{}\t{}\t{}\t{}\t{}",
                 record.name,
                 record.created_at.as_deref().unwrap_or("-"),
@@ -70,7 +70,7 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
                     versions.as_str()
                 },
                 record.location
-            );
+            ));
         }
     }
     report.step(

@@ -130,24 +130,24 @@ fn usage_error(error: &clap::Error) -> ExitClass {
     ExitClass::Usage
 }
 
-// clap may echo an argument back in its error message, before the config step
-// has parsed (and registered) the URL: register any URL password first.
+/// Registers every secret the process was given, before anything prints:
+/// clap may echo an argument back before the config step has parsed the URL,
+/// and a setting's error may quote another's value. Arguments may hold URLs
+/// (`--database-url`, `--backup s3://KEY:SECRET@...`); the environment holds
+/// `DATABASE_URL`, `PGPASSWORD` (which sqlx and libpq use when the URL has no
+/// password) and the backup targets' credentials.
 fn register_secrets_early(args: &[OsString]) {
-    let env_url = std::env::var("DATABASE_URL").ok();
-    let candidates = args
-        .iter()
-        .filter_map(|a| a.to_str().map(str::to_owned))
-        .chain(env_url);
-    for candidate in candidates {
-        let text = candidate
-            .split_once('=')
-            .map_or(candidate.as_str(), |(_, v)| v);
-        if let Ok(url) = url::Url::parse(text)
-            && let Some(password) = url.password()
-        {
-            redact::register_secret(password);
-        }
+    for arg in args {
+        redact::register_url_secrets(&arg.to_string_lossy());
     }
+    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    if let Some(url) = env("DATABASE_URL") {
+        redact::register_url_secrets(&url);
+    }
+    if let Some(password) = env("PGPASSWORD") {
+        redact::register_secret(&password);
+    }
+    crate::backup::register_environment_secrets(env);
 }
 
 fn describe_settings(settings: &Settings) -> String {
@@ -155,9 +155,9 @@ fn describe_settings(settings: &Settings) -> String {
         "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
         settings.migrations_dir.path.display(),
         settings.pgvector.name(),
-        humantime::format_duration(settings.lock_wait),
-        humantime::format_duration(settings.lock_timeout),
-        humantime::format_duration(settings.statement_timeout),
+        show_timeout(settings.lock_wait),
+        show_timeout(settings.lock_timeout),
+        show_timeout(settings.statement_timeout),
         settings.lint.mode.name(),
         describe_sqlx_toml(&settings.sqlx),
     )
@@ -185,4 +185,13 @@ fn describe_sqlx_toml(sqlx: &config::SqlxSettings) -> String {
         ));
     }
     format!("; {}: {}", file.display(), parts.join(", "))
+}
+
+/// A timeout setting for people: `0` reads as what it means.
+fn show_timeout(timeout: std::time::Duration) -> String {
+    if timeout.is_zero() {
+        "no limit".to_owned()
+    } else {
+        humantime::format_duration(timeout).to_string()
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::{Connection, PgConnection};
 
 use super::url::{DatabaseUrl, UrlError};
+use crate::errors;
 
 /// An open session and what we learned while opening it.
 pub(crate) struct Session {
@@ -20,13 +21,16 @@ pub(crate) enum ConnectError {
     Url(#[from] UrlError),
     #[error("no connection to {url} within {}", humantime::format_duration(*after))]
     Timeout { url: String, after: Duration },
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}: {}", errors::server_said(source))]
     Failed { url: String, source: sqlx::Error },
-    #[error("connected to {url}, but setting up the session failed: {source}")]
+    #[error(
+        "connected to {url}, but setting up the session failed: {}",
+        errors::server_said(source)
+    )]
     Setup { url: String, source: sqlx::Error },
 }
 
-/// Connects within `timeout` and sets `lock_timeout` and `statement_timeout`
+/// Connects within `timeout` (zero: no limit) and sets `lock_timeout` and `statement_timeout`
 /// on the session, so that every migration statement is bounded.
 pub(crate) async fn connect(
     url: &DatabaseUrl,
@@ -36,7 +40,16 @@ pub(crate) async fn connect(
 ) -> Result<Session, ConnectError> {
     let options = url.connect_options()?;
     let attempt = PgConnection::connect_with(&options);
-    let mut conn = match tokio::time::timeout(timeout, attempt).await {
+    // A timeout of zero is no limit, as for every slipway timeout (and as
+    // libpq reads `connect_timeout=0`).
+    let bounded = async {
+        if timeout.is_zero() {
+            Ok(attempt.await)
+        } else {
+            tokio::time::timeout(timeout, attempt).await
+        }
+    };
+    let mut conn = match bounded.await {
         Err(_) => {
             return Err(ConnectError::Timeout {
                 url: url.to_string(),

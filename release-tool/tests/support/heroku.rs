@@ -52,6 +52,8 @@ pub struct Script {
     pub restores_fail: bool,
     /// The transfer's logs (`?verbose=true`).
     pub logs: Vec<String>,
+    /// The API key every request must carry.
+    pub token: String,
 }
 
 impl Default for Script {
@@ -64,6 +66,7 @@ impl Default for Script {
             succeeds: true,
             restores_fail: false,
             logs: vec!["pg_dump: dumping contents of table \"public.items\"".to_owned()],
+            token: TOKEN.to_owned(),
         }
     }
 }
@@ -220,7 +223,7 @@ async fn check_and_record(
 ) -> Response {
     remember(&shared, request.method(), request.uri(), request.headers());
     let headers = request.headers();
-    let bearer = format!("Bearer {TOKEN}");
+    let bearer = format!("Bearer {}", lock(&shared).script.token);
     if headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

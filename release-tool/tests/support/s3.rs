@@ -32,6 +32,9 @@ pub struct Server {
     dir: PathBuf,
     /// Set for a private server: stopped and deleted on drop.
     private: Option<tempfile::TempDir>,
+    /// The credentials the server accepts.
+    pub access_key: String,
+    pub secret_key: String,
 }
 
 impl Server {
@@ -43,24 +46,39 @@ impl Server {
                 .ok()
                 .filter(|d| !d.is_empty())
                 .map_or_else(|| PathBuf::from("/tmp/slipway-s3"), PathBuf::from);
-            let endpoint = start(&dir);
+            let endpoint = start(&dir, &[]);
             Server {
                 endpoint,
                 dir,
                 private: None,
+                access_key: ACCESS_KEY.to_owned(),
+                secret_key: SECRET_KEY.to_owned(),
             }
         })
     }
 
     /// A server of its own, whose storage the test may inspect.
     pub fn private() -> Server {
+        Self::private_with_credentials(ACCESS_KEY, SECRET_KEY)
+    }
+
+    /// A server of its own that accepts only these credentials.
+    pub fn private_with_credentials(access_key: &str, secret_key: &str) -> Server {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("s3");
-        let endpoint = start(&dir);
+        let endpoint = start(
+            &dir,
+            &[
+                ("SLIPWAY_S3_ACCESS_KEY", access_key),
+                ("SLIPWAY_S3_SECRET_KEY", secret_key),
+            ],
+        );
         Server {
             endpoint,
             dir,
             private: Some(temp),
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
         }
     }
 
@@ -81,8 +99,8 @@ impl Server {
         vec![
             ("SLIPWAY_BACKUP", format!("s3://{bucket}/{prefix}")),
             ("SLIPWAY_BACKUP_S3_ENDPOINT", self.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.clone()),
             ("AWS_REGION", "us-east-1".to_owned()),
         ]
     }
@@ -95,8 +113,8 @@ impl Server {
             .with_region("us-east-1")
             .with_endpoint(&self.endpoint)
             .with_allow_http(true)
-            .with_access_key_id(ACCESS_KEY)
-            .with_secret_access_key(SECRET_KEY)
+            .with_access_key_id(&self.access_key)
+            .with_secret_access_key(&self.secret_key)
             .build()
             .unwrap()
     }
@@ -190,11 +208,12 @@ fn files_starting_with(dir: &Path, prefix: &str) -> usize {
 }
 
 /// Starts (or reuses) the server kept in `dir`; returns its endpoint.
-fn start(dir: &Path) -> String {
+fn start(dir: &Path, env: &[(&str, &str)]) -> String {
     script_stdout(
         Command::new(script())
             .arg("start")
-            .env("SLIPWAY_S3_DIR", dir),
+            .env("SLIPWAY_S3_DIR", dir)
+            .envs(env.iter().copied()),
         "scripts/s3-server.sh start",
     )
 }

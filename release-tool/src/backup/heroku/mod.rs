@@ -21,7 +21,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use api::{Api, HerokuApi, Retry};
-pub(crate) use settings::{ENV_API_KEY, HerokuSettings};
+pub(crate) use settings::{ENV_API_KEY, ENV_DATA_URL, ENV_PLATFORM_URL, HerokuSettings};
 pub(crate) use target::HerokuTarget;
 use transfer::Transfer;
 
@@ -201,7 +201,7 @@ pub(crate) async fn capture(
     progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<HerokuBackup, HerokuError> {
     let api = HerokuApi::new(settings)?;
-    let deadline = Instant::now() + settings.capture_timeout;
+    let deadline = settings.capture_deadline();
     let addon = resolve_database(&api, &settings.app, deadline).await?;
     progress(format!(
         "Heroku PGBackups: capturing {} ({})",
@@ -242,7 +242,9 @@ pub(crate) async fn capture(
 /// Lists the app's PGBackups backups, oldest first.
 pub(crate) async fn list(settings: &HerokuSettings) -> Result<Vec<HerokuBackup>, HerokuError> {
     let api = HerokuApi::new(settings)?;
-    let deadline = Instant::now() + settings.capture_timeout.min(Duration::from_mins(2));
+    let deadline = settings
+        .capture_deadline()
+        .min(Instant::now() + Duration::from_mins(2));
     let mut transfers = app_backups(&api, &settings.app, deadline).await?;
     transfers.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     Ok(transfers
@@ -265,7 +267,7 @@ pub(crate) async fn restore(
     progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<(), HerokuError> {
     let api = HerokuApi::new(settings)?;
-    let deadline = Instant::now() + settings.capture_timeout;
+    let deadline = settings.capture_deadline();
     let backup = app_backups(&api, &settings.app, deadline)
         .await?
         .into_iter()

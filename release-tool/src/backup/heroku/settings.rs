@@ -1,6 +1,6 @@
 //! Settings of the `heroku` backup target, read from the environment.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 
@@ -54,15 +54,34 @@ impl HerokuSettings {
                 ENV_POLL_INTERVAL,
                 present(ENV_POLL_INTERVAL),
                 DEFAULT_POLL_INTERVAL,
+                false,
             )?,
             capture_timeout: duration(
                 ENV_CAPTURE_TIMEOUT,
                 present(ENV_CAPTURE_TIMEOUT),
                 DEFAULT_CAPTURE_TIMEOUT,
+                true,
             )?,
         })
     }
 }
+
+impl HerokuSettings {
+    /// When a capture or restore started now must have finished: after the
+    /// capture timeout, or (for `0`, no limit) a century from now.
+    pub(crate) fn capture_deadline(&self) -> Instant {
+        let limit = if self.capture_timeout.is_zero() {
+            NO_LIMIT
+        } else {
+            self.capture_timeout
+        };
+        Instant::now() + limit
+    }
+}
+
+/// What a timeout of `0` waits: as good as forever (the release phase itself
+/// ends after an hour).
+const NO_LIMIT: Duration = Duration::from_hours(100 * 365 * 24);
 
 /// Parses an API base URL. Plain `http` is accepted for loopback hosts only
 /// (the tests' fake API), so the token never crosses a network in clear text.
@@ -87,15 +106,23 @@ fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<Ur
     }
 }
 
-/// Parses a duration such as `3s`, `500ms` or `40m`.
+/// Parses a duration such as `3s`, `500ms` or `40m`. `0` (or `0s`) is
+/// accepted only where `zero_is_no_limit` (a timeout: 0 means no limit, as
+/// for every slipway timeout); a poll interval must be more than zero.
 fn duration(
     key: &'static str,
     value: Option<String>,
     default: Duration,
+    zero_is_no_limit: bool,
 ) -> Result<Duration, HerokuError> {
     let Some(raw) = value else { return Ok(default) };
-    match humantime::parse_duration(raw.trim()) {
-        Ok(parsed) if !parsed.is_zero() => Ok(parsed),
+    let parsed = if raw.trim() == "0" {
+        Ok(Duration::ZERO)
+    } else {
+        humantime::parse_duration(raw.trim())
+    };
+    match parsed {
+        Ok(parsed) if !parsed.is_zero() || zero_is_no_limit => Ok(parsed),
         Ok(_) => Err(HerokuError::InvalidSetting {
             key,
             value: raw,
@@ -148,6 +175,30 @@ mod tests {
             settings(&[(ENV_API_KEY, "k")]),
             Err(HerokuError::MissingApp)
         ));
+    }
+
+    #[test]
+    fn a_capture_timeout_of_zero_is_no_limit_and_a_zero_poll_interval_is_refused() {
+        for zero in ["0", "0s"] {
+            let s = settings(&[
+                (ENV_API_KEY, "k"),
+                (ENV_APP, "a"),
+                (ENV_CAPTURE_TIMEOUT, zero),
+            ])
+            .unwrap();
+            assert!(s.capture_deadline() > Instant::now() + Duration::from_hours(24 * 365));
+            assert!(matches!(
+                settings(&[
+                    (ENV_API_KEY, "k"),
+                    (ENV_APP, "a"),
+                    (ENV_POLL_INTERVAL, zero)
+                ]),
+                Err(HerokuError::InvalidSetting {
+                    key: ENV_POLL_INTERVAL,
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

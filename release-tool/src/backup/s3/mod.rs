@@ -23,7 +23,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(crate) use catalog::{DumpFacts, Sidecar};
-pub(crate) use settings::{ENV_BUCKET, S3Location, S3Settings};
+pub(crate) use settings::{
+    ENV_BUCKET, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, ENV_SESSION_TOKEN, S3Location, S3Settings,
+    carries_credentials,
+};
 pub(crate) use target::S3Target;
 use upload::Upload;
 
@@ -53,6 +56,17 @@ pub(crate) enum S3Error {
     },
     #[error("interrupted by {signal}: the upload was aborted, so no object remains")]
     Interrupted { signal: &'static str },
+    #[error(
+        "interrupted by {signal} while the upload was completing: {}",
+        left.as_deref().map_or_else(
+            || "the object was deleted, so no backup remains".to_owned(),
+            |problem| format!("deleting the object failed ({problem}); delete it by hand"),
+        )
+    )]
+    InterruptedCompleting {
+        signal: &'static str,
+        left: Option<String>,
+    },
     #[error("cannot read pg_dump's output: {source}")]
     ReadDump { source: std::io::Error },
     #[error("a part of the upload failed: {}{}", chain(source), HINT)]
@@ -419,6 +433,19 @@ impl S3Backups {
             .await
             .map_err(ReadSidecarError::Request)?;
         serde_json::from_slice(&bytes).map_err(ReadSidecarError::Parse)
+    }
+
+    /// Deletes the dump `name` and its sidecar after a stop signal arrived
+    /// while its upload was completing; returns the error to report.
+    pub(crate) async fn remove_after_interrupt(&self, name: &str, signal: &'static str) -> S3Error {
+        let mut left = None;
+        for path in [self.path(name), self.sidecar_path(name)] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => left = Some(format!("{}: {error}", self.url(&path))),
+            }
+        }
+        S3Error::InterruptedCompleting { signal, left }
     }
 
     async fn delete_quietly(&self, path: &Path) {

@@ -45,6 +45,10 @@ impl S3Location {
 
     /// Parses `BUCKET` or `BUCKET/PREFIX` (the value of `SLIPWAY_BACKUP_S3_BUCKET`).
     pub(crate) fn from_bucket_and_prefix(text: &str) -> Result<Self, String> {
+        if carries_credentials(text) {
+            // Not echoed: part of it is a secret.
+            return Err(CREDENTIALS_IN_LOCATION.to_owned());
+        }
         let (bucket, prefix) = text.split_once('/').unwrap_or((text, ""));
         if !valid_bucket(bucket) {
             return Err(format!(
@@ -72,6 +76,17 @@ impl fmt::Display for S3Location {
             write!(f, "s3://{}/{}", self.bucket, self.prefix)
         }
     }
+}
+
+/// Why an S3 location with `KEY:SECRET@` in it is refused.
+const CREDENTIALS_IN_LOCATION: &str = "it carries credentials (user info before an `@`, not shown here); \
+     name only the bucket and prefix, and put the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+
+/// Whether `BUCKET/PREFIX` text holds user info (`KEY:SECRET@BUCKET`): an `@`
+/// after a `:`, or in the bucket name (where it is never valid).
+pub(crate) fn carries_credentials(text: &str) -> bool {
+    text.rsplit_once('@')
+        .is_some_and(|(before, _)| before.contains(':') || !before.contains('/'))
 }
 
 fn valid_bucket(name: &str) -> bool {
@@ -227,6 +242,22 @@ mod tests {
         assert!(S3Location::parse("s3://My_Bucket/x").is_err());
         assert!(S3Location::parse("s3://bucket/a/../b").is_err());
         assert!(S3Location::parse("gs://bucket").is_err());
+        for with_credentials in [
+            "s3://KEY:hush@bucket/x",
+            "s3://KEY:se/cr?et@bucket/x",
+            "s3://token@bucket",
+        ] {
+            let error = S3Location::parse(with_credentials).unwrap_err();
+            assert!(
+                !error.contains("hush") && !error.contains("cr?et"),
+                "{error}"
+            );
+            assert!(error.contains("carries credentials"), "{error}");
+        }
+        assert_eq!(
+            S3Location::parse("s3://bucket/who@where").unwrap().prefix,
+            "who@where"
+        );
     }
 
     #[test]

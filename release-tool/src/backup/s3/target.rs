@@ -6,6 +6,7 @@ use tokio::io::AsyncWriteExt;
 use super::catalog::DumpFacts;
 use super::upload::Upload;
 use super::{S3Backups, S3Error, S3Location, S3Settings, StoredBackup};
+use crate::backup::interrupt::{self, Termination};
 use crate::backup::pg_tools::PgTools;
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
 
@@ -29,6 +30,47 @@ impl S3Target {
         })
     }
 
+    /// [`BackupTarget::create`]; `termination` tells of a stop signal (one
+    /// that came earlier is still reported, so none is missed between steps).
+    async fn upload_backup(
+        &self,
+        db: &Database<'_>,
+        name: &str,
+        termination: &mut Termination,
+    ) -> Result<BackupRecord, BackupError> {
+        let tools = PgTools::locate()?;
+        tools.check_versions(db.server_major).await?;
+        let facts = DumpFacts {
+            database: db.name.to_owned(),
+            pending_versions: self.pending_versions.clone(),
+            server_version: db.server_major,
+            pg_dump_version: tools.pg_dump_version().await?,
+        };
+        let mut upload = self.backups.begin(name).await?;
+        let entries = match stream_dump(&tools, db, &mut upload, termination).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                abort_quietly(upload).await;
+                return Err(error);
+            }
+        };
+        let created_at =
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let finishing = self.backups.finish(upload, name, &created_at, &facts);
+        tokio::pin!(finishing);
+        let stored = tokio::select! {
+            stored = &mut finishing => stored?,
+            signal = termination.received() => {
+                // Completing an upload cannot be called off halfway (the
+                // upload's id goes with it): let it end, then delete whatever
+                // it made, the object and its sidecar.
+                let _ = finishing.await;
+                return Err(self.backups.remove_after_interrupt(name, signal).await.into());
+            }
+        };
+        Ok(Self::record(stored, Some(entries)))
+    }
+
     fn record(backup: StoredBackup, verified_entries: Option<usize>) -> BackupRecord {
         BackupRecord {
             name: backup.name,
@@ -49,31 +91,13 @@ impl BackupTarget for S3Target {
 
     /// Streams `pg_dump -Fc` into a multipart upload while `pg_restore --list`
     /// reads the same bytes, then completes and verifies the upload. Any
-    /// failure aborts the upload, so no object remains.
+    /// failure, and a stop signal at any point, aborts the upload or deletes
+    /// the object, so no object remains.
     async fn create(&self, db: &Database<'_>, name: &str) -> Result<BackupRecord, BackupError> {
-        let tools = PgTools::locate()?;
-        tools.check_versions(db.server_major).await?;
-        let facts = DumpFacts {
-            database: db.name.to_owned(),
-            pending_versions: self.pending_versions.clone(),
-            server_version: db.server_major,
-            pg_dump_version: tools.pg_dump_version().await?,
-        };
-        let mut upload = self.backups.begin(name).await?;
-        let entries = match stream_dump(&tools, db, &mut upload).await {
-            Ok(entries) => entries,
-            Err(error) => {
-                abort_quietly(upload).await;
-                return Err(error);
-            }
-        };
-        let created_at =
-            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let stored = self
-            .backups
-            .finish(upload, name, &created_at, &facts)
-            .await?;
-        Ok(Self::record(stored, Some(entries)))
+        let mut termination = Termination::listen();
+        let outcome = self.upload_backup(db, name, &mut termination).await;
+        interrupt::exit_on_later_termination();
+        outcome
     }
 
     async fn list(&self) -> Result<Vec<BackupRecord>, BackupError> {
@@ -125,6 +149,7 @@ async fn stream_dump(
     tools: &PgTools,
     db: &Database<'_>,
     upload: &mut Upload,
+    termination: &mut Termination,
 ) -> Result<usize, BackupError> {
     let mut dump = tools.spawn_dump(db)?;
     // Dropping `dump` on error kills pg_dump (`kill_on_drop`).
@@ -133,9 +158,8 @@ async fn stream_dump(
     // leave an incomplete one behind.
     let copied = tokio::select! {
         copied = upload.copy_from(&mut dump.stdout, &mut check.stdin) => copied,
-        signal = termination() => Err(S3Error::Interrupted { signal }),
+        signal = termination.received() => Err(S3Error::Interrupted { signal }),
     };
-    exit_on_later_termination();
     let dumped = dump.finish().await;
     let listed = check.finish_list().await;
     // A failed upload makes pg_dump die of SIGPIPE, so it is the cause to
@@ -143,35 +167,6 @@ async fn stream_dump(
     copied?;
     dumped?;
     listed
-}
-
-/// Resolves when the process is asked to stop (SIGTERM or SIGINT), with the
-/// signal's name; never, when the handlers cannot be installed.
-async fn termination() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        },
-        _ => std::future::pending().await,
-    }
-}
-
-/// Once a signal handler is installed the signal no longer ends the process
-/// by default (<https://docs.rs/tokio/latest/tokio/signal/unix/fn.signal.html>):
-/// keep the default for the rest of the run (migrations roll back their
-/// transaction when the connection drops, as on a real SIGTERM).
-fn exit_on_later_termination() {
-    tokio::spawn(async {
-        let signal = termination().await;
-        eprintln!("slipway-release: {signal} received, stopping");
-        let code = if signal == "SIGINT" { 130 } else { 143 };
-        std::process::exit(code);
-    });
 }
 
 async fn abort_quietly(upload: Upload) {

@@ -1,0 +1,119 @@
+//! A timeout of `0` means "no limit" for every timeout setting, from a flag,
+//! the environment or `slipway.toml`: the connect timeout (slipway's session
+//! and `pg_dump`'s `PGCONNECT_TIMEOUT`), the lock wait, `lock_timeout`,
+//! `statement_timeout` and `SLIPWAY_HEROKU_CAPTURE_TIMEOUT`. It never means
+//! "time out at once".
+
+// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
+
+mod support;
+
+#[path = "support/heroku.rs"]
+mod heroku;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::{
+    TARGET_ENV, all_output, app_with_migrations, db_with_data, json, run_expecting, slipway,
+    slipway_process, stderr,
+};
+
+#[test]
+fn zero_timeouts_from_flags_the_environment_and_the_file_are_no_limit() {
+    let db = db_with_data();
+    let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (id int);\n")]);
+    std::fs::write(app.path().join("slipway.toml"), "connect_timeout = \"0\"\n").unwrap();
+    // Connecting with a connect timeout of zero (it timed out at once).
+    run_expecting(slipway(app.path(), &db.url).arg("check"), 0);
+    // A run that connects, locks, backs up (pg_dump) and migrates with every
+    // timeout at zero.
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env("SLIPWAY_LOCK_WAIT", "0s")
+            .env("SLIPWAY_BACKUP", "file:backups")
+            .args(["run", "--lock-timeout", "0", "--statement-timeout", "0"])
+            .args(["--format", "json"]),
+        0,
+    );
+    let document = json(&out);
+    assert_eq!(document["backup"]["taken"], true, "{}", all_output(&out));
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert!(
+        stderr(&out)
+            .contains("lock wait no limit, lock_timeout no limit, statement_timeout no limit"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_lock_wait_of_zero_waits_for_the_holder_instead_of_failing_at_once() {
+    let db = db_with_data();
+    let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (id int);\n")]);
+    // Hold sqlx's key (0x3d32ad9e * crc32(database name)) from another session.
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(db.name.as_bytes());
+    let key = 0x3d32_ad9e_i64 * i64::from(crc);
+    let rt = support::runtime();
+    let url = db.url.clone();
+    let mut holder = rt.block_on(async move {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    });
+    let mut child = slipway_process(app.path(), &db.url)
+        .args(["run", "--lock-wait", "0", "--backup", "none"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a lock wait of 0 gave up while the lock was held: {:?}",
+        child.wait_with_output().map(|o| all_output(&o))
+    );
+    rt.block_on(async {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut holder)
+            .await
+            .unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert_eq!(db.applied_versions(), vec![1]);
+}
+
+#[test]
+fn a_heroku_capture_timeout_of_zero_is_no_limit() {
+    let db = db_with_data();
+    let dir = tempfile::tempdir().unwrap();
+    let platform = heroku::FakeHeroku::start(heroku::Script::default());
+    let data = heroku::FakeHeroku::start(heroku::Script::default());
+    let mut cmd = slipway(dir.path(), &db.url);
+    for var in TARGET_ENV {
+        cmd.env_remove(var);
+    }
+    let started = Instant::now();
+    let out = run_expecting(
+        cmd.env("SLIPWAY_BACKUP", "heroku")
+            .env("HEROKU_API_KEY", heroku::TOKEN)
+            .env("HEROKU_APP_NAME", heroku::APP)
+            .env("SLIPWAY_HEROKU_API_URL", &platform.url)
+            .env("SLIPWAY_HEROKU_DATA_API_URL", &data.url)
+            .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms")
+            .env("SLIPWAY_HEROKU_CAPTURE_TIMEOUT", "0")
+            .args(["backup", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["backup"]["taken"], true);
+    assert!(data.polls() >= 2, "the capture was polled to its end");
+    assert!(started.elapsed() < Duration::from_mins(1));
+}
