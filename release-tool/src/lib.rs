@@ -26,6 +26,12 @@ mod report;
 
 pub use errors::ExitClass;
 
+/// How slipway reads the credentials in a URL, shared with the buildpack so
+/// that both hide them by the same rule.
+pub mod url_credentials {
+    pub use crate::redact::{UserInfo, user_info};
+}
+
 /// Entry points for the cargo-fuzz targets in `release-tool/fuzz/` (not an
 /// API: they exist so the fuzzers reach the parsers that read user input).
 #[doc(hidden)]

@@ -105,25 +105,62 @@ pub(crate) fn register_url_secrets(text: &str) {
     }
 }
 
+/// The user info of one URL without its scheme (`user:password@host/path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserInfo<'a> {
+    /// Everything before the `@`: `user` or `user:password`.
+    pub userinfo: &'a str,
+    pub user: &'a str,
+    pub password: Option<&'a str>,
+    /// Everything after the `@`: host, port, path, query.
+    pub rest: &'a str,
+}
+
+/// Splits `token` (a URL without its `scheme://`) at its user info, as RFC
+/// 3986 says: the authority ends at the first `/`, `?` or `#`, and the user
+/// info at the authority's last `@`. With `lenient`, an authority without `@`
+/// falls back to the token's last `@`: an unencoded `/`, `?` or `#` in a
+/// password makes the URL invalid, but such text may still be echoed back.
+#[must_use]
+pub fn user_info(token: &str, lenient: bool) -> Option<UserInfo<'_>> {
+    let authority = &token[..token.find(['/', '?', '#']).unwrap_or(token.len())];
+    let at = authority
+        .rfind('@')
+        .or_else(|| lenient.then(|| token.rfind('@')).flatten())?;
+    let userinfo = &token[..at];
+    let (user, password) = userinfo
+        .split_once(':')
+        .map_or((userinfo, None), |(user, password)| (user, Some(password)));
+    Some(UserInfo {
+        userinfo,
+        user,
+        password,
+        rest: &token[at + 1..],
+    })
+}
+
+/// Splits `text` at its first URL: the text before it (up to and with
+/// `scheme://`), the URL without its scheme up to the next whitespace, and
+/// the text after it.
+fn split_at_url(text: &str) -> Option<(&str, &str, &str)> {
+    let at = text.find("://")?;
+    let (before, after) = text.split_at(at + 3);
+    let token_end = after.find(char::is_whitespace).unwrap_or(after.len());
+    let (token, tail) = after.split_at(token_end);
+    Some((before, token, tail))
+}
+
 /// The passwords in `text`'s URLs, as written (still percent-encoded).
 fn url_passwords(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let after = &rest[at + 3..];
-        let token_end = after.find(char::is_whitespace).unwrap_or(after.len());
-        let token = &after[..token_end];
-        // The user info ends at the authority's last `@`; lenient when the
-        // authority has none: an unencoded `/`, `?` or `#` in the password
-        // makes the URL invalid, but such text may still be echoed back.
-        let authority = &token[..token.find(['/', '?', '#']).unwrap_or(token.len())];
-        let at_sign = authority.rfind('@').or_else(|| token.rfind('@'));
-        let after_userinfo = at_sign.map_or(token, |at| &token[at + 1..]);
-        if let Some((_, password)) = at_sign.and_then(|at| token[..at].split_once(':')) {
+    while let Some((_, token, tail)) = split_at_url(rest) {
+        let info = user_info(token, true);
+        if let Some(password) = info.and_then(|i| i.password) {
             found.push(password.to_owned());
         }
-        found.extend(query_passwords(after_userinfo));
-        rest = &after[token_end..];
+        found.extend(query_passwords(info.map_or(token, |i| i.rest)));
+        rest = tail;
     }
     found
 }
@@ -176,11 +213,8 @@ pub(crate) fn redact_json(value: &mut Value) {
 fn mask_url_credentials(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (before, after) = rest.split_at(at + 3);
+    while let Some((before, token, tail)) = split_at_url(rest) {
         out.push_str(before);
-        let token_end = after.find(char::is_whitespace).unwrap_or(after.len());
-        let (token, tail) = after.split_at(token_end);
         out.push_str(&mask_token(token));
         rest = tail;
     }
@@ -197,12 +231,14 @@ fn mask_token(token: &str) -> String {
     if authority == TEMPLATE_AUTHORITY {
         return token.to_owned();
     }
-    let mut out = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:{MASK}@{host}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
+    let mut out = match user_info(authority, false) {
+        Some(UserInfo {
+            user,
+            password: Some(_),
+            rest: host,
+            ..
+        }) => format!("{user}:{MASK}@{host}"),
+        _ => authority.to_owned(),
     };
     out.push_str(&mask_query_passwords(path));
     out

@@ -1,37 +1,33 @@
 //! Keeps mirror credentials (`https://user:password@host/...`) out of the build output.
 
+use slipway_release::url_credentials::{UserInfo, user_info};
 use std::io::Write;
 
 /// `url` with the `user:password@` part (Basic auth for a private mirror) replaced by `***`,
-/// so that it can be printed.
+/// so that it can be printed. The whole user info goes: a mirror token may be the user name.
 pub(crate) fn redact_credentials(url: &str) -> String {
     match split_userinfo(url) {
-        Some((scheme, _, host_and_path)) => format!("{scheme}://***@{host_and_path}"),
+        Some((scheme, info)) => format!("{scheme}://***@{}", info.rest),
         None => url.to_string(),
     }
 }
 
 /// The secret parts of `url`: its `user:password` and its password, longest first.
 pub(crate) fn secrets_in_url(url: &str) -> Vec<String> {
-    let Some((_, userinfo, _)) = split_userinfo(url) else {
+    let Some((_, info)) = split_userinfo(url) else {
         return Vec::new();
     };
-    let mut secrets = vec![userinfo.to_string()];
-    if let Some((_, password)) = userinfo.split_once(':')
-        && !password.is_empty()
-    {
+    let mut secrets = vec![info.userinfo.to_string()];
+    if let Some(password) = info.password.filter(|p| !p.is_empty()) {
         secrets.push(password.to_string());
     }
     secrets
 }
 
-/// `(scheme, userinfo, rest)` of `scheme://userinfo@rest`.
-fn split_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+/// The scheme and the user info of `scheme://userinfo@rest`, split by the release tool's rule.
+fn split_userinfo(url: &str) -> Option<(&str, UserInfo<'_>)> {
     let (scheme, rest) = url.split_once("://")?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (userinfo, host) = rest[..authority_end].rsplit_once('@')?;
-    let host_and_path = &rest[authority_end - host.len()..];
-    Some((scheme, userinfo, host_and_path))
+    Some((scheme, user_info(rest, false)?))
 }
 
 /// A writer that replaces `secrets` with `***`, line by line (`\n` or `\r`), before passing
