@@ -274,11 +274,12 @@ impl From<LintError> for Failure {
     fn from(error: LintError) -> Self {
         let cause = error.to_string();
         match error {
-            LintError::Unreadable { .. } | LintError::NotUtf8 { .. } => Failure::new(
+            LintError::Unreadable(_) => Failure::new(
                 ExitClass::Usage,
                 "a file to lint cannot be read",
                 cause,
-                "Name readable UTF-8 .sql files, or give no files to lint the migrations folder.",
+                "Name readable UTF-8 .sql files (a line that is not UTF-8 is named above), or give no \
+                 files to lint the migrations folder.",
             ),
             LintError::Facts(_) => Failure::new(
                 ExitClass::Connect,

@@ -152,7 +152,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
     assert!(
         fix.contains(
             "Keys slipway.toml accepts: migrations_dir, backup, backup_keep, pgvector, \
-             pgvector_min_version, lock_wait, lock_timeout, statement_timeout, connect_timeout, lint, \
+             pgvector_min_version, lock_wait, lock_timeout, lock_retries, statement_timeout, connect_timeout, lint, \
              lint_blocking_max_size."
         ),
         "{err}"

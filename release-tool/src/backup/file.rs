@@ -206,11 +206,7 @@ impl BackupTarget for FileTarget {
             .map(|entry| entry.path())
             .filter(|path| {
                 path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .is_some_and(|n| {
-                        n.starts_with("slipway-")
-                            && Path::new(&n).extension().is_some_and(|e| e == "dump")
-                    })
+                    .is_some_and(|n| super::is_dump_name(&n.to_string_lossy()))
             })
             .collect();
         let mut records: Vec<BackupRecord> =

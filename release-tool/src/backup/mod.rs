@@ -31,12 +31,18 @@
 mod file;
 mod heroku;
 mod interrupt;
+mod names;
 pub(crate) mod pg_tools;
 mod s3;
 
+pub(crate) use names::{
+    backup_name, backup_time, is_backup_of, is_dump_name, is_listed_backup_of, later_name,
+    legacy_sequence,
+};
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -323,106 +329,6 @@ pub(crate) fn select_with(
     })
 }
 
-/// A backup name: `slipway-<UTC time>-<database>.dump`, sortable by time.
-pub(crate) fn backup_name(database: &str, now: SystemTime) -> String {
-    format!("slipway-{}-{}.dump", stamp(now), name_safe(database))
-}
-
-/// `20261122T031942.123Z`: RFC 3339 to the millisecond, without `-` and `:`
-/// (so that the first `-` of a name ends its time stamp).
-fn stamp(time: SystemTime) -> String {
-    humantime::format_rfc3339_millis(time)
-        .to_string()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect()
-}
-
-/// The name of a backup of the same database taken one millisecond after
-/// backup `name`: a free name when `name` is taken, that still parses back to
-/// its database and sorts after it.
-pub(crate) fn later_name(name: &str) -> Option<String> {
-    let time = humantime::parse_rfc3339(&backup_time(name)?).ok()?;
-    let (_, database) = name.strip_prefix("slipway-")?.split_once('-')?;
-    Some(format!(
-        "slipway-{}-{database}",
-        stamp(time + Duration::from_millis(1))
-    ))
-}
-
-/// For a name older versions gave the second (third...) backup taken within
-/// one millisecond, `slipway-<time>-<database>-<N>.dump` while
-/// `slipway-<time>-<database>.dump` is in `names`: that first name and N.
-/// Without the first one in `names` it is the name of a backup of database
-/// `<database>-<N>`, so the names listed with it decide.
-pub(crate) fn legacy_sequence(name: &str, names: &BTreeSet<&str>) -> Option<(String, u32)> {
-    let (first_stem, number) = name.strip_suffix(".dump")?.rsplit_once('-')?;
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let number: u32 = number.parse().ok().filter(|n| *n >= 2)?;
-    let first = format!("{first_stem}.dump");
-    names.contains(first.as_str()).then_some((first, number))
-}
-
-/// [`is_backup_of`] for a name listed together with `names`, which also
-/// reads the names of [`legacy_sequence`].
-pub(crate) fn is_listed_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
-    match legacy_sequence(name, names) {
-        Some((first, _)) => is_backup_of(&first, database),
-        None => is_backup_of(name, database),
-    }
-}
-
-/// When backup `name` (as [`backup_name`] makes them) was taken, as RFC 3339.
-pub(crate) fn backup_time(name: &str) -> Option<String> {
-    let stamp = name.strip_prefix("slipway-")?.split_once('-')?.0;
-    // 20261122T031942.123Z -> 2026-11-22T03:19:42.123Z
-    let (date, time) = stamp.split_once('T')?;
-    let (clock, fraction) = time.strip_suffix('Z')?.split_at_checked(6)?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if date.len() != 8 || !digits(date) || !digits(clock) {
-        return None;
-    }
-    if !fraction.is_empty() && !fraction.strip_prefix('.').is_some_and(digits) {
-        return None;
-    }
-    Some(format!(
-        "{}-{}-{}T{}:{}:{}{fraction}Z",
-        &date[..4],
-        &date[4..6],
-        &date[6..],
-        &clock[..2],
-        &clock[2..4],
-        &clock[4..]
-    ))
-}
-
-/// `database` with everything but ASCII letters, digits and `_` replaced by `-`.
-fn name_safe(database: &str) -> String {
-    database
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// Whether `name` (as [`backup_name`] makes them) is a backup of `database`.
-// Several apps, or staging and production, may share one bucket or folder:
-// retention and `restore latest` must only ever consider this database's
-// backups. The time stamp has no `-`, so the database is all after the first.
-pub(crate) fn is_backup_of(name: &str, database: &str) -> bool {
-    name.strip_prefix("slipway-")
-        .and_then(|rest| rest.strip_suffix(".dump"))
-        .and_then(|rest| rest.split_once('-'))
-        .is_some_and(|(_, of)| of == name_safe(database))
-}
-
 /// `name`, or for `latest` the name of the newest backup of `database`.
 pub(crate) async fn resolve_name(
     target: &dyn BackupTarget,
@@ -457,37 +363,6 @@ pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backups_belong_to_the_database_they_name() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
-        let name = backup_name("app-production", now);
-        assert!(is_backup_of(&name, "app-production"));
-        assert!(!is_backup_of(&name, "app"));
-        assert!(!is_backup_of(&name, "production"));
-        assert!(!is_backup_of(&backup_name("app", now), "app-production"));
-        assert!(!is_backup_of("notes.dump", "notes"));
-    }
-
-    #[test]
-    fn a_backup_name_tells_when_it_was_taken() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_790_000_000_123);
-        assert_eq!(
-            backup_time(&backup_name("app", now)).as_deref(),
-            Some("2026-09-21T14:13:20.123Z")
-        );
-        assert_eq!(
-            backup_time("slipway-20240101T120000Z-db.dump").as_deref(),
-            Some("2024-01-01T12:00:00Z")
-        );
-        for foreign in [
-            "notes.dump",
-            "slipway-yesterday-db.dump",
-            "slipway-2024T1200Z-db.dump",
-        ] {
-            assert_eq!(backup_time(foreign), None, "{foreign}");
-        }
-    }
 
     #[test]
     fn parses_targets() {
@@ -548,44 +423,5 @@ mod tests {
             default_spec(false, both).unwrap(),
             TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
         );
-    }
-
-    #[test]
-    fn a_later_name_is_a_millisecond_later_and_of_the_same_database() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_999);
-        let name = backup_name("app-2", t);
-        let later = later_name(&name).unwrap();
-        assert_eq!(later, backup_name("app-2", t + Duration::from_millis(1)));
-        assert!(later > name);
-        assert!(is_backup_of(&later, "app-2"));
-        assert_eq!(later_name("notes.dump"), None);
-    }
-
-    #[test]
-    fn legacy_dash_n_names_belong_to_the_database_whose_first_name_is_listed() {
-        let first = "slipway-20240101T120000.000Z-app.dump";
-        let second = "slipway-20240101T120000.000Z-app-2.dump";
-        let with_first: BTreeSet<&str> = [first, second].into();
-        assert_eq!(
-            legacy_sequence(second, &with_first),
-            Some((first.to_owned(), 2))
-        );
-        assert!(is_listed_backup_of(second, "app", &with_first));
-        assert!(!is_listed_backup_of(second, "app-2", &with_first));
-        // Alone, it is the first backup of database `app-2`.
-        let alone: BTreeSet<&str> = [second].into();
-        assert!(is_listed_backup_of(second, "app-2", &alone));
-        assert!(!is_listed_backup_of(second, "app", &alone));
-    }
-
-    #[test]
-    fn names_sort_by_time_and_are_safe() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            backup_name("my db", t),
-            "slipway-20231114T221320.000Z-my-db.dump"
-        );
-        let later = backup_name("my db", t + Duration::from_millis(1));
-        assert!(later > backup_name("my db", t));
     }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use squawk_linter::{Rule, Version};
 
 use crate::migrations::Migration;
+use crate::migrations::source::{self, SourceError};
 use advice::Advice;
 
 /// `SLIPWAY_LINT`.
@@ -245,13 +246,8 @@ pub(crate) fn lint_sources(sources: &[LintSource], rules: &RuleSet) -> Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LintError {
-    #[error("cannot read {}: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: the file is not UTF-8 text", path.display())]
-    NotUtf8 { path: PathBuf },
+    #[error(transparent)]
+    Unreadable(SourceError),
     #[error("cannot read the tables' sizes from the database: {0}")]
     Facts(#[source] sqlx::Error),
     #[error("{} finding(s) stop the release", failing.len())]
@@ -265,17 +261,10 @@ pub(crate) enum LintError {
 /// Reads a file named on the command line (any name: it need not follow
 /// sqlx's naming rules).
 pub(crate) fn read_source(path: &Path) -> Result<LintSource, LintError> {
-    let bytes = std::fs::read(path).map_err(|source| LintError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })?;
-    let sql = String::from_utf8(bytes).map_err(|_| LintError::NotUtf8 {
-        path: path.to_owned(),
-    })?;
+    let sql = source::read_utf8(path).map_err(LintError::Unreadable)?;
     Ok(LintSource {
         path: path.to_owned(),
-        // sqlx's rule (`-- no-transaction` at the very start).
-        no_tx: sql.starts_with("-- no-transaction"),
+        no_tx: source::is_no_transaction(&sql),
         sql,
     })
 }

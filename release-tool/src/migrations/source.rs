@@ -117,16 +117,22 @@ fn read_migration(
         version: file.version,
         description: file.description.clone(),
         kind: file.kind,
-        no_tx: sql.starts_with("-- no-transaction"),
+        no_tx: is_no_transaction(&sql),
         checksum: checksum(&sql, ignored),
         sql,
         path: file.path.clone(),
     })
 }
 
+/// sqlx's rule: a migration whose text starts with `-- no-transaction` runs
+/// outside a transaction.
+pub(crate) fn is_no_transaction(sql: &str) -> bool {
+    sql.starts_with("-- no-transaction")
+}
+
 /// Reads a migration's text; bytes that are not UTF-8 are reported with
 /// their line, so the file can be fixed.
-fn read_utf8(path: &Path) -> Result<String, SourceError> {
+pub(crate) fn read_utf8(path: &Path) -> Result<String, SourceError> {
     let bytes = std::fs::read(path).map_err(|source| SourceError::UnreadableFile {
         path: path.to_owned(),
         source,

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 pub(crate) const MADE_BY: &str = "slipway-release";
 /// The sidecar format this version writes and reads.
 pub(crate) const SIDECAR_FORMAT: u32 = 1;
-pub(crate) const DUMP_SUFFIX: &str = ".dump";
 pub(crate) const SIDECAR_SUFFIX: &str = ".json";
 
 /// Facts about a dump that are known before it is streamed.
@@ -43,33 +42,5 @@ impl Sidecar {
     /// Whether this sidecar was written by slipway for the dump `name`.
     pub(crate) fn is_slipway_for(&self, name: &str) -> bool {
         self.made_by == MADE_BY && self.format == SIDECAR_FORMAT && self.name == name
-    }
-}
-
-/// Whether `name` has the shape of slipway's backup names
-/// (`slipway-<UTC time>-<database>.dump`, see `backup::backup_name`).
-pub(crate) fn is_dump_name(name: &str) -> bool {
-    name.strip_prefix("slipway-")
-        .and_then(|rest| rest.strip_suffix(DUMP_SUFFIX))
-        .is_some_and(|middle| !middle.is_empty() && !middle.contains('/'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recognises_slipway_names_only() {
-        assert!(is_dump_name("slipway-20261122T031942Z-app.dump"));
-        assert!(is_dump_name("slipway-20261122T031942Z-app-2.dump"));
-        for name in [
-            "backup.dump",
-            "slipway-.dump",
-            "slipway-x.dump.json",
-            "other/slipway-x.dump",
-            "slipway-x.sql",
-        ] {
-            assert!(!is_dump_name(name), "{name}");
-        }
     }
 }

@@ -287,7 +287,7 @@ impl S3Backups {
             let Some(file) = direct_child(&folder, &meta.location) else {
                 continue;
             };
-            if catalog::is_dump_name(&file) {
+            if crate::backup::is_dump_name(&file) {
                 names.push(file);
             } else if let Some(dump) = file.strip_suffix(catalog::SIDECAR_SUFFIX) {
                 sidecars.insert(dump.to_owned());
