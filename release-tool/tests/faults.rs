@@ -23,7 +23,7 @@ use sqlx::{Connection, PgConnection};
 use support::cluster::OwnCluster;
 use support::{
     TestDb, app_with_migrations, assert_exit, dumps_in, json, run_expecting, runtime,
-    schema_fingerprint, slipway, slipway_process, stderr,
+    schema_fingerprint, slipway, slipway_process, stderr, wait_until, wait_with_timeout,
 };
 
 /// The migrations of the kill trials: four transactional ones, each with two
@@ -462,27 +462,6 @@ fn a_backend_crash_mid_migration_fails_naming_it_and_the_rerun_completes() {
         assert!(killed.success());
     });
     assert!(err.contains("was not recorded as applied"), "{err}");
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for `child` at most `limit` (kills it and fails past that: a hang).
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("slipway-release still running after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn slow_app(seconds: f64) -> tempfile::TempDir {

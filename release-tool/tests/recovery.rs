@@ -12,36 +12,15 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use indoc::indoc;
 use sqlx::{Connection, PgConnection};
 use support::{
     TestDb, app_with_migrations, dumps_in, json, run_expecting, runtime, slipway, slipway_process,
-    stderr,
+    stderr, wait_until, wait_with_timeout,
 };
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for `child` at most `limit` (kills it and fails past that: a hang).
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("slipway-release still running after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
 
 /// sqlx's own `Migrator` on `app`'s migrations: it must accept the history.
 fn assert_sqlx_accepts(db: &TestDb, app: &Path) {
