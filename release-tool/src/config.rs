@@ -17,10 +17,12 @@ use toml::Spanned;
 use crate::backup::TargetSpec;
 use crate::cli::SettingArgs;
 use crate::db::DatabaseUrl;
+use crate::format::Format;
 use crate::lint::{self, LintSettings};
 use crate::migrations::history::HistoryTable;
+use crate::migrations_dir::MigrationsDir;
 use crate::pgvector::Mode;
-use crate::report::Format;
+use crate::text::line_of;
 
 pub(crate) const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "slipway.toml";
@@ -95,15 +97,6 @@ impl SqlxSettings {
             ignored_chars: migrate.ignored_chars.clone(),
         }
     }
-}
-
-/// The migrations folder, and whether someone asked for it explicitly (a
-/// missing default folder means "no migrations"; a missing explicit one is a
-/// mistake).
-#[derive(Debug, Clone)]
-pub(crate) struct MigrationsDir {
-    pub(crate) path: PathBuf,
-    pub(crate) explicit: bool,
 }
 
 /// Where a value came from, for error messages.
@@ -763,16 +756,6 @@ fn parse_retries(text: &str) -> Result<u32, String> {
     }
 }
 
-/// The 1-based line of byte offset `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()
-        .iter()
-        .take(offset)
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -799,13 +782,6 @@ mod tests {
         assert!(parse_size("64 furlongs").is_err());
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("-1MiB").is_err());
-    }
-
-    #[test]
-    fn lines_are_one_based() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 4), 3);
     }
 
     #[test]

@@ -17,12 +17,15 @@ mod commands;
 mod config;
 mod db;
 mod errors;
+mod format;
 mod lint;
 mod lock;
 mod migrations;
+mod migrations_dir;
 mod pgvector;
 mod redact;
 mod report;
+mod text;
 
 pub use errors::ExitClass;
 
@@ -71,9 +74,9 @@ pub mod fuzzing {
 pub mod build_lint {
     use std::path::Path;
 
-    use crate::config::MigrationsDir;
     use crate::lint::{self, LintSource, RuleSet, output};
     use crate::migrations::source;
+    use crate::migrations_dir::MigrationsDir;
 
     /// What the lint found, ready to print.
     #[derive(Debug, Default)]
