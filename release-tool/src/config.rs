@@ -347,7 +347,13 @@ pub(crate) fn resolve(args: &SettingArgs, matches: &ArgMatches) -> Result<Settin
         None,
     )?;
     let duration = |raw: Raw, file_raw: Raw, default: Duration| {
-        pick(raw, file_raw, DURATION_EXPECTED, parse_duration, default)
+        pick(
+            raw,
+            file_raw,
+            DURATION_EXPECTED,
+            crate::duration::parse_timeout,
+            default,
+        )
     };
     let lock_wait = duration(
         cli(
@@ -642,7 +648,7 @@ pub(crate) fn parse_file_text(text: &str) -> Result<(), ConfigError> {
             None,
             raw(key, value)?,
             DURATION_EXPECTED,
-            parse_duration,
+            crate::duration::parse_timeout,
             Duration::ZERO,
         )?;
     }
@@ -686,33 +692,6 @@ fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
     })
 }
 
-/// Parses durations such as `30s`, `5m`, `1h30m`, or `0`. Zero (`0`, `0s`)
-/// means no limit, for every timeout setting.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
-    if duration.is_zero() {
-        return Ok(Duration::ZERO);
-    }
-    // lock_timeout and statement_timeout are sent to PostgreSQL in whole
-    // milliseconds: below 1 ms would silently mean 0 (no limit at all), and
-    // above i32::MAX ms the server refuses the session's SET (found by
-    // tests/bad_input.rs: `--lock-timeout 30d` failed as "cannot connect").
-    if duration < Duration::from_millis(1) {
-        return Err("shorter than a millisecond; use 0 to mean no limit".to_owned());
-    }
-    if duration > MAX_DURATION {
-        return Err(format!(
-            "longer than PostgreSQL's limit of {}",
-            humantime::format_duration(MAX_DURATION)
-        ));
-    }
-    Ok(duration)
-}
-
 /// Parses sizes such as `64MiB`, `1GiB`, `500kB` or a number of bytes. Units
 /// are binary, as PostgreSQL's (`kB` is 1024 bytes).
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
@@ -737,9 +716,6 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| "too large".to_owned())
 }
 
-/// PostgreSQL's largest `lock_timeout` / `statement_timeout`: `i32::MAX` ms.
-const MAX_DURATION: Duration = Duration::from_millis(2_147_483_647);
-
 fn parse_keep(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(0) => Err("keeping 0 backups would delete the one just taken".to_owned()),
@@ -759,18 +735,6 @@ fn parse_retries(text: &str) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_accept_units_and_zero() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_mins(90)));
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert!(parse_duration("1ns").is_err());
-        assert!(parse_duration("5 minutes please").is_err());
-        assert!(parse_duration("30").is_err());
-    }
 
     #[test]
     fn sizes_take_binary_units() {

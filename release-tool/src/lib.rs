@@ -16,6 +16,7 @@ mod cli;
 mod commands;
 mod config;
 mod db;
+mod duration;
 mod errors;
 mod format;
 mod lint;
