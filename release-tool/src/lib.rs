@@ -70,6 +70,17 @@ pub mod fuzzing {
     }
 }
 
+/// What the documentation is checked against.
+pub mod docs {
+    /// The README's settings table (Markdown), rendered from the one
+    /// declaration of each setting: flag, variable, `slipway.toml` key and
+    /// default.
+    #[must_use]
+    pub fn settings_table() -> String {
+        crate::config::readme::table()
+    }
+}
+
 /// The migration lint as the buildpack runs it at build time: no database,
 /// slipway's default session timeouts, every up-migration.
 pub mod build_lint {
