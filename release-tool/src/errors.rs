@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use crate::backup::{BackupError, HerokuError, S3Error};
 use crate::checks::{CheckError, InvalidIndex};
-use crate::config::{self, ConfigError};
 use crate::db::ConnectError;
 use crate::lint::output::show_bytes;
 use crate::lint::{LintError, Mode as LintMode};
@@ -22,7 +21,7 @@ use crate::migrations::retry::Next;
 use crate::migrations::source::SourceError;
 use crate::pgvector::{PgvectorError, show};
 use crate::redact::redact;
-use slipway_pgvector_scan::{FilesError, IgnoredFile, SqlxTomlError};
+use slipway_pgvector_scan::{FilesError, IgnoredFile};
 
 /// The documented exit codes. Stable: scripts rely on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +115,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn new(
+    pub(crate) fn new(
         class: ExitClass,
         title: impl Into<String>,
         cause: impl Into<String>,
@@ -182,92 +181,6 @@ impl Failure {
 
 fn indent(text: &str) -> String {
     text.replace('\n', "\n         ")
-}
-
-impl From<ConfigError> for Failure {
-    fn from(error: ConfigError) -> Self {
-        let class = ExitClass::Usage;
-        match error {
-            ConfigError::FileUnreadable { .. } => Failure::new(
-                class,
-                "the settings file cannot be read",
-                error.to_string(),
-                "Check the path given with --config / SLIPWAY_CONFIG, or remove it to use ./slipway.toml.",
-            ),
-            ConfigError::FileInvalid { .. } => Failure::new(
-                class,
-                "the settings file is invalid",
-                error.to_string(),
-                format!(
-                    "Keys slipway.toml accepts: {}. Fix or remove the line named above.",
-                    config::FILE_KEYS.join(", ")
-                ),
-            ),
-            ConfigError::UnknownKey { suggestion, .. } => Failure::new(
-                class,
-                "the settings file has an unknown key",
-                error.to_string(),
-                format!(
-                    "{}Keys slipway.toml accepts: {}. (database_url is never read from the file: set \
-                     DATABASE_URL in the environment.)",
-                    suggestion.map_or_else(String::new, |known| format!(
-                        "Rename it to `{known}`, or remove it. "
-                    )),
-                    config::FILE_KEYS.join(", ")
-                ),
-            ),
-            ConfigError::DatabaseUrlInFile { .. } => Failure::new(
-                class,
-                "the database URL is in slipway.toml",
-                error.to_string(),
-                "Remove database_url from the file (it holds a password, and files get committed). \
-                 Set DATABASE_URL in the environment, or pass --database-url.",
-            ),
-            ConfigError::InvalidValue { expected, .. } => Failure::new(
-                class,
-                "a setting has an invalid value",
-                error.to_string(),
-                format!("Use {expected}."),
-            ),
-            ConfigError::InvalidDatabaseUrl { .. } => Failure::new(
-                class,
-                "the database URL is invalid",
-                error.to_string(),
-                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
-                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
-            ),
-            ConfigError::MissingDatabaseUrl => Failure::new(
-                class,
-                "no database URL",
-                "neither --database-url nor DATABASE_URL is set",
-                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
-                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
-            ),
-            ConfigError::MigrationsDirMissing { .. } => Failure::new(
-                class,
-                "the migrations folder does not exist",
-                error.to_string(),
-                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
-                 (sqlx.toml) at the folder of sqlx migrations, or unset it to use ./migrations (a missing \
-                 ./migrations means \"no migrations\").",
-            ),
-            ConfigError::SqlxToml(SqlxTomlError::Unreadable { .. }) => Failure::new(
-                class,
-                "sqlx.toml cannot be read",
-                error.to_string(),
-                "Make sqlx.toml a readable UTF-8 file, or remove it (sqlx-cli and sqlx::migrate!() read it too).",
-            ),
-            ConfigError::SqlxToml(SqlxTomlError::Invalid { .. }) => Failure::new(
-                class,
-                "sqlx.toml is invalid",
-                error.to_string(),
-                "sqlx 0.9 refuses this file too (`sqlx migrate run` fails, and so does the build of an app \
-                 using sqlx::migrate!()). Fix the key named above. [migrate] accepts table-name, \
-                 migrations-dir, ignored-chars, create-schemas and [migrate.defaults]; the other tables are \
-                 [common], [drivers] and [macros] (sqlx's reference: sqlx-core/src/config/reference.toml).",
-            ),
-        }
-    }
 }
 
 impl From<LintError> for Failure {

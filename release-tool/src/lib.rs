@@ -16,13 +16,17 @@ mod cli;
 mod commands;
 mod config;
 mod db;
+mod duration;
 mod errors;
+mod format;
 mod lint;
 mod lock;
 mod migrations;
+mod migrations_dir;
 mod pgvector;
 mod redact;
 mod report;
+mod text;
 
 pub use errors::ExitClass;
 
@@ -66,14 +70,25 @@ pub mod fuzzing {
     }
 }
 
+/// What the documentation is checked against.
+pub mod docs {
+    /// The README's settings table (Markdown), rendered from the one
+    /// declaration of each setting: flag, variable, `slipway.toml` key and
+    /// default.
+    #[must_use]
+    pub fn settings_table() -> String {
+        crate::config::readme::table()
+    }
+}
+
 /// The migration lint as the buildpack runs it at build time: no database,
 /// slipway's default session timeouts, every up-migration.
 pub mod build_lint {
     use std::path::Path;
 
-    use crate::config::MigrationsDir;
     use crate::lint::{self, LintSource, RuleSet, output};
     use crate::migrations::source;
+    use crate::migrations_dir::MigrationsDir;
 
     /// What the lint found, ready to print.
     #[derive(Debug, Default)]

@@ -90,3 +90,41 @@ fn the_check_catches_an_unclosed_fence() {
         "the broken fence is inside the block: {block}"
     );
 }
+
+/// The table under "### Settings" in the README's slipway-release section.
+fn settings_table(readme: &str) -> String {
+    let section = readme.split("## slipway-release").nth(1).unwrap();
+    let settings = section.split("### Settings").nth(1).unwrap();
+    let rows: Vec<&str> = settings
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    rows.join("\n") + "\n"
+}
+
+#[test]
+fn the_readme_settings_table_is_the_declared_one() {
+    let expected = slipway_release::docs::settings_table();
+    let readme = read("README.md");
+    assert!(
+        settings_table(&readme) == expected,
+        "README.md's settings table disagrees with release-tool/src/config/table.rs; it should read:\n{expected}"
+    );
+}
+
+#[test]
+fn the_settings_check_catches_a_changed_default_flag_variable_or_key() {
+    let readme = read("README.md");
+    let expected = slipway_release::docs::settings_table();
+    for (from, to) in [
+        ("| `5m` |", "| `6m` |"),
+        ("`--lock-wait DURATION`", "`--lock-wait-for DURATION`"),
+        ("| `SLIPWAY_LOCK_WAIT` |", "| `SLIPWAY_LOCK_WAITING` |"),
+        ("| `lock_wait` |", "| `lock-wait` |"),
+    ] {
+        assert!(readme.contains(from), "{from}");
+        let changed = readme.replacen(from, to, 1);
+        assert_ne!(settings_table(&changed), expected, "{from} -> {to}");
+    }
+}

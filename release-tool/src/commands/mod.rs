@@ -17,8 +17,9 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
 use crate::errors::{self, ExitClass, Failure};
+use crate::format::Format;
 use crate::redact;
-use crate::report::{Format, Report, Status, eprintln_redacted};
+use crate::report::{Report, Status, eprintln_redacted};
 
 /// Parses the command line and runs the command; returns the exit class.
 pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
@@ -34,14 +35,13 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
         Err(error) => return usage_error(&error),
     };
     let name = command_name(&cli.command);
-    let settings = match config::resolve(&cli.settings, &matches) {
+    let settings = match config::resolve(&cli.settings) {
         Ok(settings) => settings,
         Err(error) => {
             let json = cli
                 .settings
-                .format
-                .as_deref()
-                .is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+                .raw(&config::FORMAT.about)
+                .is_some_and(|(f, _)| f.trim().eq_ignore_ascii_case("json"));
             let mut report = Report::new(name, if json { Format::Json } else { Format::Human });
             report.step("config", Status::Failed, started, &error.to_string());
             return report.finish(&Err(Failure::from(error)));

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha384};
 use slipway_pgvector_scan::{FilesError, IgnoredFile, MigrationFile, list_migration_files};
 
-use crate::config::MigrationsDir;
+use crate::migrations_dir::MigrationsDir;
+use crate::text::line_of;
 
 pub(crate) use slipway_pgvector_scan::MigrationKind as Kind;
 
@@ -141,7 +142,7 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String, SourceError> {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         SourceError::NotUtf8 {
             path: path.to_owned(),
-            line: crate::config::line_of(&String::from_utf8_lossy(valid), valid.len()),
+            line: line_of(&String::from_utf8_lossy(valid), valid.len()),
         }
     })
 }

@@ -116,12 +116,7 @@ fn duration(
     zero_is_no_limit: bool,
 ) -> Result<Duration, HerokuError> {
     let Some(raw) = value else { return Ok(default) };
-    let parsed = if raw.trim() == "0" {
-        Ok(Duration::ZERO)
-    } else {
-        humantime::parse_duration(raw.trim())
-    };
-    match parsed {
+    match crate::duration::parse(&raw) {
         Ok(parsed) if !parsed.is_zero() || zero_is_no_limit => Ok(parsed),
         Ok(_) => Err(HerokuError::InvalidSetting {
             key,

@@ -1,0 +1,95 @@
+//! The settings' command-line flags and environment variables, built for
+//! clap from the table, and the values a command line gave, with where each
+//! came from.
+
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use super::setting::About;
+use super::table::ALL;
+use super::{Origin, Raw};
+
+/// The settings a command line (flag or environment variable) set, still as
+/// text so that a bad value can be reported with where it came from.
+#[derive(Debug, Default)]
+pub(crate) struct SettingArgs {
+    given: Vec<(&'static str, String, Origin)>,
+}
+
+impl SettingArgs {
+    /// The setting's value from the command line or the environment.
+    pub(crate) fn raw(&self, about: &About) -> Raw {
+        let flag = about.flag?;
+        self.given
+            .iter()
+            .find(|(given, _, _)| *given == flag)
+            .map(|(_, value, origin)| (value.clone(), origin.clone()))
+    }
+}
+
+/// clap's id of a setting: its flag without the dashes.
+fn id(flag: &'static str) -> &'static str {
+    flag.trim_start_matches('-')
+}
+
+/// The help line: the table's text, its variable, default and file key.
+fn help_line(about: &About) -> String {
+    let default = about
+        .default
+        .map_or_else(String::new, |default| format!(" [default: {default}]"));
+    let key = about
+        .file_key
+        .map_or_else(String::new, |key| format!(" [slipway.toml: {key}]"));
+    format!("{} [env: {}]{default}{key}", about.help, about.env)
+}
+
+/// The clap argument of a setting that has a flag.
+fn arg(about: &About, flag: &'static str) -> Arg {
+    Arg::new(id(flag))
+        .long(id(flag))
+        .value_name(about.value_name)
+        .action(ArgAction::Set)
+        .value_parser(clap::value_parser!(String))
+        .global(true)
+        .env(about.env)
+        .hide_env(true)
+        .hide_env_values(about.secret)
+        .help(help_line(about))
+}
+
+impl clap::Args for SettingArgs {
+    fn augment_args(cmd: Command) -> Command {
+        cmd.args(ALL.iter().filter_map(|setting| {
+            let about = setting.about();
+            about.flag.map(|flag| arg(about, flag))
+        }))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for SettingArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = ALL
+            .iter()
+            .filter_map(|setting| {
+                let about = setting.about();
+                let flag = about.flag?;
+                let value = matches.get_one::<String>(id(flag))?.clone();
+                let origin = match matches.value_source(id(flag)) {
+                    Some(ValueSource::EnvVariable) => Origin::Env(about.env),
+                    _ => Origin::Flag(flag),
+                };
+                Some((flag, value, origin))
+            })
+            .collect();
+        Ok(Self { given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! What can be wrong with the settings, and how each mistake reads: its
+//! title, cause and fix (exit 2).
+
+use std::path::PathBuf;
+
+use slipway_pgvector_scan::SqlxTomlError;
+
+use super::Origin;
+use super::table::file_keys;
+use crate::errors::{ExitClass, Failure};
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    FileUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}, line {line}: {message}", path.display())]
+    FileInvalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "{}, line {line}: unknown key `{key}`{}",
+        path.display(),
+        suggestion.map_or_else(String::new, |known| format!("; did you mean `{known}`?"))
+    )]
+    UnknownKey {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{origin}: database_url does not belong in the settings file")]
+    DatabaseUrlInFile { origin: Origin },
+    #[error("{origin}: invalid value {value:?}: {problem}")]
+    InvalidValue {
+        origin: Origin,
+        value: String,
+        problem: String,
+        expected: &'static str,
+    },
+    #[error("{origin}: the database URL is invalid: {problem}")]
+    InvalidDatabaseUrl { origin: Origin, problem: String },
+    #[error("no database URL")]
+    MissingDatabaseUrl,
+    #[error("{origin}: the migrations folder {} does not exist", path.display())]
+    MigrationsDirMissing { origin: Origin, path: PathBuf },
+    #[error(transparent)]
+    SqlxToml(#[from] SqlxTomlError),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        let class = ExitClass::Usage;
+        match error {
+            ConfigError::FileUnreadable { .. } => Failure::new(
+                class,
+                "the settings file cannot be read",
+                error.to_string(),
+                "Check the path given with --config / SLIPWAY_CONFIG, or remove it to use ./slipway.toml.",
+            ),
+            ConfigError::FileInvalid { .. } => Failure::new(
+                class,
+                "the settings file is invalid",
+                error.to_string(),
+                format!(
+                    "Keys slipway.toml accepts: {}. Fix or remove the line named above.",
+                    file_keys().collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            ConfigError::UnknownKey { suggestion, .. } => Failure::new(
+                class,
+                "the settings file has an unknown key",
+                error.to_string(),
+                format!(
+                    "{}Keys slipway.toml accepts: {}. (database_url is never read from the file: set \
+                     DATABASE_URL in the environment.)",
+                    suggestion.map_or_else(String::new, |known| format!(
+                        "Rename it to `{known}`, or remove it. "
+                    )),
+                    file_keys().collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            ConfigError::DatabaseUrlInFile { .. } => Failure::new(
+                class,
+                "the database URL is in slipway.toml",
+                error.to_string(),
+                "Remove database_url from the file (it holds a password, and files get committed). \
+                 Set DATABASE_URL in the environment, or pass --database-url.",
+            ),
+            ConfigError::InvalidValue { expected, .. } => Failure::new(
+                class,
+                "a setting has an invalid value",
+                error.to_string(),
+                format!("Use {expected}."),
+            ),
+            ConfigError::InvalidDatabaseUrl { .. } => Failure::new(
+                class,
+                "the database URL is invalid",
+                error.to_string(),
+                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
+                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
+            ),
+            ConfigError::MissingDatabaseUrl => Failure::new(
+                class,
+                "no database URL",
+                "neither --database-url nor DATABASE_URL is set",
+                "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
+                 On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
+            ),
+            ConfigError::MigrationsDirMissing { .. } => Failure::new(
+                class,
+                "the migrations folder does not exist",
+                error.to_string(),
+                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
+                 (sqlx.toml) at the folder of sqlx migrations, or unset it to use ./migrations (a missing \
+                 ./migrations means \"no migrations\").",
+            ),
+            ConfigError::SqlxToml(SqlxTomlError::Unreadable { .. }) => Failure::new(
+                class,
+                "sqlx.toml cannot be read",
+                error.to_string(),
+                "Make sqlx.toml a readable UTF-8 file, or remove it (sqlx-cli and sqlx::migrate!() read it too).",
+            ),
+            ConfigError::SqlxToml(SqlxTomlError::Invalid { .. }) => Failure::new(
+                class,
+                "sqlx.toml is invalid",
+                error.to_string(),
+                "sqlx 0.9 refuses this file too (`sqlx migrate run` fails, and so does the build of an app \
+                 using sqlx::migrate!()). Fix the key named above. [migrate] accepts table-name, \
+                 migrations-dir, ignored-chars, create-schemas and [migrate.defaults]; the other tables are \
+                 [common], [drivers] and [macros] (sqlx's reference: sqlx-core/src/config/reference.toml).",
+            ),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Settings: flag, then environment variable, then `slipway.toml`, then
+//! `sqlx.toml` (for what sqlx itself reads from it), then the default. Each
+//! setting is declared once, in [`table`]. Every bad value is reported with
+//! where it came from, so that the message names the flag, the variable, or
+//! the file, line and key.
+
+mod args;
+mod errors;
+mod file;
+pub(crate) mod readme;
+mod setting;
+mod table;
+mod values;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use slipway_pgvector_scan::{SqlxToml, Version, read_sqlx_toml};
+
+pub(crate) use self::args::SettingArgs;
+pub(crate) use self::errors::ConfigError;
+pub(crate) use self::file::parse_file_text;
+use self::file::{LoadedFile, REFUSED_KEY};
+use self::setting::{About, Setting};
+pub(crate) use self::table::FORMAT;
+use crate::backup::TargetSpec;
+use crate::db::DatabaseUrl;
+use crate::format::Format;
+use crate::lint::LintSettings;
+use crate::migrations::history::HistoryTable;
+use crate::migrations_dir::MigrationsDir;
+use crate::pgvector::Mode;
+
+/// The resolved settings every command works from.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) database_url: Option<DatabaseUrl>,
+    pub(crate) migrations_dir: MigrationsDir,
+    pub(crate) backup: Option<TargetSpec>,
+    pub(crate) backup_keep: usize,
+    pub(crate) pgvector: Mode,
+    pub(crate) pgvector_min_version: Option<Version>,
+    pub(crate) lock_wait: Duration,
+    pub(crate) lock_timeout: Duration,
+    /// How often a transactional migration that hit `lock_timeout` is
+    /// retried (it rolled back, so a retry is safe), within `lock_wait`.
+    pub(crate) lock_retries: u32,
+    pub(crate) statement_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) lint: LintSettings,
+    pub(crate) format: Format,
+    pub(crate) sqlx: SqlxSettings,
+}
+
+/// What `sqlx.toml`'s `[migrate]` sets that slipway must follow as sqlx does:
+/// the history table (and the schemas created first) and the characters left
+/// out of checksums.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SqlxSettings {
+    /// The `sqlx.toml` that was read, if there is one.
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) history: HistoryTable,
+    pub(crate) ignored_chars: std::collections::BTreeSet<char>,
+}
+
+impl SqlxSettings {
+    fn from_file(file: Option<&SqlxToml>) -> Self {
+        let Some(file) = file else {
+            return Self::default();
+        };
+        let migrate = &file.migrate;
+        Self {
+            file: Some(file.path.clone()),
+            history: HistoryTable {
+                name: migrate.table_name.as_ref().map_or_else(
+                    || slipway_pgvector_scan::DEFAULT_TABLE_NAME.to_owned(),
+                    |name| name.value.clone(),
+                ),
+                create_schemas: migrate.create_schemas.clone(),
+            },
+            ignored_chars: migrate.ignored_chars.clone(),
+        }
+    }
+}
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Flag(&'static str),
+    Env(&'static str),
+    File {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::File { path, line, key } => {
+                write!(f, "{}, line {line}, key `{key}`", path.display())
+            }
+        }
+    }
+}
+
+/// A raw value and where it came from.
+type Raw = Option<(String, Origin)>;
+
+/// The places a setting is read from, in precedence order.
+struct Sources<'a> {
+    args: &'a SettingArgs,
+    file: Option<LoadedFile>,
+}
+
+impl Sources<'_> {
+    /// The first of flag or environment, then file, that sets the setting.
+    /// The file's value is read (and a value of the wrong type refused) even
+    /// when the command line overrides it.
+    fn raw(&self, about: &About) -> Result<Raw, ConfigError> {
+        let from_file = match &self.file {
+            Some(file) => file.setting(about)?,
+            None => None,
+        };
+        Ok(self.args.raw(about).or(from_file))
+    }
+
+    /// The setting's value, parsed, or its default.
+    fn get<T>(&self, setting: &Setting<T>) -> Result<T, ConfigError> {
+        match self.raw(&setting.about)? {
+            None => Ok((setting.default)()),
+            Some((value, origin)) => {
+                (setting.parse)(&value).map_err(|problem| ConfigError::InvalidValue {
+                    origin,
+                    value,
+                    problem,
+                    expected: setting.about.expected,
+                })
+            }
+        }
+    }
+}
+
+/// Resolves every setting from the command line (flag and environment) and
+/// the settings file.
+pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
+    let file = file::load(args.raw(&table::CONFIG_FILE.about))?;
+    if let Some(file) = &file
+        && let Some((_, origin)) = file.raw(REFUSED_KEY)?
+    {
+        return Err(ConfigError::DatabaseUrlInFile { origin });
+    }
+    let sources = Sources { args, file };
+    let database_url = args
+        .raw(&table::DATABASE_URL.about)
+        .map(|(value, origin)| {
+            DatabaseUrl::parse(&value).map_err(|e| ConfigError::InvalidDatabaseUrl {
+                origin,
+                problem: e.to_string(),
+            })
+        })
+        .transpose()?;
+    // sqlx-cli reads sqlx.toml from the current directory, the app root here.
+    let sqlx_toml = read_sqlx_toml(Path::new(""))?;
+    let migrations_raw = sources
+        .raw(&table::MIGRATIONS_DIR.about)?
+        .or_else(|| sqlx_migrations_dir(sqlx_toml.as_ref()));
+    Ok(Settings {
+        database_url,
+        migrations_dir: resolve_migrations_dir(migrations_raw)?,
+        backup: sources.get(&table::BACKUP)?,
+        backup_keep: sources.get(&table::BACKUP_KEEP)?,
+        pgvector: sources.get(&table::PGVECTOR)?,
+        pgvector_min_version: sources.get(&table::PGVECTOR_MIN_VERSION)?,
+        lock_wait: sources.get(&table::LOCK_WAIT)?,
+        lock_timeout: sources.get(&table::LOCK_TIMEOUT)?,
+        lock_retries: sources.get(&table::LOCK_RETRIES)?,
+        statement_timeout: sources.get(&table::STATEMENT_TIMEOUT)?,
+        connect_timeout: sources.get(&table::CONNECT_TIMEOUT)?,
+        lint: LintSettings {
+            mode: sources.get(&table::LINT)?,
+            blocking_max_size: sources.get(&table::LINT_BLOCKING_MAX_SIZE)?,
+        },
+        format: sources.get(&FORMAT)?,
+        sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),
+    })
+}
+
+/// `migrations-dir` in `sqlx.toml`, relative to that file as for sqlx-cli.
+fn sqlx_migrations_dir(file: Option<&SqlxToml>) -> Raw {
+    let file = file?;
+    let dir = file.migrate.migrations_dir.as_ref()?;
+    Some((
+        dir.value.clone(),
+        Origin::File {
+            path: file.path.clone(),
+            line: dir.line,
+            key: "migrate.migrations-dir",
+        },
+    ))
+}
+
+impl Settings {
+    /// The database URL, or the error that explains how to set one.
+    pub(crate) fn database(&self) -> Result<&DatabaseUrl, ConfigError> {
+        self.database_url
+            .as_ref()
+            .ok_or(ConfigError::MissingDatabaseUrl)
+    }
+}
+
+/// The migrations folder. A folder set in the file is relative to the file.
+fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
+    let Some((value, origin)) = raw else {
+        return Ok(MigrationsDir {
+            path: PathBuf::from(table::DEFAULT_MIGRATIONS_DIR),
+            explicit: false,
+        });
+    };
+    let mut path = PathBuf::from(&value);
+    if let Origin::File { path: file, .. } = &origin
+        && path.is_relative()
+    {
+        path = file.parent().unwrap_or(Path::new(".")).join(path);
+    }
+    if !path.is_dir() {
+        return Err(ConfigError::MigrationsDirMissing { origin, path });
+    }
+    Ok(MigrationsDir {
+        path,
+        explicit: true,
+    })
+}
