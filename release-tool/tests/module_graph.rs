@@ -2,6 +2,9 @@
 //! through `crate::` paths, back to itself. A newcomer can then read the
 //! modules leaf first, each one needing only what came before it.
 
+// An integration test crate sees every dev-dependency; this one needs none.
+#![allow(unused_crate_dependencies, clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -48,7 +51,11 @@ fn crate_references(code: &str) -> BTreeSet<String> {
             }
             if let Some(group) = rest.strip_prefix('{') {
                 let group = group.split('}').next().unwrap_or_default();
-                names.extend(group.split(',').filter_map(|part| leading_name(part.trim())));
+                names.extend(
+                    group
+                        .split(',')
+                        .filter_map(|part| leading_name(part.trim())),
+                );
             } else if let Some(name) = leading_name(rest) {
                 names.insert(name);
             }
@@ -121,7 +128,10 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 fn the_module_graph_has_no_cycle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = module_graph(&src);
-    assert!(graph.len() > 5, "too few modules found in {src:?}: {graph:?}");
+    assert!(
+        graph.len() > 5,
+        "too few modules found in {src:?}: {graph:?}"
+    );
     if let Some(cycle) = find_cycle(&graph) {
         let edges: Vec<String> = graph
             .iter()
@@ -140,18 +150,29 @@ fn the_cycle_finder_finds_a_cycle_and_only_a_cycle() {
     let graph = |edges: &[(&str, &str)]| {
         let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (from, to) in edges {
-            graph.entry((*from).into()).or_default().insert((*to).into());
+            graph
+                .entry((*from).into())
+                .or_default()
+                .insert((*to).into());
             graph.entry((*to).into()).or_default();
         }
         graph
     };
-    assert_eq!(find_cycle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    assert_eq!(
+        find_cycle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])),
+        None
+    );
     assert_eq!(
         find_cycle(&graph(&[("a", "b"), ("b", "c"), ("c", "b")])),
         Some(vec!["b".into(), "c".into(), "b".into()])
     );
     assert_eq!(
-        crate_references("use crate::{errors::Failure, report};\n// crate::lock\nlet x = my_crate::y; crate::db::f();"),
-        ["db", "errors", "report"].into_iter().map(String::from).collect()
+        crate_references(
+            "use crate::{errors::Failure, report};\n// crate::lock\nlet x = my_crate::y; crate::db::f();"
+        ),
+        ["db", "errors", "report"]
+            .into_iter()
+            .map(String::from)
+            .collect()
     );
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
-use crate::errors::{self, Failure};
+use crate::errors::Failure;
 use crate::report::{Report, Status};
 
 use super::steps;
@@ -29,7 +29,7 @@ pub(crate) async fn restore(
     let url = settings.database()?;
     let database = url.database_name().unwrap_or_default();
     if confirm != Some(database.as_str()) {
-        return Err(errors::restore_not_confirmed(confirm, &database));
+        return Err(backup::errors::restore_not_confirmed(confirm, &database));
     }
     let started = Instant::now();
     let options = backup::TargetOptions {
@@ -51,7 +51,14 @@ pub(crate) async fn restore(
     let db = steps::backup_database(&mut session.conn, &session.database, settings, url).await;
     let outcome = target.restore(&name, &db).await;
     steps::unlock(&mut session, key).await;
-    outcome.map_err(|e| steps::failed(report, "restore", started, errors::restore_failed(e)))?;
+    outcome.map_err(|e| {
+        steps::failed(
+            report,
+            "restore",
+            started,
+            backup::errors::restore_failed(e),
+        )
+    })?;
     report.set(
         "restored",
         json!({ "backup": name, "target": target.describe(), "database": session.database }),

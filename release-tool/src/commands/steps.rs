@@ -12,12 +12,12 @@ use crate::backup::{self, BackupRecord, Database};
 use crate::checks;
 use crate::config::Settings;
 use crate::db::{self, DatabaseUrl, Session};
-use crate::errors::{self, Failure};
+use crate::errors::Failure;
 use crate::lock;
 use crate::migrations::history::{self, Applied, HistoryTable};
 use crate::migrations::plan::{self, Plan};
 use crate::migrations::retry::{Next, RetryPolicy};
-use crate::migrations::{Migration, apply, blockers, leftovers, source};
+use crate::migrations::{self, Migration, apply, apply_errors, blockers, leftovers, source};
 use crate::pgvector::{self, Action, Requirement};
 use crate::report::{Report, Status};
 
@@ -45,7 +45,7 @@ pub(crate) fn load_migrations(
     } = source::load(&settings.migrations_dir, &settings.sqlx.ignored_chars)
         .map_err(|e| failed(report, "source", started, e.into()))?;
     for file in &ignored {
-        report.warn(&errors::ignored_file_warning(file));
+        report.warn(&migrations::errors::ignored_file_warning(file));
     }
     report.set(
         "ignored_files",
@@ -135,7 +135,7 @@ pub(crate) async fn read_history(
             report,
             "plan",
             started,
-            errors::history_unreadable(&table.name, &e),
+            migrations::errors::history_unreadable(&table.name, &e),
         )
     })
 }
@@ -174,7 +174,7 @@ pub(crate) fn plan<'a>(
     );
     report.set("rollback", json!(plan.unknown_applied));
     if !plan.unknown_applied.is_empty() {
-        report.warn(&errors::rollback_warning(&plan.unknown_applied));
+        report.warn(&migrations::errors::rollback_warning(&plan.unknown_applied));
     }
     let detail = match plan.pending.as_slice() {
         [] if plan.unknown_applied.is_empty() => {
@@ -465,7 +465,7 @@ pub(crate) async fn migrate(
                 report,
                 "migrate",
                 started,
-                errors::history_unreadable(&table.name, &e),
+                migrations::errors::history_unreadable(&table.name, &e),
             )
         })?;
     }
@@ -554,7 +554,7 @@ async fn apply_retrying(
             "migrate",
             Status::Warning,
             attempt,
-            &errors::lock_retry_line(
+            &apply_errors::lock_retry_line(
                 &migration.file_name(),
                 retries_done,
                 policy.retries,
@@ -591,14 +591,14 @@ async fn migration_failure(
         let found = blockers::find(conn, &migration.sql)
             .await
             .unwrap_or_default();
-        failure = errors::with_lock_blockers(failure, &found);
-        failure = errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
+        failure = apply_errors::with_lock_blockers(failure, &found);
+        failure = apply_errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
     }
     if migration.no_tx {
         // Nothing rolled back: drop the INVALID indexes it left, say what
         // else is there.
         let cleanup = clean_up_after(conn, migration, indexes_before, report).await;
-        failure = errors::with_leftover_indexes(failure, &cleanup);
+        failure = apply_errors::with_leftover_indexes(failure, &cleanup);
     }
     failure
 }
@@ -624,7 +624,7 @@ async fn clean_up_after(
             "cleanup",
             status,
             started,
-            &errors::cleanup_line(&migration.file_name(), &cleanup),
+            &apply_errors::cleanup_line(&migration.file_name(), &cleanup),
         );
     }
     cleanup

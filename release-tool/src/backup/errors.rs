@@ -1,0 +1,218 @@
+//! What a failed backup or restore tells a person: its title, cause and fix.
+
+use serde_json::json;
+
+use crate::backup::{BackupError, HerokuError, S3Error};
+use crate::errors::{ExitClass, Failure};
+
+impl From<BackupError> for Failure {
+    fn from(error: BackupError) -> Self {
+        let cause = error.to_string();
+        let backup =
+            |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause.clone(), fix);
+        match &error {
+            BackupError::NotConfiguredOnDyno => backup(
+                "no backup target is configured",
+                "Migrations are pending and the database has data, but a dyno's filesystem is thrown away after \
+                 the release, so a local backup would be lost. Configure one of: (1) Heroku PGBackups: set \
+                 HEROKU_API_KEY (and enable dyno metadata or set SLIPWAY_HEROKU_APP); (2) S3: set \
+                 SLIPWAY_BACKUP=s3://BUCKET/PREFIX (or SLIPWAY_BACKUP_S3_BUCKET) with AWS_ACCESS_KEY_ID, \
+                 AWS_SECRET_ACCESS_KEY and AWS_REGION; (3) no backup: SLIPWAY_BACKUP=none. Nothing was migrated.",
+            ),
+            BackupError::Disabled => Failure::new(
+                ExitClass::Usage,
+                "backups are turned off",
+                cause.clone(),
+                "Set SLIPWAY_BACKUP (or --backup) to a target such as file:./backups.",
+            ),
+            BackupError::Interrupted { .. } => backup(
+                "the backup was interrupted",
+                "slipway-release was asked to stop (a cancelled release or a stopping dyno) and removed the \
+                 partial backup. Nothing was migrated; release again.",
+            ),
+            BackupError::ToolMissing { .. } => backup(
+                "pg_dump / pg_restore not found",
+                "Install the PostgreSQL client tools (Debian: postgresql-client), at least the server's major \
+                 version, or point SLIPWAY_PG_BIN_DIR at their folder. Nothing was migrated.",
+            ),
+            BackupError::ToolTooOld { .. } => backup(
+                "pg_dump / pg_restore are older than the server",
+                "Install client tools of at least the server's major version (Debian: postgresql-client-N from \
+                 apt.postgresql.org), or point SLIPWAY_PG_BIN_DIR at them. Nothing was migrated.",
+            ),
+            BackupError::ToolVersionUnreadable { .. } => backup(
+                "cannot tell the version of pg_dump / pg_restore",
+                "Check that SLIPWAY_PG_BIN_DIR or PATH leads to the real PostgreSQL client tools.",
+            ),
+            BackupError::ToolFailed { .. } => backup(
+                "the backup tool failed",
+                "Read the tool's message above. Nothing was migrated; the database is as it was.",
+            ),
+            BackupError::Io { .. } => backup(
+                "the backup could not be written or read",
+                "Check that the backup folder exists or can be created, is writable, and has free space. \
+                 Nothing was migrated.",
+            ),
+            BackupError::Database { .. } => backup(
+                "deciding on the backup failed",
+                "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
+            ),
+            BackupError::S3(e) => s3_failure(e, &cause),
+            BackupError::Heroku(e) => heroku_failure(e, &cause),
+            BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
+                ExitClass::Usage,
+                "no such backup",
+                cause.clone(),
+                "List the backups with `slipway-release backup --list` and pass one of the names (or `latest`).",
+            ),
+        }
+    }
+}
+
+/// An S3 target failure: a config mistake (exit 2), a bug (exit 1), or a
+/// failed backup or restore (exit 5).
+fn s3_failure(error: &S3Error, cause: &str) -> Failure {
+    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
+    match error {
+        S3Error::InvalidSetting { .. } => Failure::new(
+            ExitClass::Usage,
+            "an S3 backup setting is invalid",
+            cause,
+            "Fix the variable named above (see the README's backup settings).",
+        ),
+        S3Error::Internal(_) => Failure::internal(cause),
+        S3Error::MissingCredentials { .. } => backup(
+            "S3 credentials are missing",
+            "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Nothing was migrated.",
+        ),
+        S3Error::Verification { .. } | S3Error::Corrupt { .. } => backup(
+            "the S3 backup did not verify",
+            "The object was not trusted (and a new one was deleted). Retry; if it persists, check the store's \
+             integrity. Nothing was migrated.",
+        ),
+        S3Error::UnknownBackup { .. } => Failure::new(
+            ExitClass::Usage,
+            "no such backup",
+            cause,
+            "List the backups with `slipway-release backups` and pass one of the names (or `latest`).",
+        ),
+        _ => backup(
+            "the S3 backup failed",
+            "Read the cause above. Any partial upload was aborted, so no half object remains. Nothing was migrated.",
+        ),
+    }
+}
+
+/// A Heroku PGBackups failure: a config mistake (exit 2), a bug (exit 1),
+/// or a failed backup or restore (exit 5).
+fn heroku_failure(error: &HerokuError, cause: &str) -> Failure {
+    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
+    match error {
+        HerokuError::InvalidSetting { .. } => Failure::new(
+            ExitClass::Usage,
+            "a Heroku backup setting is invalid",
+            cause,
+            "Fix the variable named above (see the README's backup settings).",
+        ),
+        HerokuError::RestoreNotRequested { command } => Failure::new(
+            ExitClass::Usage,
+            "nothing was restored",
+            cause,
+            format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),
+        ),
+        HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => Failure::new(
+            ExitClass::Usage,
+            "no such backup",
+            cause,
+            "List the backups with `slipway-release backups` and pass the name of a finished one.",
+        ),
+        HerokuError::Internal(_) => Failure::internal(cause),
+        HerokuError::MissingApiKey | HerokuError::MissingApp | HerokuError::Unauthorized { .. } => {
+            backup(
+                "Heroku PGBackups cannot be used",
+                "Read the cause above. Nothing was migrated.",
+            )
+        }
+        _ => backup(
+            "the Heroku PGBackups capture failed",
+            "Read the cause above. Nothing was migrated; the database is as it was.",
+        ),
+    }
+}
+
+/// A restore failed after it was confirmed. The fix says what the database
+/// holds now, which depends on where the restore stopped.
+pub(crate) fn restore_failed(error: BackupError) -> Failure {
+    if let BackupError::Heroku(HerokuError::RestoreUnfinished {
+        backup,
+        transfer,
+        app,
+        ..
+    }) = &error
+    {
+        return heroku_restore_unfinished(&error, backup, transfer.as_deref(), app);
+    }
+    let unchanged = match &error {
+        BackupError::ToolFailed { .. } => {
+            "Nothing was committed: slipway checks the archive with pg_restore --list first, then restores \
+             it in one transaction (--single-transaction --exit-on-error), which any failure rolls back. The \
+             database is as it was before the restore."
+        }
+        BackupError::S3(_) => {
+            "pg_restore was stopped before it had the whole archive, and it runs in one transaction, so it \
+             committed nothing: the database is as it was before the restore."
+        }
+        BackupError::Heroku(_) => {
+            "Heroku's restore was never started: the database is as it was before the restore."
+        }
+        _ => "pg_restore never ran: the database is as it was before the restore.",
+    };
+    let mut failure = Failure::from(error);
+    if failure.class == ExitClass::Backup {
+        "the restore failed".clone_into(&mut failure.title);
+        failure.fix = format!("{unchanged} Read the cause above, fix it, and restore again.");
+    }
+    failure
+}
+
+/// A Heroku API restore that was asked for and did not finish.
+fn heroku_restore_unfinished(
+    error: &BackupError,
+    backup: &str,
+    transfer: Option<&str>,
+    app: &str,
+) -> Failure {
+    let check = transfer.map_or_else(
+        || format!("`heroku pg:backups --app {app}` shows whether a restore of {backup} started"),
+        |t| format!("`heroku pg:backups:info {t} --app {app}` shows how far it got (one that timed out may still be running: wait for it)"),
+    );
+    Failure::new(
+        ExitClass::RestoreIncomplete,
+        "the Heroku restore did not finish",
+        error.to_string(),
+        format!(
+            "Heroku's restore is not one transaction: it drops and recreates objects as it goes, so the database \
+             may now hold part of {backup} and part of what was there before. {check}. Then restore again, which \
+             replaces every object in the backup."
+        ),
+    )
+    .with_details(json!({ "backup": backup, "transfer": transfer, "database_state": "maybe_partly_restored" }))
+}
+
+/// `restore` without `--confirm`, or with the wrong name.
+pub(crate) fn restore_not_confirmed(given: Option<&str>, database: &str) -> Failure {
+    let cause = match given {
+        None => {
+            format!("restoring replaces data in database {database:?}, and --confirm was not given")
+        }
+        Some(given) => format!(
+            "--confirm {given:?} does not match the database being restored into, {database:?}"
+        ),
+    };
+    Failure::new(
+        ExitClass::Usage,
+        "restore not confirmed",
+        cause,
+        format!("If you mean to overwrite it, add --confirm {database}"),
+    )
+}
