@@ -35,7 +35,7 @@ pub(crate) async fn lint(
             let mut session = steps::connect(settings, report).await?;
             let applied =
                 steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-            let plan = steps::plan(&migrations, &applied, report)?;
+            let plan = steps::compare_history(&migrations, &applied, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {
             (

@@ -15,11 +15,16 @@ use crate::report::{Report, Status};
 
 use super::{lint, steps};
 
-pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+/// Previews a release: runs `run`'s steps up to the backup without changing
+/// anything, and says what `run` would do.
+pub(crate) async fn preview_release(
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::plan(&migrations, &applied, report)?;
+    let plan = steps::compare_history(&migrations, &applied, report)?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
     let pgvector =
         steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;

@@ -140,15 +140,16 @@ pub(crate) async fn read_history(
     })
 }
 
-/// Compares folder and history; warns about a rollback release.
-pub(crate) fn plan<'a>(
+/// The `plan` step: compares folder and history, warns about a rollback
+/// release.
+pub(crate) fn compare_history<'a>(
     migrations: &'a [Migration],
     applied: &[Applied],
     report: &mut Report,
 ) -> Result<Plan<'a>, Failure> {
     let started = Instant::now();
-    let plan =
-        plan::plan(migrations, applied).map_err(|e| failed(report, "plan", started, e.into()))?;
+    let plan = plan::compare(migrations, applied)
+        .map_err(|e| failed(report, "plan", started, e.into()))?;
     // sqlx applies and records a file with no SQL (the template of `sqlx migrate add`), so
     // refusing it would stop a release sqlx completes; say so instead.
     for empty in plan.pending.iter().filter(|m| m.is_blank()) {
