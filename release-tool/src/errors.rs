@@ -291,3 +291,54 @@ pub(crate) fn server_said(error: &sqlx::Error) -> String {
     }
     text
 }
+
+/// An error and its sources, `a: b: c`, skipping a source whose text the
+/// previous message already holds (the detail, such as a refused TLS
+/// certificate, is often deep in the chain).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    for cause in std::iter::successors(Some(error), |e| e.source()).skip(1) {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with an optional source, for chains.
+    #[derive(Debug)]
+    struct Link(&'static str, Option<Box<Link>>);
+
+    impl std::fmt::Display for Link {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Link {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn error_chain_joins_the_sources_and_skips_what_is_already_said() {
+        let deep = Link("invalid peer certificate", None);
+        let said = Link(
+            "tcp connect error: invalid peer certificate",
+            Some(Box::new(deep)),
+        );
+        let top = Link("error sending request", Some(Box::new(said)));
+        assert_eq!(
+            error_chain(&top),
+            "error sending request: tcp connect error: invalid peer certificate"
+        );
+        assert_eq!(error_chain(&Link("alone", None)), "alone");
+    }
+}

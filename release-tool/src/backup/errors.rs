@@ -57,86 +57,103 @@ impl From<BackupError> for Failure {
                 "deciding on the backup failed",
                 "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
             ),
-            BackupError::S3(e) => s3_failure(e, &cause),
-            BackupError::Heroku(e) => heroku_failure(e, &cause),
+            BackupError::S3(e) => target_failure("an S3", s3_fault(e), &cause),
+            BackupError::Heroku(e) => target_failure("a Heroku", heroku_fault(e), &cause),
             BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
                 ExitClass::Usage,
                 "no such backup",
                 cause.clone(),
-                "List the backups with `slipway-release backup --list` and pass one of the names (or `latest`).",
+                LIST_BACKUPS_FIX,
             ),
         }
     }
 }
 
-/// An S3 target failure: a config mistake (exit 2), a bug (exit 1), or a
-/// failed backup or restore (exit 5).
-fn s3_failure(error: &S3Error, cause: &str) -> Failure {
-    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
-    match error {
-        S3Error::InvalidSetting { .. } => Failure::new(
+/// The fix of every "no such backup": the command that lists them.
+const LIST_BACKUPS_FIX: &str = "List the backups with `slipway-release backups` and pass the name of a finished one (or `latest`).";
+
+/// What a remote target's error (S3 or Heroku PGBackups) means, before it
+/// becomes a [`Failure`]: both read the same way.
+enum TargetFault {
+    /// A setting of the target is wrong (exit 2).
+    InvalidSetting,
+    /// A bug in slipway-release (exit 1).
+    Internal,
+    /// The backup named does not exist or cannot be restored (exit 2).
+    UnknownBackup,
+    /// Another usage mistake (exit 2).
+    Usage { title: &'static str, fix: String },
+    /// The backup or restore failed (exit 5).
+    Failed {
+        title: &'static str,
+        fix: &'static str,
+    },
+}
+
+/// A remote target's failure: a config mistake (exit 2), a bug (exit 1), or
+/// a failed backup or restore (exit 5). `target` names it in the title.
+fn target_failure(target: &str, fault: TargetFault, cause: &str) -> Failure {
+    match fault {
+        TargetFault::InvalidSetting => Failure::new(
             ExitClass::Usage,
-            "an S3 backup setting is invalid",
+            format!("{target} backup setting is invalid"),
             cause,
             "Fix the variable named above (see the README's backup settings).",
         ),
-        S3Error::Internal(_) => Failure::internal(cause),
-        S3Error::MissingCredentials { .. } => backup(
-            "S3 credentials are missing",
-            "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Nothing was migrated.",
-        ),
-        S3Error::Verification { .. } | S3Error::Corrupt { .. } => backup(
-            "the S3 backup did not verify",
-            "The object was not trusted (and a new one was deleted). Retry; if it persists, check the store's \
-             integrity. Nothing was migrated.",
-        ),
-        S3Error::UnknownBackup { .. } => Failure::new(
-            ExitClass::Usage,
-            "no such backup",
-            cause,
-            "List the backups with `slipway-release backups` and pass one of the names (or `latest`).",
-        ),
-        _ => backup(
-            "the S3 backup failed",
-            "Read the cause above. Any partial upload was aborted, so no half object remains. Nothing was migrated.",
-        ),
+        TargetFault::Internal => Failure::internal(cause),
+        TargetFault::UnknownBackup => {
+            Failure::new(ExitClass::Usage, "no such backup", cause, LIST_BACKUPS_FIX)
+        }
+        TargetFault::Usage { title, fix } => Failure::new(ExitClass::Usage, title, cause, fix),
+        TargetFault::Failed { title, fix } => Failure::new(ExitClass::Backup, title, cause, fix),
     }
 }
 
-/// A Heroku PGBackups failure: a config mistake (exit 2), a bug (exit 1),
-/// or a failed backup or restore (exit 5).
-fn heroku_failure(error: &HerokuError, cause: &str) -> Failure {
-    let backup = |title: &str, fix: &str| Failure::new(ExitClass::Backup, title, cause, fix);
+/// What an S3 target error means.
+fn s3_fault(error: &S3Error) -> TargetFault {
     match error {
-        HerokuError::InvalidSetting { .. } => Failure::new(
-            ExitClass::Usage,
-            "a Heroku backup setting is invalid",
-            cause,
-            "Fix the variable named above (see the README's backup settings).",
-        ),
-        HerokuError::RestoreNotRequested { command } => Failure::new(
-            ExitClass::Usage,
-            "nothing was restored",
-            cause,
-            format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),
-        ),
-        HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => Failure::new(
-            ExitClass::Usage,
-            "no such backup",
-            cause,
-            "List the backups with `slipway-release backups` and pass the name of a finished one.",
-        ),
-        HerokuError::Internal(_) => Failure::internal(cause),
-        HerokuError::MissingApiKey | HerokuError::MissingApp | HerokuError::Unauthorized { .. } => {
-            backup(
-                "Heroku PGBackups cannot be used",
-                "Read the cause above. Nothing was migrated.",
-            )
+        S3Error::InvalidSetting { .. } => TargetFault::InvalidSetting,
+        S3Error::Internal(_) => TargetFault::Internal,
+        S3Error::UnknownBackup { .. } => TargetFault::UnknownBackup,
+        S3Error::MissingCredentials { .. } => TargetFault::Failed {
+            title: "S3 credentials are missing",
+            fix: "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Nothing was migrated.",
+        },
+        S3Error::Verification { .. } | S3Error::Corrupt { .. } => TargetFault::Failed {
+            title: "the S3 backup did not verify",
+            fix: "The object was not trusted (and a new one was deleted). Retry; if it persists, check the \
+                  store's integrity. Nothing was migrated.",
+        },
+        _ => TargetFault::Failed {
+            title: "the S3 backup failed",
+            fix: "Read the cause above. Any partial upload was aborted, so no half object remains. Nothing \
+                  was migrated.",
+        },
+    }
+}
+
+/// What a Heroku PGBackups error means.
+fn heroku_fault(error: &HerokuError) -> TargetFault {
+    match error {
+        HerokuError::InvalidSetting { .. } => TargetFault::InvalidSetting,
+        HerokuError::Internal(_) => TargetFault::Internal,
+        HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => {
+            TargetFault::UnknownBackup
         }
-        _ => backup(
-            "the Heroku PGBackups capture failed",
-            "Read the cause above. Nothing was migrated; the database is as it was.",
-        ),
+        HerokuError::RestoreNotRequested { command } => TargetFault::Usage {
+            title: "nothing was restored",
+            fix: format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),
+        },
+        HerokuError::MissingApiKey | HerokuError::MissingApp | HerokuError::Unauthorized { .. } => {
+            TargetFault::Failed {
+                title: "Heroku PGBackups cannot be used",
+                fix: "Read the cause above. Nothing was migrated.",
+            }
+        }
+        _ => TargetFault::Failed {
+            title: "the Heroku PGBackups capture failed",
+            fix: "Read the cause above. Nothing was migrated; the database is as it was.",
+        },
     }
 }
 
