@@ -3,45 +3,16 @@
 //! (a failed `CREATE INDEX CONCURRENTLY` leaves one behind, and PostgreSQL
 //! then silently ignores it for reads while still paying for it on writes).
 
+use serde_json::json;
 use slipway_pgvector_scan::Version;
 use sqlx::PgConnection;
 
+use crate::db::indexes::{InvalidIndex, indexes_being_built, invalid_indexes};
+use crate::errors::{ExitClass, Failure};
 use crate::pgvector::{self, PgvectorError, Requirement};
 
 /// L2 distance between [1,2,3] and [3,2,1]: sqrt(4 + 0 + 4).
 const SMOKE_EXPECTED: f64 = 2.828_427_124_746_190_3;
-
-/// An index PostgreSQL marked INVALID.
-#[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct InvalidIndex {
-    pub(crate) schema: String,
-    pub(crate) index: String,
-    pub(crate) table: String,
-    /// `pg_index.indexrelid`: tells a new index from an old one of the same name.
-    #[serde(skip)]
-    pub(crate) oid: i64,
-}
-
-impl InvalidIndex {
-    /// `schema.index (on table)`, for messages.
-    pub(crate) fn describe(&self) -> String {
-        format!("{}.{} (on {})", self.schema, self.index, self.table)
-    }
-
-    /// `DROP INDEX CONCURRENTLY "schema"."index"`, quoted.
-    pub(crate) fn drop_statement(&self) -> String {
-        format!(
-            "DROP INDEX CONCURRENTLY {}.{}",
-            quote_ident(&self.schema),
-            quote_ident(&self.index)
-        )
-    }
-}
-
-/// `name` as a quoted SQL identifier.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 /// What the checks found.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -133,72 +104,59 @@ async fn smoke_query(conn: &mut PgConnection, schema: &str) -> Result<f64, Check
     Ok(got)
 }
 
-/// Every index with `pg_index.indisvalid = false`, as schema, index and
-/// table, except those a session is building right now: a `CREATE INDEX
-/// CONCURRENTLY` (or `REINDEX CONCURRENTLY`) in progress is INVALID until it
-/// finishes, and is not a leftover.
-pub(crate) async fn invalid_indexes(
-    conn: &mut PgConnection,
-) -> Result<Vec<InvalidIndex>, sqlx::Error> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT n.nspname::text, ic.relname::text, tc.relname::text, i.indexrelid::int8
-           FROM pg_index i
-           JOIN pg_class ic ON ic.oid = i.indexrelid
-           JOIN pg_class tc ON tc.oid = i.indrelid
-           JOIN pg_namespace n ON n.oid = ic.relnamespace
-          WHERE NOT i.indisvalid
-            AND i.indexrelid NOT IN (SELECT p.index_relid FROM pg_stat_progress_create_index p
-                                      WHERE p.datid = (SELECT oid FROM pg_database
-                                                        WHERE datname = current_database()))
-          ORDER BY 1, 2",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(schema, index, table, oid)| InvalidIndex {
-            schema,
-            index,
-            table,
-            oid,
-        })
-        .collect())
-}
-
-/// The indexes other sessions are building right now, as `schema.index (on
-/// table)`.
-pub(crate) async fn indexes_being_built(
-    conn: &mut PgConnection,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT n.nspname || '.' || ic.relname || ' (on ' || tc.relname || ')'
-           FROM pg_stat_progress_create_index p
-           JOIN pg_class ic ON ic.oid = p.index_relid
-           JOIN pg_class tc ON tc.oid = p.relid
-           JOIN pg_namespace n ON n.oid = ic.relnamespace
-          WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND p.pid <> pg_backend_pid()
-          ORDER BY 1",
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// The OIDs of every index in the database now.
-pub(crate) async fn index_oids(conn: &mut PgConnection) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT indexrelid::int8 FROM pg_index")
-        .fetch_all(conn)
-        .await
-}
-
-/// Drops `index` with `DROP INDEX CONCURRENTLY` (no table lock that blocks
-/// reads or writes). Must run outside a transaction.
-pub(crate) async fn drop_concurrently(
-    conn: &mut PgConnection,
-    index: &InvalidIndex,
-) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(index.drop_statement()))
-        .execute(conn)
-        .await
-        .map(|_| ())
+impl From<CheckError> for Failure {
+    fn from(error: CheckError) -> Self {
+        let class = ExitClass::Check;
+        let cause = error.to_string();
+        match error {
+            CheckError::ExtensionMissing => Failure::new(
+                class,
+                "the `vector` extension is missing",
+                format!("{cause} after the release, though the app needs it"),
+                "A migration may have dropped it. Create it again (CREATE EXTENSION vector) in a new migration.",
+            ),
+            CheckError::BelowMinimum { .. } => Failure::new(
+                class,
+                "pgvector is below the required version",
+                cause,
+                "Run ALTER EXTENSION vector UPDATE as the database owner, or lower SLIPWAY_PGVECTOR_MIN_VERSION.",
+            ),
+            CheckError::WrongDistance { .. } | CheckError::SmokeFailed(_) => Failure::new(
+                class,
+                "the pgvector smoke query failed",
+                cause,
+                "The extension is installed but does not work: check the server's pgvector installation \
+                 (its shared library and version).",
+            ),
+            CheckError::InvalidIndexes(ref indexes) => {
+                let names: Vec<String> = indexes
+                    .iter()
+                    .map(|i| format!("{}.{} (on {})", i.schema, i.index, i.table))
+                    .collect();
+                let drops: Vec<String> = indexes
+                    .iter()
+                    .map(|i| format!("DROP INDEX CONCURRENTLY \"{}\".\"{}\";", i.schema, i.index))
+                    .collect();
+                Failure::new(
+                    class,
+                    "INVALID indexes found",
+                    format!("{cause}: {}", names.join(", ")),
+                    format!(
+                        "A CREATE INDEX CONCURRENTLY (or REINDEX CONCURRENTLY) failed and left them behind; \
+                         PostgreSQL does not use them for queries but still updates them. Drop them ({}) and \
+                         create them again in a new migration.",
+                        drops.join(" ")
+                    ),
+                )
+                .with_details(json!({ "invalid_indexes": indexes }))
+            }
+            CheckError::Pgvector(inner) => Failure::from(inner),
+            CheckError::Database(_) => Failure::new(
+                class,
+                "the checks could not read the catalog",
+                cause,
+                "Check that the database user may read pg_index, pg_class and pg_extension.",
+            ),
+        }
+    }
 }

@@ -4,8 +4,10 @@
 //! The layout follows the release flow: `config` → `db` (connect) → `lock` →
 //! `migrations` (plan, apply) → `pgvector` → `backup` → `checks` → `report`.
 //! `commands/` holds one file per subcommand; `commands/run.rs` is the release
-//! flow itself. Every message a person reads is written in `errors.rs`, which
-//! also maps each class of failure to its documented exit code.
+//! flow itself. Each module's errors become a `Failure` (title, cause, fix)
+//! beside them, in that module's `errors.rs`; the crate's `errors.rs` maps
+//! each class of failure to its documented exit code and renders every
+//! failure for people.
 
 // Unit tests build with the dev-dependencies the integration tests use.
 #![cfg_attr(test, allow(unused_crate_dependencies))]

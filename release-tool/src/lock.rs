@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use sqlx::PgConnection;
+
+use crate::errors::{ExitClass, Failure};
 
 /// How often the try-lock loop retries.
 const RETRY_EVERY: Duration = Duration::from_millis(250);
@@ -109,6 +112,43 @@ async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sql
             backend_start,
         }),
     )
+}
+
+impl From<LockError> for Failure {
+    fn from(error: LockError) -> Self {
+        match &error {
+            LockError::Timeout { holder, .. } => {
+                let who = holder.as_ref().map_or_else(
+                    || "The holder released it before it could be identified.".to_owned(),
+                    |h| {
+                        format!(
+                            "It is held by PostgreSQL backend pid {} (application_name {:?}, state {}, connected since {}).",
+                            h.pid,
+                            h.application_name.as_deref().unwrap_or(""),
+                            h.state.as_deref().unwrap_or("unknown"),
+                            h.backend_start.as_deref().unwrap_or("unknown"),
+                        )
+                    },
+                );
+                let pid = holder.as_ref().map(|h| h.pid);
+                Failure::new(
+                    ExitClass::Lock,
+                    "the migration lock is held by someone else",
+                    format!("{error}. {who}"),
+                    "Another release or an app running sqlx::migrate!() is migrating this database. Wait for it \
+                     and release again, or raise --lock-wait / SLIPWAY_LOCK_WAIT. If that session is stuck, end \
+                     it with SELECT pg_terminate_backend(PID).",
+                )
+                .with_details(json!({ "holder": holder, "holder_pid": pid }))
+            }
+            LockError::Database(_) => Failure::new(
+                ExitClass::Lock,
+                "taking the migration lock failed",
+                error.to_string(),
+                "Check that the database user may call pg_try_advisory_lock().",
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,79 +1,129 @@
-//! The shape of the source a reader meets: leaf modules that import nothing
-//! from the crate, one duration parser, and settings files a reader can take
-//! in (about 400 lines at most).
+//! What a reader of release-tool/src meets: small files, one name per
+//! thing, one copy of each shared rule (issue 12). Each test reads the
+//! source and names what breaks the rule.
 
+// An integration test crate sees every dev-dependency; this one needs none.
 #![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-fn source(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(path)).unwrap()
-}
+/// The longest a source file may be, in lines ("about 400").
+const MAX_LINES: usize = 410;
 
-/// The text before the file's unit tests.
-fn code(path: &str) -> String {
-    let text = source(path);
-    text.split("#[cfg(test)]").next().unwrap().to_owned()
-}
-
-#[test]
-fn leaf_modules_import_nothing_from_the_crate() {
-    for leaf in ["format.rs", "text.rs", "migrations_dir.rs", "duration.rs"] {
-        let code = code(leaf);
-        for reach in ["crate::", "super::"] {
-            assert!(
-                !code.contains(reach),
-                "{leaf} uses {reach}: it must stay a leaf"
-            );
-        }
-    }
-}
-
-#[test]
-fn settings_and_migrations_do_not_reach_into_each_other() {
-    assert!(!source("migrations/source.rs").contains("crate::config"));
-    for file in ["mod.rs", "table.rs", "file.rs", "args.rs", "errors.rs"] {
-        let text = source(&format!("config/{file}"));
-        assert!(!text.contains("crate::report"), "config/{file}");
-        assert!(!text.contains("crate::cli"), "config/{file}");
-    }
-    assert!(!source("errors.rs").contains("ConfigError"));
-}
-
-#[test]
-fn one_duration_parser() {
-    fn walk(dir: &Path, found: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
+/// Every `.rs` file under release-tool/src with its text, sorted by path,
+/// as paths relative to src.
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut folders: Vec<PathBuf> = vec![src.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                walk(&path, found);
-            } else if std::fs::read_to_string(&path)
-                .unwrap()
-                .contains("humantime::parse_duration")
-            {
-                found.push(path.display().to_string());
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let name = path
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, fs::read_to_string(&path).unwrap()));
             }
         }
     }
-    let mut found = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut found,
+    files.sort();
+    assert!(
+        files.len() > 20,
+        "too few sources found in {}",
+        src.display()
     );
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].ends_with("src/duration.rs"), "{found:?}");
+    files
+}
+
+/// The files (and how often) whose text contains `needle`.
+fn files_containing(needle: &str) -> Vec<(String, usize)> {
+    sources()
+        .into_iter()
+        .filter_map(|(name, text)| {
+            let count = text.matches(needle).count();
+            (count > 0).then_some((name, count))
+        })
+        .collect()
 }
 
 #[test]
-fn the_settings_files_stay_short() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/config");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-        assert!(lines <= 400, "{}: {lines} lines", path.display());
-    }
-    for file in ["cli.rs", "format.rs", "text.rs", "duration.rs"] {
-        let lines = source(file).lines().count();
-        assert!(lines <= 400, "{file}: {lines} lines");
-    }
+fn no_source_file_is_much_over_400_lines_except_the_messages() {
+    let long: Vec<String> = sources()
+        .into_iter()
+        .filter(|(name, _)| name != "errors.rs")
+        .filter_map(|(name, text)| {
+            let lines = text.lines().count();
+            (lines > MAX_LINES).then(|| format!("{name}: {lines} lines"))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these files (at most {MAX_LINES} lines): {long:?}"
+    );
+}
+
+#[test]
+fn one_function_formats_an_error_with_its_source_chain() {
+    let walkers = files_containing(".source()");
+    assert_eq!(
+        walkers,
+        [("errors.rs".to_owned(), 1)],
+        "walk an error's sources only in errors::error_chain"
+    );
+}
+
+#[test]
+fn the_list_the_backups_fix_is_written_once_and_names_backups() {
+    assert_eq!(
+        files_containing("List the backups with"),
+        [("backup/errors.rs".to_owned(), 1)],
+        "one fix text for \"no such backup\""
+    );
+    assert_eq!(
+        files_containing("`slipway-release backup --list` and pass"),
+        []
+    );
+}
+
+#[test]
+fn no_two_functions_are_called_plan() {
+    let plans: Vec<(String, usize)> = ["fn plan(", "fn plan<"]
+        .into_iter()
+        .flat_map(files_containing)
+        .collect();
+    assert_eq!(
+        plans,
+        [],
+        "name each plan for what it does (compare, compare_history, preview_release)"
+    );
+}
+
+#[test]
+fn a_step_records_its_own_outcome() {
+    let repeated: Vec<(String, usize)> = ["failed(report,", "steps::failed(", "fn failed("]
+        .into_iter()
+        .flat_map(files_containing)
+        .collect();
+    assert_eq!(repeated, [], "use steps::Step (start, ok, fail, or_fail)");
+}
+
+#[test]
+fn errors_rs_holds_no_module_s_failures() {
+    // Each module's `From<ModuleError> for Failure` sits beside that error.
+    // `From<ConfigError>` is the last to leave (with the settings table).
+    let (_, errors) = sources()
+        .into_iter()
+        .find(|(name, _)| name == "errors.rs")
+        .unwrap();
+    let impls: Vec<&str> = errors
+        .lines()
+        .filter(|line| line.starts_with("impl From<") && !line.contains("ConfigError"))
+        .collect();
+    assert_eq!(impls, Vec::<&str>::new());
 }

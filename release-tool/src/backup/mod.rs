@@ -28,6 +28,7 @@
 //!
 //! `none` is not a target: it turns backups off, and says so loudly.
 
+pub(crate) mod errors;
 mod file;
 mod heroku;
 mod interrupt;

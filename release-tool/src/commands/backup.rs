@@ -1,16 +1,14 @@
 //! `slipway-release backup`: a backup now (whatever is pending), or with
 //! `--list` the target's backups.
 
-use std::time::Instant;
-
 use serde_json::json;
 
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
 use crate::errors::Failure;
-use crate::report::{Report, Status, println_redacted};
+use crate::report::{Report, println_redacted};
 
-use super::steps;
+use super::steps::{self, Step, StepResult as _};
 
 pub(crate) async fn backup(
     settings: &Settings,
@@ -24,8 +22,8 @@ pub(crate) async fn backup(
         return Err(BackupError::Disabled.into());
     }
     let mut session = steps::connect(settings, report).await?;
-    let started = Instant::now();
-    let record = steps::take_backup(&mut session, settings, report, started, Vec::new()).await?;
+    let step = Step::start("backup");
+    let record = steps::take_backup(&mut session, settings, report, step, Vec::new()).await?;
     report.set(
         "backup",
         json!({ "taken": record.is_some(), "record": record }),
@@ -35,16 +33,12 @@ pub(crate) async fn backup(
 
 /// Prints the configured target's backups, oldest first, one per line on stdout.
 async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
-    let started = Instant::now();
-    let selected = backup::select(settings.backup.as_ref())
-        .map_err(|e| steps::failed(report, "list", started, e.into()))?;
+    let step = Step::start("list");
+    let selected = backup::select(settings.backup.as_ref()).or_fail(step, report)?;
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
     };
-    let backups = target
-        .list()
-        .await
-        .map_err(|e| steps::failed(report, "list", started, e.into()))?;
+    let backups = target.list().await.or_fail(step, report)?;
     if report.is_human() {
         // name, time, size in bytes, pending versions, location: tab-separated.
         for record in &backups {
@@ -73,10 +67,8 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
             ));
         }
     }
-    report.step(
-        "list",
-        Status::Ok,
-        started,
+    step.ok(
+        report,
         &format!("{} backup(s) in {}", backups.len(), target.describe()),
     );
     report.set("backups", json!(backups));

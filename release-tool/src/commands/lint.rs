@@ -19,7 +19,7 @@ use crate::lint::{self, LintError, LintSettings, LintSource, Mode, Outcome, Rule
 use crate::migrations::Migration;
 use crate::report::{Report, Status};
 
-use super::steps::{self, failed};
+use super::steps::{self, Step, StepResult as _};
 
 /// The `lint` command.
 pub(crate) async fn lint(
@@ -35,7 +35,7 @@ pub(crate) async fn lint(
             let mut session = steps::connect(settings, report).await?;
             let applied =
                 steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-            let plan = steps::plan(&migrations, &applied, report)?;
+            let plan = steps::compare_history(&migrations, &applied, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {
             (
@@ -44,18 +44,13 @@ pub(crate) async fn lint(
             )
         }
     } else {
-        let started = Instant::now();
+        let source_step = Step::start("source");
         let sources = files
             .iter()
             .map(|path| lint::read_source(path))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| failed(report, "source", started, e.into()))?;
-        report.step(
-            "source",
-            Status::Ok,
-            started,
-            &format!("{} file(s) named", sources.len()),
-        );
+            .or_fail(source_step, report)?;
+        source_step.ok(report, &format!("{} file(s) named", sources.len()));
         let session = if connect {
             Some(steps::connect(settings, report).await?)
         } else {
@@ -93,7 +88,7 @@ async fn step(
     sources: &[LintSource],
     report: &mut Report,
 ) -> Result<(), Failure> {
-    let started = Instant::now();
+    let lint_step = Step::start("lint");
     let pg_version = session
         .as_ref()
         .and_then(|s| lint::squawk::pg_version(&s.server_version));
@@ -107,7 +102,7 @@ async fn step(
     if let Some(session) = session {
         lint::facts::attach(&mut session.conn, &mut outcome)
             .await
-            .map_err(|e| failed(report, "lint", started, e.into()))?;
+            .or_fail(lint_step, report)?;
     }
     print_outcome(&outcome, &settings.lint, report);
     let failing = outcome.failing(&settings.lint);
@@ -118,7 +113,7 @@ async fn step(
         } else {
             Status::Warning
         };
-        report.step("lint", status, started, &detail);
+        lint_step.finish(report, status, &detail);
         return Ok(());
     }
     let error = LintError::Failed {
@@ -126,7 +121,7 @@ async fn step(
         mode: settings.lint.mode,
         max_size: settings.lint.blocking_max_size,
     };
-    Err(failed(report, "lint", started, error.into()))
+    Err(lint_step.fail(report, error))
 }
 
 /// Prints the findings, the ignored ones and the notes, and lists them in the JSON.

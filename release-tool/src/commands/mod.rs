@@ -82,7 +82,7 @@ async fn run_command(
 ) -> Result<(), Failure> {
     match command {
         Command::Run => run::run(settings, report).await,
-        Command::Plan => plan::plan(settings, report).await,
+        Command::Plan => plan::preview_release(settings, report).await,
         Command::Check => check::check(settings, report).await,
         Command::Lint { files, offline } => lint::lint(settings, report, &files, offline).await,
         Command::Backup { list } => backup::backup(settings, report, list).await,

@@ -4,8 +4,6 @@
 //! migrations (9), a pgvector
 //! requirement the server cannot meet (8), or a needed backup with no target (5).
 
-use std::time::Instant;
-
 use serde_json::json;
 
 use crate::backup;
@@ -13,18 +11,24 @@ use crate::config::Settings;
 use crate::errors::Failure;
 use crate::report::{Report, Status};
 
-use super::{lint, steps};
+use super::lint;
+use super::steps::{self, Step, StepResult as _};
 
-pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
+/// Previews a release: runs `run`'s steps up to the backup without changing
+/// anything, and says what `run` would do.
+pub(crate) async fn preview_release(
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::plan(&migrations, &applied, report)?;
+    let plan = steps::compare_history(&migrations, &applied, report)?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
     let pgvector =
         steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
 
-    let started = Instant::now();
+    let step = Step::start("backup");
     if let Some(reason) = steps::backup_not_needed(
         &mut session.conn,
         &settings.sqlx.history,
@@ -34,16 +38,14 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
     .await?
     {
         report.set("backup", json!({ "would_take": false, "reason": reason }));
-        report.step(
-            "backup",
+        step.finish(
+            report,
             Status::Skipped,
-            started,
             &format!("would not back up: {reason}"),
         );
         return Ok(());
     }
-    let selected = backup::select(settings.backup.as_ref())
-        .map_err(|e| steps::failed(report, "backup", started, e.into()))?;
+    let selected = backup::select(settings.backup.as_ref()).or_fail(step, report)?;
     if let Some(warning) = &selected.warning {
         report.warn(warning);
     }
@@ -53,16 +55,13 @@ pub(crate) async fn plan(settings: &Settings, report: &mut Report) -> Result<(),
         json!({ "would_take": target.is_some(), "target": target }),
     );
     match target {
-        Some(target) => report.step(
-            "backup",
-            Status::Ok,
-            started,
+        Some(target) => step.ok(
+            report,
             &format!("would back up to {target} ({})", selected.chosen_by),
         ),
-        None => report.step(
-            "backup",
+        None => step.finish(
+            report,
             Status::Warning,
-            started,
             "would NOT back up: backups are off",
         ),
     }

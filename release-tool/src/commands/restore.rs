@@ -8,16 +8,14 @@
 //! the backup and absent from it are left in place (the README says how to
 //! deal with them).
 
-use std::time::Instant;
-
 use serde_json::json;
 
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
-use crate::errors::{self, Failure};
-use crate::report::{Report, Status};
+use crate::errors::Failure;
+use crate::report::Report;
 
-use super::steps;
+use super::steps::{self, Step, StepResult as _};
 
 pub(crate) async fn restore(
     settings: &Settings,
@@ -29,37 +27,34 @@ pub(crate) async fn restore(
     let url = settings.database()?;
     let database = url.database_name().unwrap_or_default();
     if confirm != Some(database.as_str()) {
-        return Err(errors::restore_not_confirmed(confirm, &database));
+        return Err(backup::errors::restore_not_confirmed(confirm, &database));
     }
-    let started = Instant::now();
+    let step = Step::start("restore");
     let options = backup::TargetOptions {
         heroku_api_restore,
         ..backup::TargetOptions::default()
     };
-    let selected = backup::select_with(settings.backup.as_ref(), options)
-        .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
+    let selected = backup::select_with(settings.backup.as_ref(), options).or_fail(step, report)?;
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
     };
     let name = backup::resolve_name(target.as_ref(), name, &database)
         .await
-        .map_err(|e| steps::failed(report, "restore", started, e.into()))?;
+        .or_fail(step, report)?;
 
     let mut session = steps::connect(settings, report).await?;
     let key = steps::lock(&mut session, settings, report).await?;
-    let started = Instant::now();
+    let step = Step::start("restore");
     let db = steps::backup_database(&mut session.conn, &session.database, settings, url).await;
     let outcome = target.restore(&name, &db).await;
     steps::unlock(&mut session, key).await;
-    outcome.map_err(|e| steps::failed(report, "restore", started, errors::restore_failed(e)))?;
+    outcome.map_err(|e| step.fail(report, backup::errors::restore_failed(e)))?;
     report.set(
         "restored",
         json!({ "backup": name, "target": target.describe(), "database": session.database }),
     );
-    report.step(
-        "restore",
-        Status::Ok,
-        started,
+    step.ok(
+        report,
         &format!(
             "{name} from {} into {}",
             target.describe(),

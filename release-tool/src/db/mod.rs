@@ -3,6 +3,8 @@
 //! session's `lock_timeout` and `statement_timeout`.
 
 mod connect;
+mod errors;
+pub(crate) mod indexes;
 mod url;
 
 pub(crate) use connect::{ConnectError, Session, connect, server_major, user_table_count};

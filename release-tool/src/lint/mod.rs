@@ -8,6 +8,7 @@
 //! rewritten) on a table larger than `SLIPWAY_LINT_BLOCKING_MAX_SIZE`.
 
 pub(crate) mod advice;
+mod errors;
 pub(crate) mod facts;
 pub(crate) mod output;
 pub(crate) mod squawk;

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use sqlx::PgConnection;
 
-use crate::checks::{self, InvalidIndex};
+use crate::db::indexes::{self, InvalidIndex};
 
 /// The indexes that existed before a migration started.
 pub(crate) struct IndexesBefore(HashSet<i64>);
@@ -19,7 +19,7 @@ pub(crate) struct IndexesBefore(HashSet<i64>);
 /// Records the indexes that exist now; `None` when they cannot be read (then
 /// nothing will be dropped).
 pub(crate) async fn indexes_before(conn: &mut PgConnection) -> Option<IndexesBefore> {
-    checks::index_oids(conn)
+    indexes::index_oids(conn)
         .await
         .ok()
         .map(|oids| IndexesBefore(oids.into_iter().collect()))
@@ -48,13 +48,13 @@ pub(crate) struct Cleanup {
 }
 
 /// Drops the INVALID indexes that did not exist in `before` and that no
-/// session is building (`checks::invalid_indexes` leaves those out), with
+/// session is building (`indexes::invalid_indexes` leaves those out), with
 /// `DROP INDEX CONCURRENTLY`, so nothing else is blocked meanwhile.
 pub(crate) async fn drop_new_invalid_indexes(
     conn: &mut PgConnection,
     before: Option<&IndexesBefore>,
 ) -> Cleanup {
-    let Ok(invalid) = checks::invalid_indexes(conn).await else {
+    let Ok(invalid) = indexes::invalid_indexes(conn).await else {
         return Cleanup::default();
     };
     let Some(before) = before else {
@@ -72,7 +72,7 @@ pub(crate) async fn drop_new_invalid_indexes(
             cleanup.left.push(index);
             continue;
         }
-        match checks::drop_concurrently(conn, &index).await {
+        match indexes::drop_concurrently(conn, &index).await {
             Ok(()) => cleanup.dropped.push(index),
             Err(error) => cleanup.not_dropped.push(NotDropped {
                 index,

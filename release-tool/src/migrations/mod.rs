@@ -4,7 +4,9 @@
 //! (`apply`).
 
 pub(crate) mod apply;
+pub(crate) mod apply_errors;
 pub(crate) mod blockers;
+pub(crate) mod errors;
 pub(crate) mod history;
 pub(crate) mod leftovers;
 pub(crate) mod plan;

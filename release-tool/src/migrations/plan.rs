@@ -55,8 +55,9 @@ pub(crate) enum PlanError {
     },
 }
 
-/// Decides what to apply, or why nothing may be applied.
-pub(crate) fn plan<'a>(
+/// Compares the migrations folder with the history table: decides what to
+/// apply, or why nothing may be applied.
+pub(crate) fn compare<'a>(
     migrations: &'a [Migration],
     applied: &[Applied],
 ) -> Result<Plan<'a>, PlanError> {
@@ -159,7 +160,7 @@ mod tests {
             migration(2, Kind::ReversibleDown, "b-down"),
             migration(3, Kind::Simple, "c"),
         ];
-        let plan = plan(&ms, &[applied(1, "a"), applied(3, "c")]).unwrap();
+        let plan = compare(&ms, &[applied(1, "a"), applied(3, "c")]).unwrap();
         let pending: Vec<_> = plan.pending.iter().map(|m| (m.version, m.kind)).collect();
         assert_eq!(pending, vec![(2, Kind::ReversibleUp)]);
         assert!(plan.unknown_applied.is_empty());
@@ -168,7 +169,7 @@ mod tests {
     #[test]
     fn a_database_ahead_of_the_code_is_a_rollback_not_an_error() {
         let ms = vec![migration(1, Kind::Simple, "a")];
-        let plan = plan(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap();
+        let plan = compare(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap();
         assert!(plan.pending.is_empty());
         assert_eq!(plan.unknown_applied.len(), 1);
         assert_eq!(plan.unknown_applied[0].version, 2);
@@ -180,7 +181,7 @@ mod tests {
             migration(1, Kind::Simple, "a"),
             migration(3, Kind::Simple, "c"),
         ];
-        let err = plan(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap_err();
+        let err = compare(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap_err();
         assert!(matches!(err, PlanError::Diverged { .. }));
     }
 
@@ -190,7 +191,7 @@ mod tests {
             migration(1, Kind::Simple, "SELECT 1;\r\nSELECT 2;\r\n"),
             migration(2, Kind::Simple, "SELECT 3;"),
         ];
-        let err = plan(
+        let err = compare(
             &ms,
             &[
                 applied(1, "SELECT 1;\nSELECT 2;\n"),
@@ -220,7 +221,7 @@ mod tests {
         let mut row = applied(1, "a");
         row.success = false;
         assert!(matches!(
-            plan(&ms, &[row]),
+            compare(&ms, &[row]),
             Err(PlanError::Dirty { version: 1, .. })
         ));
     }

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::HerokuError;
 use super::settings::HerokuSettings;
+use crate::errors;
 use crate::redact::Secret;
 
 /// The media type the Heroku CLI sends to both APIs.
@@ -184,13 +185,7 @@ impl Failure {
         };
         let error = error.without_url();
         // The useful part (refused, TLS certificate, DNS) is deep in the chain.
-        let mut message = format!("{kind}: {error}");
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let message = format!("{kind}: {}", errors::error_chain(&error));
         Self {
             transient: true,
             status: None,

@@ -30,6 +30,8 @@ pub(crate) use settings::{
 pub(crate) use target::S3Target;
 use upload::Upload;
 
+use crate::errors::error_chain;
+
 /// Everything that can go wrong with the `s3` target. `errors.rs` maps them:
 /// `InvalidSetting` and `UnknownBackup` are usage mistakes (exit 2),
 /// `Internal` a bug in slipway (exit 1), the rest a failed backup or restore
@@ -49,7 +51,7 @@ pub(crate) enum S3Error {
     },
     #[error("cannot set up the S3 client: {0}")]
     Client(String),
-    #[error("cannot start the upload to {object}: {}{}", chain(source), HINT)]
+    #[error("cannot start the upload to {object}: {}{}", error_chain(source), HINT)]
     Start {
         object: String,
         source: object_store::Error,
@@ -69,9 +71,9 @@ pub(crate) enum S3Error {
     },
     #[error("cannot read pg_dump's output: {source}")]
     ReadDump { source: std::io::Error },
-    #[error("a part of the upload failed: {}{}", chain(source), HINT)]
+    #[error("a part of the upload failed: {}{}", error_chain(source), HINT)]
     UploadPart { source: object_store::Error },
-    #[error("cannot complete the upload: {}{}", chain(source), HINT)]
+    #[error("cannot complete the upload: {}{}", error_chain(source), HINT)]
     Complete { source: object_store::Error },
     #[error(
         "cannot abort the upload (an incomplete multipart upload may remain; a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those): {source}"
@@ -79,7 +81,7 @@ pub(crate) enum S3Error {
     Abort { source: object_store::Error },
     #[error("the uploaded {object} failed verification: {problem}; it was deleted")]
     Verification { object: String, problem: String },
-    #[error("S3 request on {object} failed: {}{}", chain(source), HINT)]
+    #[error("S3 request on {object} failed: {}{}", error_chain(source), HINT)]
     Request {
         object: String,
         source: object_store::Error,
@@ -94,23 +96,6 @@ pub(crate) enum S3Error {
     WriteRestore { source: std::io::Error },
     #[error("internal error in slipway-release's S3 client (a bug, please report it): {0}")]
     Internal(String),
-}
-
-/// An error and its sources, `a: b: c`, skipping a source whose text the
-/// previous message already holds (the detail, such as a refused TLS
-/// certificate, is often deep in the chain).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Appended to S3 request failures: the usual causes.

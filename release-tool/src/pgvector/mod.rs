@@ -11,6 +11,8 @@ use sqlx::PgConnection;
 
 use crate::migrations::Migration;
 
+mod errors;
+
 /// `SLIPWAY_PGVECTOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

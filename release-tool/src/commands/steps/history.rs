@@ -1,0 +1,90 @@
+//! The `plan` step: the history table, compared with the migrations folder.
+
+use serde_json::json;
+use sqlx::PgConnection;
+
+use crate::errors::Failure;
+use crate::migrations::history::{self, Applied, HistoryTable};
+use crate::migrations::plan::{self, Plan};
+use crate::migrations::{self, Migration};
+use crate::report::{Report, Status};
+
+use super::{Step, StepResult as _};
+
+/// Reads the history table (empty when it does not exist).
+pub(crate) async fn read_history(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    report: &mut Report,
+) -> Result<Vec<Applied>, Failure> {
+    let step = Step::start("plan");
+    history::read(conn, table).await.map_err(|e| {
+        step.fail(
+            report,
+            migrations::errors::history_unreadable(&table.name, &e),
+        )
+    })
+}
+
+/// The `plan` step: compares folder and history, warns about a rollback
+/// release.
+pub(crate) fn compare_history<'a>(
+    migrations: &'a [Migration],
+    applied: &[Applied],
+    report: &mut Report,
+) -> Result<Plan<'a>, Failure> {
+    let step = Step::start("plan");
+    let plan = plan::compare(migrations, applied).or_fail(step, report)?;
+    // sqlx applies and records a file with no SQL (the template of `sqlx migrate add`), so
+    // refusing it would stop a release sqlx completes; say so instead.
+    for empty in plan.pending.iter().filter(|m| m.is_blank()) {
+        report.warn(&format!(
+            "{} (version {}) has no SQL; recorded as applied, as sqlx does",
+            empty.file_name(),
+            empty.version
+        ));
+    }
+    report.set(
+        "pending",
+        json!(
+            plan.pending
+                .iter()
+                .map(|m| json!({
+                    "version": m.version,
+                    "description": m.description,
+                    "file": m.file_name(),
+                    "no_transaction": m.no_tx,
+                }))
+                .collect::<Vec<_>>()
+        ),
+    );
+    report.set("rollback", json!(plan.unknown_applied));
+    if !plan.unknown_applied.is_empty() {
+        report.warn(&migrations::errors::rollback_warning(&plan.unknown_applied));
+    }
+    let detail = match plan.pending.as_slice() {
+        [] if plan.unknown_applied.is_empty() => {
+            format!("up to date ({} applied)", plan.applied_count)
+        }
+        [] => format!(
+            "nothing to apply; database is ahead of the code by {}",
+            plan.unknown_applied.len()
+        ),
+        pending => format!(
+            "{} pending: {}",
+            pending.len(),
+            pending
+                .iter()
+                .map(|m| m.file_name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let status = if plan.unknown_applied.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warning
+    };
+    step.finish(report, status, &detail);
+    Ok(plan)
+}
