@@ -11,9 +11,11 @@
 //! 4. when `succeeded` is false, `?verbose=true` returns the transfer's logs.
 
 mod api;
+mod error;
 mod settings;
 mod target;
 mod transfer;
+mod wait;
 
 use std::time::{Duration, Instant};
 
@@ -21,108 +23,16 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use api::{Api, HerokuApi, Retry};
+pub(crate) use error::HerokuError;
 pub(crate) use settings::{ENV_API_KEY, ENV_DATA_URL, ENV_PLATFORM_URL, HerokuSettings};
 pub(crate) use target::HerokuTarget;
 use transfer::Transfer;
+use wait::wait_for_transfer;
 
 /// The attachment whose database the release migrates.
 const DATABASE_ATTACHMENT: &str = "DATABASE_URL";
 /// The add-on service the CLI resolves attachments against.
 const POSTGRES_SERVICE: &str = "heroku-postgresql";
-
-/// Everything that can go wrong with the `heroku` target. `errors.rs` maps
-/// them: `InvalidSetting`, `RestoreNotRequested`, `UnknownBackup` and
-/// `UnusableBackup` are usage mistakes (exit 2), `Internal` a bug in slipway
-/// (exit 1), the rest a failed backup or restore (exit 5).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum HerokuError {
-    #[error(
-        "the `heroku` backup target needs HEROKU_API_KEY\n\
-         Set it to an API key that can manage the app's add-ons, for example:\n  \
-         heroku config:set HEROKU_API_KEY=\"$(heroku authorizations:create --short --description slipway)\" --app APP"
-    )]
-    MissingApiKey,
-    #[error(
-        "the `heroku` backup target needs the app name\n\
-         Enable dyno metadata (`heroku labs:enable runtime-dyno-metadata --app APP`, which sets HEROKU_APP_NAME) \
-         or set SLIPWAY_HEROKU_APP=APP"
-    )]
-    MissingApp,
-    #[error("{key}={value:?} is not valid: {reason}")]
-    InvalidSetting {
-        key: &'static str,
-        value: String,
-        reason: String,
-    },
-    #[error(
-        "the Heroku API rejected HEROKU_API_KEY ({message})\n\
-         Check that the key is current (`heroku authorizations`) and can access the app"
-    )]
-    Unauthorized { message: String },
-    #[error("the Heroku API found nothing at {what} ({message})")]
-    NotFound { what: String, message: String },
-    #[error("the Heroku API refused {what}: {message}")]
-    Request { what: String, message: String },
-    #[error(
-        "the Heroku API kept failing for {what}; gave up at the capture deadline \
-         (SLIPWAY_HEROKU_CAPTURE_TIMEOUT). Last error: {last_error}"
-    )]
-    GaveUp { what: String, last_error: String },
-    #[error(
-        "app {app} has no heroku-postgresql add-on attached as DATABASE_URL\n\
-         The `heroku` target backs up Heroku Postgres only; for another database use \
-         SLIPWAY_BACKUP=s3://BUCKET/PREFIX"
-    )]
-    NoDatabase { app: String },
-    #[error("Heroku PGBackups could not finish {name}{}", render_logs(.logs))]
-    TransferFailed { name: String, logs: Vec<String> },
-    #[error("Heroku PGBackups {name} was canceled before it finished")]
-    TransferCanceled { name: String },
-    #[error(
-        "Heroku PGBackups {name} did not finish within {waited:?} (SLIPWAY_HEROKU_CAPTURE_TIMEOUT)\n\
-         It may still finish: check `heroku pg:backups:info {name} --app {app}`"
-    )]
-    TimedOut {
-        name: String,
-        app: String,
-        waited: Duration,
-    },
-    #[error(
-        "there is no Heroku PGBackups backup named {name} on app {app} (see `heroku pg:backups --app {app}`)"
-    )]
-    UnknownBackup { name: String, app: String },
-    #[error(
-        "Heroku PGBackups backup {name} did not complete successfully, so it cannot be restored"
-    )]
-    UnusableBackup { name: String },
-    #[error(
-        "slipway does not restore Heroku PGBackups by itself unless asked to\n\
-         Restore with the Heroku CLI:\n  {command}\n\
-         or let slipway call the same API: add --yes-use-heroku-restore"
-    )]
-    RestoreNotRequested { command: String },
-    /// The restore was asked for (and may have started): Heroku's restore is
-    /// not one transaction, so the database may hold part of the backup.
-    #[error("the Heroku restore of {backup} {}did not finish: {cause}",
-        .transfer.as_ref().map(|t| format!("({t}) ")).unwrap_or_default())]
-    RestoreUnfinished {
-        backup: String,
-        /// The restore transfer's name (`r900`), when Heroku answered the request.
-        transfer: Option<String>,
-        app: String,
-        cause: Box<HerokuError>,
-    },
-    #[error("internal error in slipway-release's Heroku client (a bug, please report it): {0}")]
-    Internal(String),
-}
-
-fn render_logs(logs: &[String]) -> String {
-    if logs.is_empty() {
-        String::from(" (the transfer has no log lines)")
-    } else {
-        format!("; its last log lines:\n  {}", logs.join("\n  "))
-    }
-}
 
 /// A finished Heroku PGBackups backup.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -384,91 +294,6 @@ async fn app_backups(
         )
         .await?;
     Ok(transfers.into_iter().filter(Transfer::is_backup).collect())
-}
-
-/// Polls a transfer until `finished_at` is set, tolerating transient errors
-/// (each request retries with backoff), and fails with the transfer's last
-/// log lines when it did not succeed.
-async fn wait_for_transfer(
-    api: &HerokuApi,
-    settings: &HerokuSettings,
-    billing_app: &str,
-    uuid: &str,
-    name: &str,
-    deadline: Instant,
-    progress: &mut (dyn FnMut(String) + Send),
-) -> Result<Transfer, HerokuError> {
-    let path = format!(
-        "/client/v11/apps/{}/transfers/{}",
-        segment(billing_app),
-        segment(uuid)
-    );
-    let started = Instant::now();
-    let mut last_report = Instant::now();
-    loop {
-        let transfer: Transfer = api
-            .send(
-                Api::Data,
-                Method::GET,
-                &path,
-                None::<&()>,
-                Retry::UntilDeadline,
-                deadline,
-            )
-            .await?;
-        if transfer.is_finished() {
-            return finished(api, &path, transfer, name, deadline).await;
-        }
-        if last_report.elapsed() >= Duration::from_secs(30) {
-            let bytes = transfer.processed_bytes.unwrap_or(0);
-            progress(format!(
-                "Heroku PGBackups: {name} still running, {bytes} bytes so far"
-            ));
-            last_report = Instant::now();
-        }
-        if Instant::now() + settings.poll_interval >= deadline {
-            return Err(HerokuError::TimedOut {
-                name: name.to_owned(),
-                app: settings.app.clone(),
-                waited: started.elapsed(),
-            });
-        }
-        tokio::time::sleep(settings.poll_interval).await;
-    }
-}
-
-async fn finished(
-    api: &HerokuApi,
-    path: &str,
-    transfer: Transfer,
-    name: &str,
-    deadline: Instant,
-) -> Result<Transfer, HerokuError> {
-    if transfer.succeeded() {
-        return Ok(transfer);
-    }
-    if transfer.canceled_at.is_some() {
-        return Err(HerokuError::TransferCanceled {
-            name: name.to_owned(),
-        });
-    }
-    // The logs come only with `verbose=true`; a failure to fetch them must not
-    // hide the failure itself.
-    let verbose: Result<Transfer, _> = api
-        .send(
-            Api::Data,
-            Method::GET,
-            &format!("{path}?verbose=true"),
-            None::<&()>,
-            Retry::UntilDeadline,
-            deadline,
-        )
-        .await;
-    let logs = verbose.map(|t| t.last_log_lines()).unwrap_or_default();
-    Err(HerokuError::TransferFailed {
-        name: name.to_owned(),
-        logs,
-    })
 }
 
 /// Percent-encodes one URL path segment.

@@ -6,9 +6,11 @@
 //! upload is aborted so that no half object remains.
 
 mod catalog;
+mod error;
 mod settings;
 mod target;
 mod upload;
+mod verify;
 
 use std::sync::Arc;
 
@@ -23,83 +25,15 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(crate) use catalog::{DumpFacts, Sidecar};
+use error::ReadSidecarError;
+pub(crate) use error::S3Error;
 pub(crate) use settings::{
     ENV_BUCKET, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, ENV_SESSION_TOKEN, S3Location, S3Settings,
     carries_credentials,
 };
 pub(crate) use target::S3Target;
 use upload::Upload;
-
-use crate::errors::error_chain;
-
-/// Everything that can go wrong with the `s3` target. `errors.rs` maps them:
-/// `InvalidSetting` and `UnknownBackup` are usage mistakes (exit 2),
-/// `Internal` a bug in slipway (exit 1), the rest a failed backup or restore
-/// (exit 5).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum S3Error {
-    #[error(
-        "the S3 backup target needs {missing}\n\
-         Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION, or SLIPWAY_BACKUP_S3_ENDPOINT for a non-AWS store)"
-    )]
-    MissingCredentials { missing: &'static str },
-    #[error("{key}={value:?} is not valid: {reason}")]
-    InvalidSetting {
-        key: &'static str,
-        value: String,
-        reason: String,
-    },
-    #[error("cannot set up the S3 client: {0}")]
-    Client(String),
-    #[error("cannot start the upload to {object}: {}{}", error_chain(source), HINT)]
-    Start {
-        object: String,
-        source: object_store::Error,
-    },
-    #[error("interrupted by {signal}: the upload was aborted, so no object remains")]
-    Interrupted { signal: &'static str },
-    #[error(
-        "interrupted by {signal} while the upload was completing: {}",
-        left.as_deref().map_or_else(
-            || "the object was deleted, so no backup remains".to_owned(),
-            |problem| format!("deleting the object failed ({problem}); delete it by hand"),
-        )
-    )]
-    InterruptedCompleting {
-        signal: &'static str,
-        left: Option<String>,
-    },
-    #[error("cannot read pg_dump's output: {source}")]
-    ReadDump { source: std::io::Error },
-    #[error("a part of the upload failed: {}{}", error_chain(source), HINT)]
-    UploadPart { source: object_store::Error },
-    #[error("cannot complete the upload: {}{}", error_chain(source), HINT)]
-    Complete { source: object_store::Error },
-    #[error(
-        "cannot abort the upload (an incomplete multipart upload may remain; a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those): {source}"
-    )]
-    Abort { source: object_store::Error },
-    #[error("the uploaded {object} failed verification: {problem}; it was deleted")]
-    Verification { object: String, problem: String },
-    #[error("S3 request on {object} failed: {}{}", error_chain(source), HINT)]
-    Request {
-        object: String,
-        source: object_store::Error,
-    },
-    #[error(
-        "there is no slipway backup named {name} in {location} (list them with `slipway-release backups`)"
-    )]
-    UnknownBackup { name: String, location: String },
-    #[error("backup {name} does not match its sidecar: {problem}")]
-    Corrupt { name: String, problem: String },
-    #[error("cannot write the backup to pg_restore: {source}")]
-    WriteRestore { source: std::io::Error },
-    #[error("internal error in slipway-release's S3 client (a bug, please report it): {0}")]
-    Internal(String),
-}
-
-/// Appended to S3 request failures: the usual causes.
-const HINT: &str = "\nCheck AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_REGION, that the bucket exists, and SLIPWAY_BACKUP_S3_ENDPOINT for non-AWS stores";
+use verify::{ReadObject, check_against};
 
 /// A slipway backup stored in S3, as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -460,35 +394,6 @@ impl S3Backups {
     fn url(&self, path: &Path) -> String {
         format!("s3://{}/{path}", self.location.bucket)
     }
-}
-
-/// What reading an object measured.
-struct ReadObject {
-    size: u64,
-    sha256: String,
-    e_tag: Option<String>,
-}
-
-/// Fails unless what was read is what the sidecar recorded.
-fn check_against(name: &str, read: &ReadObject, sidecar: &Sidecar) -> Result<(), S3Error> {
-    if read.size == sidecar.size && read.sha256 == sidecar.sha256 {
-        return Ok(());
-    }
-    Err(S3Error::Corrupt {
-        name: name.to_owned(),
-        problem: format!(
-            "read {} bytes with sha256 {}, the sidecar says {} bytes with sha256 {}",
-            read.size, read.sha256, sidecar.size, sidecar.sha256
-        ),
-    })
-}
-
-#[derive(Debug, thiserror::Error)]
-enum ReadSidecarError {
-    #[error("{0}")]
-    Request(object_store::Error),
-    #[error("not a slipway sidecar: {0}")]
-    Parse(serde_json::Error),
 }
 
 /// The file name of `location` when it sits directly in `folder`.
