@@ -32,9 +32,11 @@ pub(crate) mod errors;
 mod file;
 mod heroku;
 mod interrupt;
+mod libpq;
 mod names;
 pub(crate) mod pg_tools;
 mod s3;
+mod select;
 
 pub(crate) use names::{
     backup_name, backup_time, is_backup_of, is_dump_name, is_listed_backup_of, later_name,
@@ -52,6 +54,9 @@ use crate::redact;
 pub(crate) use file::FileTarget;
 pub(crate) use heroku::{HerokuError, HerokuTarget};
 pub(crate) use s3::{S3Error, S3Location, S3Target};
+#[cfg(test)]
+use select::default_spec;
+pub(crate) use select::{TargetOptions, select, select_with};
 
 /// Where backups go when nothing is configured and we are not on a dyno.
 pub(crate) const DEFAULT_LOCAL_DIR: &str = "./.slipway/backups";
@@ -220,114 +225,6 @@ pub(crate) fn register_environment_secrets(env: impl Fn(&str) -> Option<String>)
     if let Some(value) = env(s3::ENV_BUCKET) {
         redact::register_url_secrets(&format!("s3://{}", value.trim()));
     }
-}
-
-/// What some targets need besides their spec.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct TargetOptions {
-    /// Versions of the migrations about to run, recorded with S3 backups.
-    pub(crate) pending_versions: Vec<i64>,
-    /// `restore --yes-use-heroku-restore`: restore Heroku backups through the API.
-    pub(crate) heroku_api_restore: bool,
-}
-
-/// The chosen target, or `None` when backups are off, with how it was chosen
-/// and any warning to print.
-pub(crate) struct Selected {
-    pub(crate) target: Option<Box<dyn BackupTarget>>,
-    pub(crate) chosen_by: &'static str,
-    pub(crate) warning: Option<String>,
-}
-
-/// What to use when `SLIPWAY_BACKUP` is unset: a local folder off a dyno. On a
-/// dyno the filesystem is thrown away after the release, so a local default
-/// would be no backup at all: Heroku PGBackups when `HEROKU_API_KEY` is set,
-/// else S3 when `SLIPWAY_BACKUP_S3_BUCKET` names a bucket, else an error.
-/// `env` reads the environment (the process's in production).
-pub(crate) fn default_spec(
-    on_dyno: bool,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<TargetSpec, BackupError> {
-    if !on_dyno {
-        return Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
-    }
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    if set(heroku::ENV_API_KEY).is_some() {
-        return Ok(TargetSpec::Heroku);
-    }
-    match set(s3::ENV_BUCKET) {
-        Some(bucket) => S3Location::from_bucket_and_prefix(bucket.trim())
-            .map(TargetSpec::S3)
-            .map_err(|reason| {
-                S3Error::InvalidSetting {
-                    key: s3::ENV_BUCKET,
-                    value: if s3::carries_credentials(&bucket) {
-                        "(hidden: it carries credentials)".to_owned()
-                    } else {
-                        bucket
-                    },
-                    reason,
-                }
-                .into()
-            }),
-        None => Err(BackupError::NotConfiguredOnDyno),
-    }
-}
-
-/// Whether we run on a Heroku dyno (Heroku sets `DYNO`, e.g. `release.1`).
-pub(crate) fn on_dyno() -> bool {
-    std::env::var_os("DYNO").is_some_and(|v| !v.is_empty())
-}
-
-/// Builds the target for `configured`, or the default.
-pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, BackupError> {
-    select_with(configured, TargetOptions::default())
-}
-
-/// [`select`], with what some targets need besides their spec.
-pub(crate) fn select_with(
-    configured: Option<&TargetSpec>,
-    options: TargetOptions,
-) -> Result<Selected, BackupError> {
-    let dyno = on_dyno();
-    let (spec, chosen_by) = match configured {
-        Some(spec) => (spec.clone(), "SLIPWAY_BACKUP"),
-        None if dyno => (
-            default_spec(true, |name| std::env::var(name).ok())?,
-            "the default on a dyno",
-        ),
-        None => (default_spec(false, |_| None)?, "the default off a dyno"),
-    };
-    Ok(match spec {
-        TargetSpec::None => Selected {
-            target: None,
-            chosen_by,
-            warning: Some(
-                "BACKUPS ARE OFF (SLIPWAY_BACKUP=none): migrations will run with no backup to go back to"
-                    .to_owned(),
-            ),
-        },
-        TargetSpec::File(dir) => Selected {
-            warning: dyno.then(|| {
-                format!(
-                    "backups go to file:{} on a dyno, whose filesystem is thrown away after the release",
-                    dir.display()
-                )
-            }),
-            target: Some(Box::new(FileTarget::new(dir))),
-            chosen_by,
-        },
-        TargetSpec::S3(location) => Selected {
-            target: Some(Box::new(S3Target::from_env(location, options.pending_versions)?)),
-            chosen_by,
-            warning: None,
-        },
-        TargetSpec::Heroku => Selected {
-            target: Some(Box::new(HerokuTarget::from_env(options.heroku_api_restore)?)),
-            chosen_by,
-            warning: None,
-        },
-    })
 }
 
 /// `name`, or for `latest` the name of the newest backup of `database`.

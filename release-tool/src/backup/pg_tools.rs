@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
-use super::{BackupError, Database};
+use super::{BackupError, Database, libpq};
 use crate::redact;
 
 /// Overrides where the tools are looked for (a folder holding both).
@@ -82,7 +82,7 @@ impl PgTools {
     /// Starts `pg_dump -Fc` of `db`; the caller reads the archive from
     /// `stdout` and then calls [`RunningDump::finish`].
     pub(crate) fn spawn_dump(&self, db: &Database<'_>) -> Result<RunningDump, BackupError> {
-        let mut command = libpq_command(&self.pg_dump, db);
+        let mut command = libpq::command(&self.pg_dump, db);
         command
             .arg("--format=custom")
             .arg("--no-password")
@@ -142,7 +142,7 @@ impl PgTools {
         archive: &Path,
         db: &Database<'_>,
     ) -> Result<(), BackupError> {
-        let mut command = libpq_command(&self.pg_restore, db);
+        let mut command = libpq::command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
             .arg(format!("--dbname={}", db.url.without_password()))
@@ -182,7 +182,7 @@ impl PgTools {
         &self,
         db: &Database<'_>,
     ) -> Result<RunningRestore, BackupError> {
-        let mut command = libpq_command(&self.pg_restore, db);
+        let mut command = libpq::command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
             .arg(format!("--dbname={}", db.url.without_password()))
@@ -287,33 +287,6 @@ impl RunningDump {
     }
 }
 
-/// A command for a libpq tool, with the connection settings in its environment.
-fn libpq_command(program: &Path, db: &Database<'_>) -> Command {
-    let mut command = Command::new(program);
-    command
-        .env(
-            "PGCONNECT_TIMEOUT",
-            libpq_connect_timeout(db.connect_timeout),
-        )
-        .env("PGAPPNAME", "slipway-release")
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(password) = db.url.password() {
-        command.env("PGPASSWORD", password);
-    }
-    command
-}
-
-/// `PGCONNECT_TIMEOUT` for `timeout`: whole seconds, at least libpq's
-/// minimum of 2; `0` stays `0`, which libpq reads as no limit, as slipway does.
-fn libpq_connect_timeout(timeout: std::time::Duration) -> String {
-    if timeout.is_zero() {
-        return "0".to_owned();
-    }
-    timeout.as_secs().max(2).to_string()
-}
-
 fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
     let (dirs, searched): (Vec<PathBuf>, String) = if let Some(dir) = std::env::var_os(BIN_DIR_ENV)
     {
@@ -414,9 +387,12 @@ mod tests {
     #[test]
     fn a_connect_timeout_of_zero_is_no_limit_for_libpq_too() {
         use std::time::Duration;
-        assert_eq!(libpq_connect_timeout(Duration::ZERO), "0");
-        assert_eq!(libpq_connect_timeout(Duration::from_millis(500)), "2");
-        assert_eq!(libpq_connect_timeout(Duration::from_secs(30)), "30");
+        assert_eq!(super::libpq::connect_timeout(Duration::ZERO), "0");
+        assert_eq!(
+            super::libpq::connect_timeout(Duration::from_millis(500)),
+            "2"
+        );
+        assert_eq!(super::libpq::connect_timeout(Duration::from_secs(30)), "30");
     }
 
     #[test]

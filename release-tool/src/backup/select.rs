@@ -1,0 +1,118 @@
+//! Which backup target a release uses: the configured one, or the default
+//! for where it runs (a local folder off a dyno; on a dyno Heroku PGBackups,
+//! then S3, else an error).
+
+use std::path::PathBuf;
+
+use super::{
+    BackupError, BackupTarget, DEFAULT_LOCAL_DIR, FileTarget, HerokuTarget, S3Error, S3Location,
+    S3Target, TargetSpec, heroku, s3,
+};
+
+/// What some targets need besides their spec.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TargetOptions {
+    /// Versions of the migrations about to run, recorded with S3 backups.
+    pub(crate) pending_versions: Vec<i64>,
+    /// `restore --yes-use-heroku-restore`: restore Heroku backups through the API.
+    pub(crate) heroku_api_restore: bool,
+}
+
+/// The chosen target, or `None` when backups are off, with how it was chosen
+/// and any warning to print.
+pub(crate) struct Selected {
+    pub(crate) target: Option<Box<dyn BackupTarget>>,
+    pub(crate) chosen_by: &'static str,
+    pub(crate) warning: Option<String>,
+}
+
+/// What to use when `SLIPWAY_BACKUP` is unset: a local folder off a dyno. On a
+/// dyno the filesystem is thrown away after the release, so a local default
+/// would be no backup at all: Heroku PGBackups when `HEROKU_API_KEY` is set,
+/// else S3 when `SLIPWAY_BACKUP_S3_BUCKET` names a bucket, else an error.
+/// `env` reads the environment (the process's in production).
+pub(crate) fn default_spec(
+    on_dyno: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<TargetSpec, BackupError> {
+    if !on_dyno {
+        return Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
+    }
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    if set(heroku::ENV_API_KEY).is_some() {
+        return Ok(TargetSpec::Heroku);
+    }
+    match set(s3::ENV_BUCKET) {
+        Some(bucket) => S3Location::from_bucket_and_prefix(bucket.trim())
+            .map(TargetSpec::S3)
+            .map_err(|reason| {
+                S3Error::InvalidSetting {
+                    key: s3::ENV_BUCKET,
+                    value: if s3::carries_credentials(&bucket) {
+                        "(hidden: it carries credentials)".to_owned()
+                    } else {
+                        bucket
+                    },
+                    reason,
+                }
+                .into()
+            }),
+        None => Err(BackupError::NotConfiguredOnDyno),
+    }
+}
+
+/// Whether we run on a Heroku dyno (Heroku sets `DYNO`, e.g. `release.1`).
+pub(crate) fn on_dyno() -> bool {
+    std::env::var_os("DYNO").is_some_and(|v| !v.is_empty())
+}
+
+/// Builds the target for `configured`, or the default.
+pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, BackupError> {
+    select_with(configured, TargetOptions::default())
+}
+
+/// [`select`], with what some targets need besides their spec.
+pub(crate) fn select_with(
+    configured: Option<&TargetSpec>,
+    options: TargetOptions,
+) -> Result<Selected, BackupError> {
+    let dyno = on_dyno();
+    let (spec, chosen_by) = match configured {
+        Some(spec) => (spec.clone(), "SLIPWAY_BACKUP"),
+        None if dyno => (
+            default_spec(true, |name| std::env::var(name).ok())?,
+            "the default on a dyno",
+        ),
+        None => (default_spec(false, |_| None)?, "the default off a dyno"),
+    };
+    Ok(match spec {
+        TargetSpec::None => Selected {
+            target: None,
+            chosen_by,
+            warning: Some(
+                "BACKUPS ARE OFF (SLIPWAY_BACKUP=none): migrations will run with no backup to go back to"
+                    .to_owned(),
+            ),
+        },
+        TargetSpec::File(dir) => Selected {
+            warning: dyno.then(|| {
+                format!(
+                    "backups go to file:{} on a dyno, whose filesystem is thrown away after the release",
+                    dir.display()
+                )
+            }),
+            target: Some(Box::new(FileTarget::new(dir))),
+            chosen_by,
+        },
+        TargetSpec::S3(location) => Selected {
+            target: Some(Box::new(S3Target::from_env(location, options.pending_versions)?)),
+            chosen_by,
+            warning: None,
+        },
+        TargetSpec::Heroku => Selected {
+            target: Some(Box::new(HerokuTarget::from_env(options.heroku_api_restore)?)),
+            chosen_by,
+            warning: None,
+        },
+    })
+}
