@@ -1,7 +1,8 @@
 //! What the buildpack and the release tool must agree on about an app's
 //! migrations: which files of the folder sqlx takes (`migration_files`), what
-//! `sqlx.toml` says about them (`sqlx_toml`), and the pgvector usage in them,
-//! with the minimum pgvector version it needs.
+//! `sqlx.toml` says about them (`sqlx_toml`), how messages number lines and
+//! columns in the files both read (`text`), and the pgvector usage in the
+//! migrations, with the minimum pgvector version it needs.
 //!
 //! The buildpack uses this at build time to decide whether the release phase
 //! must ensure the `vector` extension, and which version to require; the
@@ -14,6 +15,7 @@
 mod lexer;
 mod migration_files;
 mod sqlx_toml;
+pub mod text;
 mod version;
 
 use std::fmt;

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::text::line_of;
+
 /// The file's name; sqlx looks for it in the current directory (sqlx-cli) or
 /// the crate root (`migrate!()`).
 pub const SQLX_TOML: &str = "sqlx.toml";
@@ -217,16 +219,6 @@ fn identifier(text: &str) -> Result<&str, String> {
         return Err("an empty part, or one that starts with neither a letter nor `_`".to_owned());
     }
     Ok(&text[end..])
-}
-
-/// The 1-based line of byte offset `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()
-        .iter()
-        .take(offset)
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 /// The dotted key on the line of `offset` (`migrate.table-name`), from the

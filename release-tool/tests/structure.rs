@@ -5,8 +5,12 @@
 // An integration test crate sees every dev-dependency; this one needs none.
 #![allow(unused_crate_dependencies, clippy::unwrap_used)]
 
-use std::fs;
-use std::path::{Path, PathBuf};
+#[path = "support/sources.rs"]
+mod support_sources;
+
+use std::path::Path;
+
+use support_sources::{read_sources, workspace_root};
 
 /// The longest a source file may be, in lines ("about 400").
 const MAX_LINES: usize = 410;
@@ -15,24 +19,7 @@ const MAX_LINES: usize = 410;
 /// as paths relative to src.
 fn sources() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    let mut folders: Vec<PathBuf> = vec![src.clone()];
-    while let Some(folder) = folders.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let name = path
-                    .strip_prefix(&src)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((name, fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
+    let files = read_sources(&src, &src);
     assert!(
         files.len() > 20,
         "too few sources found in {}",
@@ -126,4 +113,41 @@ fn errors_rs_holds_no_module_s_failures() {
         .filter(|line| line.starts_with("impl From<") && !line.contains("ConfigError"))
         .collect();
     assert_eq!(impls, Vec::<&str>::new());
+}
+
+/// The Rust sources of the crates that share rules: this one, the crate it
+/// shares with the buildpack, and the buildpack; named from the workspace root.
+fn workspace_sources() -> Vec<(String, String)> {
+    let root = workspace_root();
+    [
+        "release-tool/src",
+        "pgvector-scan/src",
+        "buildpacks/rust/src",
+    ]
+    .iter()
+    .flat_map(|dir| read_sources(&root, &root.join(dir)))
+    .collect()
+}
+
+#[test]
+fn one_rule_numbers_lines_in_the_whole_workspace() {
+    let mut found: Vec<String> = workspace_sources()
+        .into_iter()
+        .filter(|(_, text)| {
+            [
+                "fn line_of(",
+                "fn line_and_column(",
+                "matches('\\n').count()",
+            ]
+            .iter()
+            .any(|needle| text.contains(needle))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        ["pgvector-scan/src/text.rs"],
+        "number lines only with slipway_pgvector_scan::text"
+    );
 }

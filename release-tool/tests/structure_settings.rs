@@ -6,6 +6,11 @@
 
 use std::path::Path;
 
+#[path = "support/sources.rs"]
+mod support_sources;
+
+use support_sources::{read_sources, workspace_root};
+
 fn source(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(path)).unwrap()
 }
@@ -42,26 +47,18 @@ fn settings_and_migrations_do_not_reach_into_each_other() {
 
 #[test]
 fn one_duration_parser() {
-    fn walk(dir: &Path, found: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, found);
-            } else if std::fs::read_to_string(&path)
-                .unwrap()
-                .contains("humantime::parse_duration")
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut found,
-    );
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].ends_with("src/duration.rs"), "{found:?}");
+    let root = workspace_root();
+    let found: Vec<String> = [
+        "release-tool/src",
+        "pgvector-scan/src",
+        "buildpacks/rust/src",
+    ]
+    .iter()
+    .flat_map(|dir| read_sources(&root, &root.join(dir)))
+    .filter(|(_, text)| text.contains("humantime::parse_duration"))
+    .map(|(name, _)| name)
+    .collect();
+    assert_eq!(found, ["release-tool/src/duration.rs"]);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! `sqlx.toml` (read with the release tool's parser, `slipway_pgvector_scan::read_sqlx_toml`),
 //! then `migrations/`.
 
-use crate::toolchain_file::line_of;
+use slipway_pgvector_scan::text::line_of;
 use slipway_pgvector_scan::{SQLX_TOML, SqlxTomlError, read_sqlx_toml};
 use std::path::{Path, PathBuf};
 

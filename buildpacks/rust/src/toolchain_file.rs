@@ -3,6 +3,7 @@
 //! The format is rustup's: <https://rust-lang.github.io/rustup/overrides.html#the-toolchain-file>.
 
 use serde::{Deserialize, Serialize};
+use slipway_pgvector_scan::text::line_of;
 use std::path::Path;
 
 /// What to install: the channel plus extra components and targets.
@@ -182,11 +183,6 @@ fn is_plain_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-/// The 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 #[cfg(test)]

@@ -123,12 +123,8 @@ pub(crate) struct Position {
 impl Position {
     /// The position of byte `offset` in `text`.
     pub(crate) fn at(text: &str, offset: usize) -> Self {
-        let before = &text[..offset.min(text.len())];
-        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-        Self {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
-        }
+        let (line, column) = crate::text::line_and_column(text, offset);
+        Self { line, column }
     }
 }
 

@@ -10,6 +10,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::Migration;
 use super::history::{self, HistoryTable};
+use crate::text;
 
 /// Where and why the server rejected a migration.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -275,7 +276,7 @@ fn rejected(migration: &Migration, source: sqlx::Error) -> ApplyError {
 fn server_error(migration: &Migration, pg: &PgDatabaseError) -> ServerError {
     let (line, column, internal_query) = match pg.position() {
         Some(PgErrorPosition::Original(position)) => {
-            let (line, column) = line_and_column(&migration.sql, position);
+            let (line, column) = error_line_and_column(&migration.sql, position);
             (Some(line), Some(column), None)
         }
         Some(PgErrorPosition::Internal { query, .. }) => (None, None, Some(query.to_owned())),
@@ -294,11 +295,8 @@ fn server_error(migration: &Migration, pg: &PgDatabaseError) -> ServerError {
 
 /// The 1-based line and column of PostgreSQL's error position, which counts
 /// characters (not bytes) from 1.
-pub(crate) fn line_and_column(sql: &str, position: usize) -> (usize, usize) {
-    let before: Vec<char> = sql.chars().take(position.saturating_sub(1)).collect();
-    let line = before.iter().filter(|c| **c == '\n').count() + 1;
-    let column = before.iter().rev().take_while(|c| **c != '\n').count() + 1;
-    (line, column)
+pub(crate) fn error_line_and_column(sql: &str, position: usize) -> (usize, usize) {
+    text::line_and_column(sql, text::offset_of_character(sql, position))
 }
 
 #[cfg(test)]
@@ -309,8 +307,8 @@ mod tests {
     fn positions_count_characters_from_one() {
         let sql = "SELECT 1;\nSELECT é, nope;\n";
         // "nope" starts at character 21 (1-based): 10 chars on line 1 + 11 on line 2.
-        assert_eq!(line_and_column(sql, 1), (1, 1));
-        assert_eq!(line_and_column(sql, 11), (2, 1));
-        assert_eq!(line_and_column(sql, 21), (2, 11));
+        assert_eq!(error_line_and_column(sql, 1), (1, 1));
+        assert_eq!(error_line_and_column(sql, 11), (2, 1));
+        assert_eq!(error_line_and_column(sql, 21), (2, 11));
     }
 }
