@@ -10,7 +10,7 @@ mod support_sources;
 
 use std::path::Path;
 
-use support_sources::{read_sources, workspace_root};
+use support_sources::{read_sources, workspace_sources};
 
 /// The longest a source file may be, in lines ("about 400").
 const MAX_LINES: usize = 410;
@@ -113,22 +113,6 @@ fn errors_rs_holds_no_module_s_failures() {
         .filter(|line| line.starts_with("impl From<") && !line.contains("ConfigError"))
         .collect();
     assert_eq!(impls, Vec::<&str>::new());
-}
-
-/// The Rust sources of the workspace's crates: this one, the crate it shares
-/// with the buildpack, the buildpack and the lifecycle harness; named from the
-/// workspace root.
-fn workspace_sources() -> Vec<(String, String)> {
-    let root = workspace_root();
-    [
-        "release-tool/src",
-        "pgvector-scan/src",
-        "buildpacks/rust/src",
-        "lifecycle-harness/src",
-    ]
-    .iter()
-    .flat_map(|dir| read_sources(&root, &root.join(dir)))
-    .collect()
 }
 
 #[test]

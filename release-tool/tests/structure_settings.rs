@@ -9,7 +9,7 @@ use std::path::Path;
 #[path = "support/sources.rs"]
 mod support_sources;
 
-use support_sources::{read_sources, workspace_root};
+use support_sources::workspace_sources;
 
 fn source(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(path)).unwrap()
@@ -47,17 +47,11 @@ fn settings_and_migrations_do_not_reach_into_each_other() {
 
 #[test]
 fn one_duration_parser() {
-    let root = workspace_root();
-    let found: Vec<String> = [
-        "release-tool/src",
-        "pgvector-scan/src",
-        "buildpacks/rust/src",
-    ]
-    .iter()
-    .flat_map(|dir| read_sources(&root, &root.join(dir)))
-    .filter(|(_, text)| text.contains("humantime::parse_duration"))
-    .map(|(name, _)| name)
-    .collect();
+    let found: Vec<String> = workspace_sources()
+        .into_iter()
+        .filter(|(_, text)| text.contains("humantime::parse_duration"))
+        .map(|(name, _)| name)
+        .collect();
     assert_eq!(found, ["release-tool/src/duration.rs"]);
 }
 

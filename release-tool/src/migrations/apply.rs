@@ -295,7 +295,7 @@ fn server_error(migration: &Migration, pg: &PgDatabaseError) -> ServerError {
 
 /// The 1-based line and column of PostgreSQL's error position, which counts
 /// characters (not bytes) from 1.
-pub(crate) fn error_line_and_column(sql: &str, position: usize) -> (usize, usize) {
+fn error_line_and_column(sql: &str, position: usize) -> (usize, usize) {
     text::line_and_column(sql, text::offset_of_character(sql, position))
 }
 

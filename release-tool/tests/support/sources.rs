@@ -1,6 +1,6 @@
 //! The workspace's Rust sources, for the tests that read the code itself
-//! (structure, module graph). A file of its own: those tests need none of the
-//! database support.
+//! (structure, settings structure, module graph). A file of its own: those
+//! tests need none of the database support.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -44,4 +44,20 @@ pub(crate) fn read_sources(base: &Path, dir: &Path) -> Vec<(String, String)> {
             (name, text)
         })
         .collect()
+}
+
+/// The Rust sources of the workspace's crates: the release tool, the crate it
+/// shares with the buildpack, the buildpack and the lifecycle harness; named
+/// from the workspace root.
+pub(crate) fn workspace_sources() -> Vec<(String, String)> {
+    let root = workspace_root();
+    [
+        "release-tool/src",
+        "pgvector-scan/src",
+        "buildpacks/rust/src",
+        "lifecycle-harness/src",
+    ]
+    .iter()
+    .flat_map(|dir| read_sources(&root, &root.join(dir)))
+    .collect()
 }
