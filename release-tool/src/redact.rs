@@ -96,7 +96,14 @@ pub(crate) fn register_secret(secret: &str) {
 /// user info and any `password=` parameter). Lenient on purpose: it also reads
 /// text that is not a valid URL, since such text may still be echoed back.
 pub(crate) fn register_url_secrets(text: &str) {
-    for password in url_passwords(text) {
+    // `text` is one value: a password may hold a space, which ends a URL in
+    // free text but not in a value.
+    let whole = text
+        .split_once("://")
+        .and_then(|(_, token)| user_info(token.trim(), true))
+        .and_then(|info| info.password)
+        .map(str::to_owned);
+    for password in url_passwords(text).into_iter().chain(whole) {
         register_secret(&password);
         // sqlx reads query parameters form-decoded (`+` is a space).
         if password.contains('+') {
@@ -181,14 +188,33 @@ fn query_passwords(token: &str) -> Vec<String> {
 /// Returns `text` with every URL's password and every registered secret
 /// long enough for the backstop replaced by `***`.
 pub(crate) fn redact(text: &str) -> String {
-    let mut out = mask_url_credentials(text);
+    // Registered secrets first: masking a URL's password by structure could
+    // split a secret (one holding a space ends the URL early) so that the
+    // backstop no longer finds it whole, and its tail would show.
+    let mut out = text.to_owned();
     let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
     for secret in secrets.iter() {
         if out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), MASK);
         }
     }
-    out
+    mask_url_credentials(&out)
+}
+
+/// `text` with the whole user info of each URL (`KEY:SECRET@`, found as
+/// [`user_info`] leniently finds it) replaced by `***@`: for echoing a value
+/// that was refused because it holds credentials, where even the user
+/// (an access key id) is not for printing.
+// `value` is one value, not free text: a space in it does not end the URL.
+pub(crate) fn without_user_info(value: &str) -> String {
+    let shown = match value.split_once("://") {
+        Some((scheme, token)) => match user_info(token, true) {
+            Some(info) => format!("{scheme}://{MASK}@{}", info.rest),
+            None => value.to_owned(),
+        },
+        None => value.to_owned(),
+    };
+    redact(&shown)
 }
 
 /// Redacts every string (and every key) of a JSON value in place: a secret
@@ -230,6 +256,21 @@ fn mask_token(token: &str) -> String {
     let (authority, path) = token.split_at(authority_end);
     if authority == TEMPLATE_AUTHORITY {
         return token.to_owned();
+    }
+    // `KEY:SECRET@` whose secret holds an unencoded `/`, `?` or `#` (half of
+    // AWS secret keys hold a `/`): the "authority" ends inside the secret and
+    // holds no `@`. Its user info then ends at the token's last `@`. This
+    // also masks a `host:port/path@x`: showing too little beats a secret.
+    if !authority.contains('@')
+        && authority.contains(':')
+        && let Some(UserInfo {
+            user,
+            password: Some(_),
+            rest,
+            ..
+        }) = user_info(token, true)
+    {
+        return format!("{user}:{MASK}@{}", mask_token(rest));
     }
     let mut out = match user_info(authority, false) {
         Some(UserInfo {
@@ -306,8 +347,17 @@ mod tests {
             redact("postgres://h/d?sslmode=require&password=p%22w#f"),
             "postgres://h/d?sslmode=require&password=***#f"
         );
-        // An `@` in the path is not the end of a password.
-        assert_eq!(redact("http://h:80/a@b"), "http://h:80/a@b");
+        // An `@` in the path is not the end of a password...
+        assert_eq!(redact("http://h/a@b"), "http://h/a@b");
+        // ...unless what comes before it may be `KEY:SECRET` whose secret
+        // holds a `/`, `?` or `#`: then too much is masked, never too little.
+        for secret in ["wJal/K7MD/bPx", "a?b", "a#b", "80/a", "/", "?#/"] {
+            assert_eq!(
+                redact(&format!("s3://AKIA:{secret}@bucket/x")),
+                "s3://AKIA:***@bucket/x",
+                "{secret}"
+            );
+        }
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
         // The template the messages show is no secret.
         assert_eq!(

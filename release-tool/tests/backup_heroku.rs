@@ -415,3 +415,43 @@ fn a_heroku_restore_that_never_started_is_exit_5_and_says_nothing_changed() {
     );
     assert!(apis.data.restores().is_empty());
 }
+
+/// PGBackups captures the add-on attached as `DATABASE_URL`. A release that
+/// migrates another database (`--database-url`) must not back that one up
+/// instead: it is refused before anything is asked of Heroku or changed.
+#[test]
+fn heroku_refuses_to_back_up_another_database_than_the_one_migrated() {
+    let attached = db_with_data();
+    let migrated = db_with_data();
+    let apis = Apis::start(Script::default());
+    let app = app_with(&["basic"]);
+    for command in [
+        vec!["run".to_owned(), "--database-url".to_owned(), migrated.url.clone()],
+        vec![
+            "restore".to_owned(),
+            "b123".to_owned(),
+            "--confirm".to_owned(),
+            migrated.name.clone(),
+            "--yes-use-heroku-restore".to_owned(),
+            "--database-url".to_owned(),
+            migrated.url.clone(),
+        ],
+    ] {
+        let out = slipway_heroku(app.path(), &attached, &apis)
+            .args(&command)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("Heroku PGBackups would act on another database"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        requests(&apis.data).is_empty(),
+        "nothing may be captured or restored: {:?}",
+        requests(&apis.data)
+    );
+    assert!(!migrated.table_exists("_sqlx_migrations"));
+}

@@ -203,8 +203,26 @@ fn backup_list_and_prune_keep_the_newest() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(listed, expected);
-    // No partial files are left behind.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    // No partial files are left behind: each dump and its manifest, which
+    // records the database exactly.
+    let mut entries: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    let mut with_manifests: Vec<String> = expected
+        .iter()
+        .flat_map(|name| [name.clone(), format!("{name}.json")])
+        .collect();
+    with_manifests.sort();
+    assert_eq!(entries, with_manifests);
+    for name in &expected {
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["database"], db.name.as_str(), "{manifest}");
+    }
 }
 
 #[test]
@@ -262,4 +280,64 @@ fn backup_with_backups_off_is_a_usage_error() {
         2,
     );
     assert!(stderr(&out).contains("backups are turned off"));
+}
+
+/// The first release that migrates a database which already has tables backs
+/// it up before the history table exists. Restoring that backup must not
+/// leave a history claiming the migration the restore undid: the next run
+/// applies it again.
+#[test]
+fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
+    for table_name in [None, Some("meta.history")] {
+        let db = TestDb::new();
+        db.exec("CREATE TABLE users (id int); INSERT INTO users VALUES (1);");
+        let app = support::app_with_migrations(&[(
+            "1_email.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        )]);
+        let history = table_name.unwrap_or("_sqlx_migrations");
+        if let Some(name) = table_name {
+            std::fs::write(
+                app.path().join("sqlx.toml"),
+                format!("[migrate]\ntable-name = \"{name}\"\ncreate-schemas = [\"meta\"]\n"),
+            )
+            .unwrap();
+        }
+        let slipway_here = || {
+            let mut cmd = slipway(app.path(), &db.url);
+            cmd.env("SLIPWAY_BACKUP", "file:backups");
+            cmd
+        };
+        run_expecting(slipway_here().arg("run"), 0);
+        assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
+
+        let out = run_expecting(
+            slipway_here().args(["restore", "latest", "--confirm", &db.name, "--format", "json"]),
+            0,
+        );
+        assert_eq!(json(&out)["restored"]["history_table_dropped"], true);
+        assert_eq!(
+            db.text(&format!("SELECT to_regclass('{history}') IS NULL")),
+            "true",
+            "{history} survived the restore"
+        );
+        assert_eq!(
+            db.int("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"),
+            0
+        );
+        // The next release applies the migration again.
+        run_expecting(slipway_here().arg("run"), 0);
+        assert_eq!(
+            db.int("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"),
+            1
+        );
+        // A backup that holds the history replaces it and drops nothing.
+        run_expecting(slipway_here().arg("backup"), 0);
+        let out = run_expecting(
+            slipway_here().args(["restore", "latest", "--confirm", &db.name, "--format", "json"]),
+            0,
+        );
+        assert_eq!(json(&out)["restored"]["history_table_dropped"], false);
+        assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
+    }
 }

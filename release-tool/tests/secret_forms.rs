@@ -29,11 +29,15 @@ use support::{
     stderr, stdout, url_for,
 };
 
-/// Secrets of 2, 8 and 40 characters, each with a quote and a backslash.
-const SECRETS: [&str; 3] = [
+/// Secrets of 2, 8 and 40 characters, each with a quote and a backslash, and
+/// two of 2 and 40 with every character that ends a URL's parts (`/ ? # @`),
+/// a space, `+` and `%`: half of AWS secret keys hold a `/`.
+const SECRETS: [&str; 5] = [
     "\"\\",
     "8\"ch\\ar'",
     "Forty-\"quoted\"-and-\\backslashed\\-key-012",
+    "/@",
+    "wJalrXUt/FEMI/K7MD?ENG#bPx@Rfi CY+EX%AMP",
 ];
 
 /// Every form in which `secret` could leak: as is, percent-encoded (both as
@@ -106,7 +110,7 @@ fn go(
 fn no_form_of_a_short_or_long_secret_is_printed_wherever_it_is_read() {
     assert_eq!(
         SECRETS.map(|s| s.chars().count()),
-        [2, 8, 40],
+        [2, 8, 40, 2, 40],
         "the secrets' lengths"
     );
     let cluster = OwnCluster::start_with(&[("SLIPWAY_PG_PASSWORD_AUTH", "1")]);
@@ -360,6 +364,11 @@ fn no_form_of_a_short_or_long_secret_is_printed_wherever_it_is_read() {
     }
     for text in said("S3 URL with credentials") {
         assert!(text.contains("carries credentials"), "{text}");
+    }
+    // Refused credentials are shown not even in part: not the access key id.
+    for ran in ran.iter().filter(|r| r.what.contains("credentials")) {
+        let printed = all_output(&ran.output);
+        assert!(!printed.contains("AKIDEXAMPLE"), "{}: {printed}", ran.what);
     }
     for text in said("S3 secret refused") {
         assert!(text.contains("S3"), "{text}");

@@ -140,6 +140,12 @@ fn heroku_fault(error: &HerokuError) -> TargetFault {
         HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => {
             TargetFault::UnknownBackup
         }
+        HerokuError::NotTheAttachedDatabase { .. } => TargetFault::Usage {
+            title: "Heroku PGBackups would act on another database",
+            fix: "Migrate the database in DATABASE_URL (drop --database-url), or back up this one \
+                  with SLIPWAY_BACKUP=s3://BUCKET/PREFIX. Nothing was changed."
+                .to_owned(),
+        },
         HerokuError::RestoreNotRequested { command } => TargetFault::Usage {
             title: "nothing was restored",
             fix: format!("Run `{command}`, or repeat this command with --yes-use-heroku-restore."),

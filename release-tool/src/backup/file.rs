@@ -14,6 +14,23 @@ use super::{BackupError, BackupRecord, BackupTarget, Database};
 
 /// The name of a backup being written (`tempfile` appends random letters).
 const PARTIAL_PREFIX: &str = ".slipway-partial-";
+/// What follows a dump's name in the name of its manifest.
+const MANIFEST_SUFFIX: &str = ".json";
+/// The `made_by` of every manifest slipway writes.
+const MADE_BY: &str = "slipway-release";
+
+/// `<dump>.json` beside each dump: the database it is a backup of, exactly.
+// The dump's name holds only a file-name-safe form of the database, which two
+// databases can share (`rv.coll`, `rv-coll`): retention and `restore latest`
+// read the database from here.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    made_by: String,
+    /// The dump's file name.
+    name: String,
+    database: String,
+}
 
 pub(crate) struct FileTarget {
     dir: PathBuf,
@@ -109,7 +126,40 @@ impl FileTarget {
                 path: path.clone(),
                 source: e.error,
             })?;
+        // After the dump has its name, which no other backup can then take: a
+        // crash in between leaves a dump without a manifest, which is only
+        // read by a name no other database can share.
+        self.write_manifest(&path, db.name)?;
         Ok(Self::record(&path, Some(entries)))
+    }
+
+    /// Writes the manifest of the dump at `dump` (atomically: a temporary
+    /// file renamed over any stale one).
+    fn write_manifest(&self, dump: &Path, database: &str) -> Result<(), BackupError> {
+        let manifest = Manifest {
+            made_by: MADE_BY.to_owned(),
+            name: file_name(dump),
+            database: database.to_owned(),
+        };
+        let path = manifest_path(dump);
+        let text = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Io {
+            action: "writing the manifest",
+            path: path.clone(),
+            source: e.into(),
+        })?;
+        let mut file = tempfile::Builder::new()
+            .prefix(PARTIAL_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(Self::io("creating a file in", &self.dir))?;
+        std::io::Write::write_all(&mut file, &text)
+            .and_then(|()| file.as_file().sync_all())
+            .map_err(Self::io("writing", &path))?;
+        file.persist(&path).map_err(|e| BackupError::Io {
+            action: "naming the manifest",
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
     }
 
     /// A new `.slipway-partial-*` file in the folder, locked (`flock`) for as
@@ -161,10 +211,9 @@ impl FileTarget {
     }
 
     fn record(path: &Path, verified_entries: Option<usize>) -> BackupRecord {
-        let name = path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = file_name(path);
         BackupRecord {
+            database: recorded_database(path, &name),
             created_at: super::backup_time(&name),
             name,
             location: path.display().to_string(),
@@ -234,13 +283,14 @@ impl BackupTarget for FileTarget {
         let names: BTreeSet<&str> = all.iter().map(|r| r.name.as_str()).collect();
         let mine: Vec<&BackupRecord> = all
             .iter()
-            .filter(|record| super::is_listed_backup_of(&record.name, database, &names))
+            .filter(|record| record.is_of(database, &names))
             .collect();
         let excess = mine.len().saturating_sub(keep);
         let mut deleted = Vec::new();
         for record in mine.iter().take(excess) {
             let path = self.dir.join(&record.name);
             std::fs::remove_file(&path).map_err(Self::io("deleting the old backup", &path))?;
+            remove_manifest(&path)?;
             deleted.push((*record).clone());
         }
         self.keep_legacy_names_readable(&mine[excess..], &names)?;
@@ -268,9 +318,44 @@ impl FileTarget {
             }
             let path = self.dir.join(&record.name);
             std::fs::rename(&path, &first_path).map_err(Self::io("renaming the backup", &path))?;
+            remove_manifest(&path)?;
             renamed.insert(first);
         }
         Ok(())
+    }
+}
+
+/// The file name of `path`, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// Where the manifest of the dump at `dump` is.
+fn manifest_path(dump: &Path) -> PathBuf {
+    let mut name = dump.as_os_str().to_owned();
+    name.push(MANIFEST_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// The database the manifest of dump `name` at `path` records, if it has a
+/// manifest slipway wrote for it.
+fn recorded_database(path: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read(manifest_path(path)).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&text).ok()?;
+    (manifest.made_by == MADE_BY && manifest.name == name).then_some(manifest.database)
+}
+
+/// Removes the manifest of the dump at `dump`, if it has one.
+fn remove_manifest(dump: &Path) -> Result<(), BackupError> {
+    let path = manifest_path(dump);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(BackupError::Io {
+            action: "deleting the manifest",
+            path,
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -303,7 +388,6 @@ mod tests {
             ))
         );
         let free = free.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(super::super::is_backup_of(&free, "app"));
         assert!(free > name);
     }
 }

@@ -1,5 +1,6 @@
 //! How slipway starts a libpq tool (`pg_dump`, `pg_restore`): the connection
-//! settings go in its environment, never on its command line.
+//! settings sqlx uses go in its environment, never on its command line, and
+//! no `PG*` variable of our own environment reaches it.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -8,18 +9,29 @@ use tokio::process::Command;
 
 use super::Database;
 
-/// A command for a libpq tool, with the connection settings in its environment.
+/// Variables of ours a libpq tool may read: where the password file is, as
+/// sqlx reads it too when the URL has no password.
+const INHERITED: [&str; 1] = ["PGPASSFILE"];
+
+/// A command for a libpq tool that connects exactly where sqlx connects.
+// libpq reads a `PGSERVICE` (whose values beat the other variables), a
+// `PGDATABASE` or a `PGSSLMODE` of ours as readily as the ones we set: only
+// the parameters sqlx connected with may reach the tool.
 pub(super) fn command(program: &Path, db: &Database<'_>) -> Command {
     let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("PG") && !INHERITED.contains(&name.as_ref()) {
+            command.env_remove(name.as_ref());
+        }
+    }
     command
+        .envs(db.url.libpq_environment().iter().map(|(k, v)| (k, v)))
         .env("PGCONNECT_TIMEOUT", connect_timeout(db.connect_timeout))
         .env("PGAPPNAME", "slipway-release")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    if let Some(password) = db.url.password() {
-        command.env("PGPASSWORD", password);
-    }
     command
 }
 

@@ -38,10 +38,7 @@ pub(crate) mod pg_tools;
 mod s3;
 mod select;
 
-pub(crate) use names::{
-    backup_name, backup_time, is_backup_of, is_dump_name, is_listed_backup_of, later_name,
-    legacy_sequence,
-};
+pub(crate) use names::{backup_name, backup_time, is_dump_name, later_name, legacy_sequence};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -87,6 +84,22 @@ pub(crate) struct BackupRecord {
     pub(crate) created_at: Option<String>,
     /// The migrations that were pending when it was taken, when recorded.
     pub(crate) pending_versions: Option<Vec<i64>>,
+    /// The database it is a backup of, exactly as recorded when it was taken
+    /// (`None` for a backup that records none: an older version's, or a
+    /// service's such as Heroku PGBackups, which keeps one list per database).
+    pub(crate) database: Option<String>,
+}
+
+impl BackupRecord {
+    /// Whether this is a backup of `database`, among the backups `listed`
+    /// with it. The recorded database decides; only a backup that records
+    /// none is read by its name (see [`names::is_unambiguous_backup_of`]).
+    pub(crate) fn is_of(&self, database: &str, listed: &BTreeSet<&str>) -> bool {
+        match &self.database {
+            Some(recorded) => recorded == database,
+            None => names::is_unambiguous_backup_of(&self.name, database, listed),
+        }
+    }
 }
 
 /// A place backups go. See the module documentation.
@@ -102,7 +115,7 @@ pub(crate) trait BackupTarget: Send + Sync {
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError>;
     /// Deletes all but the newest `keep` backups of `database`; returns the
     /// deleted ones. Backups of other databases sharing the target are never
-    /// touched (see [`is_backup_of`]).
+    /// touched (see [`BackupRecord::is_of`]).
     async fn prune(&self, keep: usize, database: &str) -> Result<Vec<BackupRecord>, BackupError>;
 }
 
@@ -240,7 +253,7 @@ pub(crate) async fn resolve_name(
     let names: BTreeSet<&str> = listed.iter().map(|r| r.name.as_str()).collect();
     listed
         .iter()
-        .rfind(|record| is_listed_backup_of(&record.name, database, &names))
+        .rfind(|record| record.is_of(database, &names))
         .map(|record| record.name.clone())
         .ok_or_else(|| BackupError::NoBackups {
             target: target.describe(),

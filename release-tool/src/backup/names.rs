@@ -60,9 +60,16 @@ pub(crate) fn legacy_sequence(name: &str, names: &BTreeSet<&str>) -> Option<(Str
     names.contains(first.as_str()).then_some((first, number))
 }
 
-/// [`is_backup_of`] for a name listed together with `names`, which also
-/// reads the names of [`legacy_sequence`].
-pub(crate) fn is_listed_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
+/// For a backup that records no database (an older version's), whether its
+/// name, listed together with `names`, can only be a backup of `database`.
+// A name holds a file-name-safe form of the database (`rv.coll` and `rv-coll`
+// both become `rv-coll`), so it can only decide for a database whose name is
+// its own safe form and has no `-` (which `-N` names also use): any other
+// reading could prune or restore another database's backup.
+pub(crate) fn is_unambiguous_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
+    if database.is_empty() || name_safe(database) != database || database.contains('-') {
+        return false;
+    }
     match legacy_sequence(name, names) {
         Some((first, _)) => is_backup_of(&first, database),
         None => is_backup_of(name, database),
@@ -107,11 +114,9 @@ fn name_safe(database: &str) -> String {
         .collect()
 }
 
-/// Whether `name` (as [`backup_name`] makes them) is a backup of `database`.
-// Several apps, or staging and production, may share one bucket or folder:
-// retention and `restore latest` must only ever consider this database's
-// backups. The time stamp has no `-`, so the database is all after the first.
-pub(crate) fn is_backup_of(name: &str, database: &str) -> bool {
+/// Whether `name` (as [`backup_name`] makes them) names `database`'s safe form.
+// The time stamp has no `-`, so the database is all after the first.
+fn is_backup_of(name: &str, database: &str) -> bool {
     dump_middle(name)
         .and_then(|middle| middle.split_once('-'))
         .is_some_and(|(_, of)| of == name_safe(database))
@@ -130,6 +135,26 @@ mod tests {
         assert!(!is_backup_of(&name, "production"));
         assert!(!is_backup_of(&backup_name("app", now), "app-production"));
         assert!(!is_backup_of("notes.dump", "notes"));
+    }
+
+    #[test]
+    fn a_name_decides_only_for_databases_no_other_name_shares() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        let none = BTreeSet::new();
+        assert!(is_unambiguous_backup_of(&backup_name("app_1", now), "app_1", &none));
+        for (taken_of, asked_for) in [
+            ("rv.coll", "rv-coll"),
+            ("rv-coll", "rv.coll"),
+            ("rv-coll", "rv-coll"),
+            ("a b", "a-b"),
+            ("é", "-"),
+        ] {
+            let name = backup_name(taken_of, now);
+            assert!(
+                !is_unambiguous_backup_of(&name, asked_for, &none),
+                "{name} for {asked_for}"
+            );
+        }
     }
 
     #[test]
@@ -172,12 +197,13 @@ mod tests {
             legacy_sequence(second, &with_first),
             Some((first.to_owned(), 2))
         );
-        assert!(is_listed_backup_of(second, "app", &with_first));
-        assert!(!is_listed_backup_of(second, "app-2", &with_first));
-        // Alone, it is the first backup of database `app-2`.
+        assert!(is_unambiguous_backup_of(second, "app", &with_first));
+        assert!(!is_unambiguous_backup_of(second, "app-2", &with_first));
+        // Alone, it may be the first backup of `app-2`, `app.2` or `app 2`:
+        // a name cannot tell which.
         let alone: BTreeSet<&str> = [second].into();
-        assert!(is_listed_backup_of(second, "app-2", &alone));
-        assert!(!is_listed_backup_of(second, "app", &alone));
+        assert!(!is_unambiguous_backup_of(second, "app-2", &alone));
+        assert!(!is_unambiguous_backup_of(second, "app", &alone));
     }
 
     #[test]

@@ -54,6 +54,11 @@ const RESTORE_OPTIONS: [&str; 7] = [
     "--no-password",
 ];
 
+/// `pg_restore` restores into a database only when given `--dbname`; an
+/// empty one makes libpq read every parameter from the environment
+/// [`libpq::command`] sets, so nothing of the URL is on the command line.
+const TO_THE_DATABASE: &str = "--dbname=";
+
 impl PgTools {
     /// Finds `pg_dump` and `pg_restore` in `SLIPWAY_PG_BIN_DIR`, or on `PATH`.
     pub(crate) fn locate() -> Result<Self, BackupError> {
@@ -86,7 +91,6 @@ impl PgTools {
         command
             .arg("--format=custom")
             .arg("--no-password")
-            .arg(format!("--dbname={}", db.url.without_password()))
             .stdout(Stdio::piped());
         // pg_dump takes an ACCESS SHARE lock on every table and, without this,
         // waits forever behind a session holding an exclusive one: the release
@@ -145,7 +149,7 @@ impl PgTools {
         let mut command = libpq::command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
-            .arg(format!("--dbname={}", db.url.without_password()))
+            .arg(TO_THE_DATABASE)
             .arg(archive)
             .stdout(Stdio::null());
         run(command, "pg_restore", &self.pg_restore)
@@ -185,7 +189,7 @@ impl PgTools {
         let mut command = libpq::command(&self.pg_restore, db);
         command
             .args(RESTORE_OPTIONS)
-            .arg(format!("--dbname={}", db.url.without_password()))
+            .arg(TO_THE_DATABASE)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
         RunningRestore::spawn(command, &self.pg_restore)

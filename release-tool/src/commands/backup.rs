@@ -40,7 +40,8 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
     };
     let backups = target.list().await.or_fail(step, report)?;
     if report.is_human() {
-        // name, time, size in bytes, pending versions, location: tab-separated.
+        // name, time, size in bytes, pending versions, location, database:
+        // tab-separated.
         for record in &backups {
             let versions = record.pending_versions.as_ref().map_or_else(
                 || "-".to_owned(),
@@ -52,7 +53,7 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
                 },
             );
             println_redacted(&format!(
-                "{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}",
                 record.name,
                 record.created_at.as_deref().unwrap_or("-"),
                 record
@@ -63,7 +64,8 @@ async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Fa
                 } else {
                     versions.as_str()
                 },
-                record.location
+                record.location,
+                record.database.as_deref().unwrap_or("-")
             ));
         }
     }

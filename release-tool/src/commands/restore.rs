@@ -3,16 +3,20 @@
 //! database. Holds the migration lock so no release migrates meanwhile.
 //!
 //! `pg_restore --clean --if-exists --single-transaction` replaces every object
-//! in the backup (including `_sqlx_migrations`, so the history matches the
-//! data) and rolls everything back if anything fails. Objects created after
-//! the backup and absent from it are left in place (the README says how to
-//! deal with them).
+//! in the backup (including the history table, so the history matches the
+//! data) and rolls everything back if anything fails. A backup taken before
+//! the history table existed (the first release that migrated a database
+//! with tables) does not hold it: the history table left in place would then
+//! claim migrations the restore undid, so it is dropped. Other objects created
+//! after the backup and absent from it are left in place (the README says how
+//! to deal with them).
 
 use serde_json::json;
 
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
-use crate::errors::Failure;
+use crate::errors::{ExitClass, Failure};
+use crate::migrations::history;
 use crate::report::Report;
 
 use super::steps::{self, Step, StepResult as _};
@@ -46,20 +50,62 @@ pub(crate) async fn restore(
     let key = steps::lock(&mut session, settings, report).await?;
     let step = Step::start("restore");
     let db = steps::backup_database(&mut session.conn, &session.database, settings, url).await;
-    let outcome = target.restore(&name, &db).await;
+    let history_before = history::identity(&mut session.conn, &settings.sqlx.history).await;
+    let outcome = match target.restore(&name, &db).await {
+        Ok(()) => match history_before {
+            Ok(before) => {
+                history::drop_if_not_restored(&mut session.conn, &settings.sqlx.history, before)
+                    .await
+            }
+            Err(error) => Err(error),
+        }
+        .map_err(|source| history_not_replaced(&settings.sqlx.history.name, &source)),
+        Err(error) => Err(backup::errors::restore_failed(error)),
+    };
     steps::unlock(&mut session, key).await;
-    outcome.map_err(|e| step.fail(report, backup::errors::restore_failed(e)))?;
+    let history_dropped = outcome.map_err(|failure| step.fail(report, failure))?;
     report.set(
         "restored",
-        json!({ "backup": name, "target": target.describe(), "database": session.database }),
+        json!({
+            "backup": name,
+            "target": target.describe(),
+            "database": session.database,
+            "history_table_dropped": history_dropped,
+        }),
     );
+    let dropped = if history_dropped {
+        format!(
+            "; the backup predates {}, so it was dropped: the next release applies every migration",
+            settings.sqlx.history.name
+        )
+    } else {
+        String::new()
+    };
     step.ok(
         report,
         &format!(
-            "{name} from {} into {}",
+            "{name} from {} into {}{dropped}",
             target.describe(),
             session.database
         ),
     );
     Ok(())
+}
+
+/// The restore succeeded, but the history table it did not replace could
+/// not be read or dropped: it may claim migrations the restore undid.
+fn history_not_replaced(table: &str, source: &sqlx::Error) -> Failure {
+    Failure::new(
+        ExitClass::Backup,
+        "the backup was restored, but the migration history may be wrong",
+        format!(
+            "checking or dropping {table} after the restore failed: {}",
+            crate::errors::server_said(source)
+        ),
+        format!(
+            "The data is the backup's. If the backup was taken before {table} existed, drop it \
+             (`DROP TABLE {table};`) so that the next release applies the migrations again; \
+             otherwise leave it."
+        ),
+    )
 }

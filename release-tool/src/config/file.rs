@@ -82,7 +82,24 @@ fn parse(path: PathBuf, text: String) -> Result<LoadedFile, ConfigError> {
         message: e.message().trim().to_owned(),
         path: path.clone(),
     })?;
+    register_secrets(&values);
     Ok(LoadedFile { path, text, values })
+}
+
+/// Registers the credentials in the file's secret-bearing settings (a
+/// `backup = "s3://KEY:SECRET@..."`) before anything can print them: a
+/// message about another setting, or this one's refusal, may quote them.
+fn register_secrets(values: &BTreeMap<String, Spanned<toml::Value>>) {
+    let secret_keys = table::ALL
+        .iter()
+        .map(|setting| setting.about())
+        .filter(|about| about.secret)
+        .filter_map(|about| about.file_key);
+    for key in secret_keys {
+        if let Some(toml::Value::String(value)) = values.get(key).map(Spanned::get_ref) {
+            crate::redact::register_url_secrets(value);
+        }
+    }
 }
 
 /// Fails on the first key (in file order) that `slipway.toml` does not

@@ -136,7 +136,13 @@ impl Sources<'_> {
             Some((value, origin)) => {
                 (setting.parse)(&value).map_err(|problem| ConfigError::InvalidValue {
                     origin,
-                    value,
+                    // A refused secret-bearing value is echoed without its
+                    // credentials, the user (an access key id) included.
+                    value: if setting.about.secret {
+                        crate::redact::without_user_info(&value)
+                    } else {
+                        value
+                    },
                     problem,
                     expected: setting.about.expected,
                 })

@@ -17,6 +17,8 @@ pub(crate) struct DatabaseUrl {
     /// The password as sqlx reads it (decoded), from the user info or a
     /// `password=` parameter.
     password: Option<String>,
+    /// The same connection as libpq's environment (see [`Self::libpq_environment`]).
+    libpq: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,13 +46,18 @@ impl DatabaseUrl {
         if !matches!(url.scheme(), "postgres" | "postgresql") {
             return Err(UrlError::Scheme(url.scheme().to_owned()));
         }
-        let parsed = Self { url, password };
+        let mut parsed = Self {
+            url,
+            password,
+            libpq: Vec::new(),
+        };
         if parsed.database_name().is_none() {
             return Err(UrlError::NoDatabase);
         }
         // sqlx's parser is the one that connects, so it must accept the URL too.
         PgConnectOptions::from_str(parsed.url.as_str())
             .map_err(|e| UrlError::Options(redact::redact(&e.to_string())))?;
+        parsed.libpq = parsed.libpq_parameters()?;
         Ok(parsed)
     }
 
@@ -72,27 +79,87 @@ impl DatabaseUrl {
         self.password.clone()
     }
 
-    /// The URL without its password (neither in the user info nor as a
-    /// `password=` parameter), for libpq tools (`pg_dump --dbname=...`), which
-    /// then read the password from `PGPASSWORD`: a command line is visible to
-    /// every user of the machine.
-    pub(crate) fn without_password(&self) -> String {
-        let mut url = self.url.clone();
-        // Removing a password from a URL with a host cannot fail.
-        let _ = url.set_password(None);
-        if let Some(query) = self.url.query() {
-            // The other parameters stay byte for byte: re-encoding them would
-            // turn a `%20` into a `+`, which libpq does not read as a space.
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|pair| {
-                    let key = pair.split('=').next().unwrap_or_default();
-                    percent_decode(key) != "password"
-                })
-                .collect();
-            url.set_query((!kept.is_empty()).then(|| kept.join("&")).as_deref());
+    /// The connection parameters sqlx connects with, as libpq's environment
+    /// variables, for `pg_dump`/`pg_restore`: built from sqlx's own parse of
+    /// the URL (and of the `PG*` variables it reads), never from the URL text,
+    /// whose decoding libpq does differently (`?dbname=a+b` is `a b` to sqlx
+    /// and `a+b` to libpq). The password is the one sqlx sends.
+    pub(crate) fn libpq_environment(&self) -> &[(&'static str, String)] {
+        &self.libpq
+    }
+
+    /// Whether `other` connects to the same database on the same server as
+    /// the same user (whatever its password, TLS or spelling).
+    pub(crate) fn same_database(&self, other: &Self) -> bool {
+        let identity = |url: &Self| -> Vec<(&'static str, String)> {
+            url.libpq
+                .iter()
+                .filter(|(name, _)| matches!(*name, "PGHOST" | "PGPORT" | "PGDATABASE" | "PGUSER"))
+                .cloned()
+                .collect()
+        };
+        identity(self) == identity(other)
+    }
+
+    /// [`Self::libpq_environment`], worked out once when the URL is parsed so
+    /// that a URL libpq cannot be given is refused before anything runs.
+    fn libpq_parameters(&self) -> Result<Vec<(&'static str, String)>, UrlError> {
+        let options = self.connect_options()?;
+        let host = match options.get_socket() {
+            Some(socket) => socket.display().to_string(),
+            // libpq takes an IPv6 address without the URL's brackets.
+            None => unbracketed(options.get_host()).to_owned(),
+        };
+        let mut vars = vec![
+            ("PGHOST", host),
+            ("PGPORT", options.get_port().to_string()),
+            ("PGUSER", options.get_username().to_owned()),
+            ("PGSSLMODE", ssl_mode_name(options.get_ssl_mode()).to_owned()),
+        ];
+        if let Some(database) = options.get_database() {
+            vars.push(("PGDATABASE", database.to_owned()));
         }
-        url.to_string()
+        if let Some(password) = self
+            .password
+            .clone()
+            .or_else(|| std::env::var("PGPASSWORD").ok())
+        {
+            vars.push(("PGPASSWORD", password));
+        }
+        if let Some(options) = options.get_options() {
+            vars.push(("PGOPTIONS", options.to_owned()));
+        }
+        for (variable, keys) in CERTIFICATE_PARAMETERS {
+            if let Some(value) = self.certificate(variable, keys)? {
+                vars.push((variable, value));
+            }
+        }
+        Ok(vars)
+    }
+
+    /// A certificate or key file as sqlx reads it: the last of the URL's
+    /// parameters `keys`, else the `variable` sqlx falls back to. sqlx also
+    /// takes an inline PEM certificate, which libpq cannot.
+    fn certificate(
+        &self,
+        variable: &'static str,
+        keys: &[&str],
+    ) -> Result<Option<String>, UrlError> {
+        let from_url = self
+            .url
+            .query_pairs()
+            .filter(|(key, _)| keys.contains(&key.as_ref()))
+            .last()
+            .map(|(_, value)| value.into_owned());
+        let value = from_url.or_else(|| std::env::var(variable).ok());
+        if value.as_deref().is_some_and(|v| v.trim_start().starts_with("-----BEGIN")) {
+            return Err(UrlError::Options(format!(
+                "{} holds an inline PEM certificate, which pg_dump and pg_restore (libpq) cannot \
+                 read; put it in a file and give its path",
+                keys.first().copied().unwrap_or(variable)
+            )));
+        }
+        Ok(value)
     }
 
     /// The sqlx connect options, with slipway's application name so that
@@ -108,7 +175,11 @@ impl DatabaseUrl {
     // be the same as that of verify-ca". sqlx does not verify under `require`,
     // so a URL naming a CA would be checked by pg_dump (libpq) but not by us.
     fn require_means_verify_ca(&self, options: PgConnectOptions) -> PgConnectOptions {
-        let names_root = self.url.query_pairs().any(|(key, _)| key == "sslrootcert");
+        // Every spelling sqlx reads, and PGSSLROOTCERT: pg_dump gets them all.
+        let names_root = matches!(
+            self.certificate(CERTIFICATE_PARAMETERS[0].0, CERTIFICATE_PARAMETERS[0].1),
+            Ok(Some(_))
+        );
         if names_root && matches!(options.get_ssl_mode(), PgSslMode::Require) {
             options.ssl_mode(PgSslMode::VerifyCa)
         } else {
@@ -126,6 +197,33 @@ impl fmt::Display for DatabaseUrl {
         // Also masks a `password=` parameter.
         f.write_str(&redact::redact(url.as_str()))
     }
+}
+
+/// The URL parameters sqlx reads certificates from (`sqlx-postgres`
+/// `options/parse.rs`), by the libpq variable that takes each.
+const CERTIFICATE_PARAMETERS: [(&str, &[&str]); 3] = [
+    ("PGSSLROOTCERT", &["sslrootcert", "ssl-root-cert", "ssl-ca"]),
+    ("PGSSLCERT", &["sslcert", "ssl-cert"]),
+    ("PGSSLKEY", &["sslkey", "ssl-key"]),
+];
+
+/// libpq's name for an SSL mode.
+fn ssl_mode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    }
+}
+
+/// `host` without the brackets a URL puts around an IPv6 address.
+fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// The password sqlx connects with: the user info's, percent-decoded
@@ -171,10 +269,6 @@ mod tests {
             "postgres://app:***@db.example:5432/shop?sslmode=require"
         );
         assert!(!format!("{url:?}").contains("hunter2"));
-        assert_eq!(
-            url.without_password(),
-            "postgres://app@db.example:5432/shop?sslmode=require"
-        );
         assert_eq!(url.password().as_deref(), Some("hunter2-url-test"));
         assert_eq!(url.database_name().as_deref(), Some("shop"));
     }
@@ -205,13 +299,53 @@ mod tests {
         assert_eq!(url.password().as_deref(), Some("q pw!"));
         assert_eq!(url.database_name().as_deref(), Some("query db"));
         assert_eq!(
-            url.without_password(),
-            "postgres://app@localhost/path_db?dbname=query+db&sslmode=disable"
-        );
-        assert_eq!(
             url.to_string(),
             "postgres://app:***@localhost/path_db?dbname=query+db&password=***&sslmode=disable"
         );
+    }
+
+    fn libpq_value<'a>(url: &'a DatabaseUrl, name: &str) -> Option<&'a str> {
+        url.libpq_environment()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn libpq_gets_what_sqlx_connects_with_not_the_urls_text() {
+        let url = DatabaseUrl::parse(
+            "postgres://app:p%2Bw@[::1]:6543/ignored?dbname=rv_a+b&ssl-mode=require\
+             &ssl-root-cert=%2Fca.pem&options[search_path]=a%20b&user=who+me",
+        )
+        .unwrap();
+        for (name, value) in [
+            ("PGHOST", "::1"),
+            ("PGPORT", "6543"),
+            ("PGDATABASE", "rv_a b"),
+            ("PGUSER", "who me"),
+            ("PGPASSWORD", "p+w"),
+            // libpq's rule, which slipway's own connection follows too.
+            ("PGSSLMODE", "verify-ca"),
+            ("PGSSLROOTCERT", "/ca.pem"),
+            ("PGOPTIONS", "-c search_path=a\\ b"),
+        ] {
+            assert_eq!(libpq_value(&url, name), Some(value), "{name}");
+        }
+        let socket = DatabaseUrl::parse("postgres://app@%2Fvar%2Frun%2Fpg/db").unwrap();
+        assert_eq!(libpq_value(&socket, "PGHOST"), Some("/var/run/pg"));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://h/d?sslrootcert=-----BEGIN%20CERTIFICATE-----"),
+            Err(UrlError::Options(_))
+        ));
+    }
+
+    #[test]
+    fn the_same_database_whatever_the_spelling_and_password() {
+        let a = DatabaseUrl::parse("postgres://u:one@h:5432/my%20db?sslmode=require").unwrap();
+        let b = DatabaseUrl::parse("postgresql://u:two@h/x?dbname=my+db").unwrap();
+        let other = DatabaseUrl::parse("postgres://u:one@h:5432/my+db").unwrap();
+        assert!(a.same_database(&b));
+        assert!(!a.same_database(&other));
     }
 
     #[test]

@@ -56,6 +56,37 @@ fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S:
     serializer.serialize_str(&hex::encode(bytes))
 }
 
+/// The history table's identity (its OID), or `None` when it does not exist.
+pub(crate) async fn identity(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<Option<u32>, sqlx::Error> {
+    let oid: Option<sqlx::postgres::types::Oid> = sqlx::query_scalar("SELECT to_regclass($1)::oid")
+        .bind(&table.name)
+        .fetch_one(conn)
+        .await?;
+    Ok(oid.map(|oid| oid.0))
+}
+
+/// Drops the history table if it is still the one whose identity was
+/// `before` a restore. `pg_restore --clean` drops and recreates every table
+/// its archive holds, so a table it left alone was not in the backup: its
+/// rows record migrations applied after the backup was taken, which the
+/// restore has just undone. Returns whether it dropped the table.
+pub(crate) async fn drop_if_not_restored(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    before: Option<u32>,
+) -> Result<bool, sqlx::Error> {
+    if before.is_none() || identity(&mut *conn, table).await? != before {
+        return Ok(false);
+    }
+    sqlx::query(AssertSqlSafe(format!("DROP TABLE {}", table.name)))
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
 /// Reads the history, or an empty one when the table does not exist yet.
 /// Reading never creates the table, so `plan` changes nothing.
 pub(crate) async fn read(

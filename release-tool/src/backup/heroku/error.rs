@@ -20,6 +20,15 @@ pub(crate) enum HerokuError {
          or set SLIPWAY_HEROKU_APP=APP"
     )]
     MissingApp,
+    #[error(
+        "this release migrates {migrated}, but the `heroku` target backs up the add-on attached \
+         as DATABASE_URL, which is {}",
+        attached.as_deref().unwrap_or("not set")
+    )]
+    NotTheAttachedDatabase {
+        migrated: String,
+        attached: Option<String>,
+    },
     #[error("{key}={value:?} is not valid: {reason}")]
     InvalidSetting {
         key: &'static str,

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{HerokuBackup, HerokuError, HerokuSettings};
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
+use crate::db::DatabaseUrl;
 use crate::redact;
 
 /// Backups taken and kept by Heroku PGBackups.
@@ -33,8 +34,25 @@ impl HerokuTarget {
             verified_entries: None,
             created_at: backup.finished_at,
             pending_versions: None,
+            database: None,
         }
     }
+}
+
+/// Refuses unless `db` is the database attached as `DATABASE_URL`, the one
+/// PGBackups captures and restores into: a release given `--database-url`
+/// for another database must not back up (or restore) this one instead.
+fn attached_database_is(db: &Database<'_>) -> Result<(), HerokuError> {
+    let attached = std::env::var("DATABASE_URL")
+        .ok()
+        .and_then(|text| DatabaseUrl::parse(&text).ok());
+    if attached.as_ref().is_some_and(|url| url.same_database(db.url)) {
+        return Ok(());
+    }
+    Err(HerokuError::NotTheAttachedDatabase {
+        migrated: db.url.to_string(),
+        attached: attached.map(|url| url.to_string()),
+    })
 }
 
 /// Prints a progress line on stderr, where the human lines go.
@@ -51,7 +69,8 @@ impl BackupTarget for HerokuTarget {
 
     /// Captures a backup with Heroku PGBackups (the name is Heroku's, `b123`)
     /// and prints the command that restores it.
-    async fn create(&self, _db: &Database<'_>, _name: &str) -> Result<BackupRecord, BackupError> {
+    async fn create(&self, db: &Database<'_>, _name: &str) -> Result<BackupRecord, BackupError> {
+        attached_database_is(db)?;
         let backup = super::capture(&self.settings, &mut progress).await?;
         progress(format!(
             "Heroku PGBackups {} done; to restore it: {}",
@@ -72,7 +91,8 @@ impl BackupTarget for HerokuTarget {
 
     /// Prints the `heroku pg:backups:restore` command, unless
     /// `--yes-use-heroku-restore` asked slipway to call the restore API.
-    async fn restore(&self, name: &str, _db: &Database<'_>) -> Result<(), BackupError> {
+    async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
+        attached_database_is(db)?;
         if !self.api_restore {
             return Err(HerokuError::RestoreNotRequested {
                 command: super::restore_command(name, &self.settings.app),

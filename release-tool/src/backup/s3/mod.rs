@@ -244,7 +244,8 @@ impl S3Backups {
         database: &str,
     ) -> Result<Vec<StoredBackup>, S3Error> {
         let mut all = self.list().await?;
-        all.retain(|backup| crate::backup::is_backup_of(&backup.name, database));
+        // The sidecar records the database exactly; the name is for people.
+        all.retain(|backup| backup.sidecar.facts.database == database);
         let excess = all.len().saturating_sub(keep);
         let doomed: Vec<StoredBackup> = all.into_iter().take(excess).collect();
         for backup in &doomed {

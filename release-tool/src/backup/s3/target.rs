@@ -78,6 +78,7 @@ impl S3Target {
             size_bytes: Some(backup.sidecar.size),
             verified_entries,
             created_at: Some(backup.sidecar.created_at),
+            database: Some(backup.sidecar.facts.database),
             pending_versions: Some(backup.sidecar.facts.pending_versions),
         }
     }
