@@ -201,6 +201,14 @@ pub(crate) fn redact(text: &str) -> String {
     mask_url_credentials(&out)
 }
 
+/// Whether the URL `value` holds user info (`user@`, `user:password@`), by
+/// the URL grammar read leniently: its last `@` when its authority has none.
+pub(crate) fn has_user_info(value: &str) -> bool {
+    value
+        .split_once("://")
+        .is_some_and(|(_, token)| user_info(token.trim(), true).is_some())
+}
+
 /// `text` with the whole user info of each URL (`KEY:SECRET@`, found as
 /// [`user_info`] leniently finds it) replaced by `***@`: for echoing a value
 /// that was refused because it holds credentials, where even the user
@@ -351,6 +359,15 @@ mod tests {
         assert_eq!(redact("http://h/a@b"), "http://h/a@b");
         // ...unless what comes before it may be `KEY:SECRET` whose secret
         // holds a `/`, `?` or `#`: then too much is masked, never too little.
+        assert_eq!(
+            redact(
+                "s3://b/x.dump: Error performing POST http://u:/@@127.0.0.1:9/b/x?uploads= in 3s"
+            ),
+            "s3://b/x.dump: Error performing POST http://u:***@127.0.0.1:9/b/x?uploads= in 3s"
+        );
+        assert!(has_user_info("http://u:/@@127.0.0.1:9/"));
+        assert!(has_user_info("https://k:s@h/"));
+        assert!(!has_user_info("https://h:9/p"));
         for secret in ["wJal/K7MD/bPx", "a?b", "a#b", "80/a", "/", "?#/"] {
             assert_eq!(
                 redact(&format!("s3://AKIA:{secret}@bucket/x")),

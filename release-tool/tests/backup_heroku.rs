@@ -426,7 +426,11 @@ fn heroku_refuses_to_back_up_another_database_than_the_one_migrated() {
     let apis = Apis::start(Script::default());
     let app = app_with(&["basic"]);
     for command in [
-        vec!["run".to_owned(), "--database-url".to_owned(), migrated.url.clone()],
+        vec![
+            "run".to_owned(),
+            "--database-url".to_owned(),
+            migrated.url.clone(),
+        ],
         vec![
             "restore".to_owned(),
             "b123".to_owned(),

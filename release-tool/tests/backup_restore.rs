@@ -312,7 +312,14 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
 
         let out = run_expecting(
-            slipway_here().args(["restore", "latest", "--confirm", &db.name, "--format", "json"]),
+            slipway_here().args([
+                "restore",
+                "latest",
+                "--confirm",
+                &db.name,
+                "--format",
+                "json",
+            ]),
             0,
         );
         assert_eq!(json(&out)["restored"]["history_table_dropped"], true);
@@ -334,7 +341,14 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
         // A backup that holds the history replaces it and drops nothing.
         run_expecting(slipway_here().arg("backup"), 0);
         let out = run_expecting(
-            slipway_here().args(["restore", "latest", "--confirm", &db.name, "--format", "json"]),
+            slipway_here().args([
+                "restore",
+                "latest",
+                "--confirm",
+                &db.name,
+                "--format",
+                "json",
+            ]),
             0,
         );
         assert_eq!(json(&out)["restored"]["history_table_dropped"], false);

@@ -501,8 +501,8 @@ fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_tri
     let fields: Vec<&str> = line.trim().split('\t').collect();
     assert_eq!(
         fields.len(),
-        5,
-        "name, time, size, versions, location: {line:?}"
+        6,
+        "name, time, size, versions, location, database: {line:?}"
     );
     let name = fields[0].to_owned();
     assert_eq!(
@@ -510,6 +510,10 @@ fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_tri
         "{line}"
     );
     assert_eq!(fields[4], format!("s3://{bucket}/rel/{name}"));
+    assert_eq!(
+        fields[5], db.name,
+        "the database, as the sidecar records it"
+    );
 
     // Damage the data, then restore.
     db.exec("DELETE FROM notes WHERE id % 2 = 0; UPDATE notes SET body = 'changed';");

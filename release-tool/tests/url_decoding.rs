@@ -196,7 +196,10 @@ fn sqlx_only_url_parameters_do_not_break_backups() {
         cluster.port(),
         utf8_percent_encode(&ca.display().to_string(), NON_ALPHANUMERIC)
     );
-    exec_at(&cluster.url, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    exec_at(
+        &cluster.url,
+        "CREATE TABLE t (id int); INSERT INTO t VALUES (1);",
+    );
     let app = app_with_migrations(&[]);
     let mut cmd = slipway(app.path(), &url);
     cmd.env("SLIPWAY_BACKUP", "file:backups");
@@ -210,17 +213,17 @@ struct Rng(u64);
 
 impl Rng {
     fn from_env() -> Self {
-        let seed = std::env::var("SLIPWAY_PROPERTY_SEED")
+        let seed: u64 = std::env::var("SLIPWAY_PROPERTY_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap()
-                    .as_nanos() as u64
-                    | 1
+                    .subsec_nanos()
+                    .into()
             });
-        Self(seed)
+        Self(seed | 1)
     }
 
     fn next(&mut self) -> u64 {
@@ -231,7 +234,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
     }
 
     /// 2 to `max` characters: printable ASCII, the URL characters, quotes,
@@ -270,7 +273,11 @@ fn sibling(name: &str) -> String {
             _ => '.',
         })
         .collect();
-    if swapped == name { format!("{name}.") } else { swapped }
+    if swapped == name {
+        format!("{name}.")
+    } else {
+        swapped
+    }
 }
 
 fn quoted_identifier(name: &str) -> String {
@@ -289,6 +296,7 @@ fn quoted_literal(text: &str) -> String {
 /// up and restored, the sibling's backup is neither pruned nor restored, and
 /// no output shows the password.
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, checked at every step
 fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
     let cluster = OwnCluster::start_with(&[("SLIPWAY_PG_PASSWORD_AUTH", "1")]);
     let mut rng = Rng::from_env();
@@ -322,7 +330,8 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
             if case % 2 == 0 {
                 path_url(name)
             } else {
-                let dbname: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+                let dbname: String =
+                    url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
                 format!(
                     "postgres://{role}:{}@localhost:{}/postgres?dbname={dbname}",
                     utf8_percent_encode(&password, NON_ALPHANUMERIC),
@@ -354,7 +363,10 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
         let label = format!("case {case} (seed {seed}): database {database:?}, sibling {twin:?}");
         let mut outputs = vec![
             ("run", slipway_for(&database, &["run", "--format", "json"])),
-            ("sibling run", slipway_for(&twin, &["run", "--format", "json"])),
+            (
+                "sibling run",
+                slipway_for(&twin, &["run", "--format", "json"]),
+            ),
         ];
         exec_at(&path_url(&database), "UPDATE marker SET db = 'changed'");
         outputs.push((
@@ -368,7 +380,10 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
         for (what, out) in &outputs {
             let text = all_output(out);
             if out.status.code() != Some(0) {
-                failures.push(format!("{label}: {what} exited {:?}:\n{text}", out.status.code()));
+                failures.push(format!(
+                    "{label}: {what} exited {:?}:\n{text}",
+                    out.status.code()
+                ));
             }
             let encoded = utf8_percent_encode(&password, NON_ALPHANUMERIC).to_string();
             let shows_password = text.contains(&format!(":{encoded}@"))
@@ -379,7 +394,8 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
         }
         if outputs[0].1.status.code() == Some(0) {
             let report = json(&outputs[0].1);
-            if report["backup"]["taken"] != true || report["database"]["name"] != database.as_str() {
+            if report["backup"]["taken"] != true || report["database"]["name"] != database.as_str()
+            {
                 failures.push(format!("{label}: run backed up another database: {report}"));
             }
         }
@@ -393,7 +409,9 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
         let listed = serde_json::to_string(&json(&outputs[3].1)).unwrap();
         for name in [&database, &twin] {
             if !listed.contains(&serde_json::to_string(name).unwrap()) {
-                failures.push(format!("{label}: `backups` lost the backup of {name:?}: {listed}"));
+                failures.push(format!(
+                    "{label}: `backups` lost the backup of {name:?}: {listed}"
+                ));
             }
         }
     }

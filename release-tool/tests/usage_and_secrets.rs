@@ -66,6 +66,7 @@ fn help_names_every_variable_the_readme_documents() {
         "SLIPWAY_PG_PASSWORD_AUTH",
         "SLIPWAY_PG_RESTART_MODE",
         "SLIPWAY_PG_TLS",
+        "SLIPWAY_PROPERTY_SEED",
     ];
     let dir = tempfile::tempdir().unwrap();
     let help = stdout(&run_expecting(slipway(dir.path(), "").arg("--help"), 0));

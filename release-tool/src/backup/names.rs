@@ -141,7 +141,11 @@ mod tests {
     fn a_name_decides_only_for_databases_no_other_name_shares() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
         let none = BTreeSet::new();
-        assert!(is_unambiguous_backup_of(&backup_name("app_1", now), "app_1", &none));
+        assert!(is_unambiguous_backup_of(
+            &backup_name("app_1", now),
+            "app_1",
+            &none
+        ));
         for (taken_of, asked_for) in [
             ("rv.coll", "rv-coll"),
             ("rv-coll", "rv.coll"),

@@ -74,11 +74,6 @@ impl DatabaseUrl {
         Some(percent_decode(name))
     }
 
-    /// The password as sqlx sends it, for `PGPASSWORD`.
-    pub(crate) fn password(&self) -> Option<String> {
-        self.password.clone()
-    }
-
     /// The connection parameters sqlx connects with, as libpq's environment
     /// variables, for `pg_dump`/`pg_restore`: built from sqlx's own parse of
     /// the URL (and of the `PG*` variables it reads), never from the URL text,
@@ -114,7 +109,10 @@ impl DatabaseUrl {
             ("PGHOST", host),
             ("PGPORT", options.get_port().to_string()),
             ("PGUSER", options.get_username().to_owned()),
-            ("PGSSLMODE", ssl_mode_name(options.get_ssl_mode()).to_owned()),
+            (
+                "PGSSLMODE",
+                ssl_mode_name(options.get_ssl_mode()).to_owned(),
+            ),
         ];
         if let Some(database) = options.get_database() {
             vars.push(("PGDATABASE", database.to_owned()));
@@ -152,7 +150,10 @@ impl DatabaseUrl {
             .last()
             .map(|(_, value)| value.into_owned());
         let value = from_url.or_else(|| std::env::var(variable).ok());
-        if value.as_deref().is_some_and(|v| v.trim_start().starts_with("-----BEGIN")) {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.trim_start().starts_with("-----BEGIN"))
+        {
             return Err(UrlError::Options(format!(
                 "{} holds an inline PEM certificate, which pg_dump and pg_restore (libpq) cannot \
                  read; put it in a file and give its path",
@@ -269,14 +270,14 @@ mod tests {
             "postgres://app:***@db.example:5432/shop?sslmode=require"
         );
         assert!(!format!("{url:?}").contains("hunter2"));
-        assert_eq!(url.password().as_deref(), Some("hunter2-url-test"));
+        assert_eq!(libpq_value(&url, "PGPASSWORD"), Some("hunter2-url-test"));
         assert_eq!(url.database_name().as_deref(), Some("shop"));
     }
 
     #[test]
     fn percent_encoded_passwords_are_decoded_for_libpq() {
         let url = DatabaseUrl::parse("postgres://app:p%40ss-url-test@localhost/db").unwrap();
-        assert_eq!(url.password().as_deref(), Some("p@ss-url-test"));
+        assert_eq!(libpq_value(&url, "PGPASSWORD"), Some("p@ss-url-test"));
         assert_eq!(redact::redact("p@ss-url-test"), "***");
     }
 
@@ -284,7 +285,7 @@ mod tests {
     fn decodes_as_sqlx_does_a_plus_stays_a_plus() {
         let url =
             DatabaseUrl::parse("postgres://app:a+b%2Bc%25d@localhost/my+db%20%C3%A9").unwrap();
-        assert_eq!(url.password().as_deref(), Some("a+b+c%d"));
+        assert_eq!(libpq_value(&url, "PGPASSWORD"), Some("a+b+c%d"));
         assert_eq!(url.database_name().as_deref(), Some("my+db é"));
         let options = url.connect_options().unwrap();
         assert_eq!(options.get_database(), Some("my+db é"));
@@ -296,7 +297,7 @@ mod tests {
             "postgres://app:userinfo-pw@localhost/path_db?dbname=query+db&password=q+pw%21&sslmode=disable",
         )
         .unwrap();
-        assert_eq!(url.password().as_deref(), Some("q pw!"));
+        assert_eq!(libpq_value(&url, "PGPASSWORD"), Some("q pw!"));
         assert_eq!(url.database_name().as_deref(), Some("query db"));
         assert_eq!(
             url.to_string(),

@@ -92,10 +92,16 @@ fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<Ur
         value: raw.clone(),
         reason: reason.to_owned(),
     };
-    let url = Url::parse(&raw).map_err(|error| invalid(&error.to_string()))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("the URL must not carry credentials"));
+    // Before parsing: a password with an unencoded `/` hides from the URL
+    // parser (`http://u:p/w@host` has host `u`), not from the URL grammar.
+    if crate::redact::has_user_info(&raw) {
+        return Err(HerokuError::InvalidSetting {
+            key,
+            value: crate::redact::without_user_info(&raw),
+            reason: "the URL must not carry credentials".to_owned(),
+        });
     }
+    let url = Url::parse(&raw).map_err(|error| invalid(&error.to_string()))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(url),

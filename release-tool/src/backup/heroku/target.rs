@@ -46,7 +46,10 @@ fn attached_database_is(db: &Database<'_>) -> Result<(), HerokuError> {
     let attached = std::env::var("DATABASE_URL")
         .ok()
         .and_then(|text| DatabaseUrl::parse(&text).ok());
-    if attached.as_ref().is_some_and(|url| url.same_database(db.url)) {
+    if attached
+        .as_ref()
+        .is_some_and(|url| url.same_database(db.url))
+    {
         return Ok(());
     }
     Err(HerokuError::NotTheAttachedDatabase {

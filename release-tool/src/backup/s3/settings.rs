@@ -167,6 +167,15 @@ fn invalid(key: &'static str, value: &str, reason: impl Into<String>) -> S3Error
 }
 
 fn parse_endpoint(raw: &str) -> Result<String, S3Error> {
+    // Before parsing: a password with an unencoded `/` hides from the URL
+    // parser (`http://u:p/w@host` has host `u`), not from the URL grammar.
+    if crate::redact::has_user_info(raw) {
+        return Err(invalid(
+            ENV_ENDPOINT,
+            "(hidden: it carries credentials)",
+            "put the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL",
+        ));
+    }
     let url = url::Url::parse(raw).map_err(|e| {
         invalid(
             ENV_ENDPOINT,
@@ -176,13 +185,6 @@ fn parse_endpoint(raw: &str) -> Result<String, S3Error> {
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(ENV_ENDPOINT, raw, "use an http:// or https:// URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            ENV_ENDPOINT,
-            "(hidden: it carries credentials)",
-            "put the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL",
-        ));
     }
     Ok(raw.trim_end_matches('/').to_owned())
 }
