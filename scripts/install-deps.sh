@@ -21,14 +21,17 @@ fi
 # with `sqlx-toml` (a default feature of sqlx-cli) so that it reads sqlx.toml as users' installs do.
 SQLX_CLI_VERSION="0.9.0"
 sqlx_cli_reads_sqlx_toml() {
-  local dir
+  local dir out
   dir="$(mktemp -d)"
-  : >"${dir}/sqlx.toml"
-  # Without the feature sqlx-cli refuses any sqlx.toml; with it, it only misses a database URL.
-  ! (cd "${dir}" && env -u DATABASE_URL sqlx migrate info 2>&1) | grep -q "sqlx-toml. feature was not enabled"
-  local found=$?
+  # A sqlx.toml that names its own database-URL variable: only a sqlx-cli that reads sqlx.toml
+  # names that variable when it finds no URL. `migrate info` always fails here (no URL), so
+  # its exit status says nothing; its message does. (A test of the pipeline's status under
+  # pipefail passed whatever grep found.) Without the feature it says "the `sqlx-toml`
+  # feature was not enabled"; an older sqlx-cli asks for DATABASE_URL.
+  printf '[common]\ndatabase-url-var = "SLIPWAY_SQLX_TOML_PROBE"\n' >"${dir}/sqlx.toml"
+  out="$(cd "${dir}" && env -u DATABASE_URL -u SLIPWAY_SQLX_TOML_PROBE sqlx migrate info 2>&1 || true)"
   rm -rf "${dir}"
-  return "${found}"
+  grep -q "SLIPWAY_SQLX_TOML_PROBE" <<<"${out}"
 }
 if ! sqlx --version 2>/dev/null | grep -q "${SQLX_CLI_VERSION}" || ! sqlx_cli_reads_sqlx_toml; then
   log "installing sqlx-cli ${SQLX_CLI_VERSION} (postgres, rustls, sqlx-toml)"

@@ -11,13 +11,16 @@ mod support;
 
 #[path = "support/heroku.rs"]
 mod heroku;
+#[path = "support/lock_holder.rs"]
+mod lock_holder;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use lock_holder::LockHolder;
 use support::{
-    TARGET_ENV, all_output, app_with_migrations, db_with_data, json, run_expecting, slipway,
-    slipway_process, stderr,
+    TARGET_ENV, TestDb, all_output, app_with_migrations, db_with_data, json, run_expecting,
+    slipway, slipway_process, stderr,
 };
 
 #[test]
@@ -116,4 +119,73 @@ fn a_heroku_capture_timeout_of_zero_is_no_limit() {
     assert_eq!(json(&out)["backup"]["taken"], true);
     assert!(data.polls() >= 2, "the capture was polled to its end");
     assert!(started.elapsed() < Duration::from_mins(1));
+}
+
+/// What the case is, its settings, and whether it waits by retrying after
+/// lock timeouts.
+type WaitCase = (&'static str, &'static [(&'static str, &'static str)], bool);
+
+/// For each setting that bounds a wait, a release that must wait (another
+/// session holds an ACCESS EXCLUSIVE lock on the table the migration alters,
+/// for 2 s) with that setting at `0`: it waits and succeeds. A zero that is
+/// compared, added or used as a deadline anywhere would fail it at once.
+#[test]
+fn with_each_wait_setting_at_zero_a_release_that_must_wait_succeeds() {
+    let cases: [WaitCase; 4] = [
+        (
+            "lock wait 0 with lock_timeout retries",
+            &[
+                ("SLIPWAY_LOCK_WAIT", "0"),
+                ("SLIPWAY_LOCK_TIMEOUT", "300ms"),
+                ("SLIPWAY_LOCK_RETRIES", "5"),
+            ],
+            true,
+        ),
+        ("lock_timeout 0", &[("SLIPWAY_LOCK_TIMEOUT", "0")], false),
+        (
+            "statement_timeout and lock_timeout 0",
+            &[
+                ("SLIPWAY_STATEMENT_TIMEOUT", "0"),
+                ("SLIPWAY_LOCK_TIMEOUT", "0"),
+            ],
+            false,
+        ),
+        (
+            "every one 0",
+            &[
+                ("SLIPWAY_LOCK_WAIT", "0s"),
+                ("SLIPWAY_LOCK_TIMEOUT", "0"),
+                ("SLIPWAY_STATEMENT_TIMEOUT", "0"),
+                ("SLIPWAY_CONNECT_TIMEOUT", "0"),
+            ],
+            false,
+        ),
+    ];
+    for (what, settings, retries) in cases {
+        let db = TestDb::new();
+        db.exec("CREATE TABLE items (id int); INSERT INTO items VALUES (1);");
+        let app = app_with_migrations(&[(
+            "1_price.sql",
+            "ALTER TABLE items ADD COLUMN price bigint;\n",
+        )]);
+        let holder = LockHolder::hold(&db.url, "items", Duration::from_secs(2));
+        let mut cmd = slipway(app.path(), &db.url);
+        for (name, value) in settings {
+            cmd.env(name, value);
+        }
+        let started = Instant::now();
+        let out = cmd
+            .args(["run", "--backup", "none", "--format", "json"])
+            .output()
+            .unwrap();
+        drop(holder);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", all_output(&out));
+        assert_eq!(db.applied_versions(), vec![1], "{what}");
+        assert!(
+            started.elapsed() >= Duration::from_millis(1500),
+            "{what}: it did not wait"
+        );
+        let retried = !json(&out)["lock_retries"].as_array().unwrap().is_empty();
+        assert_eq!(retried, retries, "{what}: {}", all_output(&out));
+    }
 }

@@ -3,7 +3,7 @@
 //! then renamed to its name, so a failed backup never looks like a good one.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -50,12 +50,16 @@ impl FileTarget {
         }
     }
 
-    /// Creates the folder, readable only by us: dumps hold all the data.
+    /// Creates the folder and any missing parents, each readable only by us
+    /// (0700): dumps hold all the data. A folder that already exists keeps
+    /// its mode: it may be shared (`file:/tmp`, sticky 1777) and is not ours
+    /// to restrict; the dumps in it are 0600 whatever the folder's mode.
     fn ensure_dir(&self) -> Result<(), BackupError> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(Self::io("creating the backup folder", &self.dir))?;
-        std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(Self::io("restricting the backup folder", &self.dir))
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(Self::io("creating the backup folder", &self.dir))
     }
 
     /// A name in the folder, or a path to an archive.

@@ -5,6 +5,8 @@
 
 use squawk_linter::Rule;
 
+use super::rules::{LockMode, RuleId, SlipwayRule};
+
 /// The advice for one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Advice {
@@ -35,8 +37,52 @@ const EXPAND_THEN_CONTRACT: &str = "Expand, then contract: add the new column or
      running dyno uses it.";
 
 /// The advice for `rule`, if slipway has its own.
+pub(crate) fn advice(rule: RuleId) -> Option<Advice> {
+    match rule {
+        RuleId::Squawk(rule) => squawk_advice(rule),
+        RuleId::Slipway(rule) => Some(slipway_advice(rule)),
+    }
+}
+
+/// The advice for one of slipway's own rules (`locks.rs`).
+fn slipway_advice(rule: SlipwayRule) -> Advice {
+    match rule {
+        SlipwayRule::LockTable(mode) => Advice {
+            does: "LOCK TABLE",
+            lock: Some(mode.name()),
+            effect: if mode == LockMode::AccessExclusive {
+                "blocks reads and writes of the table until the migration commits"
+            } else {
+                "blocks writes to the table until the migration commits"
+            },
+            blocking: true,
+            safe: "Take no explicit lock in a migration: each statement takes the lock it needs, bounded \
+                   by SLIPWAY_LOCK_TIMEOUT, and long work such as a backfill belongs in batches outside the release.",
+        },
+        SlipwayRule::RequireConcurrentRefresh => Advice {
+            does: "REFRESH MATERIALIZED VIEW without CONCURRENTLY",
+            lock: Some("ACCESS EXCLUSIVE"),
+            effect: "blocks reads of the view while its query runs again",
+            blocking: true,
+            safe: "Use `REFRESH MATERIALIZED VIEW CONCURRENTLY ...` (the view needs a unique index; reads go \
+                   on under its EXCLUSIVE lock), or refresh it outside the release.",
+        },
+        SlipwayRule::Truncate => Advice {
+            does: "TRUNCATE",
+            lock: Some("ACCESS EXCLUSIVE"),
+            effect: "empties the table at once while the old dynos keep serving, and blocks reads and \
+                     writes until the migration commits",
+            // It neither scans nor rewrites: the lock is brief, however big the table.
+            blocking: false,
+            safe: "Stop using the rows first and delete them in batches outside the release, or empty the \
+                   table in a later release (the release's backup is your way back).",
+        },
+    }
+}
+
+/// The advice for one of squawk's rules, if slipway has its own.
 #[allow(clippy::too_many_lines)] // One entry per rule reads best as one table.
-pub(crate) fn advice(rule: Rule) -> Option<Advice> {
+fn squawk_advice(rule: Rule) -> Option<Advice> {
     let advice = match rule {
         Rule::RequireConcurrentIndexCreation => Advice {
             does: "CREATE INDEX without CONCURRENTLY",
@@ -190,7 +236,10 @@ mod tests {
 
     #[test]
     fn blocking_rules_name_their_lock() {
-        for rule in enum_iterator_rules() {
+        let own = crate::lint::rules::SLIPWAY_RULE_NAMES
+            .iter()
+            .map(|name| name.parse::<RuleId>().unwrap());
+        for rule in enum_iterator_rules().into_iter().chain(own) {
             if let Some(advice) = advice(rule) {
                 assert!(
                     !advice.blocking || advice.lock.is_some(),
@@ -200,7 +249,7 @@ mod tests {
         }
     }
 
-    fn enum_iterator_rules() -> Vec<Rule> {
+    fn enum_iterator_rules() -> Vec<RuleId> {
         [
             "require-concurrent-index-creation",
             "constraint-missing-not-valid",

@@ -10,15 +10,37 @@ use super::{Facts, LintError, Outcome};
 /// The table of `relation` (a table, or an index whose table is wanted), its
 /// total size and estimated rows. `to_regclass` resolves the name as the
 /// migration would, through the session's `search_path`, and quotes as written.
+///
+/// A partitioned table holds no data itself (`pg_total_relation_size` is 0):
+/// its size is the sum over its whole partition tree, and its rows the sum
+/// over the leaf partitions. Inheritance children count when `$2` says the
+/// statement reaches them (an `ALTER TABLE` without `ONLY`). A `reltuples`
+/// of -1 (never analysed, PostgreSQL 14+) counts as unknown, not as -1 rows.
 const TABLE_FACTS: &str = "\
-SELECT format('%I.%I', n.nspname, t.relname) AS name,
-       pg_total_relation_size(t.oid) AS bytes,
-       t.reltuples::float8 AS rows
-FROM pg_class c
-LEFT JOIN pg_index i ON i.indexrelid = c.oid
-JOIN pg_class t ON t.oid = COALESCE(i.indrelid, c.oid)
-JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE c.oid = to_regclass($1)";
+WITH RECURSIVE target AS (
+    SELECT t.oid, format('%I.%I', n.nspname, t.relname) AS name
+    FROM pg_class c
+    LEFT JOIN pg_index i ON i.indexrelid = c.oid
+    JOIN pg_class t ON t.oid = COALESCE(i.indrelid, c.oid)
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE c.oid = to_regclass($1)
+), tree AS (
+    SELECT oid FROM target
+    UNION ALL
+    SELECT h.inhrelid
+    FROM tree
+    JOIN pg_inherits h ON h.inhparent = tree.oid
+    JOIN pg_class k ON k.oid = h.inhrelid
+    WHERE k.relispartition OR $2
+)
+SELECT target.name,
+       sum(pg_total_relation_size(k.oid))::int8 AS bytes,
+       sum(k.reltuples) FILTER (WHERE k.reltuples >= 0 AND k.relkind <> 'p')::float8 AS rows,
+       count(*) - 1 AS children
+FROM target
+JOIN tree ON true
+JOIN pg_class k ON k.oid = tree.oid
+GROUP BY target.name";
 
 /// SQLSTATE `invalid_name` (42602): `to_regclass` on a name it cannot split.
 const INVALID_NAME: &str = "42602";
@@ -28,32 +50,42 @@ pub(crate) async fn attach(
     conn: &mut PgConnection,
     outcome: &mut Outcome,
 ) -> Result<(), LintError> {
-    let mut known: HashMap<String, Option<Facts>> = HashMap::new();
+    let mut known: HashMap<(String, bool), Option<Facts>> = HashMap::new();
     for finding in outcome.findings.iter_mut().chain(&mut outcome.ignored) {
         let Some(table) = finding.table.clone() else {
             continue;
         };
-        if !known.contains_key(&table) {
-            let facts = table_facts(conn, &table).await?;
-            known.insert(table.clone(), facts);
+        let key = (table, finding.children);
+        if !known.contains_key(&key) {
+            let facts = table_facts(conn, &key.0, key.1).await?;
+            known.insert(key.clone(), facts);
         }
-        finding.facts = known.get(&table).cloned().flatten();
+        finding.facts = known.get(&key).cloned().flatten();
     }
     Ok(())
 }
 
-/// The facts of one relation; `NotCreatedYet` when it does not exist.
-async fn table_facts(conn: &mut PgConnection, relation: &str) -> Result<Option<Facts>, LintError> {
-    let row: Result<Option<(String, i64, f64)>, sqlx::Error> = sqlx::query_as(TABLE_FACTS)
+/// name, bytes, rows, children.
+type FactsRow = (String, i64, Option<f64>, i64);
+
+/// The facts of one relation, with its inheritance children when
+/// `children`; `NotCreatedYet` when it does not exist.
+async fn table_facts(
+    conn: &mut PgConnection,
+    relation: &str,
+    children: bool,
+) -> Result<Option<Facts>, LintError> {
+    let row: Result<Option<FactsRow>, sqlx::Error> = sqlx::query_as(TABLE_FACTS)
         .bind(relation)
+        .bind(children)
         .fetch_optional(&mut *conn)
         .await;
     match row {
-        Ok(Some((name, bytes, rows))) => Ok(Some(Facts::Table {
+        Ok(Some((name, bytes, rows, children))) => Ok(Some(Facts::Table {
             name,
             bytes,
-            // PostgreSQL 14+ says -1 for a table that was never analysed.
-            rows: (rows >= 0.0).then_some(rows),
+            rows,
+            children,
         })),
         Ok(None) => Ok(Some(Facts::NotCreatedYet)),
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(INVALID_NAME) => Ok(None),

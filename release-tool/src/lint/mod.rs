@@ -1,7 +1,10 @@
 //! `lint`: squawk's rules on the migrations, with the live size of each table
 //! a finding touches. squawk (`squawk.rs`) finds and places the problems;
-//! `advice.rs` says what each one means during a Heroku release; `facts.rs`
-//! reads the table sizes; `output.rs` prints them for people, JSON and GitHub.
+//! `locks.rs` adds the statements squawk does not flag by the lock they take
+//! (`CLUSTER`, `VACUUM FULL`, `LOCK TABLE`, `REFRESH MATERIALIZED VIEW`,
+//! `TRUNCATE`); `advice.rs` says what each one means during a Heroku release;
+//! `facts.rs` reads the table sizes; `output.rs` prints them for people, JSON
+//! and GitHub.
 //!
 //! A finding fails the release when `SLIPWAY_LINT=error`, or when it is a
 //! blocking statement (one that holds its lock while the table is scanned or
@@ -10,7 +13,10 @@
 pub(crate) mod advice;
 mod errors;
 pub(crate) mod facts;
+mod ignores;
+mod locks;
 pub(crate) mod output;
+pub(crate) mod rules;
 pub(crate) mod squawk;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +27,7 @@ use squawk_linter::{Rule, Version};
 use crate::migrations::Migration;
 use crate::migrations::source::{self, SourceError};
 use advice::Advice;
+use rules::RuleId;
 
 /// `SLIPWAY_LINT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +141,15 @@ pub(crate) enum Facts {
     Table {
         /// `schema.table`.
         name: String,
-        /// `pg_total_relation_size`: the table, its indexes and TOAST.
+        /// `pg_total_relation_size`: the table, its indexes and TOAST, and
+        /// those of every partition (or inheritance child, when the
+        /// statement reaches them).
         bytes: i64,
-        /// `reltuples`; `None` when the table was never analysed.
+        /// `reltuples` (of the leaf partitions, for a partitioned table);
+        /// `None` when none of them was ever analysed.
         rows: Option<f64>,
+        /// How many partitions or inheritance children `bytes` includes.
+        children: i64,
     },
     /// No such table yet: an earlier pending migration creates it.
     NotCreatedYet,
@@ -146,7 +158,7 @@ pub(crate) enum Facts {
 /// One squawk finding, placed and explained.
 #[derive(Debug, Clone)]
 pub(crate) struct Finding {
-    pub(crate) rule: Rule,
+    pub(crate) rule: RuleId,
     pub(crate) file: PathBuf,
     pub(crate) position: Position,
     /// squawk's message.
@@ -157,6 +169,10 @@ pub(crate) struct Finding {
     pub(crate) statement: String,
     /// The table (or index) the statement changes, as written.
     pub(crate) table: Option<String>,
+    /// The statement also acts on the table's inheritance children (an
+    /// `ALTER TABLE`, `LOCK TABLE` or `TRUNCATE` without `ONLY`). Partitions
+    /// always count.
+    pub(crate) children: bool,
     pub(crate) facts: Option<Facts>,
     /// Silenced by a `-- squawk-ignore` comment.
     pub(crate) ignored: bool,
@@ -287,10 +303,12 @@ mod tests {
             help: None,
             statement: String::new(),
             table: Some("t".to_owned()),
+            children: false,
             facts: bytes.map(|bytes| Facts::Table {
                 name: "public.t".to_owned(),
                 bytes,
                 rows: None,
+                children: 0,
             }),
             ignored: false,
         }

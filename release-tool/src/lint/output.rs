@@ -36,9 +36,18 @@ fn what(finding: &Finding) -> String {
         .advice()
         .map_or_else(|| finding.message.clone(), |a| a.does.to_owned());
     match (&finding.table, &finding.facts) {
-        (_, Some(Facts::Table { name, bytes, rows })) => {
-            format!("{does} on {name} ({})", show_table_facts(*bytes, *rows))
-        }
+        (
+            _,
+            Some(Facts::Table {
+                name,
+                bytes,
+                rows,
+                children,
+            }),
+        ) => format!(
+            "{does} on {name} ({})",
+            show_table_facts(*bytes, *rows, *children)
+        ),
         (Some(table), Some(Facts::NotCreatedYet)) => {
             format!("{does} on {table} (not created yet: no rows to lock)")
         }
@@ -86,11 +95,17 @@ pub(crate) fn note(note: &Note) -> String {
 pub(crate) fn to_json(finding: &Finding, settings: &LintSettings) -> Value {
     let advice = finding.advice();
     let facts = match &finding.facts {
-        Some(Facts::Table { name, bytes, rows }) => json!({
+        Some(Facts::Table {
+            name,
+            bytes,
+            rows,
+            children,
+        }) => json!({
             "table": name,
             "bytes": bytes,
             "size": show_bytes(u64::try_from(*bytes).unwrap_or(0)),
             "rows": rows.map(round_rows),
+            "children": children,
         }),
         Some(Facts::NotCreatedYet) => json!({ "table": finding.table, "exists": false }),
         None => Value::Null,
@@ -166,9 +181,12 @@ fn shown_path(path: &Path) -> String {
         .map_or(shown.clone(), str::to_owned)
 }
 
-/// `2.3 GiB, ~4.1M rows`.
-fn show_table_facts(bytes: i64, rows: Option<f64>) -> String {
-    let size = show_bytes(u64::try_from(bytes).unwrap_or(0));
+/// `2.3 GiB, ~4.1M rows`; `95.0 MiB including 12 partitions/children, ...`.
+fn show_table_facts(bytes: i64, rows: Option<f64>, children: i64) -> String {
+    let mut size = show_bytes(u64::try_from(bytes).unwrap_or(0));
+    if children > 0 {
+        let _ = write!(size, " including {children} partitions/children");
+    }
     match rows {
         Some(rows) => format!("{size}, ~{} rows", show_count(rows)),
         None => format!("{size}, rows not counted yet (never analysed)"),
@@ -227,10 +245,12 @@ mod tests {
             help: None,
             statement: "CREATE INDEX i ON documents (title);".to_owned(),
             table: Some("documents".to_owned()),
+            children: false,
             facts: Some(Facts::Table {
                 name: "public.documents".to_owned(),
                 bytes: 2_469_606_195,
                 rows: Some(4_100_000.0),
+                children: 0,
             }),
             ignored: false,
         }

@@ -6,6 +6,9 @@ use std::collections::HashSet;
 use squawk_linter::{Linter, Rule, Version, Violation};
 use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 
+use super::ignores::IgnoreComments;
+use super::locks::{self, Flagged};
+use super::rules::SLIPWAY_RULE_NAMES;
 use super::{Finding, LintSource, Position, RuleSet};
 
 /// What squawk says about one file.
@@ -49,6 +52,10 @@ pub(crate) fn lint_file(source: &LintSource, rules: &RuleSet) -> FileFindings {
         .collect();
     let place = |violation: &Violation| finding(source, &parse, violation);
     for violation in &shown {
+        if violation.code == Rule::UnusedIgnore && names_slipway_rule(&violation.message) {
+            // squawk does not know slipway's own rules; `locks.rs` reads them.
+            continue;
+        }
         if violation.code == Rule::UnusedIgnore {
             let position = Position::at(text, usize::from(violation.text_range.start()));
             out.notes.push((
@@ -72,7 +79,49 @@ pub(crate) fn lint_file(source: &LintSource, rules: &RuleSet) -> FileFindings {
             ignored
         })
         .collect();
+    let squawk_repacks: HashSet<usize> = all
+        .iter()
+        .filter(|v| v.code == Rule::PreferRepack)
+        .map(|v| usize::from(v.text_range.start()))
+        .collect();
+    let ignores = IgnoreComments::read(text, &parse.syntax_node());
+    for flagged in locks::flagged(&parse, &squawk_repacks) {
+        let silenced = ignores.covers(text, flagged.start, flagged.rule);
+        let mut finding = own_finding(source, flagged);
+        finding.ignored = silenced;
+        if silenced {
+            out.ignored.push(finding);
+        } else {
+            out.findings.push(finding);
+        }
+    }
+    // In the order of the file, squawk's and slipway's together (a stable
+    // sort by line keeps squawk's own order within a line).
+    out.findings.sort_by_key(|f| f.position.line);
     out
+}
+
+/// Whether squawk's "unknown name X" is one of slipway's own rules.
+fn names_slipway_rule(message: &str) -> bool {
+    message
+        .strip_prefix("unknown name ")
+        .is_some_and(|name| SLIPWAY_RULE_NAMES.contains(&name.trim()))
+}
+
+/// A finding of slipway's own (`locks.rs`), placed like squawk's.
+fn own_finding(source: &LintSource, flagged: Flagged) -> Finding {
+    Finding {
+        rule: flagged.rule,
+        file: source.path.clone(),
+        position: Position::at(&source.sql, flagged.start),
+        message: flagged.message,
+        help: None,
+        statement: summarise(&flagged.statement.text().to_string()),
+        table: flagged.table,
+        children: flagged.children,
+        facts: None,
+        ignored: false,
+    }
 }
 
 /// The text squawk should judge. squawk reports `CONCURRENTLY` inside an
@@ -114,7 +163,7 @@ fn finding(
     let start = usize::from(violation.text_range.start());
     let statement = statement_at(&parse.syntax_node(), start);
     Finding {
-        rule: violation.code,
+        rule: violation.code.into(),
         file: source.path.clone(),
         position: Position::at(text, start),
         message: violation.message.clone(),
@@ -124,6 +173,7 @@ fn finding(
             |node| summarise(&node.text().to_string()),
         ),
         table: statement.as_ref().and_then(changed_relation),
+        children: statement.as_ref().is_some_and(locks::reaches_children),
         facts: None,
         ignored: false,
     }

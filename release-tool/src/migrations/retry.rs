@@ -65,12 +65,21 @@ impl RetryPolicy {
             return Next::RetriesUsedUp;
         }
         let pause = delay(retries_done + 1);
-        let ends = first_started.elapsed() + pause + self.lock_timeout;
-        if ends > self.lock_wait {
+        if !fits_in(
+            self.lock_wait,
+            first_started.elapsed() + pause + self.lock_timeout,
+        ) {
             return Next::OutOfTime;
         }
         Next::RetryAfter(pause)
     }
+}
+
+/// Whether something that ends `ends` after the start fits in `limit`. A
+/// limit of zero is no limit, as for every slipway duration (a lock wait of 0
+/// used to stop every retry: nothing ends within zero).
+fn fits_in(limit: Duration, ends: Duration) -> bool {
+    limit.is_zero() || ends <= limit
 }
 
 #[cfg(test)]
@@ -82,5 +91,22 @@ mod tests {
         let secs: Vec<u64> = (1..=7).map(|r| delay(r).as_secs()).collect();
         assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30]);
         assert_eq!(delay(u32::MAX), MAX_DELAY);
+    }
+
+    #[test]
+    fn a_lock_wait_of_zero_is_no_limit_for_retries() {
+        let s = Duration::from_secs;
+        // (lock wait, when the retry would end, fits)
+        let cases = [
+            (s(0), s(0), true),
+            (s(0), s(1), true),
+            (s(0), Duration::MAX, true),
+            (s(10), s(10), true),
+            (s(10), s(11), false),
+            (Duration::from_millis(1), s(1), false),
+        ];
+        for (limit, ends, fits) in cases {
+            assert_eq!(fits_in(limit, ends), fits, "{limit:?} {ends:?}");
+        }
     }
 }

@@ -115,10 +115,25 @@ pub(crate) async fn take_backup(
     let db = backup_database(&mut session.conn, &session.database, settings, url).await;
     let name = backup::backup_name(&session.database, SystemTime::now());
     let record = target.create(&db, &name).await.or_fail(step, report)?;
-    let pruned = target
-        .prune(settings.backup_keep, &session.database)
-        .await
-        .or_fail(step, report)?;
+    // The new backup is taken and verified: failing to delete old ones (a
+    // bucket that denies DeleteObject, a file that cannot be removed) must not
+    // stop the release, or every release would fail once the target holds
+    // more than SLIPWAY_BACKUP_KEEP.
+    let pruned = match target.prune(settings.backup_keep, &session.database).await {
+        Ok(pruned) => pruned,
+        Err(error) => {
+            let text = format!(
+                "the backup was taken, but pruning old backups in {} failed: {}. Delete old \
+                 backups by hand, or fix the permission; SLIPWAY_BACKUP_KEEP is {}.",
+                target.describe(),
+                crate::errors::error_chain(&error),
+                settings.backup_keep
+            );
+            report.warn(&text);
+            report.set("prune_error", json!(text));
+            Vec::new()
+        }
+    };
     report.set("pruned_backups", json!(pruned));
     step.ok(
         report,
