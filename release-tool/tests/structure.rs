@@ -1,5 +1,5 @@
-//! What a reader of release-tool/src, and of the workspace, meets: small
-//! files, one name per thing, one copy of each shared rule (issue 12). Each
+//! What a reader of release-tool/src, and of the workspace, meets: one name per
+//! thing, one copy of each shared rule (issue 12). Each
 //! test reads the source and names what breaks the rule.
 
 // An integration test crate sees every dev-dependency; this one needs none.
@@ -11,9 +11,6 @@ mod support_sources;
 use std::path::Path;
 
 use support_sources::{read_sources, workspace_sources};
-
-/// The longest a source file may be, in lines ("about 400").
-const MAX_LINES: usize = 410;
 
 /// Every `.rs` file under release-tool/src with its text, sorted by path,
 /// as paths relative to src.
@@ -37,22 +34,6 @@ fn files_containing(needle: &str) -> Vec<(String, usize)> {
             (count > 0).then_some((name, count))
         })
         .collect()
-}
-
-#[test]
-fn no_source_file_is_much_over_400_lines_except_the_messages() {
-    let long: Vec<String> = workspace_sources()
-        .into_iter()
-        .filter(|(name, _)| !name.ends_with("/errors.rs"))
-        .filter_map(|(name, text)| {
-            let lines = text.lines().count();
-            (lines > MAX_LINES).then(|| format!("{name}: {lines} lines"))
-        })
-        .collect();
-    assert!(
-        long.is_empty(),
-        "split these files (at most {MAX_LINES} lines): {long:?}"
-    );
 }
 
 #[test]
