@@ -18,9 +18,10 @@ impl From<SourceError> for Failure {
                 "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION, as `sqlx migrate add` does \
                  (e.g. 20240101120000_create_users.sql)."
             }
-            SourceError::DuplicateVersion { .. } => {
+            SourceError::Files(FilesError::DuplicateVersion { .. }) => {
                 "Give each migration its own version: rename one of the two files (if the other was already \
-                 applied somewhere, keep that one's name)."
+                 applied somewhere, keep that one's name), e.g. with the next free version. A version holds one \
+                 <VERSION>_<DESCRIPTION>.sql, or one .up.sql with its .down.sql."
             }
             SourceError::Files(
                 FilesError::Unreadable { .. } | FilesError::UnreadableEntry { .. },
