@@ -46,7 +46,7 @@ async fn run_locked(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::compare_history(migrations, &applied, report)?;
+    let plan = steps::compare_history(migrations, &applied, &settings.sqlx.history, report)?;
     lint::pending(session, settings, &plan.pending, report).await?;
     let pgvector = steps::pgvector_pre(
         &mut session.conn,
