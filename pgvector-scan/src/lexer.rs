@@ -1,31 +1,60 @@
-//! Splits SQL into words, skipping comments and string literals.
+//! Splits SQL into tokens, skipping comments and the text of string literals.
 
-/// A word of SQL: an unquoted identifier or keyword (lower-cased), or a
-/// double-quoted identifier (as written).
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Word {
-    pub(crate) text: String,
-    pub(crate) line: usize,
-    pub(crate) quoted: bool,
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An unquoted identifier or keyword, lower-cased.
+    Word,
+    /// A double-quoted identifier, as written.
+    Quoted,
+    /// A string literal or a number (its text is left out).
+    Literal,
+    /// Punctuation or an operator character; `::` is one token.
+    Punct,
 }
 
-/// The words of `sql`, in order, each with its 1-based line.
-pub(crate) fn words(sql: &str) -> Vec<Word> {
+/// A token of SQL with its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) text: String,
+    pub(crate) line: usize,
+    pub(crate) kind: Kind,
+}
+
+impl Token {
+    /// Whether this is the unquoted word (keyword) `word`.
+    pub(crate) fn is_word(&self, word: &str) -> bool {
+        self.kind == Kind::Word && self.text == word
+    }
+
+    /// Whether this is the punctuation `punct`.
+    pub(crate) fn is_punct(&self, punct: &str) -> bool {
+        self.kind == Kind::Punct && self.text == punct
+    }
+
+    /// Whether this is a name: an unquoted or a quoted identifier.
+    pub(crate) fn is_name(&self) -> bool {
+        matches!(self.kind, Kind::Word | Kind::Quoted)
+    }
+}
+
+/// The tokens of `sql`, in order, each with its 1-based line.
+pub(crate) fn tokens(sql: &str) -> Vec<Token> {
     let mut lexer = Lexer {
         chars: sql.chars().collect(),
         position: 0,
         line: 1,
-        words: Vec::new(),
+        tokens: Vec::new(),
     };
     lexer.run();
-    lexer.words
+    lexer.tokens
 }
 
 struct Lexer {
     chars: Vec<char>,
     position: usize,
     line: usize,
-    words: Vec<Word>,
+    tokens: Vec<Token>,
 }
 
 impl Lexer {
@@ -34,17 +63,35 @@ impl Lexer {
             match c {
                 '-' if self.peek(1) == Some('-') => self.skip_line_comment(),
                 '/' if self.peek(1) == Some('*') => self.skip_block_comment(),
-                '\'' => self.skip_string(false),
+                '\'' => self.read_string(false),
                 '"' => self.read_quoted_identifier(),
                 // `$tag$` delimiters: the body is scanned as code, because
                 // function bodies can use vector types too.
                 '$' => self.skip_dollar_tag(),
+                ':' if self.peek(1) == Some(':') => {
+                    self.push("::".to_owned(), Kind::Punct);
+                    self.bump();
+                    self.bump();
+                }
                 c if c.is_alphabetic() || c == '_' => self.read_word(),
-                _ => {
+                c if c.is_ascii_digit() => self.read_number(),
+                c if c.is_whitespace() => {
+                    self.bump();
+                }
+                c => {
+                    self.push(c.to_string(), Kind::Punct);
                     self.bump();
                 }
             }
         }
+    }
+
+    fn push(&mut self, text: String, kind: Kind) {
+        self.tokens.push(Token {
+            text,
+            line: self.line,
+            kind,
+        });
     }
 
     fn peek(&self, offset: usize) -> Option<char> {
@@ -86,9 +133,10 @@ impl Lexer {
         }
     }
 
-    /// Skips `'...'`, where `''` is a quote; with `escapes` (an `E'...'`
-    /// string) a backslash escapes the next character too.
-    fn skip_string(&mut self, escapes: bool) {
+    /// Reads `'...'` as one literal token, where `''` is a quote; with
+    /// `escapes` (an `E'...'` string) a backslash escapes the next character too.
+    fn read_string(&mut self, escapes: bool) {
+        self.push(String::new(), Kind::Literal);
         self.bump();
         while let Some(c) = self.bump() {
             match c {
@@ -120,10 +168,10 @@ impl Lexer {
                 text.push(c);
             }
         }
-        self.words.push(Word {
+        self.tokens.push(Token {
             text,
             line,
-            quoted: true,
+            kind: Kind::Quoted,
         });
     }
 
@@ -141,6 +189,16 @@ impl Lexer {
         }
     }
 
+    fn read_number(&mut self) {
+        self.push(String::new(), Kind::Literal);
+        while self
+            .peek(0)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        {
+            self.bump();
+        }
+    }
+
     fn read_word(&mut self) {
         let line = self.line;
         let mut text = String::new();
@@ -154,13 +212,13 @@ impl Lexer {
         }
         if self.peek(0) == Some('\'') {
             // A prefixed literal: E'..', B'..', X'..', N'..'.
-            self.skip_string(text == "e");
+            self.read_string(text == "e");
             return;
         }
-        self.words.push(Word {
+        self.tokens.push(Token {
             text,
             line,
-            quoted: false,
+            kind: Kind::Word,
         });
     }
 }
@@ -170,50 +228,55 @@ mod tests {
     use super::*;
 
     fn texts(sql: &str) -> Vec<String> {
-        words(sql).into_iter().map(|word| word.text).collect()
+        tokens(sql)
+            .into_iter()
+            .map(|token| match token.kind {
+                Kind::Literal => "<lit>".to_owned(),
+                _ => token.text,
+            })
+            .collect()
     }
 
     #[test]
     fn lower_cases_words_and_tracks_lines() {
-        let words = words("SELECT a\nFROM \"T\"");
+        let found = tokens("SELECT a\nFROM \"T\"");
+        let summary: Vec<_> = found
+            .iter()
+            .map(|t| (t.text.as_str(), t.line, t.kind))
+            .collect();
         assert_eq!(
-            words,
-            vec![
-                Word {
-                    text: "select".into(),
-                    line: 1,
-                    quoted: false
-                },
-                Word {
-                    text: "a".into(),
-                    line: 1,
-                    quoted: false
-                },
-                Word {
-                    text: "from".into(),
-                    line: 2,
-                    quoted: false
-                },
-                Word {
-                    text: "T".into(),
-                    line: 2,
-                    quoted: true
-                },
+            summary,
+            [
+                ("select", 1, Kind::Word),
+                ("a", 1, Kind::Word),
+                ("from", 2, Kind::Word),
+                ("T", 2, Kind::Quoted),
             ]
         );
     }
 
     #[test]
-    fn skips_literals_and_comments() {
+    fn literals_are_one_token_and_comments_none() {
         assert_eq!(
             texts("a 'b''c' E'd\\'e' f -- g\n/* h /* i */ j */ k"),
-            ["a", "f", "k"]
+            ["a", "<lit>", "<lit>", "f", "k"]
+        );
+    }
+
+    #[test]
+    fn punctuation_and_casts_are_tokens() {
+        assert_eq!(
+            texts("x::vector(3)[], s.t = 1.5;"),
+            [
+                "x", "::", "vector", "(", "<lit>", ")", "[", "]", ",", "s", ".", "t", "=", "<lit>",
+                ";"
+            ]
         );
     }
 
     #[test]
     fn an_unterminated_literal_ends_the_text() {
-        assert_eq!(texts("a 'b c"), ["a"]);
+        assert_eq!(texts("a 'b c"), ["a", "<lit>"]);
         assert_eq!(texts("a /* b"), ["a"]);
     }
 }

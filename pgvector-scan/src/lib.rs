@@ -9,11 +9,13 @@
 //! release tool uses the same rules at run time (`SLIPWAY_PGVECTOR=auto`). One
 //! crate keeps the two in agreement.
 //!
-//! The scan is lexical: it skips comments and string literals and looks at the
-//! remaining words. It does not parse SQL, so it errs towards finding usage.
+//! The scan (`scan`) is lexical: it skips comments and string literals and
+//! reads each pgvector word in its context. It does not parse SQL, so in
+//! doubt it finds usage.
 
 mod lexer;
 mod migration_files;
+mod scan;
 mod sqlx_toml;
 pub mod text;
 mod version;
@@ -24,6 +26,7 @@ pub use migration_files::{
     FileName, FilesError, IgnoredFile, IgnoredRule, MigrationFile, MigrationFiles, MigrationKind,
     list_migration_files, parse_file_name,
 };
+pub use scan::{scan_migration_files, scan_sql};
 pub use sqlx_toml::{
     DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError, parse_sqlx_toml,
     read_sqlx_toml,
@@ -67,24 +70,6 @@ impl Feature {
                 Some(Version::new(0, 7, 0))
             }
             Self::IterativeScan => Some(Version::new(0, 8, 0)),
-        }
-    }
-
-    /// The feature a lower-cased SQL word stands for, if any.
-    fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "vector" => Some(Self::VectorType),
-            "hnsw" => Some(Self::Hnsw),
-            "ivfflat" => Some(Self::Ivfflat),
-            "halfvec" => Some(Self::HalfVec),
-            "sparsevec" => Some(Self::SparseVec),
-            "binary_quantize" => Some(Self::BinaryQuantize),
-            "bit_hamming_ops" | "bit_jaccard_ops" => Some(Self::BitIndex),
-            "iterative_scan" => Some(Self::IterativeScan),
-            _ if word.starts_with("vector_") && word.ends_with("_ops") => Some(Self::VectorType),
-            _ if word.starts_with("halfvec_") && word.ends_with("_ops") => Some(Self::HalfVec),
-            _ if word.starts_with("sparsevec_") && word.ends_with("_ops") => Some(Self::SparseVec),
-            _ => None,
         }
     }
 }
@@ -156,72 +141,6 @@ impl VectorUsage {
         }
         best.map(|(finding, _)| finding)
     }
-
-    fn extend(&mut self, other: VectorUsage) {
-        self.findings.extend(other.findings);
-    }
-}
-
-/// Scans one SQL text. `file` only labels the findings.
-#[must_use]
-pub fn scan_sql(file: &str, sql: &str) -> VectorUsage {
-    let words = lexer::words(sql);
-    let mut findings = Vec::new();
-    for (index, word) in words.iter().enumerate() {
-        let feature = if is_create_extension_vector(&words, index) {
-            Some(Feature::Extension)
-        } else if word.quoted || is_extension_name(&words, index) {
-            // A quoted identifier is a name, not a type; and the `vector` in
-            // `CREATE EXTENSION vector` was counted as the extension.
-            None
-        } else {
-            Feature::from_word(&word.text)
-        };
-        if let Some(feature) = feature {
-            findings.push(Finding {
-                file: file.to_owned(),
-                line: word.line,
-                feature,
-            });
-        }
-    }
-    VectorUsage { findings }
-}
-
-/// Scans the up migrations of a folder listed by [`list_migration_files`]
-/// (sqlx's rules), in sqlx's order.
-///
-/// # Errors
-///
-/// Reading a file failed.
-pub fn scan_migration_files(files: &MigrationFiles) -> std::io::Result<VectorUsage> {
-    let mut usage = VectorUsage::default();
-    for migration in files.migrations.iter().filter(|m| m.kind.is_up()) {
-        // Invalid UTF-8 is the release tool's to report; here it must not hide
-        // the rest of the file.
-        let sql = String::from_utf8_lossy(&std::fs::read(&migration.path)?).into_owned();
-        usage.extend(scan_sql(&migration.file_name, &sql));
-    }
-    Ok(usage)
-}
-
-/// Whether the word at `index` is the name in `CREATE EXTENSION [IF NOT EXISTS] vector`.
-fn is_create_extension_vector(words: &[lexer::Word], index: usize) -> bool {
-    is_extension_name(words, index) && words[index].text == "vector"
-}
-
-/// Whether the word at `index` is the name in a `CREATE EXTENSION` statement.
-fn is_extension_name(words: &[lexer::Word], index: usize) -> bool {
-    let before: Vec<&str> = words[..index]
-        .iter()
-        .rev()
-        .take(5)
-        .map(|word| word.text.as_str())
-        .collect();
-    matches!(
-        before.as_slice(),
-        ["extension", "create", ..] | ["exists", "not", "if", "extension", "create"]
-    )
 }
 
 #[cfg(test)]

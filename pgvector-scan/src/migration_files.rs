@@ -12,6 +12,11 @@
 //!   `_` replaced by spaces;
 //! - migrations are ordered by version, then type.
 //!
+//! sqlx takes two migrations of one version (`1_a.sql` and `1_a.up.sql`, or
+//! `1_a.sql` and `01_b.sql`) and fails on the second one's history row,
+//! after the first was applied; here they are refused up front. A version
+//! holds one `.sql`, or one `.up.sql` and one `.down.sql`.
+//!
 //! sqlx ignores the files it does not take without a word; this list keeps
 //! the ones that look like a migration (a name that starts with a digit or
 //! ends in `.sql` in any case), with the rule each breaks, so that the
@@ -159,6 +164,21 @@ pub enum FilesError {
         /// The file.
         path: PathBuf,
     },
+    /// Two migrations have one version: two up migrations (`.sql` or
+    /// `.up.sql`), or two down migrations.
+    #[error(
+        "{} and {} have the same version {version}: sqlx would apply the first and fail on the second",
+        first.display(),
+        second.display()
+    )]
+    DuplicateVersion {
+        /// The version.
+        version: i64,
+        /// The first file, in sqlx's order.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
     /// A migration's name is not UTF-8.
     #[error("{}: the file name is not valid UTF-8", path.display())]
     NotUtf8Name {
@@ -245,9 +265,29 @@ pub fn list_migration_files(dir: &Path) -> Result<MigrationFiles, FilesError> {
         let path = entry.map_err(unreadable)?.path();
         add_entry(&mut files, path)?;
     }
-    files.migrations.sort_by_key(|m| (m.version, m.kind));
+    files
+        .migrations
+        .sort_by(|a, b| (a.version, a.kind, &a.file_name).cmp(&(b.version, b.kind, &b.file_name)));
     files.ignored.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    reject_duplicates(&files.migrations)?;
     Ok(files)
+}
+
+/// Refuses two up (`.sql`, `.up.sql`) or two down migrations of one version.
+fn reject_duplicates(migrations: &[MigrationFile]) -> Result<(), FilesError> {
+    for (index, second) in migrations.iter().enumerate() {
+        let first = migrations[..index].iter().find(|first| {
+            first.version == second.version && first.kind.is_up() == second.kind.is_up()
+        });
+        if let Some(first) = first {
+            return Err(FilesError::DuplicateVersion {
+                version: second.version,
+                first: first.path.clone(),
+                second: second.path.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Sorts one folder entry into `files`.
@@ -296,87 +336,4 @@ fn add_entry(files: &mut MigrationFiles, path: PathBuf) -> Result<(), FilesError
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn folder(files: &[&str]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for name in files {
-            std::fs::write(dir.path().join(name), "SELECT 1;").unwrap();
-        }
-        dir
-    }
-
-    #[test]
-    fn names_types_and_descriptions_follow_sqlx() {
-        let dir = folder(&[
-            "20240101000000_create_users.sql",
-            "2_add_posts.up.sql",
-            "2_add_posts.down.sql",
-            "3_a.sql.sql",
-            "README.md",
-        ]);
-        std::fs::create_dir(dir.path().join("4_folder.sql")).unwrap();
-        let found = list_migration_files(dir.path()).unwrap();
-        let summary: Vec<_> = found
-            .migrations
-            .iter()
-            .map(|m| (m.version, m.description.as_str(), m.kind))
-            .collect();
-        assert_eq!(
-            summary,
-            vec![
-                (2, "add posts", MigrationKind::ReversibleUp),
-                (2, "add posts", MigrationKind::ReversibleDown),
-                (3, "a", MigrationKind::Simple),
-                (20_240_101_000_000, "create users", MigrationKind::Simple),
-            ]
-        );
-        assert_eq!(found.ignored, Vec::new());
-    }
-
-    #[test]
-    fn look_alikes_are_listed_with_the_rule_they_break() {
-        let dir = folder(&[
-            "1_ok.sql",
-            "20240102000000-create-users.sql",
-            "20240103000000_create_posts.sq",
-            "4_upper.SQL",
-            "notes.sql",
-            "README.md",
-            ".gitkeep",
-        ]);
-        let found = list_migration_files(dir.path()).unwrap();
-        assert_eq!(found.migrations.len(), 1);
-        let ignored: Vec<_> = found
-            .ignored
-            .iter()
-            .map(|i| (i.file_name.as_str(), i.rule))
-            .collect();
-        assert_eq!(
-            ignored,
-            vec![
-                ("20240102000000-create-users.sql", IgnoredRule::NoUnderscore),
-                ("20240103000000_create_posts.sq", IgnoredRule::NotDotSql),
-                ("4_upper.SQL", IgnoredRule::NotDotSql),
-                ("notes.sql", IgnoredRule::NoUnderscore),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_bad_version_rejects_the_folder() {
-        let dir = folder(&["v1_a.sql"]);
-        assert!(matches!(
-            list_migration_files(dir.path()),
-            Err(FilesError::BadVersion { .. })
-        ));
-    }
-
-    #[test]
-    fn a_missing_folder_holds_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let found = list_migration_files(&dir.path().join("migrations")).unwrap();
-        assert_eq!(found, MigrationFiles::default());
-    }
-}
+mod tests;

@@ -223,6 +223,27 @@ fn cases() -> Vec<Case> {
         )
         .file(b"migrations/2_add_a.sql", b"CREATE TABLE a (id int);\n")
         .file(b"migrations/02_add_b.sql", b"CREATE TABLE b (id int);\n"),
+        // sqlx applies the first of these and fails on the second's history row (23505).
+        case(
+            "one version as .sql and .up.sql",
+            2,
+            &[
+                "2_add_a.sql",
+                "2_add_a.up.sql",
+                "same version 2",
+                "rename one",
+            ],
+        )
+        .file(b"migrations/2_add_a.sql", b"CREATE TABLE a (id int);\n")
+        .file(b"migrations/2_add_a.up.sql", b"CREATE TABLE b (id int);\n")
+        .file(b"migrations/2_add_a.down.sql", b"DROP TABLE b;\n"),
+        case(
+            "one version as .sql and another .up.sql",
+            2,
+            &["2_add_a.sql", "2_add_b.up.sql", "same version 2"],
+        )
+        .file(b"migrations/2_add_a.sql", b"CREATE TABLE a (id int);\n")
+        .file(b"migrations/2_add_b.up.sql", b"CREATE TABLE b (id int);\n"),
         case("non-UTF-8 file name", 2, &["2_caf", "not valid UTF-8"]).file(
             b"migrations/2_caf\xe9.sql",
             b"CREATE TABLE cafe (id int);\n",

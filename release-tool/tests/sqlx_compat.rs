@@ -285,3 +285,125 @@ fn sqlx_waits_for_the_lock_slipway_holds() {
     );
     assert_eq!(db.applied_versions(), vec![1]);
 }
+
+/// Migrations that create the `vector` extension themselves, in each form
+/// (plain, `IF NOT EXISTS`, `WITH SCHEMA`, quoted names, any case), each with
+/// the schema the extension must end up in. Before slipway left `CREATE
+/// EXTENSION` to them, it created the extension first: the plain form failed
+/// with 42710 (exit 7) and `WITH SCHEMA x` found it in `public`.
+const CREATING_THE_EXTENSION: [(&str, &str); 7] = [
+    (
+        "CREATE EXTENSION vector;\nCREATE TABLE items (e vector(3));\n",
+        "public",
+    ),
+    (
+        "create extension VECTOR;\ncreate table items (e Vector(3));\n",
+        "public",
+    ),
+    (
+        "CREATE EXTENSION IF NOT EXISTS \"vector\";\nCREATE TABLE items (e vector(3));\n",
+        "public",
+    ),
+    (
+        "CREATE SCHEMA IF NOT EXISTS extensions;\nCREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA extensions;\nCREATE TABLE items (e extensions.vector(3));\n",
+        "extensions",
+    ),
+    (
+        "CREATE SCHEMA ext;\nCREATE EXTENSION vector WITH SCHEMA ext;\nCREATE TABLE items (e ext.vector(3));\n",
+        "ext",
+    ),
+    (
+        "CREATE SCHEMA \"Vec Ext\";\nCREATE EXTENSION IF NOT EXISTS vector SCHEMA \"Vec Ext\";\nCREATE TABLE items (e \"Vec Ext\".vector(3));\n",
+        "Vec Ext",
+    ),
+    (
+        "create schema x;\nCreate Extension If Not Exists \"vector\" With Schema X Version '0.8.0';\ncreate table items (e x.VECTOR(3));\n",
+        "x",
+    ),
+];
+
+/// The schema the `vector` extension is in, or `NULL`.
+fn extension_schema(db: &TestDb) -> String {
+    db.text("(SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector')")
+        .trim_matches('"')
+        .to_owned()
+}
+
+#[test]
+fn a_migration_that_creates_the_extension_runs_as_sqlx_runs_it() {
+    for (sql, schema) in CREATING_THE_EXTENSION {
+        // After an applied migration, as an app that adds pgvector later does.
+        let app = app_with_migrations(&[
+            ("1_users.sql", "CREATE TABLE users (id int);\n"),
+            ("2_vector.sql", sql),
+        ]);
+        let dir = app.path().join("migrations");
+        let by_migrator = TestDb::new();
+        sqlx_migrate(&dir, &by_migrator.url).unwrap_or_else(|e| panic!("{sql}: sqlx: {e}"));
+        assert_eq!(extension_schema(&by_migrator), schema, "{sql}");
+        let by_cli = TestDb::new();
+        sqlx_cli_migrate(&dir, &by_cli.url);
+        assert_eq!(history(&by_cli), history(&by_migrator), "{sql}");
+
+        let by_slipway = TestDb::new();
+        let out = run_expecting(
+            slipway(app.path(), &by_slipway.url).args(["plan", "--format", "json"]),
+            0,
+        );
+        let line = 1 + sql
+            .lines()
+            .position(|l| l.to_lowercase().contains("create extension"))
+            .unwrap();
+        assert_eq!(
+            json(&out)["pgvector"]["action"],
+            format!("CREATE EXTENSION left to 2_vector.sql:{line}"),
+            "{sql}"
+        );
+        let out = slipway(app.path(), &by_slipway.url)
+            .args(["run", "--format", "json", "--backup", "none"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{sql}: {}", stderr(&out));
+        assert_eq!(extension_schema(&by_slipway), schema, "{sql}");
+        assert_eq!(history(&by_slipway), history(&by_migrator), "{sql}");
+        assert_eq!(json(&out)["checks"]["pgvector_version"], "0.8.0", "{sql}");
+        assert!(
+            !stderr(&out).contains("| extension"),
+            "{sql}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_migration_that_creates_the_extension_still_needs_a_server_that_has_it_new_enough() {
+    let db = TestDb::new();
+    let app = app_with_migrations(&[(
+        "1_vector.sql",
+        "CREATE EXTENSION vector;\nCREATE TABLE items (e vector(3));\n",
+    )]);
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args(["run", "--pgvector-min-version", "0.9.0"]),
+        8,
+    );
+    assert!(
+        stderr(&out).contains("pgvector 0.9.0 is required"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(extension_schema(&db), "NULL");
+    assert!(!db.table_exists("_sqlx_migrations"), "nothing ran");
+}
+
+#[test]
+fn migrations_that_only_use_the_type_still_get_the_extension_created_first() {
+    let db = TestDb::new();
+    let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (e vector(3));\n")]);
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
+    assert!(
+        stderr(&out).contains("| CREATE EXTENSION vector (version 0.8.0)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(extension_schema(&db), "public");
+}

@@ -69,6 +69,13 @@ fn print_buildpack_error(error: RustBuildpackError) {
             &format!("{error}."),
             "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION and a UTF-8 name, as `sqlx migrate add` does (e.g. 20240101120000_create_users.sql). sqlx refuses the whole folder otherwise, and so does the release phase.",
         ),
+        RustBuildpackError::MigrationFiles(error @ FilesError::DuplicateVersion { .. }) => {
+            print_user_error(
+                "Two migrations have the same version",
+                &format!("{error}."),
+                "Give each migration its own version: rename one of the two files (if the other was already applied somewhere, keep that one's name). A version holds one <VERSION>_<DESCRIPTION>.sql, or one .up.sql with its .down.sql. The release phase refuses the folder too.",
+            );
+        }
         RustBuildpackError::MigrationFiles(error) => {
             print_internal_error(&error.to_string());
         }
@@ -301,6 +308,14 @@ mod tests {
                 "Invalid migration file name",
                 RustBuildpackError::MigrationFiles(FilesError::BadVersion {
                     path: "migrations/v1_users.sql".into(),
+                }),
+            ),
+            (
+                "Two migrations have the same version",
+                RustBuildpackError::MigrationFiles(FilesError::DuplicateVersion {
+                    version: 1,
+                    first: "migrations/1_a.sql".into(),
+                    second: "migrations/1_a.up.sql".into(),
                 }),
             ),
             (

@@ -35,7 +35,8 @@ pub(crate) async fn lint(
             let mut session = steps::connect(settings, report).await?;
             let applied =
                 steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-            let plan = steps::compare_history(&migrations, &applied, report)?;
+            let plan =
+                steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {
             (

@@ -23,10 +23,17 @@ pub(crate) async fn preview_release(
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::compare_history(&migrations, &applied, report)?;
+    let plan = steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
-    let pgvector =
-        steps::pgvector_pre(&mut session.conn, settings, &migrations, report, false).await?;
+    let pgvector = steps::pgvector_pre(
+        &mut session.conn,
+        settings,
+        &migrations,
+        &plan.pending,
+        report,
+        false,
+    )
+    .await?;
 
     let step = Step::start("backup");
     if let Some(reason) = steps::backup_not_needed(

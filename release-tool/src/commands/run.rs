@@ -46,10 +46,17 @@ async fn run_locked(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::compare_history(migrations, &applied, report)?;
+    let plan = steps::compare_history(migrations, &applied, &settings.sqlx.history, report)?;
     lint::pending(session, settings, &plan.pending, report).await?;
-    let pgvector =
-        steps::pgvector_pre(&mut session.conn, settings, migrations, report, true).await?;
+    let pgvector = steps::pgvector_pre(
+        &mut session.conn,
+        settings,
+        migrations,
+        &plan.pending,
+        report,
+        true,
+    )
+    .await?;
     steps::backup_before_migrating(session, settings, &plan, &pgvector.action, report).await?;
     steps::pgvector_ensure(&mut session.conn, &pgvector, report).await?;
     let retry = RetryPolicy {

@@ -40,7 +40,7 @@ pub(crate) enum ApplyError {
         error: ServerError,
     },
     /// The script failed without an answer from the server (a lost connection).
-    #[error("migration {file} failed: {source}")]
+    #[error("migration {file} failed: {}", describe(source))]
     Failed {
         file: String,
         version: i64,
@@ -59,7 +59,7 @@ pub(crate) enum ApplyError {
     /// The history row's `INSERT` failed inside the migration's transaction,
     /// which therefore rolled back with the script.
     #[error(
-        "recording migration {file} in _sqlx_migrations failed: {}",
+        "recording migration {file} in the history table failed: {}",
         describe(source)
     )]
     RecordRolledBack {

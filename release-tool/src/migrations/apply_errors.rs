@@ -174,8 +174,10 @@ pub(crate) fn with_lock_retries(
     failure
 }
 
-impl From<ApplyError> for Failure {
-    fn from(error: ApplyError) -> Self {
+/// A failed migration for people; `table` is the history table, as the
+/// messages name it (`table-name` in sqlx.toml, else `_sqlx_migrations`).
+pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
+    {
         let class = ExitClass::Migration;
         match error {
             ApplyError::Rejected {
@@ -201,13 +203,13 @@ impl From<ApplyError> for Failure {
                 let mut fix = if no_tx {
                     format!(
                         "{file} runs without a transaction (-- no-transaction), so it may be partially applied: \
-                         whatever it did before the error stays. It is not recorded in _sqlx_migrations. Inspect \
+                         whatever it did before the error stays. It is not recorded in {table}. Inspect \
                          what its statements before the error created or changed, undo or finish that by hand, fix \
                          the file and release again."
                     )
                 } else {
                     format!(
-                        "The migration was rolled back and _sqlx_migrations is unchanged. Fix {file} (it was never \
+                        "The migration was rolled back and {table} is unchanged. Fix {file} (it was never \
                          applied, so editing it is safe) and release again."
                     )
                 };
@@ -218,14 +220,15 @@ impl From<ApplyError> for Failure {
                     // under the migration (a failover, maintenance); the file
                     // is not at fault (found by tests/faults.rs).
                     code if code.starts_with("57P") => {
+                        let state = if no_tx {
+                            "It ran without a transaction and may be partially applied: check what it changed."
+                                .to_owned()
+                        } else {
+                            format!("The migration was rolled back and {table} is unchanged.")
+                        };
                         fix = format!(
                             "The server shut down or restarted while {file} ran (maintenance or a failover), so \
-                             the file is not at fault. {} Release again once the server accepts connections.",
-                            if no_tx {
-                                "It ran without a transaction and may be partially applied: check what it changed."
-                            } else {
-                                "The migration was rolled back and _sqlx_migrations is unchanged."
-                            }
+                             the file is not at fault. {state} Release again once the server accepts connections."
                         );
                     }
                     _ => {}
@@ -250,7 +253,7 @@ impl From<ApplyError> for Failure {
                     "Check the connection to the database, then release again; {file} was not recorded as applied."
                 ),
             ),
-            other => bookkeeping_failure(other),
+            other => bookkeeping_failure(other, table),
         }
     }
 }
@@ -258,17 +261,19 @@ impl From<ApplyError> for Failure {
 /// The failures around a migration's script: starting its transaction,
 /// recording it, committing it, timing it. Each says what the database
 /// holds now, and has its own exit code when that is not "nothing changed".
-fn bookkeeping_failure(error: ApplyError) -> Failure {
+fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
     let cause = error.to_string();
-    let writable = "Check that the database user may INSERT and UPDATE _sqlx_migrations, and that no \
-                    trigger, rule or read-only setting rejects it";
+    let writable = format!(
+        "Check that the database user may INSERT and UPDATE {table}, and that no trigger, rule or \
+         read-only setting rejects it"
+    );
     match error {
         ApplyError::BeginFailed { file, version, .. } => Failure::new(
             ExitClass::Migration,
             format!("migration {version} did not start"),
             cause,
             format!(
-                "Nothing of {file} ran and _sqlx_migrations is unchanged: the database is as the migrations \
+                "Nothing of {file} ran and {table} is unchanged: the database is as the migrations \
                  before it left it. Check the connection to the database (a dropped connection, a restarting \
                  server), then release again."
             ),
@@ -279,8 +284,8 @@ fn bookkeeping_failure(error: ApplyError) -> Failure {
             format!("recording migration {version} failed"),
             cause,
             format!(
-                "{file} and its _sqlx_migrations row are one transaction, so both were rolled back: {file} is \
-                 not applied and _sqlx_migrations is unchanged. {writable}, then release again."
+                "{file} and its {table} row are one transaction, so both were rolled back: {file} is \
+                 not applied and {table} is unchanged. {writable}, then release again."
             ),
         )
         .with_details(state_details(&file, version, "not_applied")),
@@ -288,15 +293,15 @@ fn bookkeeping_failure(error: ApplyError) -> Failure {
             file,
             version,
             error: server,
-        } => commit_rejected(&file, version, &server),
+        } => commit_rejected(&file, version, &server, table),
         ApplyError::CommitUnknown { file, version, .. } => Failure::new(
             ExitClass::CommitUnknown,
             format!("the COMMIT of migration {version} was interrupted"),
             cause,
             format!(
-                "The server may or may not have committed {file}. It and its _sqlx_migrations row are one \
+                "The server may or may not have committed {file}. It and its {table} row are one \
                  transaction, so either both are in the database or neither: \
-                 SELECT version FROM _sqlx_migrations WHERE version = {version} tells which. Releasing again is \
+                 SELECT version FROM {table} WHERE version = {version} tells which. Releasing again is \
                  safe either way: it applies {file} only if the commit did not happen. Check the server first \
                  (a restart, a failover, a terminated session)."
             ),
@@ -307,7 +312,7 @@ fn bookkeeping_failure(error: ApplyError) -> Failure {
             format!("migration {version} is applied, but storing its execution time failed"),
             cause,
             format!(
-                "{file} is applied and recorded in _sqlx_migrations (committed), with execution_time -1 \
+                "{file} is applied and recorded in {table} (committed), with execution_time -1 \
                  instead of its duration; sqlx does not read that column. The migrations after it did not run. \
                  {writable}, then release again: it continues after {file}."
             ),
@@ -316,7 +321,6 @@ fn bookkeeping_failure(error: ApplyError) -> Failure {
         ApplyError::NotRecorded {
             file,
             version,
-            table,
             description,
             checksum,
             ..
@@ -343,7 +347,7 @@ fn bookkeeping_failure(error: ApplyError) -> Failure {
 }
 
 /// The server refused a migration's COMMIT: it rolled back.
-fn commit_rejected(file: &str, version: i64, server: &ServerError) -> Failure {
+fn commit_rejected(file: &str, version: i64, server: &ServerError, table: &str) -> Failure {
     let mut cause = format!(
         "{file}: COMMIT failed: ERROR {}: {}",
         server.code, server.message
@@ -363,7 +367,7 @@ fn commit_rejected(file: &str, version: i64, server: &ServerError) -> Failure {
         cause,
         format!(
             "The server refused to commit (a deferred constraint or constraint trigger, or a \
-             serialization failure), so {file} was rolled back with its _sqlx_migrations row: nothing \
+             serialization failure), so {file} was rolled back with its {table} row: nothing \
              of it is applied. Fix {file} (it was never applied, so editing it is safe) or the data it \
              checks, and release again."
         ),

@@ -18,9 +18,10 @@ impl From<SourceError> for Failure {
                 "Name migration files <VERSION>_<DESCRIPTION>.sql with an integer VERSION, as `sqlx migrate add` does \
                  (e.g. 20240101120000_create_users.sql)."
             }
-            SourceError::DuplicateVersion { .. } => {
+            SourceError::Files(FilesError::DuplicateVersion { .. }) => {
                 "Give each migration its own version: rename one of the two files (if the other was already \
-                 applied somewhere, keep that one's name)."
+                 applied somewhere, keep that one's name), e.g. with the next free version. A version holds one \
+                 <VERSION>_<DESCRIPTION>.sql, or one .up.sql with its .down.sql."
             }
             SourceError::Files(
                 FilesError::Unreadable { .. } | FilesError::UnreadableEntry { .. },
@@ -29,7 +30,7 @@ impl From<SourceError> for Failure {
                 "Make the migrations folder and its files readable, and the files UTF-8 text."
             }
             SourceError::Files(FilesError::NotUtf8Name { .. }) => {
-                "Rename the file with a UTF-8 name (the description is stored in _sqlx_migrations), \
+                "Rename the file with a UTF-8 name (the description is stored in the history table), \
                  e.g. 20240101120000_create_users.sql."
             }
             SourceError::NotUtf8 { .. } => {
@@ -87,28 +88,32 @@ pub(crate) fn ignored_file_warning(file: &IgnoredFile) -> String {
     )
 }
 
-impl From<PlanError> for Failure {
-    fn from(error: PlanError) -> Self {
+/// A history that does not fit the folder, for people; `table` is the
+/// history table as the messages name it.
+pub(crate) fn plan_failure(error: &PlanError, table: &str) -> Failure {
+    {
         let class = ExitClass::Drift;
         match error {
-            PlanError::Dirty { version, ref description } => Failure::new(
+            PlanError::Dirty {
+                version,
+                description,
+            } => Failure::new(
                 class,
                 "the migration history is unusable",
                 format!("{error}: a migration was left half-applied ({version} {description})"),
                 format!(
                     "Check what migration {version} changed and undo or finish it by hand, then \
-                     DELETE FROM _sqlx_migrations WHERE version = {version} (or the `table-name` of sqlx.toml; \
-                     sqlx refuses this state too)."
+                     DELETE FROM {table} WHERE version = {version} (sqlx refuses this state too)."
                 ),
             )
             .with_details(json!({ "dirty_version": version })),
-            PlanError::Drift(ref mismatches) => {
+            PlanError::Drift(mismatches) => {
                 let mut cause = format!("{error}:");
                 let mut crlf = false;
                 for m in mismatches {
                     let _ = write!(
                         cause,
-                        "\n{} (version {})\n  checksum in _sqlx_migrations: {}\n  checksum of the file now:     {}",
+                        "\n{} (version {})\n  checksum in {table}: {}\n  checksum of the file now:     {}",
                         m.file, m.version, m.applied_checksum, m.file_checksum
                     );
                     if m.line_endings_only {
@@ -116,9 +121,10 @@ impl From<PlanError> for Failure {
                         cause.push_str("\n  the file differs only in line endings (CRLF vs LF)");
                     }
                 }
-                let mut fix = "An applied migration must never change: restore the file to what was applied \
+                let mut fix =
+                    "An applied migration must never change: restore the file to what was applied \
                                (git log -p on it), and put new changes in a new migration."
-                    .to_owned();
+                        .to_owned();
                 if crlf {
                     fix.push_str(
                         " Line endings changed: check git's core.autocrlf and add `*.sql -text` (or `eol=lf`) \
@@ -131,14 +137,15 @@ impl From<PlanError> for Failure {
                     .with_details(json!({ "drift": mismatches }))
             }
             PlanError::Diverged {
-                ref unknown_applied,
-                ref pending,
+                unknown_applied,
+                pending,
             } => {
                 let unknown: Vec<String> = unknown_applied
                     .iter()
                     .map(|a| format!("{} ({})", a.version, a.description))
                     .collect();
-                let pending_names: Vec<String> = pending.iter().map(|(v, f)| format!("{v} ({f})")).collect();
+                let pending_names: Vec<String> =
+                    pending.iter().map(|(v, f)| format!("{v} ({f})")).collect();
                 Failure::new(
                     class,
                     "the code and the database have diverged",

@@ -14,3 +14,6 @@ pub(crate) mod retry;
 pub(crate) mod source;
 
 pub(crate) use source::Migration;
+
+#[cfg(test)]
+mod table_name_tests;

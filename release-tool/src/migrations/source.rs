@@ -8,7 +8,9 @@
 //!   without the characters `sqlx.toml` lists in `[migrate] ignored-chars`;
 //! - a file whose text starts with `-- no-transaction` runs outside a transaction;
 //! - files that look like migrations but that sqlx ignores are returned with
-//!   the rule they break, for a warning.
+//!   the rule they break, for a warning;
+//! - two migrations of one version are refused by the listing, before
+//!   anything runs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -70,12 +72,6 @@ pub(crate) enum SourceError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} and {} have the same version {version} and type", first.display(), second.display())]
-    DuplicateVersion {
-        version: i64,
-        first: PathBuf,
-        second: PathBuf,
-    },
 }
 
 /// SHA-384 of the file's text without `ignored` characters, exactly as sqlx's
@@ -101,7 +97,6 @@ pub(crate) fn load(dir: &MigrationsDir, ignored: &BTreeSet<char>) -> Result<Sour
         .iter()
         .map(|file| read_migration(file, ignored))
         .collect::<Result<Vec<_>, _>>()?;
-    reject_duplicates(&migrations)?;
     Ok(Source {
         migrations,
         ignored: files.ignored,
@@ -145,21 +140,6 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String, SourceError> {
             line: line_of(&String::from_utf8_lossy(valid), valid.len()),
         }
     })
-}
-
-// sqlx would fail later, mid-run, on the history table's primary key; saying
-// so before anything runs is kinder.
-fn reject_duplicates(migrations: &[Migration]) -> Result<(), SourceError> {
-    for pair in migrations.windows(2) {
-        if pair[0].version == pair[1].version && pair[0].kind == pair[1].kind {
-            return Err(SourceError::DuplicateVersion {
-                version: pair[0].version,
-                first: pair[0].path.clone(),
-                second: pair[1].path.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -270,7 +250,10 @@ mod tests {
         let dir = dir_with(&[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]);
         assert!(matches!(
             load_dir(&dir),
-            Err(SourceError::DuplicateVersion { version: 1, .. })
+            Err(SourceError::Files(FilesError::DuplicateVersion {
+                version: 1,
+                ..
+            }))
         ));
     }
 

@@ -64,8 +64,18 @@ pub(crate) struct ServerState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
     Nothing,
-    Create { version: Version },
-    Update { from: Version, to: Version },
+    Create {
+        version: Version,
+    },
+    Update {
+        from: Version,
+        to: Version,
+    },
+    /// A pending migration creates the extension itself (`file`, 1-based `line`).
+    LeftToMigration {
+        file: String,
+        line: usize,
+    },
 }
 
 impl fmt::Display for Action {
@@ -75,6 +85,9 @@ impl fmt::Display for Action {
             Action::Create { version } => write!(f, "CREATE EXTENSION vector (version {version})"),
             Action::Update { from, to } => {
                 write!(f, "ALTER EXTENSION vector UPDATE ({from} -> {to})")
+            }
+            Action::LeftToMigration { file, line } => {
+                write!(f, "CREATE EXTENSION left to {file}:{line}")
             }
         }
     }
@@ -104,9 +117,9 @@ pub(crate) fn show(version: Option<&Version>) -> String {
 }
 
 /// The pgvector usage in the up-migrations (down migrations never run on release).
-pub(crate) fn usage(migrations: &[Migration]) -> VectorUsage {
+pub(crate) fn usage<'a>(migrations: impl IntoIterator<Item = &'a Migration>) -> VectorUsage {
     let findings = migrations
-        .iter()
+        .into_iter()
         .filter(|m| m.kind.is_up())
         .flat_map(|m| scan_sql(&m.file_name(), &m.sql).findings)
         .collect();
@@ -242,7 +255,7 @@ pub(crate) async fn carry_out(
     action: &Action,
 ) -> Result<(), PgvectorError> {
     let sql = match action {
-        Action::Nothing => return Ok(()),
+        Action::Nothing | Action::LeftToMigration { .. } => return Ok(()),
         Action::Create { .. } => "CREATE EXTENSION IF NOT EXISTS vector",
         Action::Update { .. } => "ALTER EXTENSION vector UPDATE",
     };

@@ -9,7 +9,7 @@ use crate::migrations::plan::{self, Plan};
 use crate::migrations::{self, Migration};
 use crate::report::{Report, Status};
 
-use super::{Step, StepResult as _};
+use super::Step;
 
 /// Reads the history table (empty when it does not exist).
 pub(crate) async fn read_history(
@@ -31,10 +31,12 @@ pub(crate) async fn read_history(
 pub(crate) fn compare_history<'a>(
     migrations: &'a [Migration],
     applied: &[Applied],
+    table: &HistoryTable,
     report: &mut Report,
 ) -> Result<Plan<'a>, Failure> {
     let step = Step::start("plan");
-    let plan = plan::compare(migrations, applied).or_fail(step, report)?;
+    let plan = plan::compare(migrations, applied)
+        .map_err(|e| step.fail(report, migrations::errors::plan_failure(&e, &table.name)))?;
     // sqlx applies and records a file with no SQL (the template of `sqlx migrate add`), so
     // refusing it would stop a release sqlx completes; say so instead.
     for empty in plan.pending.iter().filter(|m| m.is_blank()) {

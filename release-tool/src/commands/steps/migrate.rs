@@ -75,7 +75,8 @@ pub(crate) async fn migrate(
             applied.push(applied_entry(migration, None));
         }
         report.set("applied", json!(applied));
-        let failure = migration_failure(conn, migration, error, before.as_ref(), report).await;
+        let failure =
+            migration_failure(conn, table, migration, error, before.as_ref(), report).await;
         return Err(Step::started_at("migrate", attempt).fail(report, failure));
     }
     report.set("applied", json!(applied));
@@ -151,13 +152,14 @@ async fn apply_retrying(
 /// `-- no-transaction` migration left behind.
 async fn migration_failure(
     conn: &mut PgConnection,
+    table: &HistoryTable,
     migration: &Migration,
     attempt: FailedAttempt,
     indexes_before: Option<&leftovers::IndexesBefore>,
     report: &mut Report,
 ) -> Failure {
     let lock_timeout = attempt.error.server_code() == Some("55P03");
-    let mut failure = Failure::from(attempt.error);
+    let mut failure = apply_errors::apply_failure(attempt.error, &table.name);
     if lock_timeout {
         // The server names neither the statement nor the table.
         let found = blockers::find(conn, &migration.sql)

@@ -2,6 +2,7 @@
 //! decided before the backup, and carried out after it.
 
 use serde_json::json;
+use slipway_pgvector_scan::Feature;
 use sqlx::PgConnection;
 
 use crate::config::Settings;
@@ -22,11 +23,12 @@ pub(crate) struct PgvectorPlan {
 /// Works out whether pgvector is wanted and what to do, changing nothing: a
 /// release the server cannot satisfy fails here, before any backup. `run`
 /// says the action follows the backup; `plan` (`will_run` false) that it
-/// would.
+/// would. `pending` are the migrations the release will apply.
 pub(crate) async fn pgvector_pre(
     conn: &mut PgConnection,
     settings: &Settings,
     migrations: &[Migration],
+    pending: &[&Migration],
     report: &mut Report,
     will_run: bool,
 ) -> Result<PgvectorPlan, Failure> {
@@ -39,7 +41,8 @@ pub(crate) async fn pgvector_pre(
         &usage,
         state.installed.is_some(),
     );
-    let decided = pgvector::decide(&requirement, &state);
+    let decided =
+        pgvector::decide(&requirement, &state).map(|action| leave_to_migration(action, pending));
     report.set(
         "pgvector",
         json!({
@@ -73,6 +76,10 @@ pub(crate) async fn pgvector_pre(
             "{} installed, {minimum}",
             pgvector::show(state.installed.as_ref())
         ),
+        (Action::LeftToMigration { .. }, _) => format!(
+            "{action} ({} available), {minimum}",
+            pgvector::show(state.available.as_ref())
+        ),
         (action, true) => format!("{action} after the backup, {minimum}"),
         (action, false) => format!("would run {action}, {minimum}"),
     };
@@ -83,6 +90,29 @@ pub(crate) async fn pgvector_pre(
     })
 }
 
+/// `Create` becomes `LeftToMigration` when a pending migration creates the
+/// extension itself. Creating it first would break that migration as sqlx
+/// would never break it: a plain `CREATE EXTENSION vector` fails (42710), and
+/// `CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA x` finds it in another
+/// schema. `decide` already checked that the server offers a new enough
+/// version, and the checks confirm the installed one after migrating.
+fn leave_to_migration(action: Action, pending: &[&Migration]) -> Action {
+    if !matches!(action, Action::Create { .. }) {
+        return action;
+    }
+    let creator = pgvector::usage(pending.iter().copied())
+        .findings
+        .into_iter()
+        .find(|finding| finding.feature == Feature::Extension);
+    match creator {
+        Some(finding) => Action::LeftToMigration {
+            file: finding.file,
+            line: finding.line,
+        },
+        None => action,
+    }
+}
+
 /// Creates or updates the extension as [`pgvector_pre`] decided. Runs after
 /// the backup: pgvector ships no downgrade scripts, so the backup is the way
 /// back from an update.
@@ -91,7 +121,10 @@ pub(crate) async fn pgvector_ensure(
     pgvector: &PgvectorPlan,
     report: &mut Report,
 ) -> Result<(), Failure> {
-    if pgvector.action == Action::Nothing {
+    if matches!(
+        pgvector.action,
+        Action::Nothing | Action::LeftToMigration { .. }
+    ) {
         return Ok(());
     }
     let step = Step::start("extension");
