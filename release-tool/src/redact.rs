@@ -98,11 +98,14 @@ pub(crate) fn register_secret(secret: &str) {
 pub(crate) fn register_url_secrets(text: &str) {
     // `text` is one value: a password may hold a space, which ends a URL in
     // free text but not in a value.
-    let whole = text
-        .split_once("://")
-        .and_then(|(_, token)| user_info(token.trim(), true))
+    let after_scheme = text.split_once("://").map(|(_, token)| token.trim());
+    let mut whole: Vec<String> = after_scheme
+        .and_then(|token| user_info(token, true))
         .and_then(|info| info.password)
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    whole.extend(after_scheme.map(query_passwords).unwrap_or_default());
     for password in url_passwords(text).into_iter().chain(whole) {
         register_secret(&password);
         // sqlx reads query parameters form-decoded (`+` is a space).

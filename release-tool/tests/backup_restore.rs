@@ -355,3 +355,43 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
     }
 }
+
+/// A newer dump whose manifest is gone (a crash between naming the dump and
+/// writing its manifest, or an older version's dump) may be this database's
+/// newest: `restore latest` refuses rather than restore an older one.
+#[test]
+fn restore_latest_refuses_when_a_newer_dump_records_no_database() {
+    let db = TestDb::new();
+    let name = format!("{}-x", db.name);
+    support::exec_at(
+        &support::admin_url(),
+        &format!("CREATE DATABASE \"{name}\""),
+    );
+    let url = support::url_for(&name);
+    support::exec_at(&url, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let app = support::app_with_migrations(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let backup = || {
+        let mut cmd = slipway(app.path(), &url);
+        cmd.env("SLIPWAY_BACKUP", format!("file:{}", dir.path().display()));
+        cmd
+    };
+    run_expecting(backup().arg("backup"), 0);
+    run_expecting(backup().arg("backup"), 0);
+    let newest = dumps_in(dir.path()).pop().unwrap();
+    std::fs::remove_file(format!("{}.json", newest.display())).unwrap();
+    let out = run_expecting(backup().args(["restore", "latest", "--confirm", &name]), 2);
+    assert!(
+        stderr(&out).contains("`latest` is ambiguous"),
+        "{}",
+        stderr(&out)
+    );
+    let newest = newest.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(stderr(&out).contains(&newest), "{}", stderr(&out));
+    // Named explicitly, it restores.
+    run_expecting(backup().args(["restore", &newest, "--confirm", &name]), 0);
+    support::exec_at(
+        &support::admin_url(),
+        &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
+    );
+}

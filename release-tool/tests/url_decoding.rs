@@ -417,3 +417,27 @@ fn random_names_and_passwords_back_up_and_restore_exactly_their_database() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// sqlx takes an inline PEM certificate, libpq only a file: a release that
+/// runs no libpq tool (`--backup none`) must not be refused for it, and one
+/// that would is refused with exit 2 before anything changes.
+#[test]
+fn an_inline_certificate_stops_only_what_pg_dump_would_run() {
+    let db = support::TestDb::new();
+    let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (id int);\n")]);
+    let with_inline = |backup: &str| {
+        let mut cmd = slipway(app.path(), &db.url);
+        cmd.env(
+            "PGSSLROOTCERT",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .env("SLIPWAY_BACKUP", backup);
+        cmd
+    };
+    db.exec("CREATE TABLE existing (id int);");
+    let out = run_expecting(with_inline("file:backups").arg("run"), 2);
+    assert!(stderr(&out).contains("inline PEM"), "{}", stderr(&out));
+    assert!(!db.table_exists("items"), "nothing may change");
+    run_expecting(with_inline("none").arg("run"), 0);
+    assert!(db.table_exists("items"));
+}

@@ -59,6 +59,20 @@ impl From<BackupError> for Failure {
             ),
             BackupError::S3(e) => target_failure("an S3", s3_fault(e), &cause),
             BackupError::Heroku(e) => target_failure("a Heroku", heroku_fault(e), &cause),
+            BackupError::LatestUncertain { .. } => Failure::new(
+                ExitClass::Usage,
+                "`latest` is ambiguous",
+                cause.clone(),
+                "Name the backup to restore (`slipway-release backups` lists them, with the database each \
+                 records); nothing was restored.",
+            ),
+            BackupError::UnsupportedConnection(_) => Failure::new(
+                ExitClass::Usage,
+                "pg_dump / pg_restore cannot connect as slipway does",
+                cause.clone(),
+                "Give the certificate as a file path (sslrootcert=/path/ca.pem) instead of inline PEM, or set \
+                 SLIPWAY_BACKUP=none. Nothing was changed.",
+            ),
             BackupError::NotFound { .. } | BackupError::NoBackups { .. } => Failure::new(
                 ExitClass::Usage,
                 "no such backup",

@@ -151,10 +151,9 @@ impl FileTarget {
             path: path.clone(),
             source: e.into(),
         })?;
-        let mut file = tempfile::Builder::new()
-            .prefix(PARTIAL_PREFIX)
-            .tempfile_in(&self.dir)
-            .map_err(Self::io("creating a file in", &self.dir))?;
+        // Locked, so that another release's sweep of stale partial files
+        // leaves it alone.
+        let mut file = self.locked_partial()?;
         std::io::Write::write_all(&mut file, &text)
             .and_then(|()| file.as_file().sync_all())
             .map_err(Self::io("writing", &path))?;

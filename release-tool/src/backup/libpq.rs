@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use super::Database;
+use super::{BackupError, Database};
 
 /// Variables of ours a libpq tool may read: where the password file is, as
 /// sqlx reads it too when the URL has no password.
@@ -17,7 +17,11 @@ const INHERITED: [&str; 1] = ["PGPASSFILE"];
 // libpq reads a `PGSERVICE` (whose values beat the other variables), a
 // `PGDATABASE` or a `PGSSLMODE` of ours as readily as the ones we set: only
 // the parameters sqlx connected with may reach the tool.
-pub(super) fn command(program: &Path, db: &Database<'_>) -> Command {
+pub(super) fn command(program: &Path, db: &Database<'_>) -> Result<Command, BackupError> {
+    let parameters = db
+        .url
+        .libpq_environment()
+        .map_err(|reason| BackupError::UnsupportedConnection(reason.to_owned()))?;
     let mut command = Command::new(program);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
@@ -26,13 +30,13 @@ pub(super) fn command(program: &Path, db: &Database<'_>) -> Command {
         }
     }
     command
-        .envs(db.url.libpq_environment().iter().map(|(k, v)| (k, v)))
+        .envs(parameters.iter().map(|(k, v)| (k, v)))
         .env("PGCONNECT_TIMEOUT", connect_timeout(db.connect_timeout))
         .env("PGAPPNAME", "slipway-release")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    command
+    Ok(command)
 }
 
 /// `PGCONNECT_TIMEOUT` for `timeout`: whole seconds, at least libpq's

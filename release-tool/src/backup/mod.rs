@@ -197,6 +197,14 @@ pub(crate) enum BackupError {
     NotFound { name: String, target: String },
     #[error("{target} has no backups yet")]
     NoBackups { target: String },
+    #[error(
+        "the newest backup of this database is {chosen}, but newer ones record no database ({}), \
+         so `latest` cannot be sure",
+        newer.join(", ")
+    )]
+    LatestUncertain { chosen: String, newer: Vec<String> },
+    #[error("{0}")]
+    UnsupportedConnection(String),
     #[error(transparent)]
     S3(#[from] S3Error),
     #[error(transparent)]
@@ -251,13 +259,31 @@ pub(crate) async fn resolve_name(
     }
     let listed = target.list().await?;
     let names: BTreeSet<&str> = listed.iter().map(|r| r.name.as_str()).collect();
-    listed
+    let Some(latest) = listed
         .iter()
-        .rfind(|record| record.is_of(database, &names))
-        .map(|record| record.name.clone())
-        .ok_or_else(|| BackupError::NoBackups {
+        .rposition(|record| record.is_of(database, &names))
+    else {
+        return Err(BackupError::NoBackups {
             target: target.describe(),
+        });
+    };
+    // A newer slipway dump that records no database may be this database's
+    // newest (its manifest lost to a crash, or an older version's): `latest`
+    // would silently be an older one.
+    let unknown: Vec<String> = listed[latest + 1..]
+        .iter()
+        .filter(|record| {
+            record.database.is_none() && names::may_be_backup_of(&record.name, database, &names)
         })
+        .map(|record| record.name.clone())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(BackupError::LatestUncertain {
+            chosen: listed[latest].name.clone(),
+            newer: unknown,
+        });
+    }
+    Ok(listed[latest].name.clone())
 }
 
 /// An environment holding only `pairs` (name, value), for the tests of the

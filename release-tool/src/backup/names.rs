@@ -70,6 +70,12 @@ pub(crate) fn is_unambiguous_backup_of(name: &str, database: &str, names: &BTree
     if database.is_empty() || name_safe(database) != database || database.contains('-') {
         return false;
     }
+    may_be_backup_of(name, database, names)
+}
+
+/// Whether `name`, listed together with `names`, may be a backup of
+/// `database` (of it, or of another database with the same safe form).
+pub(crate) fn may_be_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
     match legacy_sequence(name, names) {
         Some((first, _)) => is_backup_of(&first, database),
         None => is_backup_of(name, database),

@@ -87,7 +87,7 @@ impl PgTools {
     /// Starts `pg_dump -Fc` of `db`; the caller reads the archive from
     /// `stdout` and then calls [`RunningDump::finish`].
     pub(crate) fn spawn_dump(&self, db: &Database<'_>) -> Result<RunningDump, BackupError> {
-        let mut command = libpq::command(&self.pg_dump, db);
+        let mut command = libpq::command(&self.pg_dump, db)?;
         command
             .arg("--format=custom")
             .arg("--no-password")
@@ -146,7 +146,7 @@ impl PgTools {
         archive: &Path,
         db: &Database<'_>,
     ) -> Result<(), BackupError> {
-        let mut command = libpq::command(&self.pg_restore, db);
+        let mut command = libpq::command(&self.pg_restore, db)?;
         command
             .args(RESTORE_OPTIONS)
             .arg(TO_THE_DATABASE)
@@ -186,7 +186,7 @@ impl PgTools {
         &self,
         db: &Database<'_>,
     ) -> Result<RunningRestore, BackupError> {
-        let mut command = libpq::command(&self.pg_restore, db);
+        let mut command = libpq::command(&self.pg_restore, db)?;
         command
             .args(RESTORE_OPTIONS)
             .arg(TO_THE_DATABASE)

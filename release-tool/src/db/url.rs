@@ -17,8 +17,9 @@ pub(crate) struct DatabaseUrl {
     /// The password as sqlx reads it (decoded), from the user info or a
     /// `password=` parameter.
     password: Option<String>,
-    /// The same connection as libpq's environment (see [`Self::libpq_environment`]).
-    libpq: Vec<(&'static str, String)>,
+    /// The same connection as libpq's environment (see
+    /// [`Self::libpq_environment`]), or why libpq cannot be given it.
+    libpq: Result<Vec<(&'static str, String)>, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +50,7 @@ impl DatabaseUrl {
         let mut parsed = Self {
             url,
             password,
-            libpq: Vec::new(),
+            libpq: Ok(Vec::new()),
         };
         if parsed.database_name().is_none() {
             return Err(UrlError::NoDatabase);
@@ -57,7 +58,9 @@ impl DatabaseUrl {
         // sqlx's parser is the one that connects, so it must accept the URL too.
         PgConnectOptions::from_str(parsed.url.as_str())
             .map_err(|e| UrlError::Options(redact::redact(&e.to_string())))?;
-        parsed.libpq = parsed.libpq_parameters()?;
+        // Only `pg_dump`/`pg_restore` need it: a release without a backup
+        // must not be refused for what libpq cannot read.
+        parsed.libpq = parsed.libpq_parameters().map_err(|e| e.to_string());
         Ok(parsed)
     }
 
@@ -79,17 +82,20 @@ impl DatabaseUrl {
     /// the URL (and of the `PG*` variables it reads), never from the URL text,
     /// whose decoding libpq does differently (`?dbname=a+b` is `a b` to sqlx
     /// and `a+b` to libpq). The password is the one sqlx sends.
-    pub(crate) fn libpq_environment(&self) -> &[(&'static str, String)] {
-        &self.libpq
+    pub(crate) fn libpq_environment(&self) -> Result<&[(&'static str, String)], &str> {
+        self.libpq.as_deref().map_err(String::as_str)
     }
 
-    /// Whether `other` connects to the same database on the same server as
-    /// the same user (whatever its password, TLS or spelling).
+    /// Whether `other` connects to the same database on the same server
+    /// (whatever its user, password, TLS or spelling).
     pub(crate) fn same_database(&self, other: &Self) -> bool {
+        // Not the user: Heroku gives one database several credentials.
         let identity = |url: &Self| -> Vec<(&'static str, String)> {
             url.libpq
+                .as_deref()
+                .unwrap_or_default()
                 .iter()
-                .filter(|(name, _)| matches!(*name, "PGHOST" | "PGPORT" | "PGDATABASE" | "PGUSER"))
+                .filter(|(name, _)| matches!(*name, "PGHOST" | "PGPORT" | "PGDATABASE"))
                 .cloned()
                 .collect()
         };
@@ -307,6 +313,7 @@ mod tests {
 
     fn libpq_value<'a>(url: &'a DatabaseUrl, name: &str) -> Option<&'a str> {
         url.libpq_environment()
+            .unwrap()
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
@@ -334,10 +341,10 @@ mod tests {
         }
         let socket = DatabaseUrl::parse("postgres://app@%2Fvar%2Frun%2Fpg/db").unwrap();
         assert_eq!(libpq_value(&socket, "PGHOST"), Some("/var/run/pg"));
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://h/d?sslrootcert=-----BEGIN%20CERTIFICATE-----"),
-            Err(UrlError::Options(_))
-        ));
+        // sqlx takes an inline certificate; only libpq's tools are refused it.
+        let inline =
+            DatabaseUrl::parse("postgres://h/d?sslrootcert=-----BEGIN%20CERTIFICATE-----").unwrap();
+        assert!(inline.libpq_environment().is_err());
     }
 
     #[test]

@@ -43,6 +43,19 @@ impl HerokuTarget {
 /// PGBackups captures and restores into: a release given `--database-url`
 /// for another database must not back up (or restore) this one instead.
 fn attached_database_is(db: &Database<'_>) -> Result<(), HerokuError> {
+    // PGBackups acts on the named app's DATABASE_URL; only this app's can be
+    // compared with the database migrated here.
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let (Some(named), Some(own)) = (env("SLIPWAY_HEROKU_APP"), env("HEROKU_APP_NAME"))
+        && named.trim() != own.trim()
+    {
+        return Err(HerokuError::NotTheAttachedDatabase {
+            migrated: db.url.to_string(),
+            attached: Some(format!(
+                "app {named}'s (SLIPWAY_HEROKU_APP), not this app's ({own})"
+            )),
+        });
+    }
     let attached = std::env::var("DATABASE_URL")
         .ok()
         .and_then(|text| DatabaseUrl::parse(&text).ok());
