@@ -568,3 +568,76 @@ fn regex_like_at_line(text: &str) -> Option<String> {
             .then(|| text[at..at + 9 + digits.len()].to_owned())
     })
 }
+
+/// `[common] database-url-var` names the variable sqlx-cli reads the URL
+/// from instead of `DATABASE_URL`; slipway reads it the same way: the flag,
+/// else that variable, and `DATABASE_URL` only when the file names none.
+#[test]
+fn database_url_var_names_where_the_url_is_read_as_for_sqlx_cli() {
+    let app = app_with(&["basic"]);
+    write_sqlx_toml(
+        app.path(),
+        "[common]\ndatabase-url-var = \"MIGRATIONS_DATABASE_URL\"\n",
+    );
+    let named = TestDb::new();
+    let primary = TestDb::new();
+
+    // sqlx-cli, with no --database-url, migrates the named variable's database.
+    let by_cli = TestDb::new();
+    let out = std::process::Command::new(sqlx_cli())
+        .current_dir(app.path())
+        .env("DATABASE_URL", &primary.url)
+        .env("MIGRATIONS_DATABASE_URL", &by_cli.url)
+        .args(["migrate", "run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(by_cli.applied_versions().len(), 3);
+    assert!(!primary.table_exists("_sqlx_migrations"));
+
+    // slipway does the same (DATABASE_URL is the primary database here).
+    let out = run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", &named.url)
+            .args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(named.applied_versions(), by_cli.applied_versions());
+    assert!(
+        !primary.table_exists("_sqlx_migrations"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The flag comes first.
+    let flagged = TestDb::new();
+    run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", &named.url)
+            .args(["run", "--backup", "none", "--database-url", &flagged.url]),
+        0,
+    );
+    assert_eq!(flagged.applied_versions().len(), 3);
+
+    // The named variable unset: exit 2 naming it, DATABASE_URL untouched (sqlx-cli fails too).
+    let out = run_expecting(slipway(app.path(), &primary.url).arg("run"), 2);
+    let err = stderr(&out);
+    assert!(err.contains("MIGRATIONS_DATABASE_URL"), "{err}");
+    assert!(err.contains("database-url-var"), "{err}");
+    assert!(!primary.table_exists("_sqlx_migrations"));
+
+    // A bad URL in it names the variable and the key.
+    let out = run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", "mysql://nope")
+            .arg("plan"),
+        2,
+    );
+    assert!(
+        stderr(&out).contains(
+            "environment variable MIGRATIONS_DATABASE_URL (`database-url-var` in sqlx.toml)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
