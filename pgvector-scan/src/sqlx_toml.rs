@@ -53,6 +53,9 @@ pub struct SqlxToml {
     pub path: PathBuf,
     /// Its `[migrate]` table.
     pub migrate: SqlxMigrate,
+    /// `[common] database-url-var`: the environment variable sqlx-cli reads
+    /// the database URL from instead of `DATABASE_URL`.
+    pub database_url_var: Option<Located<String>>,
 }
 
 /// A `sqlx.toml` that sqlx would not accept.
@@ -118,7 +121,7 @@ pub fn parse_sqlx_toml(path: PathBuf, text: &str) -> Result<SqlxToml, SqlxTomlEr
             path: path.clone(),
         }
     })?;
-    let migrate = file.migrate;
+    let migrate = &file.migrate;
     let invalid = |spanned_start: usize, key: &str, problem: String| SqlxTomlError::Invalid {
         path: path.clone(),
         line: line_of(text, spanned_start),
@@ -146,9 +149,10 @@ pub fn parse_sqlx_toml(path: PathBuf, text: &str) -> Result<SqlxToml, SqlxTomlEr
         migrate: SqlxMigrate {
             table_name: migrate.table_name.as_ref().map(locate),
             migrations_dir: migrate.migrations_dir.as_ref().map(locate),
-            ignored_chars: migrate.ignored_chars,
+            ignored_chars: migrate.ignored_chars.clone(),
             create_schemas,
         },
+        database_url_var: file.common.database_url_var.as_ref().map(locate),
         path,
     })
 }
@@ -268,7 +272,7 @@ struct File {
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 #[allow(dead_code)]
 struct Common {
-    database_url_var: Option<String>,
+    database_url_var: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

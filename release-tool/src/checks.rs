@@ -35,13 +35,13 @@ pub(crate) enum CheckError {
     },
     #[error("the vector smoke query returned {got}, expected {SMOKE_EXPECTED}")]
     WrongDistance { got: f64 },
-    #[error("the vector smoke query failed: {0}")]
+    #[error("the vector smoke query failed: {}", crate::errors::db_error(.0))]
     SmokeFailed(sqlx::Error),
     #[error("{} index(es) are INVALID", .0.len())]
     InvalidIndexes(Vec<InvalidIndex>),
     #[error(transparent)]
     Pgvector(#[from] PgvectorError),
-    #[error("reading the catalog failed: {0}")]
+    #[error("reading the catalog failed: {}", crate::errors::db_error(.0))]
     Database(#[from] sqlx::Error),
 }
 

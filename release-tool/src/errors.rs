@@ -204,6 +204,41 @@ pub(crate) fn server_said(error: &sqlx::Error) -> String {
     text
 }
 
+/// A sqlx error for a message: an error from the server as `ERROR 42P01:
+/// message`, without the line of the PostgreSQL *source file* that raised it,
+/// which sqlx's `Display` appends ("... at line 3099") and which is about the
+/// server's C code, not about anything the user wrote; any other error as it
+/// reads. Every message that shows a sqlx error goes through this (or
+/// [`server_said`]); `tests/structure.rs` checks the error enums.
+pub(crate) fn db_error(error: &sqlx::Error) -> String {
+    let Some(server) = error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    else {
+        return error.to_string();
+    };
+    format!(
+        "{} {}: {}",
+        severity_label(server.severity()),
+        server.code(),
+        server.message()
+    )
+}
+
+fn severity_label(severity: sqlx::postgres::PgSeverity) -> &'static str {
+    use sqlx::postgres::PgSeverity;
+    match severity {
+        PgSeverity::Panic => "PANIC",
+        PgSeverity::Fatal => "FATAL",
+        PgSeverity::Error => "ERROR",
+        PgSeverity::Warning => "WARNING",
+        PgSeverity::Notice => "NOTICE",
+        PgSeverity::Debug => "DEBUG",
+        PgSeverity::Info => "INFO",
+        PgSeverity::Log => "LOG",
+    }
+}
+
 /// An error and its sources, `a: b: c`, skipping a source whose text the
 /// previous message already holds (the detail, such as a refused TLS
 /// certificate, is often deep in the chain).

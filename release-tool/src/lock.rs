@@ -29,7 +29,7 @@ pub(crate) enum LockError {
         waited: Duration,
         holder: Option<Holder>,
     },
-    #[error("taking the migration lock failed: {0}")]
+    #[error("taking the migration lock failed: {}", crate::errors::db_error(.0))]
     Database(#[from] sqlx::Error),
 }
 

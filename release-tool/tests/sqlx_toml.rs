@@ -439,3 +439,205 @@ fn a_table_name_that_is_no_sql_name_is_exit_2_and_fails_sqlx_too() {
         );
     }
 }
+
+/// sqlx's `Migrator` creates every schema of `create-schemas` on every run,
+/// before it ensures the history table. slipway created them only while the
+/// history was empty, so a schema added to the list later, with a migration
+/// that writes to it, failed with 3F000 (exit 7).
+#[test]
+fn a_schema_added_to_create_schemas_later_is_created_as_sqlx_creates_it() {
+    let app = app_with_migrations(&[("1_users.sql", "CREATE TABLE users (id int);\n")]);
+    let second = |app: &Path| {
+        write_sqlx_toml(
+            app,
+            "[migrate]\ncreate-schemas = [\"app\", '\"Other App\"']\n",
+        );
+        std::fs::write(
+            app.join("migrations/2_tables.sql"),
+            "CREATE TABLE app.t (id int);\nCREATE TABLE \"Other App\".t (id int);\n",
+        )
+        .unwrap();
+    };
+    let by_slipway = TestDb::new();
+    let by_migrator = TestDb::new();
+    let by_cli = TestDb::new();
+    run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
+    migrator_run(app.path(), &by_migrator.url, false).unwrap();
+    sqlx_cli_in(app.path(), &by_cli.url, "run");
+    second(app.path());
+
+    let out = run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
+    assert!(
+        stderr(&out).contains("| created \"Other App\", app (create-schemas in sqlx.toml)"),
+        "{}",
+        stderr(&out)
+    );
+    migrator_run(app.path(), &by_migrator.url, false).unwrap();
+    sqlx_cli_migrate(app.path(), &by_cli.url);
+    let schemas = "SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ('app', 'Other App')";
+    for db in [&by_slipway, &by_migrator, &by_cli] {
+        assert_eq!(db.text(schemas), "Other App,app");
+        assert_eq!(
+            db.int("SELECT count(*) FROM app.t") + db.int("SELECT count(*) FROM \"Other App\".t"),
+            0
+        );
+    }
+    assert_eq!(
+        history(&by_slipway, "_sqlx_migrations"),
+        history(&by_migrator, "_sqlx_migrations")
+    );
+    assert_eq!(
+        history(&by_slipway, "_sqlx_migrations"),
+        history(&by_cli, "_sqlx_migrations")
+    );
+
+    // A schema that exists gets no statement: nothing to say on the next run.
+    let out = run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
+    assert!(!stderr(&out).contains("| schemas"), "{}", stderr(&out));
+}
+
+/// A `table-name` in a schema that does not exist, with no `create-schemas`:
+/// sqlx fails too, but slipway said "schema does not exist at line 3099" (a
+/// line of PostgreSQL's C source) with exit 6 and a fix about privileges.
+/// It is sqlx.toml's mistake: exit 2 before anything runs, naming the schema
+/// and the key that creates it.
+#[test]
+fn a_history_table_in_a_missing_schema_is_a_configuration_error() {
+    for (table, schema, listed) in [
+        ("meta.history", "meta", "\"meta\""),
+        ("\"Meta\".\"History\"", "Meta", "'\"Meta\"'"),
+        ("meta.\"history\"", "meta", "\"meta\""),
+    ] {
+        let app = app_with(&["basic"]);
+        let toml = format!("[migrate]\ntable-name = '{table}'\n");
+        write_sqlx_toml(app.path(), &toml);
+        let db = TestDb::new();
+        assert!(
+            migrator_run(app.path(), &db.url, false).is_err(),
+            "{table}: sqlx fails too"
+        );
+        for command in ["plan", "run"] {
+            let out = run_expecting(slipway(app.path(), &db.url).arg(command), 2);
+            let err = stderr(&out);
+            assert!(
+                err.contains(&format!("no schema {schema:?}")),
+                "{table}: {err}"
+            );
+            assert!(err.contains("create-schemas"), "{table}: {err}");
+            assert!(!err.contains(" at line "), "{table}: {err}");
+        }
+        assert_eq!(
+            db.int("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"),
+            0,
+            "{table}: nothing ran"
+        );
+
+        // The fix the message gives works.
+        write_sqlx_toml(app.path(), &format!("{toml}create-schemas = [{listed}]\n"));
+        run_expecting(slipway(app.path(), &db.url).arg("run"), 0);
+        assert_eq!(history(&db, table).lines().count(), 3, "{table}");
+    }
+}
+
+/// No database error message shows the line of PostgreSQL's C source that
+/// sqlx's `Display` appends: here a `table-name` naming a table of another
+/// shape (the history cannot be read, exit 6).
+#[test]
+fn a_database_error_never_shows_the_servers_source_line() {
+    let app = app_with(&["basic"]);
+    write_sqlx_toml(app.path(), "[migrate]\ntable-name = \"notes\"\n");
+    let db = TestDb::new();
+    db.exec("CREATE TABLE notes (body text)");
+    let out = run_expecting(slipway(app.path(), &db.url).arg("run"), 6);
+    let err = stderr(&out);
+    assert!(err.contains("column \"version\" does not exist"), "{err}");
+    let source_line = regex_like_at_line(&err);
+    assert!(source_line.is_none(), "{source_line:?} in {err}");
+}
+
+/// The first ` at line <digits>` in `text` that is not a migration file's
+/// position (`<file>.sql at line N, column M`).
+fn regex_like_at_line(text: &str) -> Option<String> {
+    text.match_indices(" at line ").find_map(|(at, _)| {
+        let digits: String = text[at + 9..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let after = &text[at + 9 + digits.len()..];
+        (!digits.is_empty() && !after.starts_with(", column"))
+            .then(|| text[at..at + 9 + digits.len()].to_owned())
+    })
+}
+
+/// `[common] database-url-var` names the variable sqlx-cli reads the URL
+/// from instead of `DATABASE_URL`; slipway reads it the same way: the flag,
+/// else that variable, and `DATABASE_URL` only when the file names none.
+#[test]
+fn database_url_var_names_where_the_url_is_read_as_for_sqlx_cli() {
+    let app = app_with(&["basic"]);
+    write_sqlx_toml(
+        app.path(),
+        "[common]\ndatabase-url-var = \"MIGRATIONS_DATABASE_URL\"\n",
+    );
+    let named = TestDb::new();
+    let primary = TestDb::new();
+
+    // sqlx-cli, with no --database-url, migrates the named variable's database.
+    let by_cli = TestDb::new();
+    let out = std::process::Command::new(sqlx_cli())
+        .current_dir(app.path())
+        .env("DATABASE_URL", &primary.url)
+        .env("MIGRATIONS_DATABASE_URL", &by_cli.url)
+        .args(["migrate", "run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(by_cli.applied_versions().len(), 3);
+    assert!(!primary.table_exists("_sqlx_migrations"));
+
+    // slipway does the same (DATABASE_URL is the primary database here).
+    let out = run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", &named.url)
+            .args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_eq!(named.applied_versions(), by_cli.applied_versions());
+    assert!(
+        !primary.table_exists("_sqlx_migrations"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The flag comes first.
+    let flagged = TestDb::new();
+    run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", &named.url)
+            .args(["run", "--backup", "none", "--database-url", &flagged.url]),
+        0,
+    );
+    assert_eq!(flagged.applied_versions().len(), 3);
+
+    // The named variable unset: exit 2 naming it, DATABASE_URL untouched (sqlx-cli fails too).
+    let out = run_expecting(slipway(app.path(), &primary.url).arg("run"), 2);
+    let err = stderr(&out);
+    assert!(err.contains("MIGRATIONS_DATABASE_URL"), "{err}");
+    assert!(err.contains("database-url-var"), "{err}");
+    assert!(!primary.table_exists("_sqlx_migrations"));
+
+    // A bad URL in it names the variable and the key.
+    let out = run_expecting(
+        slipway(app.path(), &primary.url)
+            .env("MIGRATIONS_DATABASE_URL", "mysql://nope")
+            .arg("plan"),
+        2,
+    );
+    assert!(
+        stderr(&out).contains(
+            "environment variable MIGRATIONS_DATABASE_URL (`database-url-var` in sqlx.toml)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -118,3 +118,40 @@ fn one_rule_numbers_lines_in_the_whole_workspace() {
         "number lines only with slipway_pgvector_scan::text"
     );
 }
+
+/// sqlx's `Display` of a server error ends with the line of the PostgreSQL
+/// *C source* that raised it ("schema \"meta\" does not exist at line 3099"),
+/// which the README promises to hide (issue 22). Every error variant that
+/// holds a `sqlx::Error` shows it through `errors::db_error` (or
+/// `errors::server_said`), never with `{0}`, `{source}` or `transparent`.
+#[test]
+fn every_error_shows_a_sqlx_error_without_the_servers_source_line() {
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for (name, text) in sources() {
+        for chunk in text.split("#[error(").skip(1) {
+            let attribute = chunk.split(")]").next().unwrap();
+            let rest = &chunk[attribute.len()..];
+            let variant = rest
+                .split("\n    #[")
+                .next()
+                .unwrap()
+                .split("\n}")
+                .next()
+                .unwrap();
+            if !variant.contains("sqlx::Error") {
+                continue;
+            }
+            checked += 1;
+            if !(attribute.contains("db_error(") || attribute.contains("server_said(")) {
+                found.push(format!("{name}: #[error({attribute})]"));
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} variants hold a sqlx::Error");
+    assert_eq!(
+        found,
+        Vec::<String>::new(),
+        "show sqlx errors with errors::db_error"
+    );
+}

@@ -186,7 +186,7 @@ pub(crate) enum BackupError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{action} failed: {source}")]
+    #[error("{action} failed: {}", crate::errors::db_error(source))]
     Database {
         action: &'static str,
         source: sqlx::Error,

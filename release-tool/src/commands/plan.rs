@@ -24,6 +24,7 @@ pub(crate) async fn preview_release(
     let mut session = steps::connect(settings, report).await?;
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
+    steps::check_history_schema(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
     lint::pending(&mut session, settings, &plan.pending, report).await?;
     let pgvector = steps::pgvector_pre(
         &mut session.conn,

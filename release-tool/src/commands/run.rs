@@ -47,6 +47,7 @@ async fn run_locked(
 ) -> Result<(), Failure> {
     let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
     let plan = steps::compare_history(migrations, &applied, &settings.sqlx.history, report)?;
+    steps::check_history_schema(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
     lint::pending(session, settings, &plan.pending, report).await?;
     let pgvector = steps::pgvector_pre(
         &mut session.conn,

@@ -45,7 +45,10 @@ pub(crate) enum ConfigError {
     #[error("{origin}: the database URL is invalid: {problem}")]
     InvalidDatabaseUrl { origin: Origin, problem: String },
     #[error("no database URL")]
-    MissingDatabaseUrl,
+    MissingDatabaseUrl {
+        /// `DATABASE_URL`, or the variable sqlx.toml's `database-url-var` names.
+        var: String,
+    },
     #[error("{origin}: the migrations folder {} does not exist", path.display())]
     MigrationsDirMissing { origin: Origin, path: PathBuf },
     #[error(transparent)]
@@ -104,12 +107,27 @@ impl From<ConfigError> for Failure {
                 "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
                  On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
             ),
-            ConfigError::MissingDatabaseUrl => Failure::new(
+            ConfigError::MissingDatabaseUrl { var } if var == "DATABASE_URL" => Failure::new(
                 class,
                 "no database URL",
                 "neither --database-url nor DATABASE_URL is set",
                 "Set DATABASE_URL (or --database-url) to postgres://USER:PASSWORD@HOST:PORT/DATABASE. \
                  On Heroku, attach a Postgres add-on, which sets DATABASE_URL.",
+            ),
+            ConfigError::MissingDatabaseUrl { var } => Failure::new(
+                class,
+                "no database URL",
+                format!(
+                    "neither --database-url nor {var} (`database-url-var` in sqlx.toml) is set; \
+                     DATABASE_URL is not read then, as sqlx-cli does not read it"
+                ),
+                format!(
+                    "Set {var} (or --database-url) to the URL of the database these migrations are for, \
+                     as for sqlx-cli. On Heroku, attach the add-on as {} (heroku addons:attach ... --as {}), \
+                     or remove `database-url-var` from sqlx.toml to use DATABASE_URL.",
+                    var.trim_end_matches("_URL"),
+                    var.trim_end_matches("_URL")
+                ),
             ),
             ConfigError::MigrationsDirMissing { .. } => Failure::new(
                 class,

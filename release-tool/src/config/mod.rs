@@ -36,6 +36,9 @@ use crate::pgvector::Mode;
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) database_url: Option<DatabaseUrl>,
+    /// Where the database URL is read from when no flag gives it:
+    /// `DATABASE_URL`, or the variable sqlx.toml's `database-url-var` names.
+    pub(crate) database_url_var: String,
     pub(crate) migrations_dir: MigrationsDir,
     pub(crate) backup: Option<TargetSpec>,
     pub(crate) backup_keep: usize,
@@ -89,6 +92,8 @@ impl SqlxSettings {
 pub(crate) enum Origin {
     Flag(&'static str),
     Env(&'static str),
+    /// The variable `[common] database-url-var` of sqlx.toml names.
+    NamedEnv(String),
     File {
         path: PathBuf,
         line: usize,
@@ -101,6 +106,10 @@ impl fmt::Display for Origin {
         match self {
             Origin::Flag(flag) => write!(f, "flag {flag}"),
             Origin::Env(var) => write!(f, "environment variable {var}"),
+            Origin::NamedEnv(var) => write!(
+                f,
+                "environment variable {var} (`database-url-var` in sqlx.toml)"
+            ),
             Origin::File { path, line, key } => {
                 write!(f, "{}, line {line}, key `{key}`", path.display())
             }
@@ -161,8 +170,13 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
         return Err(ConfigError::DatabaseUrlInFile { origin });
     }
     let sources = Sources { args, file };
-    let database_url = args
-        .raw(&table::DATABASE_URL.about)
+    // sqlx-cli reads sqlx.toml from the current directory, the app root here.
+    let sqlx_toml = read_sqlx_toml(Path::new(""))?;
+    let database_url_var = sqlx_toml
+        .as_ref()
+        .and_then(|file| file.database_url_var.as_ref())
+        .map_or(table::DATABASE_URL.about.env, |var| var.value.as_str());
+    let database_url = database_url_raw(args, database_url_var)?
         .map(|(value, origin)| {
             DatabaseUrl::parse(&value).map_err(|e| ConfigError::InvalidDatabaseUrl {
                 origin,
@@ -170,13 +184,12 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
             })
         })
         .transpose()?;
-    // sqlx-cli reads sqlx.toml from the current directory, the app root here.
-    let sqlx_toml = read_sqlx_toml(Path::new(""))?;
     let migrations_raw = sources
         .raw(&table::MIGRATIONS_DIR.about)?
         .or_else(|| sqlx_migrations_dir(sqlx_toml.as_ref()));
     Ok(Settings {
         database_url,
+        database_url_var: database_url_var.to_owned(),
         migrations_dir: resolve_migrations_dir(migrations_raw)?,
         backup: sources.get(&table::BACKUP)?,
         backup_keep: sources.get(&table::BACKUP_KEEP)?,
@@ -194,6 +207,27 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
         format: sources.get(&FORMAT)?,
         sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),
     })
+}
+
+/// The database URL as sqlx-cli finds it: `--database-url`, else the variable
+/// `[common] database-url-var` of sqlx.toml names, else `DATABASE_URL`. A
+/// named variable replaces `DATABASE_URL` rather than coming before it: an
+/// app that names one keeps its migrations' database there, and `DATABASE_URL`
+/// may be another database (Heroku sets it for the primary add-on).
+fn database_url_raw(args: &SettingArgs, var: &str) -> Result<Raw, ConfigError> {
+    let given = args.raw(&table::DATABASE_URL.about);
+    if var == table::DATABASE_URL.about.env || matches!(given, Some((_, Origin::Flag(_)))) {
+        return Ok(given);
+    }
+    let origin = Origin::NamedEnv(var.to_owned());
+    match std::env::var(var) {
+        Ok(value) => Ok(Some((value, origin))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::InvalidDatabaseUrl {
+            origin,
+            problem: "it is not valid UTF-8".to_owned(),
+        }),
+    }
 }
 
 /// `migrations-dir` in `sqlx.toml`, relative to that file as for sqlx-cli.
@@ -215,7 +249,9 @@ impl Settings {
     pub(crate) fn database(&self) -> Result<&DatabaseUrl, ConfigError> {
         self.database_url
             .as_ref()
-            .ok_or(ConfigError::MissingDatabaseUrl)
+            .ok_or_else(|| ConfigError::MissingDatabaseUrl {
+                var: self.database_url_var.clone(),
+            })
     }
 }
 

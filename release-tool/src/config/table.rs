@@ -31,7 +31,8 @@ pub(crate) static DATABASE_URL: Setting<String> = Setting {
         default_note: "none: required",
         help: "PostgreSQL URL, decoded as sqlx decodes it (a `+` stays a `+`; `dbname=` and \
                `password=` parameters win; PGPASSWORD when it has no password). `sslmode` and \
-               `sslrootcert` in the URL are honoured. Not read from slipway.toml.",
+               `sslrootcert` in the URL are honoured. Not read from slipway.toml. With \
+               `[common] database-url-var` in sqlx.toml, read from the variable it names instead.",
         secret: true,
         ..NONE
     },

@@ -261,7 +261,10 @@ pub(crate) fn lint_sources(sources: &[LintSource], rules: &RuleSet) -> Outcome {
 pub(crate) enum LintError {
     #[error(transparent)]
     Unreadable(SourceError),
-    #[error("cannot read the tables' sizes from the database: {0}")]
+    #[error(
+        "cannot read the tables' sizes from the database: {}",
+        crate::errors::db_error(.0)
+    )]
     Facts(#[source] sqlx::Error),
     #[error("{} finding(s) stop the release", failing.len())]
     Failed {

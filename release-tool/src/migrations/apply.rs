@@ -10,6 +10,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::Migration;
 use super::history::{self, HistoryTable};
+use crate::errors::db_error;
 use crate::text;
 
 /// Where and why the server rejected a migration.
@@ -40,7 +41,7 @@ pub(crate) enum ApplyError {
         error: ServerError,
     },
     /// The script failed without an answer from the server (a lost connection).
-    #[error("migration {file} failed: {}", describe(source))]
+    #[error("migration {file} failed: {}", db_error(source))]
     Failed {
         file: String,
         version: i64,
@@ -49,7 +50,7 @@ pub(crate) enum ApplyError {
     /// `BEGIN` failed: nothing of the migration ran.
     #[error(
         "starting the transaction of migration {file} failed: {}",
-        describe(source)
+        db_error(source)
     )]
     BeginFailed {
         file: String,
@@ -60,7 +61,7 @@ pub(crate) enum ApplyError {
     /// which therefore rolled back with the script.
     #[error(
         "recording migration {file} in the history table failed: {}",
-        describe(source)
+        db_error(source)
     )]
     RecordRolledBack {
         file: String,
@@ -79,7 +80,7 @@ pub(crate) enum ApplyError {
     /// `COMMIT`: the migration and its row committed together or not at all.
     #[error(
         "the connection failed during COMMIT of migration {file}: {}",
-        describe(source)
+        db_error(source)
     )]
     CommitUnknown {
         file: String,
@@ -90,7 +91,7 @@ pub(crate) enum ApplyError {
     /// measured `execution_time` afterwards failed, so the row keeps -1.
     #[error(
         "migration {file} is applied and recorded, but storing its execution time failed: {}",
-        describe(source)
+        db_error(source)
     )]
     TimeNotStored {
         file: String,
@@ -101,7 +102,7 @@ pub(crate) enum ApplyError {
     /// `INSERT` failed: applied, not recorded.
     #[error(
         "migration {file} ran (without a transaction), but recording it in {table} failed: {}",
-        describe(source)
+        db_error(source)
     )]
     NotRecorded {
         file: String,
@@ -121,37 +122,6 @@ impl ApplyError {
             ApplyError::Rejected { error, .. } => Some(error.code.as_str()),
             _ => None,
         }
-    }
-}
-
-/// A database error as `SEVERITY CODE: message`, without the PostgreSQL
-/// source line that sqlx's `Display` appends ("at line 3907"); any other
-/// error as it reads.
-pub(crate) fn describe(source: &sqlx::Error) -> String {
-    match source
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
-    {
-        Some(pg) => format!(
-            "{} {}: {}",
-            severity_label(pg.severity()),
-            pg.code(),
-            pg.message()
-        ),
-        None => source.to_string(),
-    }
-}
-
-fn severity_label(severity: PgSeverity) -> &'static str {
-    match severity {
-        PgSeverity::Panic => "PANIC",
-        PgSeverity::Fatal => "FATAL",
-        PgSeverity::Error => "ERROR",
-        PgSeverity::Warning => "WARNING",
-        PgSeverity::Notice => "NOTICE",
-        PgSeverity::Debug => "DEBUG",
-        PgSeverity::Info => "INFO",
-        PgSeverity::Log => "LOG",
     }
 }
 

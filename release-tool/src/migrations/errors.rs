@@ -52,12 +52,56 @@ pub(crate) fn history_unreadable(table: &str, source: &sqlx::Error) -> Failure {
     Failure::new(
         ExitClass::Drift,
         "the migration history cannot be read",
-        format!("reading the history table {table} failed: {source}"),
+        format!(
+            "reading the history table {table} failed: {}",
+            crate::errors::db_error(source)
+        ),
         format!(
             "{table} must be the table sqlx creates (version, description, installed_on, success, \
              checksum, execution_time). Check its owner and privileges, and that no other table of that name \
              comes first on the search_path (`table-name` in sqlx.toml names another table)."
         ),
+    )
+}
+
+/// The history table's schema does not exist and `create-schemas` does not
+/// list it: sqlx (`CREATE TABLE`) and slipway would fail on it (3F000).
+pub(crate) fn history_schema_missing(table: &str, schema: &str) -> Failure {
+    // As a SQL name in a TOML string: quoted when folding would change it.
+    let simple = schema
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let name = if simple {
+        schema.to_owned()
+    } else {
+        format!("\"{}\"", schema.replace('"', "\"\""))
+    };
+    Failure::new(
+        ExitClass::Usage,
+        "the history table's schema does not exist",
+        format!(
+            "sqlx.toml sets `table-name = {table:?}`, but the database has no schema {schema:?}, and \
+             `create-schemas` does not list it"
+        ),
+        format!(
+            "Add it to `create-schemas` in sqlx.toml's [migrate] table (`create-schemas = [{name:?}]`): \
+             slipway and sqlx's Migrator then create it before the history table. Or create the schema \
+             once yourself, or set a `table-name` in an existing schema."
+        ),
+    )
+}
+
+/// A schema of `create-schemas` could not be created (before any migration ran).
+pub(crate) fn schema_not_created(source: &sqlx::Error) -> Failure {
+    Failure::new(
+        ExitClass::Migration,
+        "a schema of create-schemas cannot be created",
+        format!(
+            "CREATE SCHEMA IF NOT EXISTS failed: {}",
+            crate::errors::db_error(source)
+        ),
+        "No migration ran. Let the database user create schemas (GRANT CREATE ON DATABASE), or create \
+         the schema once as its owner; sqlx's Migrator runs the same statement on every run.",
     )
 }
 

@@ -119,19 +119,61 @@ pub(crate) async fn read(
         .collect())
 }
 
-/// Creates the schemas `sqlx.toml` lists and the history table, if needed,
-/// as sqlx's `Migrator::run` does before it migrates.
+/// Creates the schemas `sqlx.toml` lists (`create-schemas`) that do not exist
+/// yet, with sqlx's statement. sqlx's `Migrator` runs `CREATE SCHEMA IF NOT
+/// EXISTS` for each on every run, before it ensures the history table, so a
+/// schema added to the list later exists before the migration that uses it.
+/// An existing schema gets no statement: `CREATE SCHEMA` checks the `CREATE`
+/// privilege on the database even when the schema exists. Returns the
+/// schemas created.
+pub(crate) async fn create_schemas(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut created = Vec::new();
+    for schema in &table.create_schemas {
+        // `to_regnamespace` reads the name as SQL does (quoted or folded).
+        let exists: bool = sqlx::query_scalar("SELECT to_regnamespace($1) IS NOT NULL")
+            .bind(schema)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !exists {
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema};"
+            )))
+            .execute(&mut *conn)
+            .await?;
+            created.push(schema.clone());
+        }
+    }
+    Ok(created)
+}
+
+/// The schema of a schema-qualified history table when it does not exist
+/// and `create-schemas` does not list it: sqlx's `CREATE TABLE` would fail
+/// on it (3F000). `parse_ident` splits the name as SQL does.
+pub(crate) async fn missing_schema(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s FROM (SELECT (parse_ident($1))[cardinality(parse_ident($1)) - 1] AS s) t
+          WHERE s IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = s)
+            AND s <> ALL (SELECT (parse_ident(c))[1] FROM unnest($2::text[]) c)",
+    )
+    .bind(&table.name)
+    .bind(&table.create_schemas)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Creates the history table if needed, as sqlx's `Migrator::run` does
+/// (after [`create_schemas`]).
 pub(crate) async fn ensure_table(
     conn: &mut PgConnection,
     table: &HistoryTable,
 ) -> Result<(), sqlx::Error> {
-    for schema in &table.create_schemas {
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema};"
-        )))
-        .execute(&mut *conn)
-        .await?;
-    }
     sqlx::raw_sql(AssertSqlSafe(create_table(&table.name)))
         .execute(conn)
         .await

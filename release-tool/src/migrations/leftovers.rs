@@ -76,7 +76,7 @@ pub(crate) async fn drop_new_invalid_indexes(
             Ok(()) => cleanup.dropped.push(index),
             Err(error) => cleanup.not_dropped.push(NotDropped {
                 index,
-                error: super::apply::describe(&error),
+                error: crate::errors::db_error(&error),
             }),
         }
     }

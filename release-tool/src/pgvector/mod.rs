@@ -105,7 +105,7 @@ pub(crate) enum PgvectorError {
         required: Version,
         why: Option<String>,
     },
-    #[error("{action} failed: {source}")]
+    #[error("{action} failed: {}", crate::errors::db_error(source))]
     Sql { action: String, source: sqlx::Error },
     #[error("the server reports pgvector version {text:?}, which is not X.Y.Z")]
     BadVersion { text: String },

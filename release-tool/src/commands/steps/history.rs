@@ -26,6 +26,35 @@ pub(crate) async fn read_history(
     })
 }
 
+/// Before the history table is created (something is pending, nothing is
+/// applied): its schema must exist or be in `create-schemas`, or sqlx's
+/// `CREATE TABLE` fails (3F000). That is sqlx.toml's mistake (exit 2), said
+/// before anything runs.
+pub(crate) async fn check_history_schema(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    plan: &Plan<'_>,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    if plan.pending.is_empty() || plan.applied_count > 0 || !plan.unknown_applied.is_empty() {
+        return Ok(());
+    }
+    let step = Step::start("plan");
+    let missing = history::missing_schema(conn, table).await.map_err(|e| {
+        step.fail(
+            report,
+            migrations::errors::history_unreadable(&table.name, &e),
+        )
+    })?;
+    match missing {
+        Some(schema) => Err(step.fail(
+            report,
+            migrations::errors::history_schema_missing(&table.name, &schema),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The `plan` step: compares folder and history, warns about a rollback
 /// release.
 pub(crate) fn compare_history<'a>(

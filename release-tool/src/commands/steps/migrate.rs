@@ -25,6 +25,7 @@ pub(crate) async fn migrate(
     policy: RetryPolicy,
     report: &mut Report,
 ) -> Result<(), Failure> {
+    create_schemas(conn, table, report).await?;
     let step = Step::start("migrate");
     if plan.pending.is_empty() {
         report.set("applied", json!([]));
@@ -32,7 +33,7 @@ pub(crate) async fn migrate(
         return Ok(());
     }
     // A history with rows has its table: no DDL, nothing to change before
-    // the first migration's BEGIN.
+    // the first migration's BEGIN (but the schemas above, as sqlx does).
     if plan.applied_count == 0 && plan.unknown_applied.is_empty() {
         history::ensure_table(conn, table).await.map_err(|e| {
             step.fail(
@@ -80,6 +81,29 @@ pub(crate) async fn migrate(
         return Err(Step::started_at("migrate", attempt).fail(report, failure));
     }
     report.set("applied", json!(applied));
+    Ok(())
+}
+
+/// Creates the `create-schemas` of sqlx.toml that are missing, on every run
+/// as sqlx's `Migrator` does (one `schemas` line when it created any).
+async fn create_schemas(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let step = Step::start("schemas");
+    let created = history::create_schemas(conn, table)
+        .await
+        .map_err(|e| step.fail(report, migrations::errors::schema_not_created(&e)))?;
+    if !created.is_empty() {
+        step.ok(
+            report,
+            &format!(
+                "created {} (create-schemas in sqlx.toml)",
+                created.join(", ")
+            ),
+        );
+    }
     Ok(())
 }
 

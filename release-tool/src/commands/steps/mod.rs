@@ -18,7 +18,7 @@ use crate::report::{Report, Status};
 
 pub(crate) use backup::{backup_before_migrating, backup_database, backup_not_needed, take_backup};
 pub(crate) use checks::checks;
-pub(crate) use history::{compare_history, read_history};
+pub(crate) use history::{check_history_schema, compare_history, read_history};
 pub(crate) use migrate::migrate;
 pub(crate) use pgvector::{pgvector_ensure, pgvector_pre};
 pub(crate) use session::{connect, lock, unlock};
