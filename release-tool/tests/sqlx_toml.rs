@@ -395,7 +395,14 @@ fn every_sqlx_toml_sqlx_accepts_is_accepted() {
         write_sqlx_toml(app.path(), text);
         Config::try_from_path(app.path().join("sqlx.toml"))
             .unwrap_or_else(|e| panic!("sqlx rejects {text:?}: {e:?}"));
-        let out = run_expecting(slipway(app.path(), &db.url).arg("plan"), 0);
+        // The reference names `database-url-var = "FOO_DATABASE_URL"`, which
+        // is then read instead of DATABASE_URL, as by sqlx-cli.
+        let out = run_expecting(
+            slipway(app.path(), &db.url)
+                .env("FOO_DATABASE_URL", &db.url)
+                .arg("plan"),
+            0,
+        );
         assert!(
             !stderr(&out).contains("sqlx.toml is invalid"),
             "{text:?}: {}",
