@@ -148,13 +148,7 @@ mod tests {
     use super::*;
     use indoc::indoc;
 
-    fn features(sql: &str) -> Vec<Feature> {
-        scan_sql("m.sql", sql)
-            .findings
-            .into_iter()
-            .map(|finding| finding.feature)
-            .collect()
-    }
+    use crate::scan::tests::features;
 
     #[test]
     fn finds_the_extension_and_the_type() {

@@ -308,4 +308,4 @@ fn statement_words(tokens: &[Token], index: usize) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

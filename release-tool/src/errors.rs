@@ -185,10 +185,7 @@ pub(crate) fn github_format_not_for(command: &str) -> Failure {
 /// PostgreSQL *source file* that raised it ("... at line 334"), which is
 /// about the server's C code, not about anything the user wrote.
 pub(crate) fn server_said(error: &sqlx::Error) -> String {
-    let Some(server) = error
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
-    else {
+    let Some(server) = from_the_server(error) else {
         return error.to_string();
     };
     let mut text = format!(
@@ -211,10 +208,7 @@ pub(crate) fn server_said(error: &sqlx::Error) -> String {
 /// reads. Every message that shows a sqlx error goes through this (or
 /// [`server_said`]); `tests/structure.rs` checks the error enums.
 pub(crate) fn db_error(error: &sqlx::Error) -> String {
-    let Some(server) = error
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
-    else {
+    let Some(server) = from_the_server(error) else {
         return error.to_string();
     };
     format!(
@@ -223,6 +217,13 @@ pub(crate) fn db_error(error: &sqlx::Error) -> String {
         server.code(),
         server.message()
     )
+}
+
+/// The server's error, when `error` is one PostgreSQL sent.
+fn from_the_server(error: &sqlx::Error) -> Option<&sqlx::postgres::PgDatabaseError> {
+    error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
 }
 
 fn severity_label(severity: sqlx::postgres::PgSeverity) -> &'static str {

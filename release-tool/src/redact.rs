@@ -98,14 +98,14 @@ pub(crate) fn register_secret(secret: &str) {
 pub(crate) fn register_url_secrets(text: &str) {
     // `text` is one value: a password may hold a space, which ends a URL in
     // free text but not in a value.
-    let after_scheme = text.split_once("://").map(|(_, token)| token.trim());
-    let mut whole: Vec<String> = after_scheme
-        .and_then(|token| user_info(token, true))
-        .and_then(|info| info.password)
+    let mut whole: Vec<String> = value_user_info(text)
+        .and_then(|(_, info)| info.password)
         .map(str::to_owned)
         .into_iter()
         .collect();
-    whole.extend(after_scheme.map(query_passwords).unwrap_or_default());
+    if let Some((_, token)) = text.split_once("://") {
+        whole.extend(query_passwords(token.trim()));
+    }
     for password in url_passwords(text).into_iter().chain(whole) {
         register_secret(&password);
         // sqlx reads query parameters form-decoded (`+` is a space).
@@ -207,22 +207,24 @@ pub(crate) fn redact(text: &str) -> String {
 /// Whether the URL `value` holds user info (`user@`, `user:password@`), by
 /// the URL grammar read leniently: its last `@` when its authority has none.
 pub(crate) fn has_user_info(value: &str) -> bool {
-    value
-        .split_once("://")
-        .is_some_and(|(_, token)| user_info(token.trim(), true).is_some())
+    value_user_info(value).is_some()
+}
+
+/// The scheme and user info of the URL `value`, read leniently (see
+/// [`user_info`]). `value` is one value, not free text: a space in it does
+/// not end the URL.
+fn value_user_info(value: &str) -> Option<(&str, UserInfo<'_>)> {
+    let (scheme, token) = value.split_once("://")?;
+    Some((scheme, user_info(token.trim(), true)?))
 }
 
 /// `text` with the whole user info of each URL (`KEY:SECRET@`, found as
 /// [`user_info`] leniently finds it) replaced by `***@`: for echoing a value
 /// that was refused because it holds credentials, where even the user
 /// (an access key id) is not for printing.
-// `value` is one value, not free text: a space in it does not end the URL.
 pub(crate) fn without_user_info(value: &str) -> String {
-    let shown = match value.split_once("://") {
-        Some((scheme, token)) => match user_info(token, true) {
-            Some(info) => format!("{scheme}://{MASK}@{}", info.rest),
-            None => value.to_owned(),
-        },
+    let shown = match value_user_info(value) {
+        Some((scheme, info)) => format!("{scheme}://{MASK}@{}", info.rest),
         None => value.to_owned(),
     };
     redact(&shown)

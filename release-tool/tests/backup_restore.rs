@@ -308,21 +308,25 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
             cmd.env("SLIPWAY_BACKUP", "file:backups");
             cmd
         };
+        // The JSON document of `restore latest`.
+        let restore_latest = || {
+            json(&run_expecting(
+                slipway_here().args([
+                    "restore",
+                    "latest",
+                    "--confirm",
+                    &db.name,
+                    "--format",
+                    "json",
+                ]),
+                0,
+            ))
+        };
         run_expecting(slipway_here().arg("run"), 0);
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
 
-        let out = run_expecting(
-            slipway_here().args([
-                "restore",
-                "latest",
-                "--confirm",
-                &db.name,
-                "--format",
-                "json",
-            ]),
-            0,
-        );
-        assert_eq!(json(&out)["restored"]["history_table_dropped"], true);
+        let out = restore_latest();
+        assert_eq!(out["restored"]["history_table_dropped"], true);
         assert_eq!(
             db.text(&format!("SELECT to_regclass('{history}') IS NULL")),
             "true",
@@ -340,18 +344,8 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
         );
         // A backup that holds the history replaces it and drops nothing.
         run_expecting(slipway_here().arg("backup"), 0);
-        let out = run_expecting(
-            slipway_here().args([
-                "restore",
-                "latest",
-                "--confirm",
-                &db.name,
-                "--format",
-                "json",
-            ]),
-            0,
-        );
-        assert_eq!(json(&out)["restored"]["history_table_dropped"], false);
+        let out = restore_latest();
+        assert_eq!(out["restored"]["history_table_dropped"], false);
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
     }
 }

@@ -11,11 +11,15 @@
 
 mod support;
 
+#[path = "support/lock_holder.rs"]
+mod lock_holder;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use indoc::indoc;
+use lock_holder::{LockHolder, OpenTransaction};
 use sqlx::{Connection, PgConnection};
 use support::{
     TestDb, app_with_migrations, dumps_in, json, run_expecting, runtime, slipway, slipway_process,
@@ -526,51 +530,6 @@ fn a_release_the_server_cannot_satisfy_fails_before_taking_a_backup() {
 // Retry on lock timeout: a transactional migration that hit lock_timeout
 // rolled back, so it is retried with backoff, naming the blocking session.
 
-/// Another session (an app dyno, a psql) holding an ACCESS EXCLUSIVE lock on
-/// `table` in an open transaction, until `hold` has passed or it is dropped.
-struct LockHolder {
-    pid: i32,
-    release: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl LockHolder {
-    fn hold(url: &str, table: &str, hold: Duration) -> Self {
-        let (pid_tx, pid_rx) = std::sync::mpsc::channel();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let (url, table) = (url.to_owned(), table.to_owned());
-        let thread = std::thread::spawn(move || {
-            let rt = runtime();
-            let mut conn = rt.block_on(PgConnection::connect(&url)).unwrap();
-            let lock = format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;");
-            rt.block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut conn))
-                .unwrap();
-            let pid: i32 = rt
-                .block_on(sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn))
-                .unwrap();
-            pid_tx.send(pid).unwrap();
-            let _ = release_rx.recv_timeout(hold);
-            rt.block_on(sqlx::raw_sql("ROLLBACK").execute(&mut conn))
-                .unwrap();
-        });
-        let pid = pid_rx.recv().unwrap();
-        Self {
-            pid,
-            release: Some(release_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LockHolder {
-    fn drop(&mut self) {
-        drop(self.release.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// A database with table `items`, and an app whose second migration alters it.
 fn items_app(second: &str) -> (TestDb, tempfile::TempDir) {
     let db = TestDb::new();
@@ -861,47 +820,9 @@ fn concurrent_build_waiting_for_a_writer(
     build
 }
 
-/// An open transaction that wrote to `table` (a busy app), ended on drop.
-fn writer_on(db: &TestDb, table: &str) -> LockHolderTx {
-    LockHolderTx::open(&db.url, &format!("INSERT INTO {table} (id) VALUES (100)"))
-}
-
-/// A session with an open transaction that ran `sql`; committed on drop.
-struct LockHolderTx {
-    done: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl LockHolderTx {
-    fn open(url: &str, sql: &str) -> Self {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        let (url, sql) = (url.to_owned(), format!("BEGIN; {sql};"));
-        let thread = std::thread::spawn(move || {
-            let rt = runtime();
-            let mut conn = rt.block_on(PgConnection::connect(&url)).unwrap();
-            rt.block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn))
-                .unwrap();
-            ready_tx.send(()).unwrap();
-            let _ = done_rx.recv();
-            rt.block_on(sqlx::raw_sql("COMMIT").execute(&mut conn))
-                .unwrap();
-        });
-        ready_rx.recv().unwrap();
-        Self {
-            done: Some(done_tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LockHolderTx {
-    fn drop(&mut self) {
-        drop(self.done.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// An open transaction that wrote to `table` (a busy app), committed on drop.
+fn writer_on(db: &TestDb, table: &str) -> OpenTransaction {
+    OpenTransaction::writing(&db.url, &format!("INSERT INTO {table} (id) VALUES (100)"))
 }
 
 #[test]

@@ -8,7 +8,8 @@ use Feature::{
     VectorType,
 };
 
-fn features(sql: &str) -> Vec<Feature> {
+/// The features `sql` uses, in order (also for the crate's own tests).
+pub(crate) fn features(sql: &str) -> Vec<Feature> {
     scan_sql("m.sql", sql)
         .findings
         .into_iter()

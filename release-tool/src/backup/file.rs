@@ -311,7 +311,9 @@ impl FileTarget {
         listed: &BTreeSet<&str>,
     ) -> Result<(), BackupError> {
         let mut renamed = BTreeSet::new();
-        for record in kept {
+        // Only an older version's dump (no manifest) has a `-N` name; one
+        // with a manifest is never renamed away from it.
+        for record in kept.iter().filter(|record| record.database.is_none()) {
             let Some((first, _)) = super::legacy_sequence(&record.name, listed) else {
                 continue;
             };
@@ -321,7 +323,6 @@ impl FileTarget {
             }
             let path = self.dir.join(&record.name);
             std::fs::rename(&path, &first_path).map_err(Self::io("renaming the backup", &path))?;
-            remove_manifest(&path)?;
             renamed.insert(first);
         }
         Ok(())

@@ -67,7 +67,10 @@ pub(crate) fn legacy_sequence(name: &str, names: &BTreeSet<&str>) -> Option<(Str
 // its own safe form and has no `-` (which `-N` names also use): any other
 // reading could prune or restore another database's backup.
 pub(crate) fn is_unambiguous_backup_of(name: &str, database: &str, names: &BTreeSet<&str>) -> bool {
-    if database.is_empty() || name_safe(database) != database || database.contains('-') {
+    let own_safe_form = database
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if database.is_empty() || !own_safe_form {
         return false;
     }
     may_be_backup_of(name, database, names)

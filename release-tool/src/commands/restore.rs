@@ -12,11 +12,12 @@
 //! to deal with them).
 
 use serde_json::json;
+use sqlx::PgConnection;
 
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
 use crate::errors::{ExitClass, Failure};
-use crate::migrations::history;
+use crate::migrations::history::{self, HistoryTable};
 use crate::report::Report;
 
 use super::steps::{self, Step, StepResult as _};
@@ -50,18 +51,14 @@ pub(crate) async fn restore(
     let key = steps::lock(&mut session, settings, report).await?;
     let step = Step::start("restore");
     let db = steps::backup_database(&mut session.conn, &session.database, settings, url).await;
-    let history_before = history::identity(&mut session.conn, &settings.sqlx.history).await;
-    let outcome = match target.restore(&name, &db).await {
-        Ok(()) => match history_before {
-            Ok(before) => {
-                history::drop_if_not_restored(&mut session.conn, &settings.sqlx.history, before)
-                    .await
-            }
-            Err(error) => Err(error),
-        }
-        .map_err(|source| history_not_replaced(&settings.sqlx.history.name, &source)),
-        Err(error) => Err(backup::errors::restore_failed(error)),
-    };
+    let outcome = restore_with_its_history(
+        target.as_ref(),
+        &name,
+        &db,
+        &mut session.conn,
+        &settings.sqlx.history,
+    )
+    .await;
     steps::unlock(&mut session, key).await;
     let history_dropped = outcome.map_err(|failure| step.fail(report, failure))?;
     report.set(
@@ -90,6 +87,27 @@ pub(crate) async fn restore(
         ),
     );
     Ok(())
+}
+
+/// Restores backup `name` into `db`, then drops the history table if the
+/// backup did not hold it. Returns whether it dropped it.
+async fn restore_with_its_history(
+    target: &dyn backup::BackupTarget,
+    name: &str,
+    db: &backup::Database<'_>,
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<bool, Failure> {
+    let before = history::identity(&mut *conn, table).await;
+    target
+        .restore(name, db)
+        .await
+        .map_err(backup::errors::restore_failed)?;
+    let dropped = match before {
+        Ok(before) => history::drop_if_not_restored(conn, table, before).await,
+        Err(error) => Err(error),
+    };
+    dropped.map_err(|source| history_not_replaced(&table.name, &source))
 }
 
 /// The restore succeeded, but the history table it did not replace could

@@ -102,8 +102,8 @@ impl DatabaseUrl {
         identity(self) == identity(other)
     }
 
-    /// [`Self::libpq_environment`], worked out once when the URL is parsed so
-    /// that a URL libpq cannot be given is refused before anything runs.
+    /// [`Self::libpq_environment`], worked out once when the URL is parsed;
+    /// an error says why libpq cannot be given this connection.
     fn libpq_parameters(&self) -> Result<Vec<(&'static str, String)>, UrlError> {
         let options = self.connect_options()?;
         let host = match options.get_socket() {
@@ -134,39 +134,33 @@ impl DatabaseUrl {
             vars.push(("PGOPTIONS", options.to_owned()));
         }
         for (variable, keys) in CERTIFICATE_PARAMETERS {
-            if let Some(value) = self.certificate(variable, keys)? {
-                vars.push((variable, value));
+            let Some(value) = self.certificate(variable, keys) else {
+                continue;
+            };
+            // libpq reads only a file.
+            if value.trim_start().starts_with("-----BEGIN") {
+                return Err(UrlError::Options(format!(
+                    "`{}` in the URL (or {variable}) holds an inline PEM certificate, which \
+                     pg_dump and pg_restore (libpq) cannot read; put it in a file and give its path",
+                    keys[0]
+                )));
             }
+            vars.push((variable, value));
         }
         Ok(vars)
     }
 
-    /// A certificate or key file as sqlx reads it: the last of the URL's
-    /// parameters `keys`, else the `variable` sqlx falls back to. sqlx also
-    /// takes an inline PEM certificate, which libpq cannot.
-    fn certificate(
-        &self,
-        variable: &'static str,
-        keys: &[&str],
-    ) -> Result<Option<String>, UrlError> {
+    /// A certificate or key as sqlx reads it: the last of the URL's
+    /// parameters `keys`, else the `variable` sqlx falls back to. It is a
+    /// file's path, or for sqlx also an inline PEM certificate.
+    fn certificate(&self, variable: &'static str, keys: &[&str]) -> Option<String> {
         let from_url = self
             .url
             .query_pairs()
             .filter(|(key, _)| keys.contains(&key.as_ref()))
             .last()
             .map(|(_, value)| value.into_owned());
-        let value = from_url.or_else(|| std::env::var(variable).ok());
-        if value
-            .as_deref()
-            .is_some_and(|v| v.trim_start().starts_with("-----BEGIN"))
-        {
-            return Err(UrlError::Options(format!(
-                "{} holds an inline PEM certificate, which pg_dump and pg_restore (libpq) cannot \
-                 read; put it in a file and give its path",
-                keys.first().copied().unwrap_or(variable)
-            )));
-        }
-        Ok(value)
+        from_url.or_else(|| std::env::var(variable).ok())
     }
 
     /// The sqlx connect options, with slipway's application name so that
@@ -183,10 +177,8 @@ impl DatabaseUrl {
     // so a URL naming a CA would be checked by pg_dump (libpq) but not by us.
     fn require_means_verify_ca(&self, options: PgConnectOptions) -> PgConnectOptions {
         // Every spelling sqlx reads, and PGSSLROOTCERT: pg_dump gets them all.
-        let names_root = matches!(
-            self.certificate(CERTIFICATE_PARAMETERS[0].0, CERTIFICATE_PARAMETERS[0].1),
-            Ok(Some(_))
-        );
+        let (variable, keys) = CERTIFICATE_PARAMETERS[0];
+        let names_root = self.certificate(variable, keys).is_some();
         if names_root && matches!(options.get_ssl_mode(), PgSslMode::Require) {
             options.ssl_mode(PgSslMode::VerifyCa)
         } else {
