@@ -94,11 +94,26 @@ fn a_dash_n_name_without_its_first_is_another_databases_and_is_never_pruned() {
     let db = db_with_data();
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path();
-    // A backup of database `<name>-2`: same shape as an older `-2` name of
-    // this database's, but no first name with the same time stamp.
-    let foreign = folder.join(format!("slipway-20240101T120000.000Z-{}-2.dump", db.name));
+    // A backup of database `<name>-2`, as an older version named it: same
+    // shape as an older `-2` name of this database's, but no first name
+    // with the same time stamp, and no manifest.
+    let other_name = format!("{}-2", db.name);
+    support::exec_at(
+        &support::admin_url(),
+        &format!("CREATE DATABASE \"{other_name}\""),
+    );
+    support::exec_at(&support::url_for(&other_name), "CREATE TABLE t (id int);");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut other = slipway(elsewhere.path(), &support::url_for(&other_name));
+    other.env("SLIPWAY_BACKUP", "file:.");
+    run_expecting(other.arg("backup"), 0);
+    let foreign = folder.join(format!("slipway-20240101T120000.000Z-{other_name}.dump"));
+    std::fs::copy(dumps_in(elsewhere.path()).pop().unwrap(), &foreign).unwrap();
+    support::exec_at(
+        &support::admin_url(),
+        &format!("DROP DATABASE \"{other_name}\" WITH (FORCE)"),
+    );
     run_expecting(to_folder(&db, folder).arg("backup"), 0);
-    std::fs::copy(dumps_in(folder).pop().unwrap(), &foreign).unwrap();
     run_expecting(
         to_folder(&db, folder).args(["backup", "--backup-keep", "1"]),
         0,

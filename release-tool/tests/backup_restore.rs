@@ -350,12 +350,15 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
     }
 }
 
-/// A newer dump whose manifest is gone (a crash between naming the dump and
-/// writing its manifest, or an older version's dump) may be this database's
-/// newest: `restore latest` refuses rather than restore an older one.
+/// A dump without a manifest (a crash between naming the dump and writing
+/// its manifest, or an older version's dump) is attributed by the database
+/// its archive's header names. One whose header cannot be read may be this
+/// database's newest: `restore latest` then refuses rather than restore an
+/// older one.
 #[test]
-fn restore_latest_refuses_when_a_newer_dump_records_no_database() {
+fn dumps_without_a_manifest_are_read_by_their_archive_or_make_latest_refuse() {
     let db = TestDb::new();
+    // A name a dump's file name cannot tell from `<name>.x`.
     let name = format!("{}-x", db.name);
     support::exec_at(
         &support::admin_url(),
@@ -374,16 +377,33 @@ fn restore_latest_refuses_when_a_newer_dump_records_no_database() {
     run_expecting(backup().arg("backup"), 0);
     let newest = dumps_in(dir.path()).pop().unwrap();
     std::fs::remove_file(format!("{}.json", newest.display())).unwrap();
+    let newest_name = newest.file_name().unwrap().to_string_lossy().into_owned();
+    let listed = run_expecting(backup().args(["backups", "--format", "json"]), 0);
+    let records = json(&listed)["backups"].as_array().unwrap().clone();
+    assert!(
+        records
+            .iter()
+            .all(|record| record["database"] == name.as_str()),
+        "{records:?}"
+    );
+    let out = run_expecting(backup().args(["restore", "latest", "--confirm", &name]), 0);
+    assert!(stderr(&out).contains(&newest_name), "{}", stderr(&out));
+
+    // A newer "dump" of this name whose archive cannot be read.
+    let unreadable = newest_name.replacen("slipway-2", "slipway-3", 1);
+    std::fs::write(dir.path().join(&unreadable), b"not an archive").unwrap();
     let out = run_expecting(backup().args(["restore", "latest", "--confirm", &name]), 2);
     assert!(
         stderr(&out).contains("`latest` is ambiguous"),
         "{}",
         stderr(&out)
     );
-    let newest = newest.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(stderr(&out).contains(&newest), "{}", stderr(&out));
-    // Named explicitly, it restores.
-    run_expecting(backup().args(["restore", &newest, "--confirm", &name]), 0);
+    assert!(stderr(&out).contains(&unreadable), "{}", stderr(&out));
+    // Named explicitly, the newest real one restores.
+    run_expecting(
+        backup().args(["restore", &newest_name, "--confirm", &name]),
+        0,
+    );
     support::exec_at(
         &support::admin_url(),
         &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),

@@ -263,6 +263,7 @@ impl BackupTarget for FileTarget {
             .collect();
         let mut records: Vec<BackupRecord> =
             paths.iter().map(|path| Self::record(path, None)).collect();
+        attribute_by_archive(&paths, &mut records).await;
         let names: BTreeSet<String> = records.iter().map(|r| r.name.clone()).collect();
         let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         // By time: an older version's `-2` comes right after its first name
@@ -326,6 +327,24 @@ impl FileTarget {
             renamed.insert(first);
         }
         Ok(())
+    }
+}
+
+/// Gives a dump without a manifest (an older version's, or one a crash left
+/// before its manifest was written) the database its archive's header names:
+/// `pg_dump` wrote it there, exactly, unlike the file-name-safe form in the
+/// dump's name. A dump whose header cannot be read keeps none.
+async fn attribute_by_archive(paths: &[PathBuf], records: &mut [BackupRecord]) {
+    if records.iter().all(|record| record.database.is_some()) {
+        return;
+    }
+    let Ok(tools) = PgTools::locate() else {
+        return;
+    };
+    for (path, record) in paths.iter().zip(records.iter_mut()) {
+        if record.database.is_none() {
+            record.database = tools.archive_database(path).await.ok().flatten();
+        }
     }
 }
 

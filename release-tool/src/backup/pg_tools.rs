@@ -120,10 +120,9 @@ impl PgTools {
     /// Verifies an archive with `pg_restore --list` and returns how many
     /// entries its table of contents has.
     pub(crate) async fn list_archive(&self, archive: &Path) -> Result<usize, BackupError> {
-        let mut command = Command::new(&self.pg_restore);
-        command.arg("--list").arg(archive).stdout(Stdio::piped());
-        let output = run(command, "pg_restore", &self.pg_restore).await?;
-        let entries = String::from_utf8_lossy(&output)
+        let entries = self
+            .table_of_contents(archive)
+            .await?
             .lines()
             .filter(|line| !line.starts_with(';') && !line.trim().is_empty())
             .count();
@@ -159,6 +158,32 @@ impl PgTools {
 }
 
 impl PgTools {
+    /// `pg_restore --list` of an archive: its header and table of contents.
+    async fn table_of_contents(&self, archive: &Path) -> Result<String, BackupError> {
+        let mut command = Command::new(&self.pg_restore);
+        command.arg("--list").arg(archive).stdout(Stdio::piped());
+        let output = run(command, "pg_restore", &self.pg_restore).await?;
+        Ok(String::from_utf8_lossy(&output).into_owned())
+    }
+
+    /// The database an archive was dumped from, exactly as `pg_dump` wrote it
+    /// in the archive's header (`;     dbname: NAME`).
+    pub(crate) async fn archive_database(
+        &self,
+        archive: &Path,
+    ) -> Result<Option<String>, BackupError> {
+        Ok(self
+            .table_of_contents(archive)
+            .await?
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(';')?
+                    .trim_start()
+                    .strip_prefix("dbname: ")
+                    .map(str::to_owned)
+            }))
+    }
+
     /// `pg_dump --version`, e.g. `pg_dump (PostgreSQL) 15.20`, for backup metadata.
     pub(crate) async fn pg_dump_version(&self) -> Result<String, BackupError> {
         let mut command = Command::new(&self.pg_dump);
