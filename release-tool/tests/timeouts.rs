@@ -189,3 +189,35 @@ fn with_each_wait_setting_at_zero_a_release_that_must_wait_succeeds() {
         assert_eq!(retried, retries, "{what}: {}", all_output(&out));
     }
 }
+
+/// The lint reads the live size of each table a finding touches; that takes
+/// a lock, and a table another session holds locked used to fail the lint
+/// step (exit 3) where the migrate step would have waited and retried. The
+/// lint now says the catalog's estimate instead, and the release waits in
+/// the migrate step as it should.
+#[test]
+fn a_table_another_session_holds_locked_does_not_stop_the_lint() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 1000);");
+    // The catalog's page counts, as autovacuum would have left them.
+    db.exec("VACUUM items;");
+    let app = app_with_migrations(&[("1_index.sql", "CREATE INDEX items_id ON items (id);\n")]);
+    let holder = LockHolder::hold(&db.url, "items", Duration::from_secs(4));
+    let out = slipway(app.path(), &db.url)
+        .env("SLIPWAY_LOCK_TIMEOUT", "1s")
+        .args(["run", "--backup", "none", "--format", "json"])
+        .output()
+        .unwrap();
+    drop(holder);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(db.applied_versions(), vec![1]);
+    let findings = json(&out)["lint"]["findings"].clone();
+    let facts = &findings[0]["facts"];
+    assert_eq!(facts["size_estimated"], true, "{findings}");
+    assert!(facts["bytes"].as_i64().unwrap() > 0, "{findings}");
+    assert!(
+        all_output(&out).contains("as the catalog estimates it"),
+        "{}",
+        all_output(&out)
+    );
+}

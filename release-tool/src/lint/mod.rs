@@ -150,6 +150,9 @@ pub(crate) enum Facts {
         rows: Option<f64>,
         /// How many partitions or inheritance children `bytes` includes.
         children: i64,
+        /// Another session held the table locked: `bytes` is the catalog's
+        /// estimate, not a measure.
+        estimated: bool,
     },
     /// No such table yet: an earlier pending migration creates it.
     NotCreatedYet,
@@ -312,6 +315,7 @@ mod tests {
                 bytes,
                 rows: None,
                 children: 0,
+                estimated: false,
             }),
             ignored: false,
         }
