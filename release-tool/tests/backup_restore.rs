@@ -409,3 +409,46 @@ fn dumps_without_a_manifest_are_read_by_their_archive_or_make_latest_refuse() {
         &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
     );
 }
+
+/// A history table in a schema of its own (sqlx.toml `table-name`) that the
+/// backup also holds, with other tables: `pg_restore --clean` cannot drop the
+/// schema while the newer history table is in it, so the restore rolls back.
+/// The message says why and what to do, and doing it restores the backup.
+#[test]
+fn a_backup_older_than_a_history_table_in_its_own_schema_says_how_to_restore_it() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE SCHEMA app; CREATE TABLE app.things (id int); INSERT INTO app.things VALUES (1);",
+    );
+    let app =
+        support::app_with_migrations(&[("1_more.sql", "INSERT INTO app.things VALUES (2);\n")]);
+    std::fs::write(
+        app.path().join("sqlx.toml"),
+        "[migrate]\ntable-name = \"app._sqlx_migrations\"\ncreate-schemas = [\"app\"]\n",
+    )
+    .unwrap();
+    let slipway_here = || {
+        let mut cmd = slipway(app.path(), &db.url);
+        cmd.env("SLIPWAY_BACKUP", "file:backups");
+        cmd
+    };
+    run_expecting(slipway_here().arg("run"), 0);
+    let out = run_expecting(
+        slipway_here().args(["restore", "latest", "--confirm", &db.name]),
+        5,
+    );
+    assert!(
+        stderr(&out).contains("DROP TABLE app._sqlx_migrations;"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(db.int("SELECT count(*) FROM app.things"), 2, "rolled back");
+    db.exec("DROP TABLE app._sqlx_migrations;");
+    run_expecting(
+        slipway_here().args(["restore", "latest", "--confirm", &db.name]),
+        0,
+    );
+    assert_eq!(db.int("SELECT count(*) FROM app.things"), 1);
+    run_expecting(slipway_here().arg("run"), 0);
+    assert_eq!(db.int("SELECT count(*) FROM app.things"), 2);
+}

@@ -99,15 +99,43 @@ async fn restore_with_its_history(
     table: &HistoryTable,
 ) -> Result<bool, Failure> {
     let before = history::identity(&mut *conn, table).await;
-    target
-        .restore(name, db)
-        .await
-        .map_err(backup::errors::restore_failed)?;
+    if let Err(error) = target.restore(name, db).await {
+        let existed = matches!(before, Ok(Some(_)));
+        return Err(if existed && blocked_by_history_schema(&error) {
+            history_blocks_its_schema(&table.name, &error)
+        } else {
+            backup::errors::restore_failed(error)
+        });
+    }
     let dropped = match before {
         Ok(before) => history::drop_if_not_restored(conn, table, before).await,
         Err(error) => Err(error),
     };
     dropped.map_err(|source| history_not_replaced(&table.name, &source))
+}
+
+/// Whether `pg_restore` could not drop a schema of the backup because an
+/// object the backup does not hold is in it: a schema-qualified history
+/// table created after the backup was taken.
+fn blocked_by_history_schema(error: &BackupError) -> bool {
+    let text = error.to_string();
+    text.contains("cannot drop schema") && text.contains("depend")
+}
+
+/// The restore rolled back because the history table, newer than the
+/// backup, is in a schema the backup recreates.
+fn history_blocks_its_schema(table: &str, error: &BackupError) -> Failure {
+    Failure::new(
+        ExitClass::Backup,
+        "the backup predates the history table, whose schema it recreates",
+        error.to_string(),
+        format!(
+            "Nothing was restored: the restore rolled back, and the database is as it was. The backup \
+             was taken before {table} existed, so restoring it means going back to no history: drop \
+             it (`DROP TABLE {table};`) and restore again; the next release then applies every \
+             migration, as the first did."
+        ),
+    )
 }
 
 /// The restore succeeded, but the history table it did not replace could
