@@ -86,8 +86,10 @@ synchronous_commit = off
 full_page_writes = off
 CONF
   if [ "${SLIPWAY_PG_PASSWORD_AUTH:-0}" = 1 ]; then
-    # First match wins: the superuser keeps trust, every other role needs its password.
+    # First match wins: the superuser keeps trust, every other role needs its password
+    # (over TCP and over the unix socket).
     { printf 'host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n'
+      printf 'local all postgres trust\nlocal all all scram-sha-256\n'
       cat "$DATA/pg_hba.conf"; } > "$DATA/pg_hba.conf.new"
     mv "$DATA/pg_hba.conf.new" "$DATA/pg_hba.conf"
     chown postgres: "$DATA/pg_hba.conf" 2>/dev/null || true

@@ -441,3 +441,45 @@ fn an_inline_certificate_stops_only_what_pg_dump_would_run() {
     run_expecting(with_inline("none").arg("run"), 0);
     assert!(db.table_exists("items"));
 }
+
+/// With a unix-socket host and the password only in a password file, sqlx
+/// looks the password up under its host name (`localhost`), libpq under the
+/// socket's folder: `pg_dump` must get the password sqlx found, or the
+/// backup fails where the release's own connection worked.
+#[test]
+fn a_socket_url_with_the_password_in_a_password_file_backs_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = OwnCluster::start_with(&[("SLIPWAY_PG_PASSWORD_AUTH", "1")]);
+    cluster.exec(
+        "postgres",
+        "CREATE ROLE slipway_sock LOGIN SUPERUSER PASSWORD 'sock-pw-4a'",
+    );
+    cluster.exec("postgres", "CREATE DATABASE sockdb OWNER slipway_sock");
+    cluster.exec(
+        "sockdb",
+        "CREATE TABLE t (id int); INSERT INTO t VALUES (1);",
+    );
+    let work = tempfile::tempdir().unwrap();
+    let passfile = work.path().join("pgpass");
+    std::fs::write(
+        &passfile,
+        format!("localhost:{}:*:slipway_sock:sock-pw-4a\n", cluster.port()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let url = format!(
+        "postgres://slipway_sock@{}:{}/sockdb",
+        utf8_percent_encode(&cluster.dir().display().to_string(), NON_ALPHANUMERIC),
+        cluster.port()
+    );
+    let app = app_with_migrations(&[]);
+    let out = run_expecting(
+        slipway(app.path(), &url)
+            .env("PGPASSFILE", &passfile)
+            .env("SLIPWAY_BACKUP", "file:backups")
+            .args(["backup", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["backup"]["taken"], true, "{}", all_output(&out));
+    assert!(!all_output(&out).contains("sock-pw-4a"));
+}

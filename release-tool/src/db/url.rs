@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use percent_encoding::percent_decode_str;
+use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use url::Url;
 
@@ -123,11 +124,13 @@ impl DatabaseUrl {
         if let Some(database) = options.get_database() {
             vars.push(("PGDATABASE", database.to_owned()));
         }
-        if let Some(password) = self
-            .password
-            .clone()
-            .or_else(|| std::env::var("PGPASSWORD").ok())
-        {
+        // Without one in the URL, sqlx takes PGPASSWORD, else looks in the
+        // password file under *its* host name (`localhost` for a socket),
+        // where libpq would look under the socket's folder: hand over the
+        // password sqlx found, not the lookup.
+        let sqlx_found = || options.to_url_lossy().password().map(percent_decode);
+        if let Some(password) = self.password.clone().or_else(sqlx_found) {
+            redact::register_secret(&password);
             vars.push(("PGPASSWORD", password));
         }
         if let Some(options) = options.get_options() {
