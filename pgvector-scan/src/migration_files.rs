@@ -273,12 +273,16 @@ pub fn list_migration_files(dir: &Path) -> Result<MigrationFiles, FilesError> {
     Ok(files)
 }
 
-/// Refuses two up (`.sql`, `.up.sql`) or two down migrations of one version.
+/// Refuses two up migrations (`.sql`, `.up.sql`) of one version.
+// sqlx's `run` applies the first and fails on the second. Down migrations are
+// never run by a release (only `sqlx migrate revert` reads them), so two of
+// one version are left alone, as sqlx leaves them.
 fn reject_duplicates(migrations: &[MigrationFile]) -> Result<(), FilesError> {
-    for (index, second) in migrations.iter().enumerate() {
-        let first = migrations[..index].iter().find(|first| {
-            first.version == second.version && first.kind.is_up() == second.kind.is_up()
-        });
+    let ups: Vec<&MigrationFile> = migrations.iter().filter(|m| m.kind.is_up()).collect();
+    for (index, second) in ups.iter().enumerate() {
+        let first = ups[..index]
+            .iter()
+            .find(|first| first.version == second.version);
         if let Some(first) = first {
             return Err(FilesError::DuplicateVersion {
                 version: second.version,

@@ -407,3 +407,23 @@ fn migrations_that_only_use_the_type_still_get_the_extension_created_first() {
     );
     assert_eq!(extension_schema(&db), "public");
 }
+
+/// A pending migration that creates `vector` after an earlier pending one
+/// already uses the type (a fresh review database): slipway creates the
+/// extension first, as it always did, and the later `CREATE EXTENSION IF NOT
+/// EXISTS` is a no-op. Leaving it to the later migration would fail the first.
+#[test]
+fn a_creator_after_a_use_gets_the_extension_created_first() {
+    let db = support::TestDb::new();
+    let app = support::app_with_migrations(&[
+        ("1_items.sql", "CREATE TABLE items (e vector(3));\n"),
+        (
+            "2_extension.sql",
+            "CREATE EXTENSION IF NOT EXISTS vector;\n",
+        ),
+    ]);
+    let mut cmd = support::slipway(app.path(), &db.url);
+    cmd.env("SLIPWAY_BACKUP", "none");
+    support::run_expecting(cmd.arg("run"), 0);
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+}

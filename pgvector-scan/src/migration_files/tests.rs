@@ -84,7 +84,6 @@ fn two_migrations_of_one_version_reject_the_folder() {
         &["1_a.sql", "1_b.up.sql"],
         &["1_a.sql", "01_b.sql"],
         &["1_a.up.sql", "001_b.up.sql", "1_a.down.sql"],
-        &["1_a.up.sql", "1_a.down.sql", "1_b.down.sql"],
         &["2_x.sql", "7_a.up.sql", "7_a.down.sql", "+7_c.sql"],
         &["-3_a.sql", "-03_b.up.sql"],
     ];
@@ -101,6 +100,16 @@ fn two_migrations_of_one_version_reject_the_folder() {
         );
         assert!(error.to_string().contains(&named[0]) && error.to_string().contains(&named[1]));
     }
+}
+
+#[test]
+fn two_down_migrations_of_one_version_are_left_to_sqlx_migrate_revert() {
+    // `sqlx migrate run` runs this folder; only `revert` reads down files.
+    let dir = folder(&["1_a.up.sql", "1_a.down.sql", "1_b.down.sql"]);
+    assert_eq!(
+        list_migration_files(dir.path()).unwrap().migrations.len(),
+        3
+    );
 }
 
 #[test]

@@ -91,19 +91,24 @@ pub(crate) async fn pgvector_pre(
 }
 
 /// `Create` becomes `LeftToMigration` when a pending migration creates the
-/// extension itself. Creating it first would break that migration as sqlx
-/// would never break it: a plain `CREATE EXTENSION vector` fails (42710), and
-/// `CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA x` finds it in another
-/// schema. `decide` already checked that the server offers a new enough
-/// version, and the checks confirm the installed one after migrating.
+/// extension itself before any pending migration uses it. Creating it first
+/// would break that migration as sqlx would never break it: a plain `CREATE
+/// EXTENSION vector` fails (42710), and `CREATE EXTENSION IF NOT EXISTS
+/// vector WITH SCHEMA x` finds it in another schema. `decide` already checked
+/// that the server offers a new enough version, and the checks confirm the
+/// installed one after migrating.
+// A use that comes first (a `vector` column in migration 1, `CREATE EXTENSION
+// IF NOT EXISTS` in migration 2) needs the extension before it: slipway then
+// creates it first, as it always did, where sqlx alone would fail.
 fn leave_to_migration(action: Action, pending: &[&Migration]) -> Action {
     if !matches!(action, Action::Create { .. }) {
         return action;
     }
-    let creator = pgvector::usage(pending.iter().copied())
+    let first = pgvector::usage(pending.iter().copied())
         .findings
         .into_iter()
-        .find(|finding| finding.feature == Feature::Extension);
+        .next();
+    let creator = first.filter(|finding| finding.feature == Feature::Extension);
     match creator {
         Some(finding) => Action::LeftToMigration {
             file: finding.file,
