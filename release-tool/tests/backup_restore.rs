@@ -6,6 +6,9 @@
 
 mod support;
 
+#[path = "support/lock_holder.rs"]
+mod lock_holder;
+
 use support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr, stdout};
 
 /// Every row of the app's tables, as text, to compare before and after.
@@ -451,4 +454,56 @@ fn a_backup_older_than_a_history_table_in_its_own_schema_says_how_to_restore_it(
     assert_eq!(db.int("SELECT count(*) FROM app.things"), 1);
     run_expecting(slipway_here().arg("run"), 0);
     assert_eq!(db.int("SELECT count(*) FROM app.things"), 2);
+}
+
+/// SIGTERM (a stopping dyno, Ctrl-C as SIGINT) while `pg_restore` runs: it is
+/// stopped with slipway, its one transaction rolls back, and the database is
+/// as it was. Before, `pg_restore` went on alone after slipway died, and
+/// committed with the history table and the lock unseen to.
+#[test]
+fn a_stop_signal_mid_restore_stops_pg_restore_and_changes_nothing() {
+    let db = support::db_with_data();
+    let app = support::app_with_migrations(&[]);
+    let target = format!("file:{}", app.path().join("backups").display());
+    let mut cmd = slipway(app.path(), &db.url);
+    run_expecting(cmd.args(["backup", "--backup", &target]), 0);
+    db.exec("INSERT INTO t VALUES (2);");
+    // A reader of `t`: pg_restore's `DROP TABLE t` waits for it.
+    let reader = lock_holder::OpenTransaction::writing(&db.url, "SELECT * FROM t");
+    let child = support::slipway_process(app.path(), &db.url)
+        .args([
+            "restore",
+            "latest",
+            "--confirm",
+            &db.name,
+            "--backup",
+            &target,
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock' AND query ILIKE 'DROP TABLE%'";
+    support::wait_until(std::time::Duration::from_secs(30), || db.int(waiting) == 1);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(err.contains("the restore was interrupted"), "{err}");
+    // Once the reader is gone, a pg_restore left running would drop `t` and
+    // restore the backup's one row; a stopped one's session only finds its
+    // client gone, and rolls back.
+    drop(reader);
+    let sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND application_name = 'slipway-release'";
+    support::wait_until(std::time::Duration::from_secs(30), || db.int(sessions) == 0);
+    assert_eq!(
+        db.int("SELECT count(*) FROM t"),
+        2,
+        "the database is as it was"
+    );
 }

@@ -25,6 +25,21 @@ impl From<BackupError> for Failure {
                 cause.clone(),
                 "Set SLIPWAY_BACKUP (or --backup) to a target such as file:./backups.",
             ),
+            BackupError::RestoreInterrupted { target, .. } if target.starts_with("heroku:") => {
+                Failure::new(
+                    ExitClass::RestoreIncomplete,
+                    "the restore was interrupted",
+                    cause.clone(),
+                    "slipway-release was asked to stop while it waited for Heroku's restore, which goes on \
+                     on Heroku's side and is not one transaction: `heroku pg:backups` shows whether it \
+                     finished. Restore again once it has, if the data is not the backup's.",
+                )
+            }
+            BackupError::RestoreInterrupted { .. } => backup(
+                "the restore was interrupted",
+                "slipway-release was asked to stop and stopped pg_restore, whose one transaction \
+                 (--single-transaction) then rolled back: the database is as it was. Restore again.",
+            ),
             BackupError::Interrupted { .. } => backup(
                 "the backup was interrupted",
                 "slipway-release was asked to stop (a cancelled release or a stopping dyno) and removed the \
@@ -188,6 +203,10 @@ pub(crate) fn restore_failed(error: BackupError) -> Failure {
     }) = &error
     {
         return heroku_restore_unfinished(&error, backup, transfer.as_deref(), app);
+    }
+    if matches!(error, BackupError::RestoreInterrupted { .. }) {
+        // Its own title and fix say what the database holds.
+        return Failure::from(error);
     }
     let unchanged = match &error {
         BackupError::ToolFailed { .. } => {

@@ -31,7 +31,7 @@
 pub(crate) mod errors;
 mod file;
 mod heroku;
-mod interrupt;
+pub(crate) mod interrupt;
 mod libpq;
 mod names;
 pub(crate) mod pg_tools;
@@ -193,6 +193,11 @@ pub(crate) enum BackupError {
     },
     #[error("interrupted by {signal}: the partial backup was removed")]
     Interrupted { signal: &'static str },
+    #[error("interrupted by {signal} during the restore from {target}")]
+    RestoreInterrupted {
+        signal: &'static str,
+        target: String,
+    },
     #[error("there is no backup named {name:?} in {target}")]
     NotFound { name: String, target: String },
     #[error("{target} has no backups yet")]

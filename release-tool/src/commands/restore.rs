@@ -14,7 +14,7 @@
 use serde_json::json;
 use sqlx::PgConnection;
 
-use crate::backup::{self, BackupError};
+use crate::backup::{self, BackupError, interrupt};
 use crate::config::Settings;
 use crate::errors::{ExitClass, Failure};
 use crate::migrations::history::{self, HistoryTable};
@@ -99,7 +99,20 @@ async fn restore_with_its_history(
     table: &HistoryTable,
 ) -> Result<bool, Failure> {
     let before = history::identity(&mut *conn, table).await;
-    if let Err(error) = target.restore(name, db).await {
+    // A stop signal must stop pg_restore too: left alone, it would commit
+    // after slipway died, with the history table and the lock not seen to.
+    // Dropping the restore kills it (`kill_on_drop`), and its transaction
+    // rolls back.
+    let mut termination = interrupt::Termination::listen();
+    let restored = tokio::select! {
+        restored = target.restore(name, db) => restored,
+        signal = termination.received() => Err(BackupError::RestoreInterrupted {
+            signal,
+            target: target.describe(),
+        }),
+    };
+    interrupt::exit_on_later_termination();
+    if let Err(error) = restored {
         let existed = matches!(before, Ok(Some(_)));
         return Err(if existed && blocked_by_history_schema(&error) {
             history_blocks_its_schema(&table.name, &error)
