@@ -190,34 +190,64 @@ fn with_each_wait_setting_at_zero_a_release_that_must_wait_succeeds() {
     }
 }
 
-/// The lint reads the live size of each table a finding touches; that takes
-/// a lock, and a table another session holds locked used to fail the lint
-/// step (exit 3) where the migrate step would have waited and retried. The
-/// lint now says the catalog's estimate instead, and the release waits in
-/// the migrate step as it should.
+/// The lint reads the live size of each table a finding touches, which waits
+/// for a lock another session holds. It used to fail the release (exit 3) at
+/// `lock_timeout`, where the migrate step waits up to the lock wait and
+/// retries. It now waits as long as the migrate step would, measures the real
+/// size (a never-vacuumed table's catalog pages say 0, and would let a
+/// blocking statement on a big table through), and past the lock wait stops
+/// with exit 4 before anything changed.
 #[test]
-fn a_table_another_session_holds_locked_does_not_stop_the_lint() {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 1000);");
-    // The catalog's page counts, as autovacuum would have left them.
-    db.exec("VACUUM items;");
-    let app = app_with_migrations(&[("1_index.sql", "CREATE INDEX items_id ON items (id);\n")]);
-    let holder = LockHolder::hold(&db.url, "items", Duration::from_secs(4));
-    let out = slipway(app.path(), &db.url)
-        .env("SLIPWAY_LOCK_TIMEOUT", "1s")
-        .args(["run", "--backup", "none", "--format", "json"])
-        .output()
-        .unwrap();
-    drop(holder);
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert_eq!(db.applied_versions(), vec![1]);
-    let findings = json(&out)["lint"]["findings"].clone();
-    let facts = &findings[0]["facts"];
-    assert_eq!(facts["size_estimated"], true, "{findings}");
-    assert!(facts["bytes"].as_i64().unwrap() > 0, "{findings}");
-    assert!(
-        all_output(&out).contains("as the catalog estimates it"),
-        "{}",
-        all_output(&out)
-    );
+fn a_table_another_session_holds_locked_is_measured_after_the_lock_as_the_migration_waits() {
+    // (lock wait, blocking max size, expected exit)
+    let cases: [(&str, &str, i32); 3] = [
+        // Waits for the lock, measures 40 KiB, under the limit: migrates.
+        ("5m", "64MiB", 0),
+        // Waits for the lock, measures 40 KiB, over the limit: exit 9.
+        ("5m", "16KiB", 9),
+        // The lock outlasts the lock wait: exit 4, nothing applied.
+        ("1s", "64MiB", 4),
+    ];
+    for (lock_wait, max_size, code) in cases {
+        let db = TestDb::new();
+        // Never vacuumed: the catalog says 0 pages.
+        db.exec("CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 1000);");
+        let app = app_with_migrations(&[("1_index.sql", "CREATE INDEX items_id ON items (id);\n")]);
+        let holder = LockHolder::hold(&db.url, "items", Duration::from_secs(3));
+        let started = Instant::now();
+        let out = slipway(app.path(), &db.url)
+            .env("SLIPWAY_LOCK_TIMEOUT", "1s")
+            .env("SLIPWAY_LOCK_WAIT", lock_wait)
+            .env("SLIPWAY_LINT_BLOCKING_MAX_SIZE", max_size)
+            .args(["run", "--backup", "none", "--format", "json"])
+            .output()
+            .unwrap();
+        drop(holder);
+        let what = format!("lock wait {lock_wait}, max {max_size}");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{what}: {}",
+            all_output(&out)
+        );
+        let applied = if code == 0 { vec![1] } else { vec![] };
+        assert_eq!(db.applied_versions(), applied, "{what}");
+        if code == 4 {
+            assert!(
+                all_output(&out).contains("locked by another session"),
+                "{what}: {}",
+                all_output(&out)
+            );
+        } else {
+            assert!(
+                started.elapsed() >= Duration::from_secs(2),
+                "{what}: it did not wait"
+            );
+            let facts = &json(&out)["lint"]["findings"][0]["facts"];
+            assert!(
+                facts["bytes"].as_i64().unwrap() > 16 * 1024,
+                "{what}: {facts}"
+            );
+        }
+    }
 }

@@ -101,7 +101,7 @@ async fn step(
     let mut outcome = lint::lint_sources(sources, &rules);
     let connected = session.is_some();
     if let Some(session) = session {
-        lint::facts::attach(&mut session.conn, &mut outcome)
+        lint::facts::attach(&mut session.conn, &mut outcome, settings.lock_wait)
             .await
             .or_fail(lint_step, report)?;
     }

@@ -25,6 +25,16 @@ impl From<LintError> for Failure {
                 "Check that the database is reachable and that the role can read pg_class, then run again. \
                  Nothing was changed.",
             ),
+            LintError::TableLocked { .. } => Failure::new(
+                ExitClass::Lock,
+                "a table the migrations change is locked by another session",
+                cause,
+                "A blocking statement is only judged by the table's real size, and reading it waits for \
+                 the lock, as the migration itself would. Find the session (`SELECT pid, query FROM \
+                 pg_stat_activity JOIN pg_locks USING (pid) WHERE NOT granted OR mode = \
+                 'AccessExclusiveLock'`), let it finish, and release again, or raise SLIPWAY_LOCK_WAIT. \
+                 Nothing was changed.",
+            ),
             LintError::Failed {
                 failing,
                 mode,

@@ -2,6 +2,7 @@
 //! read from the database the release is about to change.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
 
@@ -43,23 +44,12 @@ JOIN tree ON true
 JOIN pg_class k ON k.oid = tree.oid
 GROUP BY target.name";
 
-/// The size measured on disk; it takes an ACCESS SHARE lock on the table.
+/// The size on disk. Reading it takes an ACCESS SHARE lock on the table.
+// The catalog's page counts need no lock, but are 0 until the first VACUUM
+// or ANALYZE: a big table locked by another session would look empty, and a
+// blocking statement on it would pass. So the size is read, waiting for the
+// lock as long as the migrate step would wait.
 const MEASURED_SIZE: &str = "pg_total_relation_size(k.oid)";
-
-/// The size the catalog estimates (pages as of the last VACUUM, ANALYZE or
-/// index build, of the table, its TOAST table and its indexes), read without
-/// any lock on the table.
-const CATALOG_SIZE: &str = "(k.relpages::int8
-        + COALESCE((SELECT relpages FROM pg_class WHERE oid = k.reltoastrelid), 0)
-        + COALESCE((SELECT sum(x.relpages) FROM pg_index ix JOIN pg_class x ON x.oid = ix.indexrelid
-                    WHERE ix.indrelid = k.oid), 0))
-       * current_setting('block_size')::int8";
-
-/// How long the measured size may wait for a table another session holds
-/// locked, before the catalog's estimate is used instead.
-// A lock held for the whole of a lint would otherwise fail the release here
-// (exit 3), where the migrate step would have waited for it and retried.
-const MEASURE_LOCK_WAIT: &str = "1s";
 
 /// SQLSTATE `lock_not_available` (55P03).
 const LOCK_NOT_AVAILABLE: &str = "55P03";
@@ -67,10 +57,13 @@ const LOCK_NOT_AVAILABLE: &str = "55P03";
 /// SQLSTATE `invalid_name` (42602): `to_regclass` on a name it cannot split.
 const INVALID_NAME: &str = "42602";
 
-/// Looks up every finding's table once, and attaches what the database says.
+/// Looks up every finding's table once, and attaches what the database says,
+/// waiting at most `wait` (the lock wait; zero: no limit) for a table another
+/// session holds locked.
 pub(crate) async fn attach(
     conn: &mut PgConnection,
     outcome: &mut Outcome,
+    wait: Duration,
 ) -> Result<(), LintError> {
     let mut known: HashMap<(String, bool), Option<Facts>> = HashMap::new();
     for finding in outcome.findings.iter_mut().chain(&mut outcome.ignored) {
@@ -79,7 +72,7 @@ pub(crate) async fn attach(
         };
         let key = (table, finding.children);
         if !known.contains_key(&key) {
-            let facts = table_facts(conn, &key.0, key.1).await?;
+            let facts = table_facts(conn, &key.0, key.1, wait).await?;
             known.insert(key.clone(), facts);
         }
         finding.facts = known.get(&key).cloned().flatten();
@@ -90,42 +83,28 @@ pub(crate) async fn attach(
 /// name, bytes, rows, children.
 type FactsRow = (String, i64, Option<f64>, i64);
 
-/// The facts of one relation, measured; or, when another session holds the
-/// table locked, estimated from the catalog.
+/// The facts of one relation, waiting at most `wait` (zero: no limit) for
+/// a lock another session holds on the table.
 async fn facts_row(
     conn: &mut PgConnection,
     relation: &str,
     children: bool,
-) -> Result<(Option<FactsRow>, bool), sqlx::Error> {
+    wait: Duration,
+) -> Result<Option<FactsRow>, sqlx::Error> {
     let mut tx = conn.begin().await?;
     sqlx::raw_sql(AssertSqlSafe(format!(
-        "SET LOCAL lock_timeout = '{MEASURE_LOCK_WAIT}'"
+        "SET LOCAL lock_timeout = '{}ms'",
+        wait.as_millis()
     )))
     .execute(&mut *tx)
     .await?;
-    let measured: Result<Option<FactsRow>, sqlx::Error> =
-        sqlx::query_as(AssertSqlSafe(TABLE_FACTS.replace("{size}", MEASURED_SIZE)))
-            .bind(relation)
-            .bind(children)
-            .fetch_optional(&mut *tx)
-            .await;
-    match measured {
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
-            tx.rollback().await?;
-            let estimated =
-                sqlx::query_as(AssertSqlSafe(TABLE_FACTS.replace("{size}", CATALOG_SIZE)))
-                    .bind(relation)
-                    .bind(children)
-                    .fetch_optional(conn)
-                    .await?;
-            Ok((estimated, true))
-        }
-        measured => {
-            let row = measured?;
-            tx.commit().await?;
-            Ok((row, false))
-        }
-    }
+    let row = sqlx::query_as(AssertSqlSafe(TABLE_FACTS.replace("{size}", MEASURED_SIZE)))
+        .bind(relation)
+        .bind(children)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// The facts of one relation, with its inheritance children when
@@ -134,16 +113,22 @@ async fn table_facts(
     conn: &mut PgConnection,
     relation: &str,
     children: bool,
+    wait: Duration,
 ) -> Result<Option<Facts>, LintError> {
-    match facts_row(conn, relation, children).await {
-        Ok((Some((name, bytes, rows, children)), estimated)) => Ok(Some(Facts::Table {
+    match facts_row(conn, relation, children, wait).await {
+        Ok(Some((name, bytes, rows, children))) => Ok(Some(Facts::Table {
             name,
             bytes,
             rows,
             children,
-            estimated,
         })),
-        Ok((None, _)) => Ok(Some(Facts::NotCreatedYet)),
+        Ok(None) => Ok(Some(Facts::NotCreatedYet)),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+            Err(LintError::TableLocked {
+                table: relation.to_owned(),
+                waited: wait,
+            })
+        }
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(INVALID_NAME) => Ok(None),
         Err(e) => Err(LintError::Facts(e)),
     }

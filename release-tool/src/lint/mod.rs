@@ -150,9 +150,6 @@ pub(crate) enum Facts {
         rows: Option<f64>,
         /// How many partitions or inheritance children `bytes` includes.
         children: i64,
-        /// Another session held the table locked: `bytes` is the catalog's
-        /// estimate, not a measure.
-        estimated: bool,
     },
     /// No such table yet: an earlier pending migration creates it.
     NotCreatedYet,
@@ -269,6 +266,15 @@ pub(crate) enum LintError {
         crate::errors::db_error(.0)
     )]
     Facts(#[source] sqlx::Error),
+    #[error(
+        "another session held {table} locked for longer than the lock wait ({}), so its size \
+         could not be read",
+        humantime::format_duration(*waited)
+    )]
+    TableLocked {
+        table: String,
+        waited: std::time::Duration,
+    },
     #[error("{} finding(s) stop the release", failing.len())]
     Failed {
         failing: Vec<String>,
@@ -315,7 +321,6 @@ mod tests {
                 bytes,
                 rows: None,
                 children: 0,
-                estimated: false,
             }),
             ignored: false,
         }

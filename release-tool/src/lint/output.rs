@@ -43,11 +43,10 @@ fn what(finding: &Finding) -> String {
                 bytes,
                 rows,
                 children,
-                estimated,
             }),
         ) => format!(
             "{does} on {name} ({})",
-            show_table_facts(*bytes, *rows, *children, *estimated)
+            show_table_facts(*bytes, *rows, *children)
         ),
         (Some(table), Some(Facts::NotCreatedYet)) => {
             format!("{does} on {table} (not created yet: no rows to lock)")
@@ -101,14 +100,12 @@ pub(crate) fn to_json(finding: &Finding, settings: &LintSettings) -> Value {
             bytes,
             rows,
             children,
-            estimated,
         }) => json!({
             "table": name,
             "bytes": bytes,
             "size": show_bytes(u64::try_from(*bytes).unwrap_or(0)),
             "rows": rows.map(round_rows),
             "children": children,
-            "size_estimated": estimated,
         }),
         Some(Facts::NotCreatedYet) => json!({ "table": finding.table, "exists": false }),
         None => Value::Null,
@@ -185,11 +182,8 @@ fn shown_path(path: &Path) -> String {
 }
 
 /// `2.3 GiB, ~4.1M rows`; `95.0 MiB including 12 partitions/children, ...`.
-fn show_table_facts(bytes: i64, rows: Option<f64>, children: i64, estimated: bool) -> String {
+fn show_table_facts(bytes: i64, rows: Option<f64>, children: i64) -> String {
     let mut size = show_bytes(u64::try_from(bytes).unwrap_or(0));
-    if estimated {
-        size.push_str(" as the catalog estimates it: another session holds the table locked");
-    }
     if children > 0 {
         let _ = write!(size, " including {children} partitions/children");
     }
@@ -257,7 +251,6 @@ mod tests {
                 bytes: 2_469_606_195,
                 rows: Some(4_100_000.0),
                 children: 0,
-                estimated: false,
             }),
             ignored: false,
         }
