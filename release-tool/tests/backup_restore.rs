@@ -507,3 +507,49 @@ fn a_stop_signal_mid_restore_stops_pg_restore_and_changes_nothing() {
         "the database is as it was"
     );
 }
+
+/// The history table renamed (sqlx.toml `table-name` changed) after the
+/// backup: the restore brings the history back under its old name and leaves
+/// the renamed one alone. That one was not in the backup by name, but its
+/// history is: nothing is dropped, and a warning names both.
+#[test]
+fn a_history_the_backup_holds_under_another_name_is_not_dropped() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE a (id int);");
+    let app = support::app_with_migrations(&[("1_b.sql", "CREATE TABLE b (id int);\n")]);
+    let slipway_here = || {
+        let mut cmd = slipway(app.path(), &db.url);
+        cmd.env("SLIPWAY_BACKUP", "file:backups");
+        cmd
+    };
+    run_expecting(slipway_here().arg("run"), 0);
+    run_expecting(slipway_here().arg("backup"), 0);
+    db.exec("ALTER TABLE _sqlx_migrations RENAME TO hist; ALTER INDEX _sqlx_migrations_pkey RENAME TO hist_pkey;");
+    std::fs::write(
+        app.path().join("sqlx.toml"),
+        "[migrate]\ntable-name = \"hist\"\n",
+    )
+    .unwrap();
+    let out = run_expecting(
+        slipway_here().args([
+            "restore",
+            "latest",
+            "--confirm",
+            &db.name,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let report = json(&out);
+    assert_eq!(
+        report["restored"]["history_table_dropped"], false,
+        "{report}"
+    );
+    assert_eq!(
+        report["history_found_as"], "public._sqlx_migrations",
+        "{report}"
+    );
+    assert!(db.table_exists("hist"));
+    assert_eq!(db.int("SELECT count(*) FROM _sqlx_migrations"), 1);
+}

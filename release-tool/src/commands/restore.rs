@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use crate::backup::{self, BackupError, interrupt};
 use crate::config::Settings;
 use crate::errors::{ExitClass, Failure};
-use crate::migrations::history::{self, HistoryTable};
+use crate::migrations::history::{self, AfterRestore, HistoryTable};
 use crate::report::Report;
 
 use super::steps::{self, Step, StepResult as _};
@@ -60,23 +60,33 @@ pub(crate) async fn restore(
     )
     .await;
     steps::unlock(&mut session, key).await;
-    let history_dropped = outcome.map_err(|failure| step.fail(report, failure))?;
+    let history = outcome.map_err(|failure| step.fail(report, failure))?;
+    let table = &settings.sqlx.history.name;
     report.set(
         "restored",
         json!({
             "backup": name,
             "target": target.describe(),
             "database": session.database,
-            "history_table_dropped": history_dropped,
+            "history_table_dropped": history == AfterRestore::Dropped,
         }),
     );
-    let dropped = if history_dropped {
-        format!(
-            "; the backup predates {}, so it was dropped: the next release applies every migration",
-            settings.sqlx.history.name
-        )
-    } else {
-        String::new()
+    let dropped = match &history {
+        AfterRestore::Replaced => String::new(),
+        AfterRestore::Dropped => format!(
+            "; the backup predates {table}, so it was dropped: the history matches the backup's data \
+             (objects created after the backup and absent from it are left in place: drop them before \
+             the next release, which applies the migrations again)"
+        ),
+        AfterRestore::KeptBeside(other) => {
+            report.warn(&format!(
+                "the backup holds no {table}, but brought back {other}, which has the history's \
+                 columns: both are kept. If sqlx.toml's table-name changed since the backup, the \
+                 restored history is {other}: rename it to {table} (and drop the newer one)"
+            ));
+            report.set("history_found_as", json!(other));
+            String::new()
+        }
     };
     step.ok(
         report,
@@ -90,14 +100,14 @@ pub(crate) async fn restore(
 }
 
 /// Restores backup `name` into `db`, then drops the history table if the
-/// backup did not hold it. Returns whether it dropped it.
+/// backup did not hold it. Returns what became of it.
 async fn restore_with_its_history(
     target: &dyn backup::BackupTarget,
     name: &str,
     db: &backup::Database<'_>,
     conn: &mut PgConnection,
     table: &HistoryTable,
-) -> Result<bool, Failure> {
+) -> Result<AfterRestore, Failure> {
     let before = history::identity(&mut *conn, table).await;
     // A stop signal must stop pg_restore too: left alone, it would commit
     // after slipway died, with the history table and the lock not seen to.

@@ -68,23 +68,63 @@ pub(crate) async fn identity(
     Ok(oid.map(|oid| oid.0))
 }
 
+/// What a restore did to the history table.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterRestore {
+    /// The backup held it (or there was none): the restore replaced it.
+    Replaced,
+    /// The backup did not hold it, so it was dropped.
+    Dropped,
+    /// The restore left it in place, but brought back another table of the
+    /// same shape (the history under another name or schema, before
+    /// `table-name` changed): both are kept, for a person to decide.
+    KeptBeside(String),
+}
+
 /// Drops the history table if it is still the one whose identity was
 /// `before` a restore. `pg_restore --clean` drops and recreates every table
 /// its archive holds, so a table it left alone was not in the backup: its
 /// rows record migrations applied after the backup was taken, which the
-/// restore has just undone. Returns whether it dropped the table.
+/// restore has just undone.
 pub(crate) async fn drop_if_not_restored(
     conn: &mut PgConnection,
     table: &HistoryTable,
     before: Option<u32>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<AfterRestore, sqlx::Error> {
     if before.is_none() || identity(&mut *conn, table).await? != before {
-        return Ok(false);
+        return Ok(AfterRestore::Replaced);
+    }
+    if let Some(other) = another_history(&mut *conn, table).await? {
+        return Ok(AfterRestore::KeptBeside(other));
     }
     sqlx::query(AssertSqlSafe(format!("DROP TABLE {}", table.name)))
         .execute(conn)
         .await?;
-    Ok(true)
+    Ok(AfterRestore::Dropped)
+}
+
+/// Another table with the columns of sqlx's history table than `table`.
+async fn another_history(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT format('%I.%I', n.nspname, c.relname)
+           FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p')
+            AND c.oid IS DISTINCT FROM to_regclass($1)
+            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            AND (SELECT count(*) FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    AND a.attname IN ('version', 'description', 'installed_on', 'success',
+                                      'checksum', 'execution_time')) = 6
+          ORDER BY 1
+          LIMIT 1",
+    )
+    .bind(&table.name)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Reads the history, or an empty one when the table does not exist yet.
