@@ -175,6 +175,24 @@ impl Lexer {
         });
     }
 
+    /// Whether a dollar-quote tag (`$$`, `$body$`) starts here.
+    fn at_dollar_tag(&self) -> bool {
+        if self.peek(0) != Some('$') {
+            return false;
+        }
+        let mut offset = 1;
+        while let Some(c) = self.peek(offset) {
+            if c == '$' {
+                return true;
+            }
+            if !(c.is_alphanumeric() || c == '_') || (offset == 1 && c.is_ascii_digit()) {
+                return false;
+            }
+            offset += 1;
+        }
+        false
+    }
+
     fn skip_dollar_tag(&mut self) {
         self.bump();
         while let Some(c) = self.peek(0) {
@@ -203,12 +221,14 @@ impl Lexer {
         let line = self.line;
         let mut text = String::new();
         while let Some(c) = self.peek(0) {
-            if c.is_alphanumeric() || c == '_' || c == '$' {
-                text.push(c.to_ascii_lowercase());
-                self.bump();
-            } else {
+            // A `$` may go on a name, unless it starts the tag that closes a
+            // dollar-quoted body (`…::vector$$`).
+            let name_char = c.is_alphanumeric() || c == '_' || (c == '$' && !self.at_dollar_tag());
+            if !name_char {
                 break;
             }
+            text.push(c.to_ascii_lowercase());
+            self.bump();
         }
         if self.peek(0) == Some('\'') {
             // A prefixed literal: E'..', B'..', X'..', N'..'.

@@ -252,6 +252,10 @@ fn is_type_use(tokens: &[Token], index: usize) -> bool {
         .iter()
         .take(6)
         .any(|w| ROUTINE_KEYWORDS.contains(&w.as_str()));
+    // A typed literal: `vector '[1,2,3]'`.
+    if next.is_some_and(|t| t.kind == Kind::Literal) {
+        return true;
+    }
     match (prev.kind, prev.text.as_str()) {
         // A cast, a return type, or a quoted column or argument name (`"Embedding" vector`).
         (Kind::Punct, "::") | (Kind::Word, "returns" | "setof") | (Kind::Quoted, _) => true,
@@ -277,10 +281,33 @@ fn is_type_use(tokens: &[Token], index: usize) -> bool {
         }
         // `CREATE OPERATOR <-> (LEFTARG = vector)`, `CREATE AGGREGATE ... (STYPE = vector)`.
         (Kind::Punct, "=") => in_routine,
-        // A column or argument name (`embedding vector(3)`), unless it is a keyword.
-        (Kind::Word, word) => !NAME_KEYWORDS.contains(&word),
+        // An argument's mode: `f(IN vector)`, `f(v IN vector)`.
+        (Kind::Word, "in" | "out" | "inout" | "variadic") if in_routine => true,
+        // A column or argument name (`embedding vector(3)`); a keyword only
+        // where a column's name goes (`(key vector(3))`, `ADD COLUMN key vector`).
+        (Kind::Word, word) => {
+            !NAME_KEYWORDS.contains(&word)
+                || (!DEFINITION_KEYWORDS.contains(&word)
+                    && names_a_column(tokens, head.saturating_sub(1)))
+        }
         _ => false,
     }
+}
+
+/// Keywords that introduce the name in a definition (`ADD COLUMN vector`,
+/// `CONSTRAINT vector CHECK`), and so are never that name themselves.
+const DEFINITION_KEYWORDS: &[&str] =
+    &["add", "column", "constraint", "exists", "if", "not", "only"];
+
+/// Whether the word at `index` stands where a column or argument is named:
+/// first in a parenthesised definition or after a comma, or after `ADD`,
+/// `ADD COLUMN` or `ADD COLUMN IF NOT EXISTS`.
+fn names_a_column(tokens: &[Token], index: usize) -> bool {
+    previous(tokens, index).is_some_and(|t| {
+        t.is_punct("(")
+            || t.is_punct(",")
+            || ["add", "column", "exists"].iter().any(|w| t.is_word(w))
+    })
 }
 
 /// The first token of the possibly schema-qualified name that ends at

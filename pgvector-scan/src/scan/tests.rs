@@ -269,3 +269,66 @@ fn create_extension_vector_in_every_form() {
         ),
     ]);
 }
+
+#[test]
+fn the_type_after_a_column_named_like_a_keyword_counts() {
+    let mut cases: Vec<(String, &[Feature])> = Vec::new();
+    for name in [
+        "key",
+        "comment",
+        "index",
+        "role",
+        "schema",
+        "sequence",
+        "domain",
+        "extension",
+    ] {
+        cases.push((format!("CREATE TABLE t ({name} vector(3));"), &[VectorType]));
+        cases.push((
+            format!("CREATE TABLE t (id int, {name} vector(3));"),
+            &[VectorType],
+        ));
+        cases.push((
+            format!("ALTER TABLE t ADD COLUMN {name} vector(3);"),
+            &[VectorType],
+        ));
+        cases.push((format!("ALTER TABLE t ADD {name} halfvec(3);"), &[HalfVec]));
+        cases.push((
+            format!("ALTER TABLE t ADD COLUMN IF NOT EXISTS {name} vector(3);"),
+            &[VectorType],
+        ));
+        cases.push((
+            format!("CREATE TYPE p AS ({name} vector(3));"),
+            &[VectorType],
+        ));
+    }
+    let mut fixed: Vec<(&str, &[Feature])> = vec![
+        (
+            "CREATE FUNCTION f(IN vector) RETURNS int AS 'select 1' LANGUAGE sql;",
+            &[VectorType],
+        ),
+        (
+            "CREATE FUNCTION f(v IN vector) RETURNS int AS 'select 1' LANGUAGE sql;",
+            &[VectorType],
+        ),
+        ("SELECT vector '[1,2,3]';", &[VectorType]),
+        (
+            "CREATE FUNCTION f() RETURNS void AS $$ SELECT '[1]'::vector$$ LANGUAGE sql;",
+            &[VectorType],
+        ),
+        (
+            "CREATE FUNCTION f() RETURNS void AS $body$ SELECT '[1]'::vector$body$ LANGUAGE sql;",
+            &[VectorType],
+        ),
+        // Still names, not types.
+        ("ALTER TABLE wind ADD COLUMN vector text;", &[]),
+        (
+            "CREATE TABLE t (id int, CONSTRAINT vector CHECK (id > 0));",
+            &[],
+        ),
+        ("SELECT key vector FROM t;", &[]),
+    ];
+    let owned: Vec<(&str, &[Feature])> = cases.iter().map(|(s, f)| (s.as_str(), *f)).collect();
+    fixed.extend(owned);
+    assert_table(&fixed);
+}
