@@ -35,6 +35,28 @@ fn migrated_app_with_data(db: &TestDb) -> tempfile::TempDir {
     app
 }
 
+/// `slipway-release` in `app` against `db`, backing up to `file:backups`.
+fn with_file_backups(app: &tempfile::TempDir, db: &TestDb) -> assert_cmd::Command {
+    let mut cmd = slipway(app.path(), &db.url);
+    cmd.env("SLIPWAY_BACKUP", "file:backups");
+    cmd
+}
+
+/// The JSON document of a successful `restore latest` into `db`.
+fn restore_latest(app: &tempfile::TempDir, db: &TestDb) -> serde_json::Value {
+    json(&run_expecting(
+        with_file_backups(app, db).args([
+            "restore",
+            "latest",
+            "--confirm",
+            &db.name,
+            "--format",
+            "json",
+        ]),
+        0,
+    ))
+}
+
 #[test]
 fn restore_round_trips_a_backup() {
     let db = TestDb::new();
@@ -306,29 +328,10 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
             )
             .unwrap();
         }
-        let slipway_here = || {
-            let mut cmd = slipway(app.path(), &db.url);
-            cmd.env("SLIPWAY_BACKUP", "file:backups");
-            cmd
-        };
-        // The JSON document of `restore latest`.
-        let restore_latest = || {
-            json(&run_expecting(
-                slipway_here().args([
-                    "restore",
-                    "latest",
-                    "--confirm",
-                    &db.name,
-                    "--format",
-                    "json",
-                ]),
-                0,
-            ))
-        };
-        run_expecting(slipway_here().arg("run"), 0);
+        run_expecting(with_file_backups(&app, &db).arg("run"), 0);
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
 
-        let out = restore_latest();
+        let out = restore_latest(&app, &db);
         assert_eq!(out["restored"]["history_table_dropped"], true);
         assert_eq!(
             db.text(&format!("SELECT to_regclass('{history}') IS NULL")),
@@ -340,14 +343,14 @@ fn restoring_a_backup_from_before_the_history_table_leaves_no_history() {
             0
         );
         // The next release applies the migration again.
-        run_expecting(slipway_here().arg("run"), 0);
+        run_expecting(with_file_backups(&app, &db).arg("run"), 0);
         assert_eq!(
             db.int("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"),
             1
         );
         // A backup that holds the history replaces it and drops nothing.
-        run_expecting(slipway_here().arg("backup"), 0);
-        let out = restore_latest();
+        run_expecting(with_file_backups(&app, &db).arg("backup"), 0);
+        let out = restore_latest(&app, &db);
         assert_eq!(out["restored"]["history_table_dropped"], false);
         assert_eq!(db.int(&format!("SELECT count(*) FROM {history}")), 1);
     }
@@ -430,14 +433,9 @@ fn a_backup_older_than_a_history_table_in_its_own_schema_says_how_to_restore_it(
         "[migrate]\ntable-name = \"app._sqlx_migrations\"\ncreate-schemas = [\"app\"]\n",
     )
     .unwrap();
-    let slipway_here = || {
-        let mut cmd = slipway(app.path(), &db.url);
-        cmd.env("SLIPWAY_BACKUP", "file:backups");
-        cmd
-    };
-    run_expecting(slipway_here().arg("run"), 0);
+    run_expecting(with_file_backups(&app, &db).arg("run"), 0);
     let out = run_expecting(
-        slipway_here().args(["restore", "latest", "--confirm", &db.name]),
+        with_file_backups(&app, &db).args(["restore", "latest", "--confirm", &db.name]),
         5,
     );
     assert!(
@@ -448,11 +446,11 @@ fn a_backup_older_than_a_history_table_in_its_own_schema_says_how_to_restore_it(
     assert_eq!(db.int("SELECT count(*) FROM app.things"), 2, "rolled back");
     db.exec("DROP TABLE app._sqlx_migrations;");
     run_expecting(
-        slipway_here().args(["restore", "latest", "--confirm", &db.name]),
+        with_file_backups(&app, &db).args(["restore", "latest", "--confirm", &db.name]),
         0,
     );
     assert_eq!(db.int("SELECT count(*) FROM app.things"), 1);
-    run_expecting(slipway_here().arg("run"), 0);
+    run_expecting(with_file_backups(&app, &db).arg("run"), 0);
     assert_eq!(db.int("SELECT count(*) FROM app.things"), 2);
 }
 
@@ -517,31 +515,15 @@ fn a_history_the_backup_holds_under_another_name_is_not_dropped() {
     let db = TestDb::new();
     db.exec("CREATE TABLE a (id int);");
     let app = support::app_with_migrations(&[("1_b.sql", "CREATE TABLE b (id int);\n")]);
-    let slipway_here = || {
-        let mut cmd = slipway(app.path(), &db.url);
-        cmd.env("SLIPWAY_BACKUP", "file:backups");
-        cmd
-    };
-    run_expecting(slipway_here().arg("run"), 0);
-    run_expecting(slipway_here().arg("backup"), 0);
+    run_expecting(with_file_backups(&app, &db).arg("run"), 0);
+    run_expecting(with_file_backups(&app, &db).arg("backup"), 0);
     db.exec("ALTER TABLE _sqlx_migrations RENAME TO hist; ALTER INDEX _sqlx_migrations_pkey RENAME TO hist_pkey;");
     std::fs::write(
         app.path().join("sqlx.toml"),
         "[migrate]\ntable-name = \"hist\"\n",
     )
     .unwrap();
-    let out = run_expecting(
-        slipway_here().args([
-            "restore",
-            "latest",
-            "--confirm",
-            &db.name,
-            "--format",
-            "json",
-        ]),
-        0,
-    );
-    let report = json(&out);
+    let report = restore_latest(&app, &db);
     assert_eq!(
         report["restored"]["history_table_dropped"], false,
         "{report}"
