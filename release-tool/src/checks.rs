@@ -4,7 +4,7 @@
 //! then silently ignores it for reads while still paying for it on writes).
 
 use serde_json::json;
-use slipway_pgvector_scan::Version;
+use slipway_contract::Version;
 use sqlx::PgConnection;
 
 use crate::db::indexes::{InvalidIndex, indexes_being_built, invalid_indexes};

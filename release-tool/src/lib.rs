@@ -21,22 +21,15 @@ mod db;
 mod duration;
 mod errors;
 mod format;
+mod http;
 mod lint;
 mod lock;
 mod migrations;
-mod migrations_dir;
 mod pgvector;
 mod redact;
 mod report;
-mod text;
 
 pub use errors::ExitClass;
-
-/// How slipway reads the credentials in a URL, shared with the buildpack so
-/// that both hide them by the same rule.
-pub mod url_credentials {
-    pub use crate::redact::{UserInfo, user_info};
-}
 
 /// Entry points for the cargo-fuzz targets in `release-tool/fuzz/` (not an
 /// API: they exist so the fuzzers reach the parsers that read user input).
@@ -50,11 +43,11 @@ pub mod fuzzing {
     ///
     /// When the parse breaks one of those promises (a bug the fuzzer reports).
     pub fn migration_file_name(name: &str) {
-        if let slipway_pgvector_scan::FileName::Migration {
+        if let slipway_contract::FileName::Migration {
             version,
             description,
             ..
-        } = slipway_pgvector_scan::parse_file_name(name)
+        } = slipway_contract::parse_file_name(name)
         {
             assert!(!description.contains('_'), "{name:?}: {description:?}");
             let (prefix, _) = name.split_once('_').unwrap_or_default();
@@ -86,80 +79,17 @@ pub mod docs {
 /// The migration lint as the buildpack runs it at build time: no database,
 /// slipway's default session timeouts, every up-migration.
 pub mod build_lint {
-    use std::path::Path;
-
-    use crate::lint::{self, LintSource, RuleSet, output};
-    use crate::migrations::source;
-    use crate::migrations_dir::MigrationsDir;
-
-    /// What the lint found, ready to print.
-    #[derive(Debug, Default)]
-    pub struct BuildLint {
-        /// How many migrations were linted.
-        pub files: usize,
-        /// One block of text per finding or note (rule, `file:line:column`,
-        /// what, why, and the safe pattern), with paths relative to the app.
-        pub warnings: Vec<String>,
-        /// How many findings `-- squawk-ignore` comments silenced.
-        pub ignored: usize,
-    }
-
-    /// Lints the up-migrations in `migrations_dir`, naming files relative to `app_dir`.
-    ///
-    /// # Errors
-    ///
-    /// When the folder cannot be read as sqlx would read it: the message says why.
-    pub fn lint_migrations(app_dir: &Path, migrations_dir: &Path) -> Result<BuildLint, String> {
-        let dir = MigrationsDir {
-            path: migrations_dir.to_owned(),
-            explicit: true,
-        };
-        // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter.
-        let migrations = source::load(&dir, &std::collections::BTreeSet::new())
-            .map_err(|e| e.to_string())?
-            .migrations;
-        let sources: Vec<LintSource> = migrations
-            .iter()
-            .filter(|m| m.kind.is_up())
-            .map(|m| {
-                let mut source = LintSource::from(m);
-                if let Ok(relative) = source.path.strip_prefix(app_dir) {
-                    source.path = relative.to_owned();
-                }
-                source
-            })
-            .collect();
-        let outcome = lint::lint_sources(&sources, &RuleSet::default());
-        let warnings = outcome
-            .findings
-            .iter()
-            .map(output::human)
-            .chain(outcome.notes.iter().map(output::note))
-            .collect();
-        Ok(BuildLint {
-            files: outcome.files,
-            warnings,
-            ignored: outcome.ignored.len(),
-        })
-    }
+    pub use crate::lint::build::{BuildLint, lint_migrations};
 }
 
 /// Runs `slipway-release` with the process's arguments and environment and
 /// returns the exit code documented in the README.
 #[must_use]
 pub fn main() -> std::process::ExitCode {
-    install_crypto_provider();
+    http::install_crypto_provider();
     report_panics_as_internal_errors();
     let code = commands::dispatch(std::env::args_os());
     std::process::ExitCode::from(code.code())
-}
-
-/// Makes ring, the only TLS crypto provider compiled in, the process default. sqlx picks ring
-/// itself; reqwest (`rustls-no-provider`, for S3 and Heroku's API) takes the process default,
-/// so every place that builds a reqwest client calls this first.
-pub(crate) fn install_crypto_provider() {
-    // An error only means that a provider is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Makes a panic exit with the documented code 1 and read as a bug in

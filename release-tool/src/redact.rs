@@ -21,6 +21,7 @@ use std::sync::{Mutex, PoisonError};
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
+use slipway_contract::{UserInfo, user_info};
 
 /// Registered secrets shorter than this are hidden by structure only (see the
 /// module documentation). Real credentials are longer: AWS secret keys have
@@ -113,40 +114,6 @@ pub(crate) fn register_url_secrets(text: &str) {
             register_secret(&password.replace('+', " "));
         }
     }
-}
-
-/// The user info of one URL without its scheme (`user:password@host/path`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UserInfo<'a> {
-    /// Everything before the `@`: `user` or `user:password`.
-    pub userinfo: &'a str,
-    pub user: &'a str,
-    pub password: Option<&'a str>,
-    /// Everything after the `@`: host, port, path, query.
-    pub rest: &'a str,
-}
-
-/// Splits `token` (a URL without its `scheme://`) at its user info, as RFC
-/// 3986 says: the authority ends at the first `/`, `?` or `#`, and the user
-/// info at the authority's last `@`. With `lenient`, an authority without `@`
-/// falls back to the token's last `@`: an unencoded `/`, `?` or `#` in a
-/// password makes the URL invalid, but such text may still be echoed back.
-#[must_use]
-pub fn user_info(token: &str, lenient: bool) -> Option<UserInfo<'_>> {
-    let authority = &token[..token.find(['/', '?', '#']).unwrap_or(token.len())];
-    let at = authority
-        .rfind('@')
-        .or_else(|| lenient.then(|| token.rfind('@')).flatten())?;
-    let userinfo = &token[..at];
-    let (user, password) = userinfo
-        .split_once(':')
-        .map_or((userinfo, None), |(user, password)| (user, Some(password)));
-    Some(UserInfo {
-        userinfo,
-        user,
-        password,
-        rest: &token[at + 1..],
-    })
 }
 
 /// Splits `text` at its first URL: the text before it (up to and with

@@ -6,14 +6,14 @@
 use crate::cargo_build::CargoError;
 use crate::config::ConfigError;
 use crate::layers::toolchain::ToolchainError;
-use crate::migrations_dir::MigrationsDirError;
+use crate::migrations::origin_words;
 use crate::processes::ProcessError;
 use crate::sqlx_offline::SqlxFailure;
 use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
-use slipway_pgvector_scan::{FilesError, IgnoredFile};
+use slipway_contract::{FilesError, IgnoredFile, MigrationsDirError};
 
 /// Everything that can stop a build.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ fn print_buildpack_error(error: RustBuildpackError) {
         RustBuildpackError::MigrationsDir(error @ MigrationsDirError::SqlxToml(_)) => {
             print_user_error(
                 "Invalid sqlx.toml",
-                &format!("{error}."),
+                &format!("{}.", migrations_dir_problem(&error)),
                 "Fix sqlx.toml: sqlx 0.9 refuses it too (`sqlx migrate run` fails on it, an app using `sqlx::migrate!()` does not compile, and the release phase exits with code 2). Its reference is sqlx-core/src/config/reference.toml.",
             );
         }
@@ -81,8 +81,8 @@ fn print_buildpack_error(error: RustBuildpackError) {
         }
         RustBuildpackError::MigrationsDir(error) => print_user_error(
             "Invalid migrations folder setting",
-            &format!("{error}."),
-            "Point SLIPWAY_MIGRATIONS_DIR (a config var) or `migrations_dir` in slipway.toml at the app's migrations folder, relative to the app root, or unset it to use `migrations/`. The release phase reads the same setting.",
+            &format!("{}.", migrations_dir_problem(&error)),
+            "Point SLIPWAY_MIGRATIONS_DIR (a config var) or `migrations_dir` in the settings file (slipway.toml, or the file SLIPWAY_CONFIG names; relative to that file) at the app's migrations folder, or unset it to use `migrations/`. The release phase reads the same settings.",
         ),
         RustBuildpackError::ToolchainFile(error) => print_user_error(
             "Invalid Rust toolchain file",
@@ -116,6 +116,22 @@ fn print_buildpack_error(error: RustBuildpackError) {
         RustBuildpackError::Io { what, error } => {
             print_internal_error(&format!("{what}: {error}"));
         }
+    }
+}
+
+/// Why the migrations folder cannot be found, in the build log's words.
+pub(crate) fn migrations_dir_problem(error: &MigrationsDirError) -> String {
+    match error {
+        MigrationsDirError::Missing {
+            origin,
+            value,
+            path,
+        } => format!(
+            "{} is `{value}`, but {} is not a folder in the app",
+            origin_words(origin),
+            path.display()
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -252,6 +268,7 @@ mod tests {
     use crate::config::ConfigError;
     use crate::toolchain_file::ToolchainFileError;
     use fun_run::CommandWithName;
+    use slipway_contract::{DirOrigin, SqlxTomlError};
 
     /// What `on_error` prints for `error`, without colours.
     fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {
@@ -292,7 +309,7 @@ mod tests {
             (
                 "Invalid migrations folder setting",
                 RustBuildpackError::MigrationsDir(MigrationsDirError::Missing {
-                    origin: "SLIPWAY_MIGRATIONS_DIR".into(),
+                    origin: DirOrigin::Given("SLIPWAY_MIGRATIONS_DIR".into()),
                     value: "db/none".into(),
                     path: "db/none".into(),
                 }),
@@ -300,8 +317,12 @@ mod tests {
             (
                 "Invalid sqlx.toml",
                 RustBuildpackError::MigrationsDir(MigrationsDirError::SqlxToml(
-                    "sqlx.toml, line 2, key `migrate.table_name`: unknown field `table_name`"
-                        .into(),
+                    SqlxTomlError::Invalid {
+                        path: "sqlx.toml".into(),
+                        line: 2,
+                        key: Some("migrate.table_name".into()),
+                        problem: "unknown field `table_name`".into(),
+                    },
                 )),
             ),
             (
@@ -428,7 +449,7 @@ mod tests {
                     "`false` exited with exit status: 1".to_string()
                 }
                 RustBuildpackError::Config(e) => e.to_string(),
-                RustBuildpackError::MigrationsDir(e) => e.to_string(),
+                RustBuildpackError::MigrationsDir(e) => migrations_dir_problem(e),
                 RustBuildpackError::MigrationFiles(e) => e.to_string(),
                 RustBuildpackError::ToolchainFile(e) => e.to_string(),
                 RustBuildpackError::Toolchain(e) => e.to_string(),

@@ -5,8 +5,7 @@ mod cargo_build;
 mod config;
 mod errors;
 mod layers;
-mod migration_lint;
-mod migrations_dir;
+mod migrations;
 mod pgvector;
 mod processes;
 mod redact;
@@ -22,8 +21,9 @@ use crate::layers::cargo_home::install_cargo_home;
 use crate::layers::release_tool::install_release_tool;
 use crate::layers::target_dir::prepare_target_dir;
 use crate::layers::toolchain::install_toolchain;
-use crate::migration_lint::print_migration_lint;
-use crate::migrations_dir::{MigrationsDir, locate_migrations_dir};
+use crate::migrations::{
+    find_migrations_dir, print_migration_lint, shown_path, warn_about_ignored_files,
+};
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
 use crate::source_mtimes::{settle_restored_mtimes, stabilise_source_mtimes};
@@ -39,7 +39,7 @@ use libcnb::generic::GenericPlatform;
 use libcnb::layer_env::Scope;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
-use slipway_pgvector_scan::{MigrationFiles, list_migration_files};
+use slipway_contract::{MigrationsDir, list_migration_files};
 use std::path::Path;
 
 // Used by the integration tests.
@@ -94,19 +94,7 @@ impl Buildpack for RustBuildpack {
         if !app_dir.join("Cargo.lock").is_file() {
             return Err(RustBuildpackError::MissingLockfile.into());
         }
-        let migrations = locate_migrations_dir(
-            &app_dir,
-            user_env
-                .get_string_lossy("SLIPWAY_MIGRATIONS_DIR")
-                .as_deref(),
-        )
-        .map_err(RustBuildpackError::MigrationsDir)?;
-        if let Some(origin) = &migrations.origin {
-            print::sub_bullet(format!(
-                "Migrations: {} (from {origin})",
-                style::value(shown_path(&app_dir, &migrations.path))
-            ));
-        }
+        let migrations = find_migrations_dir(&app_dir, &user_env)?;
         // The release phase reads the folder with these same rules.
         let files =
             list_migration_files(&migrations.path).map_err(RustBuildpackError::MigrationFiles)?;
@@ -170,7 +158,7 @@ impl Buildpack for RustBuildpack {
         print_pgvector_plan(&pgvector);
 
         print::bullet("Migration lint");
-        print_migration_lint(&app_dir, &migrations.path, &user_env);
+        print_migration_lint(&app_dir, &migrations, &user_env);
 
         let release = needs_release(&migrations, &pgvector);
         if release {
@@ -250,14 +238,6 @@ fn select_toolchain(
     Ok(spec)
 }
 
-/// Names each file of the migrations folder that sqlx (and so the release phase) ignores
-/// although it looks like a migration.
-fn warn_about_ignored_files(files: &MigrationFiles) {
-    for file in &files.ignored {
-        print::warning(errors::ignored_migration_file(file));
-    }
-}
-
 fn print_pgvector_plan(plan: &PgvectorPlan) {
     if plan.reasons.is_empty() {
         print::sub_bullet("Not used: no `pgvector` crate, no vector use in the migrations");
@@ -284,11 +264,6 @@ fn print_pgvector_plan(plan: &PgvectorPlan) {
 /// The release phase is declared for apps with migrations or pgvector.
 fn needs_release(migrations: &MigrationsDir, pgvector: &PgvectorPlan) -> bool {
     migrations.path.is_dir() || pgvector.required
-}
-
-/// `path` relative to the app dir, for messages (`db/migrations/`).
-fn shown_path(app_dir: &Path, path: &Path) -> String {
-    format!("{}/", path.strip_prefix(app_dir).unwrap_or(path).display())
 }
 
 fn declare_processes(

@@ -1,7 +1,7 @@
 //! Does the app use pgvector, and which minimum version does it need?
 
 use crate::config::PgvectorMode;
-use slipway_pgvector_scan::{MigrationFiles, VectorUsage, Version, scan_migration_files};
+use slipway_contract::{MigrationFiles, VectorUsage, Version, scan_migration_files};
 use std::path::Path;
 
 /// The launch env variable that hands the minimum version to `slipway-release`.
@@ -78,7 +78,7 @@ fn lockfile_has_pgvector(lockfile: &str) -> bool {
 mod tests {
     use super::*;
     use indoc::indoc;
-    use slipway_pgvector_scan::scan_sql;
+    use slipway_contract::scan_sql;
 
     #[test]
     fn hnsw_in_a_migration_needs_0_5() {
@@ -133,8 +133,7 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files =
-            slipway_pgvector_scan::list_migration_files(&app.path().join("migrations")).unwrap();
+        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
         assert_eq!(files.ignored.len(), 1);
         assert!(
             !plan_pgvector(app.path(), &files, PgvectorMode::Auto)
@@ -152,8 +151,7 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files =
-            slipway_pgvector_scan::list_migration_files(&app.path().join("migrations")).unwrap();
+        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
         assert!(
             !plan_pgvector(app.path(), &files, PgvectorMode::Off)
                 .unwrap()

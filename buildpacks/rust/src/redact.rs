@@ -1,12 +1,12 @@
 //! Keeps mirror credentials (`https://user:password@host/...`) out of the build output.
 
-use slipway_release::url_credentials::{UserInfo, user_info};
+use slipway_contract::url_user_info;
 use std::io::Write;
 
 /// `url` with the `user:password@` part (Basic auth for a private mirror) replaced by `***`,
 /// so that it can be printed. The whole user info goes: a mirror token may be the user name.
 pub(crate) fn redact_credentials(url: &str) -> String {
-    match split_userinfo(url) {
+    match url_user_info(url, false) {
         Some((scheme, info)) => format!("{scheme}://***@{}", info.rest),
         None => url.to_string(),
     }
@@ -14,7 +14,7 @@ pub(crate) fn redact_credentials(url: &str) -> String {
 
 /// The secret parts of `url`: its `user:password` and its password, longest first.
 pub(crate) fn secrets_in_url(url: &str) -> Vec<String> {
-    let Some((_, info)) = split_userinfo(url) else {
+    let Some((_, info)) = url_user_info(url, false) else {
         return Vec::new();
     };
     let mut secrets = vec![info.userinfo.to_string()];
@@ -22,12 +22,6 @@ pub(crate) fn secrets_in_url(url: &str) -> Vec<String> {
         secrets.push(password.to_string());
     }
     secrets
-}
-
-/// The scheme and the user info of `scheme://userinfo@rest`, split by the release tool's rule.
-fn split_userinfo(url: &str) -> Option<(&str, UserInfo<'_>)> {
-    let (scheme, rest) = url.split_once("://")?;
-    Some((scheme, user_info(rest, false)?))
 }
 
 /// A writer that replaces `secrets` with `***`, line by line (`\n` or `\r`), before passing

@@ -3,7 +3,7 @@
 //! The format is rustup's: <https://rust-lang.github.io/rustup/overrides.html#the-toolchain-file>.
 
 use serde::{Deserialize, Serialize};
-use slipway_pgvector_scan::text::line_of;
+use slipway_contract::text::line_of;
 use std::path::Path;
 
 /// What to install: the channel plus extra components and targets.

@@ -39,10 +39,7 @@ pub(crate) async fn lint(
                 steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {
-            (
-                sources_of(migrations.iter().filter(|m| m.kind.is_up())),
-                None,
-            )
+            (lint::up_sources(&migrations), None)
         }
     } else {
         let source_step = Step::start("source");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use slipway_pgvector_scan::SqlxTomlError;
+use slipway_contract::{DirOrigin, MigrationsDirError, SqlxTomlError};
 
 use super::Origin;
 use super::table::file_keys;
@@ -50,9 +50,32 @@ pub(crate) enum ConfigError {
         var: String,
     },
     #[error("{origin}: the migrations folder {} does not exist", path.display())]
-    MigrationsDirMissing { origin: Origin, path: PathBuf },
+    MigrationsDirMissing { origin: DirOrigin, path: PathBuf },
     #[error(transparent)]
     SqlxToml(#[from] SqlxTomlError),
+}
+
+impl From<MigrationsDirError> for ConfigError {
+    fn from(error: MigrationsDirError) -> Self {
+        match error {
+            MigrationsDirError::SettingsFileUnreadable { path, source } => {
+                Self::FileUnreadable { path, source }
+            }
+            MigrationsDirError::SettingsFileInvalid {
+                path,
+                line,
+                problem,
+            } => Self::FileInvalid {
+                path,
+                line,
+                message: problem,
+            },
+            MigrationsDirError::SqlxToml(error) => Self::SqlxToml(error),
+            MigrationsDirError::Missing { origin, path, .. } => {
+                Self::MigrationsDirMissing { origin, path }
+            }
+        }
+    }
 }
 
 impl From<ConfigError> for Failure {

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::setting::About;
 use super::table::{self, file_keys};
 use super::{ConfigError, Origin, Raw};
-use crate::text::line_of;
+use slipway_contract::text::line_of;
 
 /// The key the file must not hold (a password would get committed).
 pub(super) const REFUSED_KEY: &str = "database_url";

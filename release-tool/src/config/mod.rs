@@ -16,7 +16,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use slipway_pgvector_scan::{SqlxToml, Version, read_sqlx_toml};
+use slipway_contract::{
+    Given, MigrationsDir, SqlxToml, Version, locate_migrations_dir, read_sqlx_toml,
+};
 
 pub(crate) use self::args::SettingArgs;
 pub(crate) use self::errors::ConfigError;
@@ -29,7 +31,6 @@ use crate::db::DatabaseUrl;
 use crate::format::Format;
 use crate::lint::LintSettings;
 use crate::migrations::history::HistoryTable;
-use crate::migrations_dir::MigrationsDir;
 use crate::pgvector::Mode;
 
 /// The resolved settings every command works from.
@@ -77,7 +78,7 @@ impl SqlxSettings {
             file: Some(file.path.clone()),
             history: HistoryTable {
                 name: migrate.table_name.as_ref().map_or_else(
-                    || slipway_pgvector_scan::DEFAULT_TABLE_NAME.to_owned(),
+                    || slipway_contract::DEFAULT_TABLE_NAME.to_owned(),
                     |name| name.value.clone(),
                 ),
                 create_schemas: migrate.create_schemas.clone(),
@@ -184,13 +185,15 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
             })
         })
         .transpose()?;
-    let migrations_raw = sources
-        .raw(&table::MIGRATIONS_DIR.about)?
-        .or_else(|| sqlx_migrations_dir(sqlx_toml.as_ref()));
+    let migrations_dir = locate_migrations_dir(
+        Path::new(""),
+        given(args.raw(&table::MIGRATIONS_DIR.about)),
+        given(args.raw(&table::CONFIG_FILE.about)).as_ref(),
+    )?;
     Ok(Settings {
         database_url,
         database_url_var: database_url_var.to_owned(),
-        migrations_dir: resolve_migrations_dir(migrations_raw)?,
+        migrations_dir,
         backup: sources.get(&table::BACKUP)?,
         backup_keep: sources.get(&table::BACKUP_KEEP)?,
         pgvector: sources.get(&table::PGVECTOR)?,
@@ -230,18 +233,12 @@ fn database_url_raw(args: &SettingArgs, var: &str) -> Result<Raw, ConfigError> {
     }
 }
 
-/// `migrations-dir` in `sqlx.toml`, relative to that file as for sqlx-cli.
-fn sqlx_migrations_dir(file: Option<&SqlxToml>) -> Raw {
-    let file = file?;
-    let dir = file.migrate.migrations_dir.as_ref()?;
-    Some((
-        dir.value.clone(),
-        Origin::File {
-            path: file.path.clone(),
-            line: dir.line,
-            key: "migrate.migrations-dir",
-        },
-    ))
+/// A flag's or a variable's value in the words the shared migrations-folder rule quotes.
+fn given(raw: Raw) -> Option<Given> {
+    raw.map(|(value, origin)| Given {
+        value,
+        origin: origin.to_string(),
+    })
 }
 
 impl Settings {
@@ -253,27 +250,4 @@ impl Settings {
                 var: self.database_url_var.clone(),
             })
     }
-}
-
-/// The migrations folder. A folder set in the file is relative to the file.
-fn resolve_migrations_dir(raw: Raw) -> Result<MigrationsDir, ConfigError> {
-    let Some((value, origin)) = raw else {
-        return Ok(MigrationsDir {
-            path: PathBuf::from(table::DEFAULT_MIGRATIONS_DIR),
-            explicit: false,
-        });
-    };
-    let mut path = PathBuf::from(&value);
-    if let Origin::File { path: file, .. } = &origin
-        && path.is_relative()
-    {
-        path = file.parent().unwrap_or(Path::new(".")).join(path);
-    }
-    if !path.is_dir() {
-        return Err(ConfigError::MigrationsDirMissing { origin, path });
-    }
-    Ok(MigrationsDir {
-        path,
-        explicit: true,
-    })
 }

@@ -7,17 +7,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use slipway_pgvector_scan::Version;
+use slipway_contract::Version;
 
 use super::setting::{About, Declared, NONE, Setting};
 use super::values::{parse_keep, parse_retries, parse_size, text};
 use crate::backup::TargetSpec;
 use crate::format::Format;
 use crate::{duration, lint, pgvector};
-
-/// The folder read when none is set (a missing one means "no migrations").
-pub(crate) const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
-
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
 
 /// Read by `resolve` itself (`DatabaseUrl::parse`), whose error names the URL problem.
@@ -50,7 +46,7 @@ pub(crate) static MIGRATIONS_DIR: Setting<String> = Setting {
         env: "SLIPWAY_MIGRATIONS_DIR",
         file_key: Some("migrations_dir"),
         file_note: "(relative to the file)",
-        default: Some(DEFAULT_MIGRATIONS_DIR),
+        default: Some(slipway_contract::DEFAULT_MIGRATIONS_DIR),
         default_note: "(after `migrations-dir` in `sqlx.toml`)",
         help: "Folder of sqlx migrations (migrations_dir in slipway.toml, then migrations-dir in \
                sqlx.toml, come before the default).",
@@ -293,7 +289,7 @@ pub(crate) static CONFIG_FILE: Setting<String> = Setting {
         ..NONE
     },
     parse: text,
-    default: || "slipway.toml".to_owned(),
+    default: || slipway_contract::SETTINGS_FILE.to_owned(),
 };
 
 /// Read where `pg_dump` and `pg_restore` are started (the backup module), listed

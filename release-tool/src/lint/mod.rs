@@ -11,6 +11,7 @@
 //! rewritten) on a table larger than `SLIPWAY_LINT_BLOCKING_MAX_SIZE`.
 
 pub(crate) mod advice;
+pub(crate) mod build;
 mod errors;
 pub(crate) mod facts;
 mod ignores;
@@ -83,6 +84,15 @@ impl From<&Migration> for LintSource {
     }
 }
 
+/// Every up-migration of `migrations`: what the lint reads without a database.
+pub(crate) fn up_sources(migrations: &[Migration]) -> Vec<LintSource> {
+    migrations
+        .iter()
+        .filter(|m| m.kind.is_up())
+        .map(LintSource::from)
+        .collect()
+}
+
 /// Which of squawk's rules run, and for which PostgreSQL.
 #[derive(Debug, Clone)]
 pub(crate) struct RuleSet {
@@ -130,7 +140,7 @@ pub(crate) struct Position {
 impl Position {
     /// The position of byte `offset` in `text`.
     pub(crate) fn at(text: &str, offset: usize) -> Self {
-        let (line, column) = crate::text::line_and_column(text, offset);
+        let (line, column) = slipway_contract::text::line_and_column(text, offset);
         Self { line, column }
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 use super::Migration;
 use super::history::{self, HistoryTable};
 use crate::errors::db_error;
-use crate::text;
+use slipway_contract::text;
 
 /// Where and why the server rejected a migration.
 #[derive(Debug, Clone, serde::Serialize)]

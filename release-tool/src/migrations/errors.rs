@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use serde_json::json;
-use slipway_pgvector_scan::{FilesError, IgnoredFile};
+use slipway_contract::{FilesError, IgnoredFile};
 
 use crate::errors::{ExitClass, Failure};
 use crate::migrations::history::Applied;

@@ -20,7 +20,7 @@ impl Default for HistoryTable {
     /// sqlx's default, `Migrator::DEFAULT`.
     fn default() -> Self {
         Self {
-            name: slipway_pgvector_scan::DEFAULT_TABLE_NAME.to_owned(),
+            name: slipway_contract::DEFAULT_TABLE_NAME.to_owned(),
             create_schemas: Vec::new(),
         }
     }

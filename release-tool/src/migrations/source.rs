@@ -1,7 +1,7 @@
 //! Reads a migrations folder with sqlx 0.9's rules
 //! (`sqlx-core/src/migrate/source.rs`, `resolve_blocking_with_config`). Which
 //! files count, their versions, types and descriptions come from
-//! `slipway_pgvector_scan::list_migration_files`, the one implementation the
+//! `slipway_contract::list_migration_files`, the one implementation the
 //! buildpack's pgvector scan uses too. Here the files are read:
 //!
 //! - the checksum is SHA-384 of the file's text (as read, BOM and CRLF kept),
@@ -16,12 +16,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha384};
-use slipway_pgvector_scan::{FilesError, IgnoredFile, MigrationFile, list_migration_files};
+use slipway_contract::{FilesError, IgnoredFile, MigrationFile, list_migration_files};
 
-use crate::migrations_dir::MigrationsDir;
-use crate::text::line_of;
+use slipway_contract::MigrationsDir;
+use slipway_contract::text::line_of;
 
-pub(crate) use slipway_pgvector_scan::MigrationKind as Kind;
+pub(crate) use slipway_contract::MigrationKind as Kind;
 
 /// One migration file.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ pub(crate) fn checksum(sql: &str, ignored: &BTreeSet<char>) -> Vec<u8> {
 /// A missing default folder means "no migrations"; an explicit folder was
 /// checked to exist by the config step.
 pub(crate) fn load(dir: &MigrationsDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
-    if !dir.explicit && !dir.path.exists() {
+    if !dir.is_explicit() && !dir.path.exists() {
         return Ok(Source::default());
     }
     let files = list_migration_files(&dir.path)?;
@@ -163,7 +163,7 @@ mod tests {
         load(
             &MigrationsDir {
                 path: dir.path().to_owned(),
-                explicit: true,
+                origin: Some(slipway_contract::DirOrigin::Given("a test".to_owned())),
             },
             ignored,
         )
@@ -262,7 +262,7 @@ mod tests {
         let found = load(
             &MigrationsDir {
                 path: PathBuf::from("/nonexistent/slipway/migrations"),
-                explicit: false,
+                origin: None,
             },
             &BTreeSet::new(),
         )

@@ -1,12 +1,12 @@
 //! The `vector` extension before migrating: decide whether it is wanted and
 //! which minimum version applies, then create or update it when needed and
 //! possible. The rules for *which* features need *which* version live in the
-//! shared `slipway-pgvector-scan` crate, which the buildpack uses too.
+//! shared `slipway-contract` crate, which the buildpack uses too.
 
 use std::fmt;
 use std::str::FromStr;
 
-use slipway_pgvector_scan::{VectorUsage, Version, scan_sql};
+use slipway_contract::{VectorUsage, Version, scan_sql};
 use sqlx::PgConnection;
 
 use crate::migrations::Migration;
@@ -272,7 +272,7 @@ pub(crate) async fn carry_out(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slipway_pgvector_scan::{Feature, Finding};
+    use slipway_contract::{Feature, Finding};
 
     fn v(text: &str) -> Version {
         Version::from_str(text).unwrap()

@@ -56,7 +56,7 @@ pub(crate) fn launch_env(pgvector: &PgvectorPlan) -> LayerEnv {
 mod tests {
     use super::*;
     use libcnb::Env;
-    use slipway_pgvector_scan::Version;
+    use slipway_contract::Version;
 
     #[test]
     fn the_minimum_is_a_default_the_user_can_override() {

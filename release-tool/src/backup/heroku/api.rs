@@ -53,7 +53,7 @@ pub(crate) struct HerokuApi {
 impl HerokuApi {
     /// Builds a client that never follows redirects and times out each request.
     pub(crate) fn new(settings: &HerokuSettings) -> Result<Self, HerokuError> {
-        crate::install_crypto_provider();
+        crate::http::install_crypto_provider();
         let http = reqwest::Client::builder()
             // Following a redirect would carry the token to whatever host the
             // Location header names.

@@ -57,7 +57,7 @@ impl S3Backups {
     pub(crate) fn new(location: S3Location, settings: &S3Settings) -> Result<Self, S3Error> {
         crate::redact::register_secret(settings.secret_access_key.expose());
         // object_store's reqwest client takes the process-wide provider.
-        crate::install_crypto_provider();
+        crate::http::install_crypto_provider();
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&location.bucket)
             .with_region(&settings.region)

@@ -2,7 +2,7 @@
 //! decided before the backup, and carried out after it.
 
 use serde_json::json;
-use slipway_pgvector_scan::Feature;
+use slipway_contract::Feature;
 use sqlx::PgConnection;
 
 use crate::config::Settings;

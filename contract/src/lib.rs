@@ -1,23 +1,26 @@
-//! What the buildpack and the release tool must agree on about an app's
-//! migrations: which files of the folder sqlx takes (`migration_files`), what
-//! `sqlx.toml` says about them (`sqlx_toml`), how messages number lines and
-//! columns in the files both read (`text`), and the pgvector usage in the
-//! migrations, with the minimum pgvector version it needs.
+//! The contract between the buildpack and the release tool: every rule both must apply
+//! alike, so that the build prepares exactly what the release phase will do.
 //!
-//! The buildpack uses this at build time to decide whether the release phase
-//! must ensure the `vector` extension, and which version to require; the
-//! release tool uses the same rules at run time (`SLIPWAY_PGVECTOR=auto`). One
-//! crate keeps the two in agreement.
+//! - `migrations_dir`: where the app's migrations are (`SLIPWAY_MIGRATIONS_DIR`, the settings
+//!   file `SLIPWAY_CONFIG` names or `slipway.toml`, `sqlx.toml`, `./migrations`);
+//! - `migration_files`: which files of that folder sqlx takes;
+//! - `sqlx_toml`: what `sqlx.toml` says about them;
+//! - `scan`: the pgvector usage in the migrations, with the minimum pgvector version it needs
+//!   (the buildpack decides with it whether the release phase must ensure the `vector`
+//!   extension; the release tool uses it at run time for `SLIPWAY_PGVECTOR=auto`);
+//! - `text`: how messages number lines and columns in the files both read;
+//! - `user_info`: the credentials part of a URL, which both hide by the same rule.
 //!
-//! The scan (`scan`) is lexical: it skips comments and string literals and
-//! reads each pgvector word in its context. It does not parse SQL, so in
-//! doubt it finds usage.
+//! The scan is lexical: it skips comments and string literals and reads each pgvector word in
+//! its context. It does not parse SQL, so in doubt it finds usage.
 
 mod lexer;
 mod migration_files;
+mod migrations_dir;
 mod scan;
 mod sqlx_toml;
 pub mod text;
+mod user_info;
 mod version;
 
 use std::fmt;
@@ -26,11 +29,16 @@ pub use migration_files::{
     FileName, FilesError, IgnoredFile, IgnoredRule, MigrationFile, MigrationFiles, MigrationKind,
     list_migration_files, parse_file_name,
 };
+pub use migrations_dir::{
+    DEFAULT_MIGRATIONS_DIR, DirOrigin, Given, MigrationsDir, MigrationsDirError, SETTINGS_FILE,
+    locate_migrations_dir,
+};
 pub use scan::{scan_migration_files, scan_sql};
 pub use sqlx_toml::{
     DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError, parse_sqlx_toml,
     read_sqlx_toml,
 };
+pub use user_info::{UserInfo, url_user_info, user_info};
 pub use version::{Version, VersionError};
 
 /// A pgvector feature that a migration uses.

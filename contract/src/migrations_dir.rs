@@ -1,0 +1,261 @@
+//! Where an app's migrations are. The build scans this folder for pgvector and wires `release`
+//! when it holds migrations; the release phase migrates from it. Both call
+//! [`locate_migrations_dir`], so they cannot disagree.
+//!
+//! Precedence: `SLIPWAY_MIGRATIONS_DIR` (or the release tool's `--migrations`), relative to the
+//! app root; then `migrations_dir` in the settings file (`SLIPWAY_CONFIG`, or `slipway.toml`),
+//! relative to that file; then `[migrate] migrations-dir` in `sqlx.toml`, relative to it; then
+//! `./migrations`, which may be absent ("no migrations").
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::sqlx_toml::{SQLX_TOML, SqlxTomlError, read_sqlx_toml};
+use crate::text::line_of;
+
+/// The settings file read when `SLIPWAY_CONFIG` names none, at the app root.
+pub const SETTINGS_FILE: &str = "slipway.toml";
+
+/// The migrations folder when no setting names one, as sqlx-cli's default.
+pub const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
+
+/// A setting's value given outside any file (a flag or an environment variable), with the
+/// words a message uses for where it came from (`environment variable SLIPWAY_CONFIG`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    pub value: String,
+    pub origin: String,
+}
+
+/// Which setting chose the migrations folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirOrigin {
+    /// `SLIPWAY_MIGRATIONS_DIR` or `--migrations`, in the words of [`Given::origin`].
+    Given(String),
+    /// `migrations_dir` in the settings file, on `line`.
+    SettingsFile { path: PathBuf, line: usize },
+    /// `[migrate] migrations-dir` in `sqlx.toml`, on `line`.
+    SqlxToml { path: PathBuf, line: usize },
+}
+
+impl fmt::Display for DirOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Given(origin) => f.write_str(origin),
+            Self::SettingsFile { path, line } => {
+                write!(f, "{}, line {line}, key `migrations_dir`", path.display())
+            }
+            Self::SqlxToml { path, line } => {
+                write!(
+                    f,
+                    "{}, line {line}, key `migrate.migrations-dir`",
+                    path.display()
+                )
+            }
+        }
+    }
+}
+
+/// The migrations folder and the setting that chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationsDir {
+    pub path: PathBuf,
+    /// `None` for the default folder, which may be absent.
+    pub origin: Option<DirOrigin>,
+}
+
+impl MigrationsDir {
+    /// Whether a setting named the folder: a missing default folder means "no migrations", a
+    /// missing named one is a mistake.
+    #[must_use]
+    pub fn is_explicit(&self) -> bool {
+        self.origin.is_some()
+    }
+}
+
+/// Why the migrations folder cannot be found.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationsDirError {
+    /// The settings file cannot be read (or `SLIPWAY_CONFIG` names one that does not exist).
+    #[error("the settings file {} cannot be read: {source}", path.display())]
+    SettingsFileUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The settings file is not TOML, or its `migrations_dir` is not a string.
+    #[error("{}, line {line}: {problem}", path.display())]
+    SettingsFileInvalid {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
+    /// `sqlx.toml` is one sqlx (and so slipway) refuses. It is read even when another setting
+    /// names the folder, as sqlx reads it whatever the folder.
+    #[error(transparent)]
+    SqlxToml(#[from] SqlxTomlError),
+    /// A setting names a folder that does not exist.
+    #[error("{origin}: the migrations folder {} does not exist", path.display())]
+    Missing {
+        origin: DirOrigin,
+        value: String,
+        path: PathBuf,
+    },
+}
+
+/// Finds the migrations folder of the app at `app_dir` (the release phase's working directory,
+/// `""` there). `migrations_dir` is `SLIPWAY_MIGRATIONS_DIR` (or `--migrations`), and
+/// `settings_file` is `SLIPWAY_CONFIG` (or `--config`), when set.
+///
+/// # Errors
+///
+/// When a settings file or `sqlx.toml` cannot be read or is invalid, or when a setting names a
+/// folder that does not exist.
+pub fn locate_migrations_dir(
+    app_dir: &Path,
+    migrations_dir: Option<Given>,
+    settings_file: Option<&Given>,
+) -> Result<MigrationsDir, MigrationsDirError> {
+    // Both files are read even when a variable wins: the release phase refuses a bad file
+    // whatever the folder, so the build does too.
+    let from_file = settings_file_dir(app_dir, settings_file)?;
+    let from_sqlx = sqlx_toml_dir(app_dir)?;
+    let chosen = migrations_dir
+        .map(|given| {
+            (
+                app_dir.join(&given.value),
+                given.value,
+                DirOrigin::Given(given.origin),
+            )
+        })
+        .or(from_file)
+        .or(from_sqlx);
+    let Some((path, value, origin)) = chosen else {
+        return Ok(MigrationsDir {
+            path: app_dir.join(DEFAULT_MIGRATIONS_DIR),
+            origin: None,
+        });
+    };
+    if !path.is_dir() {
+        return Err(MigrationsDirError::Missing {
+            origin,
+            value,
+            path: relative_to(app_dir, path),
+        });
+    }
+    Ok(MigrationsDir {
+        path,
+        origin: Some(origin),
+    })
+}
+
+/// A candidate folder: its path, the value as written, and the setting that named it.
+type Candidate = (PathBuf, String, DirOrigin);
+
+/// `migrations_dir` from the settings file, relative to that file. A missing default file
+/// sets nothing; a missing named one is an error.
+fn settings_file_dir(
+    app_dir: &Path,
+    settings_file: Option<&Given>,
+) -> Result<Option<Candidate>, MigrationsDirError> {
+    let relative = PathBuf::from(settings_file.map_or(SETTINGS_FILE, |given| given.value.as_str()));
+    let text = match std::fs::read_to_string(app_dir.join(&relative)) {
+        Ok(text) => text,
+        Err(source) if settings_file.is_none() && source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(MigrationsDirError::SettingsFileUnreadable {
+                path: relative,
+                source,
+            });
+        }
+    };
+    let path = relative;
+    let invalid = |offset: usize, problem: String| MigrationsDirError::SettingsFileInvalid {
+        path: path.clone(),
+        line: line_of(&text, offset),
+        problem,
+    };
+    let file: SettingsFileDir = toml::from_str(&text).map_err(|error| {
+        invalid(
+            error.span().map_or(0, |span| span.start),
+            error.message().trim().to_owned(),
+        )
+    })?;
+    let Some(value) = file.migrations_dir else {
+        return Ok(None);
+    };
+    let line = line_of(&text, value.span().start);
+    match value.into_inner() {
+        toml::Value::String(dir) => {
+            let base = app_dir.join(path.parent().unwrap_or(Path::new("")));
+            Ok(Some((
+                base.join(&dir),
+                dir,
+                DirOrigin::SettingsFile { path, line },
+            )))
+        }
+        other => Err(MigrationsDirError::SettingsFileInvalid {
+            problem: format!(
+                "`migrations_dir` must be a string (a folder path), not a {}",
+                other.type_str()
+            ),
+            path,
+            line,
+        }),
+    }
+}
+
+/// The one key of the settings file this rule reads; the release tool checks the others.
+#[derive(Debug, serde::Deserialize)]
+struct SettingsFileDir {
+    migrations_dir: Option<toml::Spanned<toml::Value>>,
+}
+
+/// `[migrate] migrations-dir` from `sqlx.toml`, relative to that file as for sqlx-cli.
+fn sqlx_toml_dir(app_dir: &Path) -> Result<Option<Candidate>, MigrationsDirError> {
+    let file = read_sqlx_toml(app_dir).map_err(|error| within_app(app_dir, error))?;
+    let Some(dir) = file.and_then(|file| file.migrate.migrations_dir) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        app_dir.join(&dir.value),
+        dir.value,
+        DirOrigin::SqlxToml {
+            path: PathBuf::from(SQLX_TOML),
+            line: dir.line,
+        },
+    )))
+}
+
+/// `error` with its path relative to the app, as every message names files.
+fn within_app(app_dir: &Path, error: SqlxTomlError) -> SqlxTomlError {
+    match error {
+        SqlxTomlError::Unreadable { path, source } => SqlxTomlError::Unreadable {
+            path: relative_to(app_dir, path),
+            source,
+        },
+        SqlxTomlError::Invalid {
+            path,
+            line,
+            key,
+            problem,
+        } => SqlxTomlError::Invalid {
+            path: relative_to(app_dir, path),
+            line,
+            key,
+            problem,
+        },
+    }
+}
+
+/// `path` relative to `app_dir`, when it is inside it.
+fn relative_to(app_dir: &Path, path: PathBuf) -> PathBuf {
+    match path.strip_prefix(app_dir) {
+        Ok(relative) => relative.to_path_buf(),
+        Err(_) => path,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,52 @@
+//! The lint as the buildpack runs it at build time: no database, slipway's default session
+//! timeouts, every up-migration of the folder the release phase will migrate from.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use slipway_contract::MigrationsDir;
+
+use super::{RuleSet, lint_sources, output, up_sources};
+use crate::migrations::source;
+
+/// What the lint found, ready to print.
+#[derive(Debug, Default)]
+pub struct BuildLint {
+    /// How many migrations were linted.
+    pub files: usize,
+    /// One block of text per finding or note (rule, `file:line:column`,
+    /// what, why, and the safe pattern), with paths relative to the app.
+    pub warnings: Vec<String>,
+    /// How many findings `-- squawk-ignore` comments silenced.
+    pub ignored: usize,
+}
+
+/// Lints the up-migrations in `dir`, naming files relative to `app_dir`.
+///
+/// # Errors
+///
+/// When the folder cannot be read as sqlx would read it: the message says why.
+pub fn lint_migrations(app_dir: &Path, dir: &MigrationsDir) -> Result<BuildLint, String> {
+    // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter.
+    let migrations = source::load(dir, &BTreeSet::new())
+        .map_err(|e| e.to_string())?
+        .migrations;
+    let mut sources = up_sources(&migrations);
+    for source in &mut sources {
+        if let Ok(relative) = source.path.strip_prefix(app_dir) {
+            source.path = relative.to_owned();
+        }
+    }
+    let outcome = lint_sources(&sources, &RuleSet::default());
+    let warnings = outcome
+        .findings
+        .iter()
+        .map(output::human)
+        .chain(outcome.notes.iter().map(output::note))
+        .collect();
+    Ok(BuildLint {
+        files: outcome.files,
+        warnings,
+        ignored: outcome.ignored.len(),
+    })
+}
