@@ -192,6 +192,11 @@ fn value_user_info(value: &str) -> Option<(&str, UserInfo<'_>)> {
 pub(crate) fn without_user_info(value: &str) -> String {
     let shown = match value_user_info(value) {
         Some((scheme, info)) => format!("{scheme}://{MASK}@{}", info.rest),
+        // A value without a scheme (`KEY:SECRET@bucket/prefix`) is all authority.
+        None if !value.contains("://") => match user_info(value.trim(), true) {
+            Some(info) => format!("{MASK}@{}", info.rest),
+            None => value.to_owned(),
+        },
         None => value.to_owned(),
     };
     redact(&shown)

@@ -72,8 +72,8 @@ impl From<BackupError> for Failure {
                 "deciding on the backup failed",
                 "Check that the database user may read pg_class and pg_namespace. Nothing was migrated.",
             ),
-            BackupError::S3(e) => target_failure("an S3", s3_fault(e), &cause),
-            BackupError::Heroku(e) => target_failure("a Heroku", heroku_fault(e), &cause),
+            BackupError::S3(e) => target_failure(s3_fault(e), &cause),
+            BackupError::Heroku(e) => target_failure(heroku_fault(e), &cause),
             BackupError::LatestUncertain { .. } => Failure::new(
                 ExitClass::Usage,
                 "`latest` is ambiguous",
@@ -104,8 +104,6 @@ const LIST_BACKUPS_FIX: &str = "List the backups with `slipway-release backups` 
 /// What a remote target's error (S3 or Heroku PGBackups) means, before it
 /// becomes a [`Failure`]: both read the same way.
 enum TargetFault {
-    /// A setting of the target is wrong (exit 2).
-    InvalidSetting,
     /// A bug in slipway-release (exit 1).
     Internal,
     /// The backup named does not exist or cannot be restored (exit 2).
@@ -119,16 +117,10 @@ enum TargetFault {
     },
 }
 
-/// A remote target's failure: a config mistake (exit 2), a bug (exit 1), or
-/// a failed backup or restore (exit 5). `target` names it in the title.
-fn target_failure(target: &str, fault: TargetFault, cause: &str) -> Failure {
+/// A remote target's failure: a usage mistake (exit 2), a bug (exit 1), or
+/// a failed backup or restore (exit 5).
+fn target_failure(fault: TargetFault, cause: &str) -> Failure {
     match fault {
-        TargetFault::InvalidSetting => Failure::new(
-            ExitClass::Usage,
-            format!("{target} backup setting is invalid"),
-            cause,
-            "Fix the variable named above (see the README's backup settings).",
-        ),
         TargetFault::Internal => Failure::internal(cause),
         TargetFault::UnknownBackup => {
             Failure::new(ExitClass::Usage, "no such backup", cause, LIST_BACKUPS_FIX)
@@ -141,7 +133,6 @@ fn target_failure(target: &str, fault: TargetFault, cause: &str) -> Failure {
 /// What an S3 target error means.
 fn s3_fault(error: &S3Error) -> TargetFault {
     match error {
-        S3Error::InvalidSetting { .. } => TargetFault::InvalidSetting,
         S3Error::Internal(_) => TargetFault::Internal,
         S3Error::UnknownBackup { .. } => TargetFault::UnknownBackup,
         S3Error::MissingCredentials { .. } => TargetFault::Failed {
@@ -164,7 +155,6 @@ fn s3_fault(error: &S3Error) -> TargetFault {
 /// What a Heroku PGBackups error means.
 fn heroku_fault(error: &HerokuError) -> TargetFault {
     match error {
-        HerokuError::InvalidSetting { .. } => TargetFault::InvalidSetting,
         HerokuError::Internal(_) => TargetFault::Internal,
         HerokuError::UnknownBackup { .. } | HerokuError::UnusableBackup { .. } => {
             TargetFault::UnknownBackup

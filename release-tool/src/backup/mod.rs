@@ -30,12 +30,12 @@
 
 pub(crate) mod errors;
 mod file;
-mod heroku;
+pub(crate) mod heroku;
 pub(crate) mod interrupt;
 mod libpq;
 mod names;
 pub(crate) mod pg_tools;
-mod s3;
+pub(crate) mod s3;
 mod select;
 
 pub(crate) use names::{backup_name, backup_time, is_dump_name, later_name, legacy_sequence};
@@ -47,10 +47,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::db::DatabaseUrl;
-use crate::redact;
 pub(crate) use file::FileTarget;
-pub(crate) use heroku::{HerokuError, HerokuTarget};
-pub(crate) use s3::{S3Error, S3Location, S3Target};
+pub(crate) use heroku::{HerokuEnv, HerokuError, HerokuTarget};
+pub(crate) use s3::{S3Env, S3Error, S3Location, S3Target};
 #[cfg(test)]
 use select::default_spec;
 pub(crate) use select::{TargetOptions, select, select_with};
@@ -216,41 +215,17 @@ pub(crate) enum BackupError {
     Heroku(#[from] HerokuError),
 }
 
-/// Variables whose whole value is a secret.
-const SECRET_VARIABLES: [&str; 3] = [
-    s3::ENV_SECRET_ACCESS_KEY,
-    s3::ENV_SESSION_TOKEN,
-    heroku::ENV_API_KEY,
-];
-
-/// Variables holding a URL that may carry credentials (`s3://KEY:SECRET@...`).
-/// Each is rejected when it does, but the value may be echoed first.
-const URL_VARIABLES: [&str; 4] = [
-    "SLIPWAY_BACKUP",
-    s3::ENV_ENDPOINT,
-    heroku::ENV_PLATFORM_URL,
-    heroku::ENV_DATA_URL,
-];
-
-/// Registers for redaction every secret the backup targets read from `env`
-/// (the process environment in production), in the form it was given, before
-/// any target is chosen: a message about one target may quote another's
-/// setting, and a bad value is reported before its target is built.
-pub(crate) fn register_environment_secrets(env: impl Fn(&str) -> Option<String>) {
-    for name in SECRET_VARIABLES {
-        if let Some(value) = env(name) {
-            redact::register_secret(&value);
-        }
-    }
-    for name in URL_VARIABLES {
-        if let Some(value) = env(name) {
-            redact::register_url_secrets(&value);
-        }
-    }
-    // `BUCKET/PREFIX`, without a scheme.
-    if let Some(value) = env(s3::ENV_BUCKET) {
-        redact::register_url_secrets(&format!("s3://{}", value.trim()));
-    }
+/// What the backup targets read from the environment, parsed. The settings table
+/// (`config/table.rs`) declares each variable; the targets receive the values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BackupEnv {
+    pub(crate) s3: S3Env,
+    pub(crate) heroku: HerokuEnv,
+    /// `SLIPWAY_BACKUP_S3_BUCKET`: the target on a dyno when `SLIPWAY_BACKUP` is unset and
+    /// `HEROKU_API_KEY` is not set.
+    pub(crate) s3_bucket: Option<S3Location>,
+    /// `SLIPWAY_PG_BIN_DIR`: where `pg_dump` and `pg_restore` are, else `PATH`.
+    pub(crate) pg_bin_dir: Option<PathBuf>,
 }
 
 /// `name`, or for `latest` the name of the newest backup of `database`.
@@ -291,17 +266,6 @@ pub(crate) async fn resolve_name(
     Ok(listed[latest].name.clone())
 }
 
-/// An environment holding only `pairs` (name, value), for the tests of the
-/// targets' `from_env`.
-#[cfg(test)]
-pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: std::collections::HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,42 +291,41 @@ mod tests {
 
     #[test]
     fn default_is_a_local_folder_off_a_dyno_and_an_error_on_one() {
+        let unset = BackupEnv::default();
         assert_eq!(
-            default_spec(false, |_| None).unwrap(),
+            default_spec(false, &unset).unwrap(),
             TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
         );
         assert!(matches!(
-            default_spec(true, |_| None),
+            default_spec(true, &unset),
             Err(BackupError::NotConfiguredOnDyno)
         ));
     }
 
     #[test]
     fn on_a_dyno_the_default_is_heroku_then_s3() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
+        let bucket = S3Location::from_bucket_and_prefix("my-bucket/app").unwrap();
+        let with_key = HerokuEnv {
+            api_key: Some(crate::redact::Secret::new("k".to_owned())),
+            ..HerokuEnv::default()
         };
-        let both = env(&[
-            ("HEROKU_API_KEY", "k"),
-            ("SLIPWAY_BACKUP_S3_BUCKET", "b-1/p"),
-        ]);
-        assert_eq!(default_spec(true, both).unwrap(), TargetSpec::Heroku);
-        let bucket = env(&[("SLIPWAY_BACKUP_S3_BUCKET", "my-bucket/app")]);
+        let both = BackupEnv {
+            heroku: with_key.clone(),
+            s3_bucket: Some(bucket.clone()),
+            ..BackupEnv::default()
+        };
+        assert_eq!(default_spec(true, &both).unwrap(), TargetSpec::Heroku);
+        let only_bucket = BackupEnv {
+            s3_bucket: Some(bucket.clone()),
+            ..BackupEnv::default()
+        };
         assert_eq!(
-            default_spec(true, bucket).unwrap(),
-            TargetSpec::S3(S3Location::parse("s3://my-bucket/app").unwrap())
+            default_spec(true, &only_bucket).unwrap(),
+            TargetSpec::S3(bucket)
         );
-        let bad = env(&[("SLIPWAY_BACKUP_S3_BUCKET", "Bad_Bucket")]);
-        assert!(matches!(default_spec(true, bad), Err(BackupError::S3(_))));
         // Off a dyno the local folder wins whatever is set.
-        let both = env(&[("HEROKU_API_KEY", "k")]);
         assert_eq!(
-            default_spec(false, both).unwrap(),
+            default_spec(false, &both).unwrap(),
             TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR))
         );
     }

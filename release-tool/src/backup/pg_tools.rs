@@ -15,9 +15,6 @@ use tokio::task::JoinHandle;
 use super::{BackupError, Database, libpq};
 use crate::redact;
 
-/// Overrides where the tools are looked for (a folder holding both).
-pub(crate) const BIN_DIR_ENV: &str = "SLIPWAY_PG_BIN_DIR";
-
 /// The two tools, located.
 #[derive(Debug, Clone)]
 pub(crate) struct PgTools {
@@ -60,11 +57,11 @@ const RESTORE_OPTIONS: [&str; 7] = [
 const TO_THE_DATABASE: &str = "--dbname=";
 
 impl PgTools {
-    /// Finds `pg_dump` and `pg_restore` in `SLIPWAY_PG_BIN_DIR`, or on `PATH`.
-    pub(crate) fn locate() -> Result<Self, BackupError> {
+    /// Finds `pg_dump` and `pg_restore` in `bin_dir` (`SLIPWAY_PG_BIN_DIR`), or on `PATH`.
+    pub(crate) fn locate(bin_dir: Option<&Path>) -> Result<Self, BackupError> {
         Ok(Self {
-            pg_dump: find("pg_dump")?,
-            pg_restore: find("pg_restore")?,
+            pg_dump: find("pg_dump", bin_dir)?,
+            pg_restore: find("pg_restore", bin_dir)?,
         })
     }
 
@@ -316,12 +313,11 @@ impl RunningDump {
     }
 }
 
-fn find(tool: &'static str) -> Result<PathBuf, BackupError> {
-    let (dirs, searched): (Vec<PathBuf>, String) = if let Some(dir) = std::env::var_os(BIN_DIR_ENV)
-    {
+fn find(tool: &'static str, bin_dir: Option<&Path>) -> Result<PathBuf, BackupError> {
+    let (dirs, searched): (Vec<PathBuf>, String) = if let Some(dir) = bin_dir {
         (
-            vec![PathBuf::from(&dir)],
-            format!("{BIN_DIR_ENV}={}", Path::new(&dir).display()),
+            vec![dir.to_owned()],
+            format!("SLIPWAY_PG_BIN_DIR={}", dir.display()),
         )
     } else {
         let path = std::env::var_os("PATH").unwrap_or_default();

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use super::{
-    BackupError, BackupTarget, DEFAULT_LOCAL_DIR, FileTarget, HerokuTarget, S3Error, S3Location,
-    S3Target, TargetSpec, heroku, s3,
+    BackupEnv, BackupError, BackupTarget, DEFAULT_LOCAL_DIR, FileTarget, HerokuTarget, S3Target,
+    TargetSpec,
 };
 
 /// What some targets need besides their spec.
@@ -30,33 +30,15 @@ pub(crate) struct Selected {
 /// dyno the filesystem is thrown away after the release, so a local default
 /// would be no backup at all: Heroku PGBackups when `HEROKU_API_KEY` is set,
 /// else S3 when `SLIPWAY_BACKUP_S3_BUCKET` names a bucket, else an error.
-/// `env` reads the environment (the process's in production).
-pub(crate) fn default_spec(
-    on_dyno: bool,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<TargetSpec, BackupError> {
+pub(crate) fn default_spec(on_dyno: bool, env: &BackupEnv) -> Result<TargetSpec, BackupError> {
     if !on_dyno {
         return Ok(TargetSpec::File(PathBuf::from(DEFAULT_LOCAL_DIR)));
     }
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    if set(heroku::ENV_API_KEY).is_some() {
+    if env.heroku.api_key.is_some() {
         return Ok(TargetSpec::Heroku);
     }
-    match set(s3::ENV_BUCKET) {
-        Some(bucket) => S3Location::from_bucket_and_prefix(bucket.trim())
-            .map(TargetSpec::S3)
-            .map_err(|reason| {
-                S3Error::InvalidSetting {
-                    key: s3::ENV_BUCKET,
-                    value: if s3::carries_credentials(&bucket) {
-                        "(hidden: it carries credentials)".to_owned()
-                    } else {
-                        bucket
-                    },
-                    reason,
-                }
-                .into()
-            }),
+    match &env.s3_bucket {
+        Some(location) => Ok(TargetSpec::S3(location.clone())),
         None => Err(BackupError::NotConfiguredOnDyno),
     }
 }
@@ -66,24 +48,26 @@ pub(crate) fn on_dyno() -> bool {
     std::env::var_os("DYNO").is_some_and(|v| !v.is_empty())
 }
 
-/// Builds the target for `configured`, or the default.
-pub(crate) fn select(configured: Option<&TargetSpec>) -> Result<Selected, BackupError> {
-    select_with(configured, TargetOptions::default())
+/// Builds the target for `configured`, or the default; `env` is what the targets read
+/// from the environment.
+pub(crate) fn select(
+    configured: Option<&TargetSpec>,
+    env: &BackupEnv,
+) -> Result<Selected, BackupError> {
+    select_with(configured, env, TargetOptions::default())
 }
 
 /// [`select`], with what some targets need besides their spec.
 pub(crate) fn select_with(
     configured: Option<&TargetSpec>,
+    env: &BackupEnv,
     options: TargetOptions,
 ) -> Result<Selected, BackupError> {
     let dyno = on_dyno();
     let (spec, chosen_by) = match configured {
         Some(spec) => (spec.clone(), "SLIPWAY_BACKUP"),
-        None if dyno => (
-            default_spec(true, |name| std::env::var(name).ok())?,
-            "the default on a dyno",
-        ),
-        None => (default_spec(false, |_| None)?, "the default off a dyno"),
+        None if dyno => (default_spec(true, env)?, "the default on a dyno"),
+        None => (default_spec(false, env)?, "the default off a dyno"),
     };
     Ok(match spec {
         TargetSpec::None => Selected {
@@ -101,16 +85,24 @@ pub(crate) fn select_with(
                     dir.display()
                 )
             }),
-            target: Some(Box::new(FileTarget::new(dir))),
+            target: Some(Box::new(FileTarget::new(dir, env.pg_bin_dir.clone()))),
             chosen_by,
         },
         TargetSpec::S3(location) => Selected {
-            target: Some(Box::new(S3Target::from_env(location, options.pending_versions)?)),
+            target: Some(Box::new(S3Target::new(
+                location,
+                &env.s3,
+                env.pg_bin_dir.clone(),
+                options.pending_versions,
+            )?)),
             chosen_by,
             warning: None,
         },
         TargetSpec::Heroku => Selected {
-            target: Some(Box::new(HerokuTarget::from_env(options.heroku_api_restore)?)),
+            target: Some(Box::new(HerokuTarget::new(
+                &env.heroku,
+                options.heroku_api_restore,
+            )?)),
             chosen_by,
             warning: None,
         },

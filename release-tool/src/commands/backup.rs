@@ -34,7 +34,8 @@ pub(crate) async fn backup(
 /// Prints the configured target's backups, oldest first, one per line on stdout.
 async fn list_backups(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let step = Step::start("list");
-    let selected = backup::select(settings.backup.as_ref()).or_fail(step, report)?;
+    let selected =
+        backup::select(settings.backup.as_ref(), &settings.backup_env).or_fail(step, report)?;
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
     };

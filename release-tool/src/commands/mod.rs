@@ -140,14 +140,11 @@ fn register_secrets_early(args: &[OsString]) {
     for arg in args {
         redact::register_url_secrets(&arg.to_string_lossy());
     }
-    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-    if let Some(url) = env("DATABASE_URL") {
-        redact::register_url_secrets(&url);
+    if let Some(password) = std::env::var_os("PGPASSWORD") {
+        redact::register_secret(&password.to_string_lossy());
     }
-    if let Some(password) = env("PGPASSWORD") {
-        redact::register_secret(&password);
-    }
-    crate::backup::register_environment_secrets(env);
+    // DATABASE_URL and the backup targets' credentials, as the settings table declares them.
+    config::register_environment_secrets();
 }
 
 fn describe_settings(settings: &Settings) -> String {

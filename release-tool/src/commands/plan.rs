@@ -53,7 +53,8 @@ pub(crate) async fn preview_release(
         );
         return Ok(());
     }
-    let selected = backup::select(settings.backup.as_ref()).or_fail(step, report)?;
+    let selected =
+        backup::select(settings.backup.as_ref(), &settings.backup_env).or_fail(step, report)?;
     if let Some(warning) = &selected.warning {
         report.warn(warning);
     }

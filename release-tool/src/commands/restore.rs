@@ -39,7 +39,8 @@ pub(crate) async fn restore(
         heroku_api_restore,
         ..backup::TargetOptions::default()
     };
-    let selected = backup::select_with(settings.backup.as_ref(), options).or_fail(step, report)?;
+    let selected = backup::select_with(settings.backup.as_ref(), &settings.backup_env, options)
+        .or_fail(step, report)?;
     let Some(target) = selected.target else {
         return Err(BackupError::Disabled.into());
     };

@@ -2,6 +2,8 @@
 //! clap from the table, and the values a command line gave, with where each
 //! came from.
 
+use std::fmt::Write as _;
+
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
@@ -17,9 +19,14 @@ pub(crate) struct SettingArgs {
 }
 
 impl SettingArgs {
-    /// The setting's value from the command line or the environment.
+    /// The setting's value from the command line or the environment. A setting without a
+    /// flag is read from its variable, where a blank value counts as unset.
     pub(crate) fn raw(&self, about: &About) -> Raw {
-        let flag = about.flag?;
+        let Some(flag) = about.flag else {
+            let value = std::env::var(about.env).ok()?;
+            let value = value.trim();
+            return (!value.is_empty()).then(|| (value.to_owned(), Origin::Env(about.env)));
+        };
         self.given
             .iter()
             .find(|(given, _, _)| *given == flag)
@@ -53,8 +60,27 @@ fn arg(about: &About, flag: &'static str) -> Arg {
         .global(true)
         .env(about.env)
         .hide_env(true)
-        .hide_env_values(about.secret)
+        .hide_env_values(about.secret.is_some())
         .help(help_line(about))
+}
+
+/// `--help`'s list of the settings that have no flag, read from the environment only.
+fn environment_only_help() -> String {
+    let mut text = "Read from the environment only:\n".to_owned();
+    for about in ALL.iter().map(|setting| setting.about()) {
+        if about.flag.is_none() {
+            let default = about
+                .default
+                .map_or_else(String::new, |default| format!(" [default: {default}]"));
+            // Writing to a String cannot fail.
+            let _ = write!(
+                text,
+                "  {}\n          {}{default}\n\n",
+                about.env, about.help
+            );
+        }
+    }
+    text
 }
 
 impl clap::Args for SettingArgs {
@@ -63,6 +89,7 @@ impl clap::Args for SettingArgs {
             let about = setting.about();
             about.flag.map(|flag| arg(about, flag))
         }))
+        .after_long_help(environment_only_help())
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {

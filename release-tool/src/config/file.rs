@@ -90,14 +90,11 @@ fn parse(path: PathBuf, text: String) -> Result<LoadedFile, ConfigError> {
 /// `backup = "s3://KEY:SECRET@..."`) before anything can print them: a
 /// message about another setting, or this one's refusal, may quote them.
 fn register_secrets(values: &BTreeMap<String, Spanned<toml::Value>>) {
-    let secret_keys = table::ALL
-        .iter()
-        .map(|setting| setting.about())
-        .filter(|about| about.secret)
-        .filter_map(|about| about.file_key);
-    for key in secret_keys {
-        if let Some(toml::Value::String(value)) = values.get(key).map(Spanned::get_ref) {
-            crate::redact::register_url_secrets(value);
+    for about in table::ALL.iter().map(|setting| setting.about()) {
+        if let (Some(register), Some(key)) = (about.secret, about.file_key)
+            && let Some(toml::Value::String(value)) = values.get(key).map(Spanned::get_ref)
+        {
+            register(value);
         }
     }
 }

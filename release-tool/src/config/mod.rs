@@ -26,7 +26,7 @@ pub(crate) use self::file::parse_file_text;
 use self::file::{LoadedFile, REFUSED_KEY};
 use self::setting::{About, Setting};
 pub(crate) use self::table::FORMAT;
-use crate::backup::TargetSpec;
+use crate::backup::{BackupEnv, HerokuEnv, S3Env, TargetSpec};
 use crate::db::DatabaseUrl;
 use crate::format::Format;
 use crate::lint::LintSettings;
@@ -55,6 +55,8 @@ pub(crate) struct Settings {
     pub(crate) lint: LintSettings,
     pub(crate) format: Format,
     pub(crate) sqlx: SqlxSettings,
+    /// What the backup targets read from the environment.
+    pub(crate) backup_env: BackupEnv,
 }
 
 /// What `sqlx.toml`'s `[migrate]` sets that slipway must follow as sqlx does:
@@ -148,7 +150,7 @@ impl Sources<'_> {
                     origin,
                     // A refused secret-bearing value is echoed without its
                     // credentials, the user (an access key id) included.
-                    value: if setting.about.secret {
+                    value: if setting.about.secret.is_some() {
                         crate::redact::without_user_info(&value)
                     } else {
                         value
@@ -209,7 +211,46 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
         },
         format: sources.get(&FORMAT)?,
         sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),
+        backup_env: backup_env(&sources)?,
     })
+}
+
+/// The backup targets' settings, all read from the environment.
+fn backup_env(sources: &Sources<'_>) -> Result<BackupEnv, ConfigError> {
+    Ok(BackupEnv {
+        s3: S3Env {
+            access_key_id: sources.get(&table::AWS_ACCESS_KEY_ID)?,
+            secret_access_key: sources.get(&table::AWS_SECRET_ACCESS_KEY)?,
+            session_token: sources.get(&table::AWS_SESSION_TOKEN)?,
+            region: sources.get(&table::AWS_REGION)?,
+            default_region: sources.get(&table::AWS_DEFAULT_REGION)?,
+            endpoint: sources.get(&table::S3_ENDPOINT)?,
+            path_style: sources.get(&table::S3_PATH_STYLE)?,
+            part_size: sources.get(&table::S3_PART_SIZE)?,
+        },
+        heroku: HerokuEnv {
+            api_key: sources.get(&table::HEROKU_API_KEY)?,
+            app: sources.get(&table::HEROKU_APP)?,
+            app_name: sources.get(&table::HEROKU_APP_NAME)?,
+            platform_url: sources.get(&table::HEROKU_API_URL)?,
+            data_url: sources.get(&table::HEROKU_DATA_API_URL)?,
+            poll_interval: sources.get(&table::HEROKU_POLL_INTERVAL)?,
+            capture_timeout: sources.get(&table::HEROKU_CAPTURE_TIMEOUT)?,
+        },
+        s3_bucket: sources.get(&table::S3_BUCKET)?,
+        pg_bin_dir: sources.get(&table::PG_BIN_DIR)?,
+    })
+}
+
+/// Registers for redaction every secret the settings' variables hold, in the form it was
+/// given, before anything prints: a message about one setting may quote another's value, and
+/// a bad value is reported before the setting that would register it is parsed.
+pub(crate) fn register_environment_secrets() {
+    for about in table::ALL.iter().map(|setting| setting.about()) {
+        if let (Some(register), Some(value)) = (about.secret, std::env::var_os(about.env)) {
+            register(&value.to_string_lossy());
+        }
+    }
 }
 
 /// The database URL as sqlx-cli finds it: `--database-url`, else the variable

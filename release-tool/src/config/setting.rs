@@ -26,8 +26,10 @@ pub(crate) struct About {
     pub(crate) default_note: &'static str,
     /// The help line of `--help`.
     pub(crate) help: &'static str,
-    /// The value is never shown in `--help` (it may hold a password).
-    pub(crate) secret: bool,
+    /// How the value's secrets are registered for redaction before anything prints, for a
+    /// value that may hold a password: it is then never shown in `--help`, and a refused value
+    /// is echoed without its credentials. `None` for a value that holds none.
+    pub(crate) secret: Option<fn(&str)>,
     /// What a good value looks like, for the fix line of a bad one.
     pub(crate) expected: &'static str,
 }
@@ -68,6 +70,6 @@ pub(super) const NONE: About = About {
     default: None,
     default_note: "",
     help: "",
-    secret: false,
+    secret: None,
     expected: "",
 };

@@ -4,15 +4,19 @@
 //! ([`super::args`]), the fuzzer's file check and the README's settings table
 //! ([`super::readme`]) are all read from here.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+use reqwest::Url;
 
 use slipway_contract::Version;
 
 use super::setting::{About, Declared, NONE, Setting};
 use super::values::{parse_keep, parse_retries, parse_size, text};
-use crate::backup::TargetSpec;
+use crate::backup::{S3Location, TargetSpec, heroku, s3};
 use crate::format::Format;
+use crate::redact::{self, Secret};
 use crate::{duration, lint, pgvector};
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
 
@@ -29,7 +33,7 @@ pub(crate) static DATABASE_URL: Setting<String> = Setting {
                `password=` parameters win; PGPASSWORD when it has no password). `sslmode` and \
                `sslrootcert` in the URL are honoured. Not read from slipway.toml. With \
                `[common] database-url-var` in sqlx.toml, read from the variable it names instead.",
-        secret: true,
+        secret: Some(redact::register_url_secrets),
         ..NONE
     },
     parse: text,
@@ -67,13 +71,9 @@ pub(crate) static BACKUP: Setting<Option<TargetSpec>> = Setting {
         help: "Backup target: `file:DIR`, `s3://BUCKET/PREFIX`, `heroku` (Heroku PGBackups) or \
                `none`. Unset: `file:./.slipway/backups` off a dyno; on a dyno (DYNO is set) \
                `heroku` when HEROKU_API_KEY is set, else S3 when SLIPWAY_BACKUP_S3_BUCKET is set, \
-               else an error (exit 5). S3 reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
-               AWS_SESSION_TOKEN (temporary credentials), AWS_REGION (or AWS_DEFAULT_REGION), \
-               SLIPWAY_BACKUP_S3_ENDPOINT (non-AWS stores), SLIPWAY_BACKUP_S3_PATH_STYLE and \
-               SLIPWAY_BACKUP_S3_PART_SIZE [default: 16MiB]. `heroku` reads HEROKU_API_KEY, \
-               HEROKU_APP_NAME or SLIPWAY_HEROKU_APP, SLIPWAY_HEROKU_CAPTURE_TIMEOUT [default: \
-               40m; `0`: no limit] and SLIPWAY_HEROKU_POLL_INTERVAL [default: 3s].",
-        secret: true,
+               else an error (exit 5). The S3 and `heroku` targets read the variables listed \
+               under `Read from the environment only` below.",
+        secret: Some(redact::register_url_secrets),
         expected: "`none`, `file:DIR`, `s3://BUCKET/PREFIX` or `heroku`",
         ..NONE
     },
@@ -292,22 +292,259 @@ pub(crate) static CONFIG_FILE: Setting<String> = Setting {
     default: || slipway_contract::SETTINGS_FILE.to_owned(),
 };
 
-/// Read where `pg_dump` and `pg_restore` are started (the backup module), listed
-/// here so that the README's table shows it with the others.
-pub(crate) static PG_BIN_DIR: Setting<String> = Setting {
+// The settings below are read from the environment only: the backup targets' (S3 reads the
+// standard AWS variables), and where the PostgreSQL client tools are.
+
+/// How a secret read whole (a key, a token) is registered for redaction.
+fn whole_secret(value: &str) {
+    redact::register_secret(value);
+}
+
+/// How `SLIPWAY_BACKUP_S3_BUCKET` (`BUCKET/PREFIX`, no scheme) is registered for redaction.
+fn bucket_secrets(value: &str) {
+    redact::register_url_secrets(&format!("s3://{}", value.trim()));
+}
+
+/// The value as given, as an optional setting.
+// A `Setting`'s parser returns a `Result`, even when nothing can fail.
+#[allow(clippy::unnecessary_wraps)]
+fn some_text(text: &str) -> Result<Option<String>, String> {
+    Ok(Some(text.to_owned()))
+}
+
+/// The value as given, kept as a secret.
+#[allow(clippy::unnecessary_wraps)]
+fn some_secret(text: &str) -> Result<Option<Secret>, String> {
+    Ok(Some(Secret::new(text.to_owned())))
+}
+
+pub(crate) static PG_BIN_DIR: Setting<Option<PathBuf>> = Setting {
     about: About {
         name: "pg tools folder",
         env: "SLIPWAY_PG_BIN_DIR",
         default_note: "`pg_dump`/`pg_restore` on `PATH`",
+        help: "The folder of pg_dump and pg_restore, which backups and restores run.",
         ..NONE
     },
-    parse: text,
-    default: String::new,
+    parse: |text| Ok(Some(PathBuf::from(text))),
+    default: || None,
+};
+
+pub(crate) static S3_BUCKET: Setting<Option<S3Location>> = Setting {
+    about: About {
+        name: "S3 bucket on a dyno",
+        value_name: "BUCKET[/PREFIX]",
+        env: "SLIPWAY_BACKUP_S3_BUCKET",
+        default_note: "see [Backups](#backups)",
+        help: "`BUCKET` or `BUCKET/PREFIX`: the target on a dyno when SLIPWAY_BACKUP is unset \
+               and HEROKU_API_KEY is not set.",
+        secret: Some(bucket_secrets),
+        expected: "`BUCKET` or `BUCKET/PREFIX`, without credentials",
+        ..NONE
+    },
+    parse: |text| S3Location::from_bucket_and_prefix(text).map(Some),
+    default: || None,
+};
+
+pub(crate) static AWS_ACCESS_KEY_ID: Setting<Option<String>> = Setting {
+    about: About {
+        name: "S3 access key id",
+        env: "AWS_ACCESS_KEY_ID",
+        default_note: "none: required for S3",
+        help: "The S3 access key id.",
+        ..NONE
+    },
+    parse: some_text,
+    default: || None,
+};
+
+pub(crate) static AWS_SECRET_ACCESS_KEY: Setting<Option<Secret>> = Setting {
+    about: About {
+        name: "S3 secret access key",
+        env: "AWS_SECRET_ACCESS_KEY",
+        default_note: "none: required for S3",
+        help: "The S3 secret access key.",
+        secret: Some(whole_secret),
+        ..NONE
+    },
+    parse: some_secret,
+    default: || None,
+};
+
+pub(crate) static AWS_SESSION_TOKEN: Setting<Option<Secret>> = Setting {
+    about: About {
+        name: "S3 session token",
+        env: "AWS_SESSION_TOKEN",
+        default_note: "none (temporary credentials need it)",
+        help: "The session token of temporary S3 credentials.",
+        secret: Some(whole_secret),
+        ..NONE
+    },
+    parse: some_secret,
+    default: || None,
+};
+
+pub(crate) static AWS_REGION: Setting<Option<String>> = Setting {
+    about: About {
+        name: "S3 region",
+        env: "AWS_REGION",
+        default_note: "`AWS_DEFAULT_REGION`, else `us-east-1`",
+        help: "The bucket's region.",
+        ..NONE
+    },
+    parse: some_text,
+    default: || None,
+};
+
+pub(crate) static AWS_DEFAULT_REGION: Setting<Option<String>> = Setting {
+    about: About {
+        name: "S3 region (fallback)",
+        env: "AWS_DEFAULT_REGION",
+        default_note: "`us-east-1`",
+        help: "The bucket's region, when AWS_REGION is unset.",
+        ..NONE
+    },
+    parse: some_text,
+    default: || None,
+};
+
+pub(crate) static S3_ENDPOINT: Setting<Option<String>> = Setting {
+    about: About {
+        name: "S3 endpoint",
+        env: "SLIPWAY_BACKUP_S3_ENDPOINT",
+        default_note: "AWS",
+        help: "The endpoint of a non-AWS store (MinIO, R2, B2, ...).",
+        secret: Some(redact::register_url_secrets),
+        expected: "an http:// or https:// URL without credentials, such as https://s3.example.com",
+        ..NONE
+    },
+    parse: |text| s3::parse_endpoint(text).map(Some),
+    default: || None,
+};
+
+pub(crate) static S3_PATH_STYLE: Setting<Option<bool>> = Setting {
+    about: About {
+        name: "S3 path-style requests",
+        env: "SLIPWAY_BACKUP_S3_PATH_STYLE",
+        default_note: "`true` when an endpoint is set, else `false`",
+        help: "`true` or `false`: path-style requests (most non-AWS stores need them).",
+        expected: "`true` or `false`",
+        ..NONE
+    },
+    parse: |text| s3::parse_bool(text).map(Some),
+    default: || None,
+};
+
+pub(crate) static S3_PART_SIZE: Setting<usize> = Setting {
+    about: About {
+        name: "S3 part size",
+        env: "SLIPWAY_BACKUP_S3_PART_SIZE",
+        default: Some("16MiB"),
+        default_note: "(S3 allows 10,000 parts: 16 MiB parts hold 160 GB)",
+        help: "The multipart upload's part size, 5MiB to 5GiB.",
+        expected: "a size from 5MiB to 5GiB, such as 16MiB",
+        ..NONE
+    },
+    parse: s3::parse_part_size,
+    default: || s3::DEFAULT_PART_SIZE,
+};
+
+pub(crate) static HEROKU_API_KEY: Setting<Option<Secret>> = Setting {
+    about: About {
+        name: "Heroku API key",
+        env: "HEROKU_API_KEY",
+        default_note: "none: required for `heroku`",
+        help: "An API key that can manage the app's add-ons, for Heroku PGBackups.",
+        secret: Some(whole_secret),
+        ..NONE
+    },
+    parse: some_secret,
+    default: || None,
+};
+
+pub(crate) static HEROKU_APP: Setting<Option<String>> = Setting {
+    about: About {
+        name: "Heroku app",
+        env: "SLIPWAY_HEROKU_APP",
+        default_note: "`HEROKU_APP_NAME`",
+        help: "The app whose database Heroku PGBackups backs up.",
+        ..NONE
+    },
+    parse: some_text,
+    default: || None,
+};
+
+pub(crate) static HEROKU_APP_NAME: Setting<Option<String>> = Setting {
+    about: About {
+        name: "Heroku app (dyno metadata)",
+        env: "HEROKU_APP_NAME",
+        default_note: "set by `heroku labs:enable runtime-dyno-metadata`",
+        help: "The app, as dyno metadata names it, when SLIPWAY_HEROKU_APP is unset.",
+        ..NONE
+    },
+    parse: some_text,
+    default: || None,
+};
+
+pub(crate) static HEROKU_CAPTURE_TIMEOUT: Setting<Duration> = Setting {
+    about: About {
+        name: "Heroku capture timeout",
+        env: "SLIPWAY_HEROKU_CAPTURE_TIMEOUT",
+        default: Some("40m"),
+        default_note: "(`0`: no limit)",
+        help: "The longest wait for a Heroku PGBackups capture, retries included (the release \
+               phase has one hour).",
+        expected: DURATION_EXPECTED,
+        ..NONE
+    },
+    parse: heroku::parse_capture_timeout,
+    default: || heroku::DEFAULT_CAPTURE_TIMEOUT,
+};
+
+pub(crate) static HEROKU_POLL_INTERVAL: Setting<Duration> = Setting {
+    about: About {
+        name: "Heroku poll interval",
+        env: "SLIPWAY_HEROKU_POLL_INTERVAL",
+        default: Some("3s"),
+        help: "The time between two polls of a Heroku PGBackups transfer.",
+        expected: "a duration of more than zero, such as 3s",
+        ..NONE
+    },
+    parse: heroku::parse_poll_interval,
+    default: || heroku::DEFAULT_POLL_INTERVAL,
+};
+
+pub(crate) static HEROKU_API_URL: Setting<Option<Url>> = Setting {
+    about: About {
+        name: "Heroku API URL (tests only)",
+        env: "SLIPWAY_HEROKU_API_URL",
+        default_note: "`https://api.heroku.com`",
+        help: "For tests only: the Platform API's base URL (https, or http on 127.0.0.1).",
+        secret: Some(redact::register_url_secrets),
+        expected: "an https URL (http only on 127.0.0.1) without credentials",
+        ..NONE
+    },
+    parse: |text| heroku::parse_api_url(text).map(Some),
+    default: || None,
+};
+
+pub(crate) static HEROKU_DATA_API_URL: Setting<Option<Url>> = Setting {
+    about: About {
+        name: "Heroku data API URL (tests only)",
+        env: "SLIPWAY_HEROKU_DATA_API_URL",
+        default_note: "`https://api.data.heroku.com`",
+        help: "For tests only: the Postgres data API's base URL (https, or http on 127.0.0.1).",
+        secret: Some(redact::register_url_secrets),
+        expected: "an https URL (http only on 127.0.0.1) without credentials",
+        ..NONE
+    },
+    parse: |text| heroku::parse_api_url(text).map(Some),
+    default: || None,
 };
 
 /// Every setting, in the order of `--help`, the README's table and the
 /// resolution (which decides which of two bad values is reported).
-pub(crate) static ALL: [&dyn Declared; 16] = [
+pub(crate) static ALL: [&dyn Declared; 32] = [
     &DATABASE_URL,
     &MIGRATIONS_DIR,
     &BACKUP,
@@ -324,6 +561,22 @@ pub(crate) static ALL: [&dyn Declared; 16] = [
     &FORMAT,
     &CONFIG_FILE,
     &PG_BIN_DIR,
+    &S3_BUCKET,
+    &AWS_ACCESS_KEY_ID,
+    &AWS_SECRET_ACCESS_KEY,
+    &AWS_SESSION_TOKEN,
+    &AWS_REGION,
+    &AWS_DEFAULT_REGION,
+    &S3_ENDPOINT,
+    &S3_PATH_STYLE,
+    &S3_PART_SIZE,
+    &HEROKU_API_KEY,
+    &HEROKU_APP,
+    &HEROKU_APP_NAME,
+    &HEROKU_CAPTURE_TIMEOUT,
+    &HEROKU_POLL_INTERVAL,
+    &HEROKU_API_URL,
+    &HEROKU_DATA_API_URL,
 ];
 
 /// The keys `slipway.toml` accepts, in the table's order. `database_url` is
@@ -359,6 +612,9 @@ mod tests {
         same(&LINT);
         same(&LINT_BLOCKING_MAX_SIZE);
         same(&FORMAT);
+        same(&S3_PART_SIZE);
+        same(&HEROKU_CAPTURE_TIMEOUT);
+        same(&HEROKU_POLL_INTERVAL);
         assert_eq!((BACKUP.default)(), None);
         assert_eq!((PGVECTOR_MIN_VERSION.default)(), None);
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Everything that can go wrong with the `heroku` target. `backup/errors.rs`
-/// maps them: `InvalidSetting`, `RestoreNotRequested`, `UnknownBackup` and
+/// maps them: `RestoreNotRequested`, `UnknownBackup` and
 /// `UnusableBackup` are usage mistakes (exit 2), `Internal` a bug in slipway
 /// (exit 1), the rest a failed backup or restore (exit 5).
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +28,6 @@ pub(crate) enum HerokuError {
     NotTheAttachedDatabase {
         migrated: String,
         attached: Option<String>,
-    },
-    #[error("{key}={value:?} is not valid: {reason}")]
-    InvalidSetting {
-        key: &'static str,
-        value: String,
-        reason: String,
     },
     #[error(
         "the Heroku API rejected HEROKU_API_KEY ({message})\n\

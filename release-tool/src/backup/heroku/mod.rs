@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 
 use api::{Api, HerokuApi, Retry};
 pub(crate) use error::HerokuError;
-pub(crate) use settings::{ENV_API_KEY, ENV_DATA_URL, ENV_PLATFORM_URL, HerokuSettings};
+pub(crate) use settings::{
+    DEFAULT_CAPTURE_TIMEOUT, DEFAULT_POLL_INTERVAL, HerokuEnv, HerokuSettings, parse_api_url,
+    parse_capture_timeout, parse_poll_interval,
+};
 pub(crate) use target::HerokuTarget;
 use transfer::Transfer;
 use wait::wait_for_transfer;

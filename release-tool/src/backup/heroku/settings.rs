@@ -1,4 +1,5 @@
-//! Settings of the `heroku` backup target, read from the environment.
+//! Settings of the `heroku` backup target: the parsers the settings table uses for its
+//! variables, and what the target makes of their values.
 
 use std::time::{Duration, Instant};
 
@@ -12,19 +13,43 @@ pub(crate) const PLATFORM_URL: &str = "https://api.heroku.com";
 /// Heroku's Postgres data API (the CLI's default `HEROKU_DATA_HOST`).
 pub(crate) const DATA_URL: &str = "https://api.data.heroku.com";
 /// The Heroku CLI polls transfers every 3 seconds at least.
-const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
 /// The release phase has one hour; leave time to migrate after the capture.
-const DEFAULT_CAPTURE_TIMEOUT: Duration = Duration::from_mins(40);
+pub(crate) const DEFAULT_CAPTURE_TIMEOUT: Duration = Duration::from_mins(40);
 
-/// Environment variable names.
-pub(crate) const ENV_API_KEY: &str = "HEROKU_API_KEY";
-pub(crate) const ENV_APP_NAME: &str = "HEROKU_APP_NAME";
-pub(crate) const ENV_APP: &str = "SLIPWAY_HEROKU_APP";
-pub(crate) const ENV_CAPTURE_TIMEOUT: &str = "SLIPWAY_HEROKU_CAPTURE_TIMEOUT";
-pub(crate) const ENV_POLL_INTERVAL: &str = "SLIPWAY_HEROKU_POLL_INTERVAL";
-/// Test-only overrides of the two API base URLs.
-pub(crate) const ENV_PLATFORM_URL: &str = "SLIPWAY_HEROKU_API_URL";
-pub(crate) const ENV_DATA_URL: &str = "SLIPWAY_HEROKU_DATA_API_URL";
+/// What the `heroku` target reads from the environment, parsed: the settings table
+/// (`config/table.rs`) declares each variable.
+#[derive(Clone, Debug)]
+pub(crate) struct HerokuEnv {
+    /// `HEROKU_API_KEY`.
+    pub(crate) api_key: Option<Secret>,
+    /// `SLIPWAY_HEROKU_APP`.
+    pub(crate) app: Option<String>,
+    /// `HEROKU_APP_NAME` (dyno metadata).
+    pub(crate) app_name: Option<String>,
+    /// `SLIPWAY_HEROKU_API_URL`, for tests.
+    pub(crate) platform_url: Option<Url>,
+    /// `SLIPWAY_HEROKU_DATA_API_URL`, for tests.
+    pub(crate) data_url: Option<Url>,
+    /// `SLIPWAY_HEROKU_POLL_INTERVAL`.
+    pub(crate) poll_interval: Duration,
+    /// `SLIPWAY_HEROKU_CAPTURE_TIMEOUT`.
+    pub(crate) capture_timeout: Duration,
+}
+
+impl Default for HerokuEnv {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            app: None,
+            app_name: None,
+            platform_url: None,
+            data_url: None,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            capture_timeout: DEFAULT_CAPTURE_TIMEOUT,
+        }
+    }
+}
 
 /// Everything the `heroku` target needs.
 #[derive(Clone, Debug)]
@@ -38,31 +63,31 @@ pub(crate) struct HerokuSettings {
 }
 
 impl HerokuSettings {
-    /// Reads the settings through `env` (the process environment in production).
-    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, HerokuError> {
-        let present = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        let api_key = present(ENV_API_KEY).ok_or(HerokuError::MissingApiKey)?;
-        let app = present(ENV_APP)
-            .or_else(|| present(ENV_APP_NAME))
+    /// The settings of the `heroku` target, or what it lacks.
+    pub(crate) fn new(env: &HerokuEnv) -> Result<Self, HerokuError> {
+        let api_key = env.api_key.clone().ok_or(HerokuError::MissingApiKey)?;
+        // The app named for slipway wins over the dyno's own.
+        let app = env
+            .app
+            .clone()
+            .or_else(|| env.app_name.clone())
             .ok_or(HerokuError::MissingApp)?;
         Ok(Self {
-            api_key: Secret::new(api_key.trim().to_owned()),
-            app: app.trim().to_owned(),
-            platform_url: api_url(ENV_PLATFORM_URL, present(ENV_PLATFORM_URL), PLATFORM_URL)?,
-            data_url: api_url(ENV_DATA_URL, present(ENV_DATA_URL), DATA_URL)?,
-            poll_interval: duration(
-                ENV_POLL_INTERVAL,
-                present(ENV_POLL_INTERVAL),
-                DEFAULT_POLL_INTERVAL,
-                false,
-            )?,
-            capture_timeout: duration(
-                ENV_CAPTURE_TIMEOUT,
-                present(ENV_CAPTURE_TIMEOUT),
-                DEFAULT_CAPTURE_TIMEOUT,
-                true,
-            )?,
+            api_key,
+            app,
+            platform_url: base_url(env.platform_url.as_ref(), PLATFORM_URL)?,
+            data_url: base_url(env.data_url.as_ref(), DATA_URL)?,
+            poll_interval: env.poll_interval,
+            capture_timeout: env.capture_timeout,
         })
+    }
+}
+
+/// `given`, or Heroku's own base URL.
+fn base_url(given: Option<&Url>, heroku: &str) -> Result<Url, HerokuError> {
+    match given {
+        Some(url) => Ok(url.clone()),
+        None => Url::parse(heroku).map_err(|error| HerokuError::Internal(error.to_string())),
     }
 }
 
@@ -83,71 +108,55 @@ impl HerokuSettings {
 /// ends after an hour).
 const NO_LIMIT: Duration = Duration::from_hours(100 * 365 * 24);
 
-/// Parses an API base URL. Plain `http` is accepted for loopback hosts only
-/// (the tests' fake API), so the token never crosses a network in clear text.
-fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<Url, HerokuError> {
-    let raw = value.unwrap_or_else(|| default.to_owned());
-    let invalid = |reason: &str| HerokuError::InvalidSetting {
-        key,
-        value: raw.clone(),
-        reason: reason.to_owned(),
-    };
+/// Parses an API base URL (`SLIPWAY_HEROKU_API_URL`, `SLIPWAY_HEROKU_DATA_API_URL`). Plain
+/// `http` is accepted for loopback hosts only (the tests' fake API), so the token never
+/// crosses a network in clear text.
+pub(crate) fn parse_api_url(raw: &str) -> Result<Url, String> {
     // Before parsing: a password with an unencoded `/` hides from the URL
     // parser (`http://u:p/w@host` has host `u`), not from the URL grammar.
-    if crate::redact::has_user_info(&raw) {
-        return Err(HerokuError::InvalidSetting {
-            key,
-            value: crate::redact::without_user_info(&raw),
-            reason: "the URL must not carry credentials".to_owned(),
-        });
+    if crate::redact::has_user_info(raw) {
+        return Err("the URL must not carry credentials".to_owned());
     }
-    let url = Url::parse(&raw).map_err(|error| invalid(&error.to_string()))?;
+    let url = Url::parse(raw).map_err(|error| error.to_string())?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
-        _ => Err(invalid(
-            "use https (plain http is only accepted for 127.0.0.1, a test server)",
-        )),
+        _ => Err("use https (plain http is only accepted for 127.0.0.1, a test server)".to_owned()),
     }
 }
 
-/// Parses a duration such as `3s`, `500ms` or `40m`. `0` (or `0s`) is
-/// accepted only where `zero_is_no_limit` (a timeout: 0 means no limit, as
-/// for every slipway timeout); a poll interval must be more than zero.
-fn duration(
-    key: &'static str,
-    value: Option<String>,
-    default: Duration,
-    zero_is_no_limit: bool,
-) -> Result<Duration, HerokuError> {
-    let Some(raw) = value else { return Ok(default) };
-    match crate::duration::parse(&raw) {
-        Ok(parsed) if !parsed.is_zero() || zero_is_no_limit => Ok(parsed),
-        Ok(_) => Err(HerokuError::InvalidSetting {
-            key,
-            value: raw,
-            reason: "must be more than zero".to_owned(),
-        }),
-        Err(error) => Err(HerokuError::InvalidSetting {
-            key,
-            value: raw,
-            reason: format!("{error} (examples: 3s, 500ms, 40m)"),
-        }),
+/// Parses the poll interval: a duration such as `3s` or `500ms`, more than zero.
+pub(crate) fn parse_poll_interval(raw: &str) -> Result<Duration, String> {
+    match crate::duration::parse(raw) {
+        Ok(parsed) if parsed.is_zero() => Err("must be more than zero".to_owned()),
+        Ok(parsed) => Ok(parsed),
+        Err(error) => Err(format!("{error} (examples: 3s, 500ms, 40m)")),
     }
+}
+
+/// Parses the capture timeout: a duration such as `40m`; `0` is no limit, as for every
+/// slipway timeout.
+pub(crate) fn parse_capture_timeout(raw: &str) -> Result<Duration, String> {
+    crate::duration::parse(raw).map_err(|error| format!("{error} (examples: 3s, 500ms, 40m)"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<HerokuSettings, HerokuError> {
-        HerokuSettings::from_env(crate::backup::env_of(pairs))
+    fn env(api_key: Option<&str>, app: Option<&str>, app_name: Option<&str>) -> HerokuEnv {
+        HerokuEnv {
+            api_key: api_key.map(|key| Secret::new(key.to_owned())),
+            app: app.map(str::to_owned),
+            app_name: app_name.map(str::to_owned),
+            ..HerokuEnv::default()
+        }
     }
 
     #[test]
     fn defaults_point_at_heroku() {
-        let s = settings(&[(ENV_API_KEY, "secret"), (ENV_APP_NAME, "my-app")]).unwrap();
+        let s = HerokuSettings::new(&env(Some("secret"), None, Some("my-app"))).unwrap();
         assert_eq!(s.platform_url.as_str(), "https://api.heroku.com/");
         assert_eq!(s.data_url.as_str(), "https://api.data.heroku.com/");
         assert_eq!(s.app, "my-app");
@@ -157,23 +166,18 @@ mod tests {
 
     #[test]
     fn slipway_app_wins_over_dyno_metadata() {
-        let s = settings(&[
-            (ENV_API_KEY, "k"),
-            (ENV_APP_NAME, "dyno"),
-            (ENV_APP, "explicit"),
-        ])
-        .unwrap();
+        let s = HerokuSettings::new(&env(Some("k"), Some("explicit"), Some("dyno"))).unwrap();
         assert_eq!(s.app, "explicit");
     }
 
     #[test]
     fn missing_key_and_app_are_named() {
         assert!(matches!(
-            settings(&[(ENV_APP_NAME, "a")]),
+            HerokuSettings::new(&env(None, None, Some("a"))),
             Err(HerokuError::MissingApiKey)
         ));
         assert!(matches!(
-            settings(&[(ENV_API_KEY, "k")]),
+            HerokuSettings::new(&env(Some("k"), None, None)),
             Err(HerokuError::MissingApp)
         ));
     }
@@ -181,46 +185,20 @@ mod tests {
     #[test]
     fn a_capture_timeout_of_zero_is_no_limit_and_a_zero_poll_interval_is_refused() {
         for zero in ["0", "0s"] {
-            let s = settings(&[
-                (ENV_API_KEY, "k"),
-                (ENV_APP, "a"),
-                (ENV_CAPTURE_TIMEOUT, zero),
-            ])
+            let s = HerokuSettings::new(&HerokuEnv {
+                capture_timeout: parse_capture_timeout(zero).unwrap(),
+                ..env(Some("k"), Some("a"), None)
+            })
             .unwrap();
             assert!(s.capture_deadline() > Instant::now() + Duration::from_hours(24 * 365));
-            assert!(matches!(
-                settings(&[
-                    (ENV_API_KEY, "k"),
-                    (ENV_APP, "a"),
-                    (ENV_POLL_INTERVAL, zero)
-                ]),
-                Err(HerokuError::InvalidSetting {
-                    key: ENV_POLL_INTERVAL,
-                    ..
-                })
-            ));
+            assert!(parse_poll_interval(zero).is_err());
         }
     }
 
     #[test]
     fn plain_http_only_for_loopback() {
-        let ok = settings(&[
-            (ENV_API_KEY, "k"),
-            (ENV_APP, "a"),
-            (ENV_DATA_URL, "http://127.0.0.1:9/"),
-        ]);
-        assert!(ok.is_ok());
-        let err = settings(&[
-            (ENV_API_KEY, "k"),
-            (ENV_APP, "a"),
-            (ENV_DATA_URL, "http://example.com/"),
-        ]);
-        assert!(matches!(
-            err,
-            Err(HerokuError::InvalidSetting {
-                key: ENV_DATA_URL,
-                ..
-            })
-        ));
+        assert!(parse_api_url("http://127.0.0.1:9/").is_ok());
+        assert!(parse_api_url("http://example.com/").is_err());
+        assert!(parse_api_url("https://u:p@example.com/").is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{HerokuBackup, HerokuError, HerokuSettings};
+use super::{HerokuBackup, HerokuEnv, HerokuError, HerokuSettings};
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
 use crate::db::DatabaseUrl;
 use crate::redact;
@@ -10,18 +10,23 @@ use crate::redact;
 /// Backups taken and kept by Heroku PGBackups.
 pub(crate) struct HerokuTarget {
     settings: HerokuSettings,
+    /// `SLIPWAY_HEROKU_APP` and `HEROKU_APP_NAME`, to tell another app's database.
+    named_app: Option<String>,
+    own_app: Option<String>,
     /// `restore --yes-use-heroku-restore`: restore through the data API
     /// instead of printing the `heroku pg:backups:restore` command.
     api_restore: bool,
 }
 
 impl HerokuTarget {
-    /// Builds the target from the process environment.
-    pub(crate) fn from_env(api_restore: bool) -> Result<Self, HerokuError> {
-        let settings = HerokuSettings::from_env(|name| std::env::var(name).ok())?;
+    /// Builds the target from its settings.
+    pub(crate) fn new(env: &HerokuEnv, api_restore: bool) -> Result<Self, HerokuError> {
+        let settings = HerokuSettings::new(env)?;
         redact::register_secret(settings.api_key.expose());
         Ok(Self {
             settings,
+            named_app: env.app.clone(),
+            own_app: env.app_name.clone(),
             api_restore,
         })
     }
@@ -42,12 +47,11 @@ impl HerokuTarget {
 /// Refuses unless `db` is the database attached as `DATABASE_URL`, the one
 /// PGBackups captures and restores into: a release given `--database-url`
 /// for another database must not back up (or restore) this one instead.
-fn attached_database_is(db: &Database<'_>) -> Result<(), HerokuError> {
+fn attached_database_is(target: &HerokuTarget, db: &Database<'_>) -> Result<(), HerokuError> {
     // PGBackups acts on the named app's DATABASE_URL; only this app's can be
     // compared with the database migrated here.
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    if let (Some(named), Some(own)) = (env("SLIPWAY_HEROKU_APP"), env("HEROKU_APP_NAME"))
-        && named.trim() != own.trim()
+    if let (Some(named), Some(own)) = (&target.named_app, &target.own_app)
+        && named != own
     {
         return Err(HerokuError::NotTheAttachedDatabase {
             migrated: db.url.to_string(),
@@ -86,7 +90,7 @@ impl BackupTarget for HerokuTarget {
     /// Captures a backup with Heroku PGBackups (the name is Heroku's, `b123`)
     /// and prints the command that restores it.
     async fn create(&self, db: &Database<'_>, _name: &str) -> Result<BackupRecord, BackupError> {
-        attached_database_is(db)?;
+        attached_database_is(self, db)?;
         let backup = super::capture(&self.settings, &mut progress).await?;
         progress(format!(
             "Heroku PGBackups {} done; to restore it: {}",
@@ -108,7 +112,7 @@ impl BackupTarget for HerokuTarget {
     /// Prints the `heroku pg:backups:restore` command, unless
     /// `--yes-use-heroku-restore` asked slipway to call the restore API.
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
-        attached_database_is(db)?;
+        attached_database_is(self, db)?;
         if !self.api_restore {
             return Err(HerokuError::RestoreNotRequested {
                 command: super::restore_command(name, &self.settings.app),

@@ -3,7 +3,7 @@
 use crate::errors::error_chain;
 
 /// Everything that can go wrong with the `s3` target. `backup/errors.rs` maps them:
-/// `InvalidSetting` and `UnknownBackup` are usage mistakes (exit 2),
+/// `UnknownBackup` are usage mistakes (exit 2),
 /// `Internal` a bug in slipway (exit 1), the rest a failed backup or restore
 /// (exit 5).
 #[derive(Debug, thiserror::Error)]
@@ -13,12 +13,6 @@ pub(crate) enum S3Error {
          Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION, or SLIPWAY_BACKUP_S3_ENDPOINT for a non-AWS store)"
     )]
     MissingCredentials { missing: &'static str },
-    #[error("{key}={value:?} is not valid: {reason}")]
-    InvalidSetting {
-        key: &'static str,
-        value: String,
-        reason: String,
-    },
     #[error("cannot set up the S3 client: {0}")]
     Client(String),
     #[error("cannot start the upload to {object}: {}{}", error_chain(source), HINT)]

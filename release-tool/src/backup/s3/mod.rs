@@ -28,8 +28,7 @@ pub(crate) use catalog::{DumpFacts, Sidecar};
 use error::ReadSidecarError;
 pub(crate) use error::S3Error;
 pub(crate) use settings::{
-    ENV_BUCKET, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, ENV_SESSION_TOKEN, S3Location, S3Settings,
-    carries_credentials,
+    DEFAULT_PART_SIZE, S3Env, S3Location, S3Settings, parse_bool, parse_endpoint, parse_part_size,
 };
 pub(crate) use target::S3Target;
 use upload::Upload;

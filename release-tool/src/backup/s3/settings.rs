@@ -1,21 +1,11 @@
-//! Where S3 backups go (`s3://BUCKET/PREFIX`) and how to reach the store,
-//! read from the standard AWS variables plus slipway's own.
+//! Where S3 backups go (`s3://BUCKET/PREFIX`) and how to reach the store: the parsers the
+//! settings table uses for the standard AWS variables and slipway's own, and what the target
+//! makes of their values.
 
 use std::fmt;
 
 use super::S3Error;
 use crate::redact::Secret;
-
-pub(crate) const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
-pub(crate) const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
-pub(crate) const ENV_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
-pub(crate) const ENV_REGION: &str = "AWS_REGION";
-pub(crate) const ENV_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
-pub(crate) const ENV_ENDPOINT: &str = "SLIPWAY_BACKUP_S3_ENDPOINT";
-pub(crate) const ENV_PATH_STYLE: &str = "SLIPWAY_BACKUP_S3_PATH_STYLE";
-pub(crate) const ENV_PART_SIZE: &str = "SLIPWAY_BACKUP_S3_PART_SIZE";
-/// Names the bucket (`BUCKET` or `BUCKET/PREFIX`) when `SLIPWAY_BACKUP` is unset.
-pub(crate) const ENV_BUCKET: &str = "SLIPWAY_BACKUP_S3_BUCKET";
 
 const MIB: usize = 1024 * 1024;
 /// S3 refuses parts under 5 MiB (except the last one).
@@ -24,7 +14,7 @@ pub(crate) const MIN_PART_SIZE: usize = 5 * MIB;
 const MAX_PART_SIZE: usize = 5 * 1024 * MIB;
 /// 16 MiB parts allow 160 GB dumps within S3's 10,000-part limit.
 pub(crate) const DEFAULT_PART_SIZE: usize = 16 * MIB;
-const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
 /// `s3://BUCKET/PREFIX`: the bucket and the key prefix backups go under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +94,42 @@ fn valid_bucket(name: &str) -> bool {
             .is_some_and(u8::is_ascii_alphanumeric)
 }
 
+/// What the S3 target reads from the environment, parsed: the settings table
+/// (`config/table.rs`) declares each variable.
+#[derive(Clone, Debug)]
+pub(crate) struct S3Env {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub(crate) access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub(crate) secret_access_key: Option<Secret>,
+    /// `AWS_SESSION_TOKEN`.
+    pub(crate) session_token: Option<Secret>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub(crate) region: Option<String>,
+    pub(crate) default_region: Option<String>,
+    /// `SLIPWAY_BACKUP_S3_ENDPOINT`.
+    pub(crate) endpoint: Option<String>,
+    /// `SLIPWAY_BACKUP_S3_PATH_STYLE`.
+    pub(crate) path_style: Option<bool>,
+    /// `SLIPWAY_BACKUP_S3_PART_SIZE`.
+    pub(crate) part_size: usize,
+}
+
+impl Default for S3Env {
+    fn default() -> Self {
+        Self {
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            region: None,
+            default_region: None,
+            endpoint: None,
+            path_style: None,
+            part_size: DEFAULT_PART_SIZE,
+        }
+    }
+}
+
 /// How to reach the store.
 #[derive(Clone, Debug)]
 pub(crate) struct S3Settings {
@@ -118,87 +144,65 @@ pub(crate) struct S3Settings {
 }
 
 impl S3Settings {
-    /// Reads the settings through `env` (the process environment in production).
-    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, S3Error> {
-        let present = |name: &str| {
-            env(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let access_key_id = present(ENV_ACCESS_KEY_ID).ok_or(S3Error::MissingCredentials {
-            missing: ENV_ACCESS_KEY_ID,
-        })?;
-        let secret_access_key =
-            present(ENV_SECRET_ACCESS_KEY).ok_or(S3Error::MissingCredentials {
-                missing: ENV_SECRET_ACCESS_KEY,
+    /// The settings of the S3 target, or the credential it lacks.
+    pub(crate) fn new(env: &S3Env) -> Result<Self, S3Error> {
+        let access_key_id = env
+            .access_key_id
+            .clone()
+            .ok_or(S3Error::MissingCredentials {
+                missing: "AWS_ACCESS_KEY_ID",
             })?;
-        let endpoint = present(ENV_ENDPOINT)
-            .map(|raw| parse_endpoint(&raw))
-            .transpose()?;
-        let path_style = match present(ENV_PATH_STYLE) {
-            Some(raw) => parse_bool(ENV_PATH_STYLE, &raw)?,
-            // Most non-AWS stores serve path-style requests only.
-            None => endpoint.is_some(),
-        };
-        let part_size = match present(ENV_PART_SIZE) {
-            Some(raw) => parse_part_size(&raw)?,
-            None => DEFAULT_PART_SIZE,
-        };
+        let secret_access_key =
+            env.secret_access_key
+                .clone()
+                .ok_or(S3Error::MissingCredentials {
+                    missing: "AWS_SECRET_ACCESS_KEY",
+                })?;
         Ok(Self {
             access_key_id,
-            secret_access_key: Secret::new(secret_access_key),
-            session_token: present(ENV_SESSION_TOKEN).map(Secret::new),
-            region: present(ENV_REGION)
-                .or_else(|| present(ENV_DEFAULT_REGION))
+            secret_access_key,
+            session_token: env.session_token.clone(),
+            region: env
+                .region
+                .clone()
+                .or_else(|| env.default_region.clone())
                 .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
-            endpoint,
-            path_style,
-            part_size,
+            endpoint: env.endpoint.clone(),
+            // Most non-AWS stores serve path-style requests only.
+            path_style: env.path_style.unwrap_or(env.endpoint.is_some()),
+            part_size: env.part_size,
         })
     }
 }
 
-fn invalid(key: &'static str, value: &str, reason: impl Into<String>) -> S3Error {
-    S3Error::InvalidSetting {
-        key,
-        value: value.to_owned(),
-        reason: reason.into(),
-    }
-}
-
-fn parse_endpoint(raw: &str) -> Result<String, S3Error> {
+/// Parses `SLIPWAY_BACKUP_S3_ENDPOINT`: an `http` or `https` URL without credentials.
+pub(crate) fn parse_endpoint(raw: &str) -> Result<String, String> {
     // Before parsing: a password with an unencoded `/` hides from the URL
     // parser (`http://u:p/w@host` has host `u`), not from the URL grammar.
     if crate::redact::has_user_info(raw) {
-        return Err(invalid(
-            ENV_ENDPOINT,
-            "(hidden: it carries credentials)",
-            "put the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL",
-        ));
+        return Err(
+            "it carries credentials; put them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL"
+                .to_owned(),
+        );
     }
-    let url = url::Url::parse(raw).map_err(|e| {
-        invalid(
-            ENV_ENDPOINT,
-            raw,
-            format!("{e} (example: https://s3.example.com)"),
-        )
-    })?;
+    let url = url::Url::parse(raw).map_err(|e| format!("{e} (example: https://s3.example.com)"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(ENV_ENDPOINT, raw, "use an http:// or https:// URL"));
+        return Err("use an http:// or https:// URL".to_owned());
     }
     Ok(raw.trim_end_matches('/').to_owned())
 }
 
-fn parse_bool(key: &'static str, raw: &str) -> Result<bool, S3Error> {
+/// Parses `SLIPWAY_BACKUP_S3_PATH_STYLE`.
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(invalid(key, raw, "use true or false")),
+        _ => Err("use true or false".to_owned()),
     }
 }
 
 /// Parses `16MiB`, `8MB`, `5242880`, ...
-fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
+pub(crate) fn parse_part_size(raw: &str) -> Result<usize, String> {
     let lower = raw.to_ascii_lowercase();
     let (number, unit) = lower
         .find(|c: char| !c.is_ascii_digit())
@@ -208,21 +212,17 @@ fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => MIB,
         "g" | "gb" | "gib" => 1024 * MIB,
-        _ => return Err(invalid(ENV_PART_SIZE, raw, "use a size such as 16MiB")),
+        _ => return Err("use a size such as 16MiB".to_owned()),
     };
     let size = number
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| invalid(ENV_PART_SIZE, raw, "use a size such as 16MiB"))?;
+        .ok_or_else(|| "use a size such as 16MiB".to_owned())?;
     if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) {
         Ok(size)
     } else {
-        Err(invalid(
-            ENV_PART_SIZE,
-            raw,
-            "S3 accepts parts from 5MiB to 5GiB",
-        ))
+        Err("S3 accepts parts from 5MiB to 5GiB".to_owned())
     }
 }
 
@@ -230,8 +230,12 @@ fn parse_part_size(raw: &str) -> Result<usize, S3Error> {
 mod tests {
     use super::*;
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<S3Settings, S3Error> {
-        S3Settings::from_env(crate::backup::env_of(pairs))
+    fn credentials() -> S3Env {
+        S3Env {
+            access_key_id: Some("id".to_owned()),
+            secret_access_key: Some(Secret::new("shh-very-secret".to_owned())),
+            ..S3Env::default()
+        }
     }
 
     #[test]
@@ -264,11 +268,10 @@ mod tests {
 
     #[test]
     fn endpoint_turns_path_style_on() {
-        let s = settings(&[
-            (ENV_ACCESS_KEY_ID, "id"),
-            (ENV_SECRET_ACCESS_KEY, "shh-very-secret"),
-            (ENV_ENDPOINT, "http://127.0.0.1:9000/"),
-        ])
+        let s = S3Settings::new(&S3Env {
+            endpoint: Some(parse_endpoint("http://127.0.0.1:9000/").unwrap()),
+            ..credentials()
+        })
         .unwrap();
         assert!(s.path_style);
         assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
@@ -279,11 +282,15 @@ mod tests {
 
     #[test]
     fn missing_credentials_are_named() {
-        let error = settings(&[(ENV_ACCESS_KEY_ID, "id")]).unwrap_err();
+        let error = S3Settings::new(&S3Env {
+            secret_access_key: None,
+            ..credentials()
+        })
+        .unwrap_err();
         assert!(matches!(
             error,
             S3Error::MissingCredentials {
-                missing: ENV_SECRET_ACCESS_KEY
+                missing: "AWS_SECRET_ACCESS_KEY"
             }
         ));
     }

@@ -99,7 +99,8 @@ pub(crate) async fn take_backup(
         pending_versions,
         ..backup::TargetOptions::default()
     };
-    let selected = backup::select_with(settings.backup.as_ref(), options).or_fail(step, report)?;
+    let selected = backup::select_with(settings.backup.as_ref(), &settings.backup_env, options)
+        .or_fail(step, report)?;
     if let Some(warning) = &selected.warning {
         report.warn(warning);
     }
