@@ -20,7 +20,6 @@ mod config;
 mod db;
 mod duration;
 mod errors;
-mod format;
 mod http;
 mod lint;
 mod lock;

@@ -8,8 +8,28 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::errors::{ExitClass, Failure};
-use crate::format::Format;
 use crate::redact::{redact, redact_json};
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Human,
+    Json,
+    /// Human lines on stderr and GitHub Actions annotations on stdout (`lint` only).
+    Github,
+}
+
+impl Format {
+    /// Parses `human`, `json` or `github`, in any case.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "human" => Ok(Format::Human),
+            "json" => Ok(Format::Json),
+            "github" => Ok(Format::Github),
+            _ => Err("not an output format".to_owned()),
+        }
+    }
+}
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,7 +32,6 @@ pub(crate) mod errors;
 mod file;
 pub(crate) mod heroku;
 pub(crate) mod interrupt;
-mod libpq;
 mod names;
 pub(crate) mod pg_tools;
 pub(crate) mod s3;

@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
-use super::{BackupError, Database, libpq};
+use super::{BackupError, Database};
 use crate::redact;
 
 /// The two tools, located.
@@ -53,7 +53,7 @@ const RESTORE_OPTIONS: [&str; 7] = [
 
 /// `pg_restore` restores into a database only when given `--dbname`; an
 /// empty one makes libpq read every parameter from the environment
-/// [`libpq::command`] sets, so nothing of the URL is on the command line.
+/// [`libpq_command`] sets, so nothing of the URL is on the command line.
 const TO_THE_DATABASE: &str = "--dbname=";
 
 impl PgTools {
@@ -84,7 +84,7 @@ impl PgTools {
     /// Starts `pg_dump -Fc` of `db`; the caller reads the archive from
     /// `stdout` and then calls [`RunningDump::finish`].
     pub(crate) fn spawn_dump(&self, db: &Database<'_>) -> Result<RunningDump, BackupError> {
-        let mut command = libpq::command(&self.pg_dump, db)?;
+        let mut command = libpq_command(&self.pg_dump, db)?;
         command
             .arg("--format=custom")
             .arg("--no-password")
@@ -142,7 +142,7 @@ impl PgTools {
         archive: &Path,
         db: &Database<'_>,
     ) -> Result<(), BackupError> {
-        let mut command = libpq::command(&self.pg_restore, db)?;
+        let mut command = libpq_command(&self.pg_restore, db)?;
         command
             .args(RESTORE_OPTIONS)
             .arg(TO_THE_DATABASE)
@@ -208,7 +208,7 @@ impl PgTools {
         &self,
         db: &Database<'_>,
     ) -> Result<RunningRestore, BackupError> {
-        let mut command = libpq::command(&self.pg_restore, db)?;
+        let mut command = libpq_command(&self.pg_restore, db)?;
         command
             .args(RESTORE_OPTIONS)
             .arg(TO_THE_DATABASE)
@@ -405,6 +405,48 @@ fn io_error(action: &'static str, path: &Path, message: &str) -> BackupError {
     }
 }
 
+// How slipway starts a libpq tool: the connection settings sqlx uses go in its environment,
+// never on its command line, and no `PG*` variable of our own environment reaches it.
+
+/// Variables of ours a libpq tool may read: where the password file is, as
+/// sqlx reads it too when the URL has no password.
+const INHERITED: [&str; 1] = ["PGPASSFILE"];
+
+/// A command for a libpq tool that connects exactly where sqlx connects.
+// libpq reads a `PGSERVICE` (whose values beat the other variables), a
+// `PGDATABASE` or a `PGSSLMODE` of ours as readily as the ones we set: only
+// the parameters sqlx connected with may reach the tool.
+fn libpq_command(program: &Path, db: &Database<'_>) -> Result<Command, BackupError> {
+    let parameters = db
+        .url
+        .libpq_environment()
+        .map_err(|reason| BackupError::UnsupportedConnection(reason.to_owned()))?;
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("PG") && !INHERITED.contains(&name.as_ref()) {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+        .envs(parameters.iter().map(|(k, v)| (k, v)))
+        .env("PGCONNECT_TIMEOUT", connect_timeout(db.connect_timeout))
+        .env("PGAPPNAME", "slipway-release")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    Ok(command)
+}
+
+/// `PGCONNECT_TIMEOUT` for `timeout`: whole seconds, at least libpq's
+/// minimum of 2; `0` stays `0`, which libpq reads as no limit, as slipway does.
+fn connect_timeout(timeout: std::time::Duration) -> String {
+    if timeout.is_zero() {
+        return "0".to_owned();
+    }
+    timeout.as_secs().max(2).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,12 +454,9 @@ mod tests {
     #[test]
     fn a_connect_timeout_of_zero_is_no_limit_for_libpq_too() {
         use std::time::Duration;
-        assert_eq!(super::libpq::connect_timeout(Duration::ZERO), "0");
-        assert_eq!(
-            super::libpq::connect_timeout(Duration::from_millis(500)),
-            "2"
-        );
-        assert_eq!(super::libpq::connect_timeout(Duration::from_secs(30)), "30");
+        assert_eq!(super::connect_timeout(Duration::ZERO), "0");
+        assert_eq!(super::connect_timeout(Duration::from_millis(500)), "2");
+        assert_eq!(super::connect_timeout(Duration::from_secs(30)), "30");
     }
 
     #[test]

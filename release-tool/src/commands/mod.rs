@@ -17,8 +17,8 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
 use crate::errors::{self, ExitClass, Failure};
-use crate::format::Format;
 use crate::redact;
+use crate::report::Format;
 use crate::report::{Report, Status, eprintln_redacted};
 
 /// Parses the command line and runs the command; returns the exit class.

@@ -28,10 +28,10 @@ use self::setting::{About, Setting};
 pub(crate) use self::table::FORMAT;
 use crate::backup::{BackupEnv, HerokuEnv, S3Env, TargetSpec};
 use crate::db::DatabaseUrl;
-use crate::format::Format;
 use crate::lint::LintSettings;
 use crate::migrations::history::HistoryTable;
 use crate::pgvector::Mode;
+use crate::report::Format;
 
 /// The resolved settings every command works from.
 #[derive(Debug)]

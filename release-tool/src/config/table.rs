@@ -15,8 +15,8 @@ use slipway_contract::Version;
 use super::setting::{About, Declared, NONE, Setting};
 use super::values::{parse_keep, parse_retries, parse_size, text};
 use crate::backup::{S3Location, TargetSpec, heroku, s3};
-use crate::format::Format;
 use crate::redact::{self, Secret};
+use crate::report::Format;
 use crate::{duration, lint, pgvector};
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m or 1h";
 

@@ -1,14 +1,20 @@
-//! What the migrations folder and the history table tell a person when
-//! they cannot be used: titles, causes, fixes and warnings.
+//! What the migrations tell a person when something goes wrong: the folder and the history
+//! table when they cannot be used, and a failed migration (its title, cause and fix, what the
+//! database holds of it now, and what became of its locks and indexes).
 
 use std::fmt::Write as _;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use slipway_contract::{FilesError, IgnoredFile};
 
+use crate::db::indexes::InvalidIndex;
 use crate::errors::{ExitClass, Failure};
+use crate::migrations::apply::{ApplyError, ServerError};
+use crate::migrations::blockers::Blocker;
 use crate::migrations::history::Applied;
+use crate::migrations::leftovers::Cleanup;
 use crate::migrations::plan::PlanError;
+use crate::migrations::retry::Next;
 use crate::migrations::source::SourceError;
 
 impl From<SourceError> for Failure {
@@ -205,4 +211,373 @@ pub(crate) fn plan_failure(error: &PlanError, table: &str) -> Failure {
             }
         }
     }
+}
+
+/// Adds to a failed `-- no-transaction` migration's message what became of
+/// the INVALID indexes it left (dropped, or not, and why) and those that were
+/// there before it (left alone).
+pub(crate) fn with_leftover_indexes(mut failure: Failure, cleanup: &Cleanup) -> Failure {
+    let list = |indexes: &mut dyn Iterator<Item = &InvalidIndex>| {
+        indexes
+            .map(InvalidIndex::describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !cleanup.dropped.is_empty() {
+        let _ = write!(
+            failure.fix,
+            " slipway dropped the INVALID index(es) it left behind (DROP INDEX CONCURRENTLY), so that the next \
+             release can run it again: {}.",
+            list(&mut cleanup.dropped.iter())
+        );
+    }
+    for not_dropped in &cleanup.not_dropped {
+        let _ = write!(
+            failure.fix,
+            " It also left the INVALID index {}, which slipway could not drop ({}): run {}; before releasing again.",
+            not_dropped.index.describe(),
+            not_dropped.error,
+            not_dropped.index.drop_statement()
+        );
+    }
+    if !cleanup.left.is_empty() {
+        let whose = if cleanup.known_before {
+            "existed before this migration, so slipway left them alone"
+        } else {
+            "may or may not be this migration's (the indexes before it could not be read), so slipway left them alone"
+        };
+        let _ = write!(
+            failure.fix,
+            " INVALID indexes that {whose}: {}; the checks report them until they are dropped \
+             (DROP INDEX CONCURRENTLY).",
+            list(&mut cleanup.left.iter())
+        );
+    }
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("dropped_indexes".to_owned(), json!(cleanup.dropped));
+        details.insert("indexes_not_dropped".to_owned(), json!(cleanup.not_dropped));
+        details.insert("invalid_indexes".to_owned(), json!(cleanup.left));
+    }
+    failure
+}
+
+/// The line of the cleanup after a failed `-- no-transaction` migration.
+pub(crate) fn cleanup_line(file: &str, cleanup: &Cleanup) -> String {
+    let mut line = String::new();
+    if !cleanup.dropped.is_empty() {
+        let names: Vec<String> = cleanup.dropped.iter().map(InvalidIndex::describe).collect();
+        let _ = write!(
+            line,
+            "dropped the INVALID index(es) {file} left: {} (DROP INDEX CONCURRENTLY); the next release can run it again",
+            names.join(", ")
+        );
+    }
+    for not_dropped in &cleanup.not_dropped {
+        if !line.is_empty() {
+            line.push_str("; ");
+        }
+        let _ = write!(
+            line,
+            "could not drop {} left by {file}: {}",
+            not_dropped.index.describe(),
+            not_dropped.error
+        );
+    }
+    line
+}
+
+/// Adds to a migration that hit `lock_timeout` the sessions holding locks on
+/// the tables it names, and the line of the statement that waited.
+pub(crate) fn with_lock_blockers(mut failure: Failure, blockers: &[Blocker]) -> Failure {
+    let Some(first) = blockers.first() else {
+        return failure;
+    };
+    if let (Some(line), Some(statement)) = (first.line, &first.statement) {
+        let _ = write!(
+            failure.cause,
+            "\n  waiting statement: line {line}: {statement}"
+        );
+    }
+    for b in blockers {
+        let _ = write!(
+            failure.cause,
+            "\n  blocked by: pid {} (application_name {:?}, state {}) holding {} on {}",
+            b.pid, b.application_name, b.state, b.mode, b.table
+        );
+    }
+    let _ = write!(
+        failure.fix,
+        " Wait for that session or end it (SELECT pg_terminate_backend(PID)), then release again."
+    );
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("blocked_by".to_owned(), json!(blockers));
+    }
+    failure
+}
+
+/// One line per retried attempt of a migration that hit `lock_timeout`:
+/// what blocked it and when the next attempt comes (as the lock step names
+/// the holder of the migration lock).
+pub(crate) fn lock_retry_line(
+    file: &str,
+    retry: u32,
+    of: u32,
+    pause: std::time::Duration,
+    blockers: &[Blocker],
+) -> String {
+    let by = if blockers.is_empty() {
+        "no session holds a lock on its tables any more".to_owned()
+    } else {
+        blockers
+            .iter()
+            .map(|b| {
+                format!(
+                    "pid {} (application_name {:?}, state {}) holding {} on {}",
+                    b.pid, b.application_name, b.state, b.mode, b.table
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    format!(
+        "{file} waited longer than lock_timeout and was rolled back; blocked by {by}; retry {retry} of {of} in {}",
+        humantime::format_duration(pause)
+    )
+}
+
+/// Adds to a migration that kept hitting `lock_timeout` how retrying ended.
+pub(crate) fn with_lock_retries(
+    mut failure: Failure,
+    retries_done: u32,
+    stopped: &Next,
+) -> Failure {
+    let why = match stopped {
+        Next::OutOfTime => format!(
+            "slipway retried it {retries_done} time(s) and stopped: another attempt would not end within the \
+             lock wait (--lock-wait / SLIPWAY_LOCK_WAIT)."
+        ),
+        Next::RetriesUsedUp if retries_done == 0 => {
+            "Retries are off (--lock-retries / SLIPWAY_LOCK_RETRIES is 0).".to_owned()
+        }
+        Next::Fail => {
+            "slipway does not retry a -- no-transaction migration: it may have done part of its \
+                       work before the error."
+                .to_owned()
+        }
+        Next::RetriesUsedUp | Next::RetryAfter(_) => format!(
+            "slipway retried it {retries_done} time(s) (--lock-retries / SLIPWAY_LOCK_RETRIES), each rolled back."
+        ),
+    };
+    let _ = write!(failure.fix, " {why}");
+    if let Value::Object(details) = &mut failure.details {
+        details.insert("lock_retries".to_owned(), json!(retries_done));
+    }
+    failure
+}
+
+/// A failed migration for people; `table` is the history table, as the
+/// messages name it (`table-name` in sqlx.toml, else `_sqlx_migrations`).
+pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
+    {
+        let class = ExitClass::Migration;
+        match error {
+            ApplyError::Rejected {
+                ref file,
+                version,
+                no_tx,
+                error: ref server,
+            } => {
+                let at = match (server.line, server.column) {
+                    (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
+                    _ => String::new(),
+                };
+                let mut cause = format!("{file}{at}: ERROR {}: {}", server.code, server.message);
+                for (label, value) in [
+                    ("detail", &server.detail),
+                    ("hint", &server.hint),
+                    ("inside", &server.internal_query),
+                ] {
+                    if let Some(value) = value {
+                        let _ = write!(cause, "\n  {label}: {value}");
+                    }
+                }
+                let mut fix = if no_tx {
+                    format!(
+                        "{file} runs without a transaction (-- no-transaction), so it may be partially applied: \
+                         whatever it did before the error stays. It is not recorded in {table}. Inspect \
+                         what its statements before the error created or changed, undo or finish that by hand, fix \
+                         the file and release again."
+                    )
+                } else {
+                    format!(
+                        "The migration was rolled back and {table} is unchanged. Fix {file} (it was never \
+                         applied, so editing it is safe) and release again."
+                    )
+                };
+                match server.code.as_str() {
+                    "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or --lock-retries / SLIPWAY_LOCK_RETRIES, or release when traffic is low."),
+                    "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
+                    // Operator intervention: the server shut down or restarted
+                    // under the migration (a failover, maintenance); the file
+                    // is not at fault (found by tests/faults.rs).
+                    code if code.starts_with("57P") => {
+                        let state = if no_tx {
+                            "It ran without a transaction and may be partially applied: check what it changed."
+                                .to_owned()
+                        } else {
+                            format!("The migration was rolled back and {table} is unchanged.")
+                        };
+                        fix = format!(
+                            "The server shut down or restarted while {file} ran (maintenance or a failover), so \
+                             the file is not at fault. {state} Release again once the server accepts connections."
+                        );
+                    }
+                    _ => {}
+                }
+                Failure::new(class, format!("migration {version} failed"), cause, fix).with_details(
+                    json!({
+                        "file": file,
+                        "version": version,
+                        "no_transaction": no_tx,
+                        "server_error": server,
+                        "database_state": if no_tx { "maybe_partly_applied" } else { "not_applied" },
+                    }),
+                )
+            }
+            ApplyError::Failed {
+                ref file, version, ..
+            } => Failure::new(
+                class,
+                format!("migration {version} failed"),
+                error.to_string(),
+                format!(
+                    "Check the connection to the database, then release again; {file} was not recorded as applied."
+                ),
+            ),
+            other => bookkeeping_failure(other, table),
+        }
+    }
+}
+
+/// The failures around a migration's script: starting its transaction,
+/// recording it, committing it, timing it. Each says what the database
+/// holds now, and has its own exit code when that is not "nothing changed".
+fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
+    let cause = error.to_string();
+    let writable = format!(
+        "Check that the database user may INSERT and UPDATE {table}, and that no trigger, rule or \
+         read-only setting rejects it"
+    );
+    match error {
+        ApplyError::BeginFailed { file, version, .. } => Failure::new(
+            ExitClass::Migration,
+            format!("migration {version} did not start"),
+            cause,
+            format!(
+                "Nothing of {file} ran and {table} is unchanged: the database is as the migrations \
+                 before it left it. Check the connection to the database (a dropped connection, a restarting \
+                 server), then release again."
+            ),
+        )
+        .with_details(state_details(&file, version, "not_applied")),
+        ApplyError::RecordRolledBack { file, version, .. } => Failure::new(
+            ExitClass::Migration,
+            format!("recording migration {version} failed"),
+            cause,
+            format!(
+                "{file} and its {table} row are one transaction, so both were rolled back: {file} is \
+                 not applied and {table} is unchanged. {writable}, then release again."
+            ),
+        )
+        .with_details(state_details(&file, version, "not_applied")),
+        ApplyError::CommitRejected {
+            file,
+            version,
+            error: server,
+        } => commit_rejected(&file, version, &server, table),
+        ApplyError::CommitUnknown { file, version, .. } => Failure::new(
+            ExitClass::CommitUnknown,
+            format!("the COMMIT of migration {version} was interrupted"),
+            cause,
+            format!(
+                "The server may or may not have committed {file}. It and its {table} row are one \
+                 transaction, so either both are in the database or neither: \
+                 SELECT version FROM {table} WHERE version = {version} tells which. Releasing again is \
+                 safe either way: it applies {file} only if the commit did not happen. Check the server first \
+                 (a restart, a failover, a terminated session)."
+            ),
+        )
+        .with_details(state_details(&file, version, "unknown")),
+        ApplyError::TimeNotStored { file, version, .. } => Failure::new(
+            ExitClass::AppliedNotTimed,
+            format!("migration {version} is applied, but storing its execution time failed"),
+            cause,
+            format!(
+                "{file} is applied and recorded in {table} (committed), with execution_time -1 \
+                 instead of its duration; sqlx does not read that column. The migrations after it did not run. \
+                 {writable}, then release again: it continues after {file}."
+            ),
+        )
+        .with_details(state_details(&file, version, "applied_and_recorded")),
+        ApplyError::NotRecorded {
+            file,
+            version,
+            description,
+            checksum,
+            ..
+        } => Failure::new(
+            ExitClass::AppliedNotRecorded,
+            format!("migration {version} ran, but it is not recorded"),
+            cause,
+            format!(
+                "{file} runs without a transaction (-- no-transaction): its changes are in the database, but \
+                 {table} has no row for it, so the next release (or sqlx::migrate!()) would run it \
+                 again. {writable}. Then either record it by hand with the row sqlx would have written: \
+                 INSERT INTO {table} (version, description, success, checksum, execution_time) \
+                 VALUES ({version}, '{}', TRUE, '\\x{}', -1); \
+                 or make sure {file} can run twice (IF NOT EXISTS), and release again.",
+                description.replace('\'', "''"),
+                hex::encode(checksum)
+            ),
+        )
+        .with_details(state_details(&file, version, "applied_not_recorded")),
+        ApplyError::Rejected { .. } | ApplyError::Failed { .. } => {
+            Failure::internal(format!("unexpected migration failure: {cause}"))
+        }
+    }
+}
+
+/// The server refused a migration's COMMIT: it rolled back.
+fn commit_rejected(file: &str, version: i64, server: &ServerError, table: &str) -> Failure {
+    let mut cause = format!(
+        "{file}: COMMIT failed: ERROR {}: {}",
+        server.code, server.message
+    );
+    for (label, value) in [("detail", &server.detail), ("hint", &server.hint)] {
+        if let Some(value) = value {
+            let _ = write!(cause, "\n  {label}: {value}");
+        }
+    }
+    let mut details = state_details(file, version, "not_applied");
+    if let Value::Object(map) = &mut details {
+        map.insert("server_error".to_owned(), json!(server));
+    }
+    Failure::new(
+        ExitClass::Migration,
+        format!("migration {version} failed at COMMIT"),
+        cause,
+        format!(
+            "The server refused to commit (a deferred constraint or constraint trigger, or a \
+             serialization failure), so {file} was rolled back with its {table} row: nothing \
+             of it is applied. Fix {file} (it was never applied, so editing it is safe) or the data it \
+             checks, and release again."
+        ),
+    )
+    .with_details(details)
+}
+
+/// The JSON details of a migration failure: which file, and what the
+/// database holds of it now.
+fn state_details(file: &str, version: i64, state: &str) -> Value {
+    json!({ "file": file, "version": version, "database_state": state })
 }

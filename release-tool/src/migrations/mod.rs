@@ -4,7 +4,6 @@
 //! (`apply`).
 
 pub(crate) mod apply;
-pub(crate) mod apply_errors;
 pub(crate) mod blockers;
 pub(crate) mod errors;
 pub(crate) mod history;

@@ -2,7 +2,7 @@
 //! sqlx.toml configures (`table-name`), never `_sqlx_migrations` by default.
 
 use super::apply::{ApplyError, ServerError};
-use super::apply_errors::apply_failure;
+use super::errors::apply_failure;
 use super::errors::plan_failure;
 use super::plan::{Mismatch, PlanError};
 use crate::errors::Failure;

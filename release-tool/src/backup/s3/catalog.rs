@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::S3Error;
+
 /// The `made_by` value of every sidecar slipway writes.
 pub(crate) const MADE_BY: &str = "slipway-release";
 /// The sidecar format this version writes and reads.
@@ -43,4 +45,29 @@ impl Sidecar {
     pub(crate) fn is_slipway_for(&self, name: &str) -> bool {
         self.made_by == MADE_BY && self.format == SIDECAR_FORMAT && self.name == name
     }
+}
+
+/// What reading an object measured.
+pub(super) struct ReadObject {
+    pub(super) size: u64,
+    pub(super) sha256: String,
+    pub(super) e_tag: Option<String>,
+}
+
+/// Fails unless what was read is what the sidecar recorded.
+pub(super) fn check_against(
+    name: &str,
+    read: &ReadObject,
+    sidecar: &Sidecar,
+) -> Result<(), S3Error> {
+    if read.size == sidecar.size && read.sha256 == sidecar.sha256 {
+        return Ok(());
+    }
+    Err(S3Error::Corrupt {
+        name: name.to_owned(),
+        problem: format!(
+            "read {} bytes with sha256 {}, the sidecar says {} bytes with sha256 {}",
+            read.size, read.sha256, sidecar.size, sidecar.sha256
+        ),
+    })
 }

@@ -10,7 +10,6 @@ mod error;
 mod settings;
 mod target;
 mod upload;
-mod verify;
 
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(crate) use catalog::{DumpFacts, Sidecar};
+use catalog::{ReadObject, check_against};
 use error::ReadSidecarError;
 pub(crate) use error::S3Error;
 pub(crate) use settings::{
@@ -32,7 +32,6 @@ pub(crate) use settings::{
 };
 pub(crate) use target::S3Target;
 use upload::Upload;
-use verify::{ReadObject, check_against};
 
 /// A slipway backup stored in S3, as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use crate::errors::Failure;
 use crate::migrations::history::{self, HistoryTable};
 use crate::migrations::plan::Plan;
 use crate::migrations::retry::{Next, RetryPolicy};
-use crate::migrations::{self, Migration, apply, apply_errors, blockers, leftovers};
+use crate::migrations::{self, Migration, apply, blockers, errors, leftovers};
 use crate::report::{Report, Status};
 
 use super::Step;
@@ -151,7 +151,7 @@ async fn apply_retrying(
             "migrate",
             Status::Warning,
             attempt,
-            &apply_errors::lock_retry_line(
+            &errors::lock_retry_line(
                 &migration.file_name(),
                 retries_done,
                 policy.retries,
@@ -183,20 +183,20 @@ async fn migration_failure(
     report: &mut Report,
 ) -> Failure {
     let lock_timeout = attempt.error.server_code() == Some("55P03");
-    let mut failure = apply_errors::apply_failure(attempt.error, &table.name);
+    let mut failure = errors::apply_failure(attempt.error, &table.name);
     if lock_timeout {
         // The server names neither the statement nor the table.
         let found = blockers::find(conn, &migration.sql)
             .await
             .unwrap_or_default();
-        failure = apply_errors::with_lock_blockers(failure, &found);
-        failure = apply_errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
+        failure = errors::with_lock_blockers(failure, &found);
+        failure = errors::with_lock_retries(failure, attempt.retries_done, &attempt.stopped);
     }
     if migration.no_tx {
         // Nothing rolled back: drop the INVALID indexes it left, say what
         // else is there.
         let cleanup = clean_up_after(conn, migration, indexes_before, report).await;
-        failure = apply_errors::with_leftover_indexes(failure, &cleanup);
+        failure = errors::with_leftover_indexes(failure, &cleanup);
     }
     failure
 }
@@ -221,7 +221,7 @@ async fn clean_up_after(
         step.finish(
             report,
             status,
-            &apply_errors::cleanup_line(&migration.file_name(), &cleanup),
+            &errors::cleanup_line(&migration.file_name(), &cleanup),
         );
     }
     cleanup
