@@ -4,18 +4,15 @@
 //! file by sqlx's own parser (as `sqlx::migrate!()` builds it): each
 //! `[migrate]` key, and a file sqlx rejects.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
 use sqlx::_unstable::config::Config;
 use sqlx::migrate::{MigrateError, Migrator, ResolveWith};
 use sqlx::{Connection, PgConnection};
-use support::{
+
+use crate::support;
+use crate::support::{
     TestDb, all_output, app_with, app_with_migrations, json, run_expecting, runtime, slipway,
     sqlx_cli, stderr,
 };

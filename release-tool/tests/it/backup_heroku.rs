@@ -2,20 +2,11 @@
 //! Heroku Platform and Postgres data APIs that follows their documented
 //! contract (see `support/heroku.rs`), with real PostgreSQL for the release.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-#![allow(unused_crate_dependencies)]
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support/heroku.rs"]
-mod heroku;
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use heroku::{ADDON_ID, APP, Elsewhere, FakeHeroku, Script, TOKEN};
-use support::{
+use crate::support::heroku::{ADDON_ID, APP, Elsewhere, FakeHeroku, Script, TOKEN};
+use crate::support::{
     TARGET_ENV, TestDb, all_output, app_with, assert_exit, db_with_data, json, run_expecting,
     slipway, stderr,
 };

@@ -1,8 +1,6 @@
 //! The READMEs render as the `CommonMark` spec says they should: every fenced code block is closed by
 //! its own fence, and every heading line outside a code block renders as a heading.
 
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use std::ops::Range;
 

@@ -4,21 +4,13 @@
 //! `statement_timeout` and `SLIPWAY_HEROKU_CAPTURE_TIMEOUT`. It never means
 //! "time out at once".
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
-#[path = "support/heroku.rs"]
-mod heroku;
-#[path = "support/lock_holder.rs"]
-mod lock_holder;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use lock_holder::LockHolder;
-use support::{
+use crate::support;
+use crate::support::heroku;
+use crate::support::lock_holder::LockHolder;
+use crate::support::{
     TARGET_ENV, TestDb, all_output, app_with_migrations, db_with_data, json, run_expecting,
     slipway, slipway_process, stderr,
 };

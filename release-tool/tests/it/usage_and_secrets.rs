@@ -1,15 +1,12 @@
 //! Usage and configuration errors (exit 2), connection failures (exit 3),
 //! `--help`, and the rule that the database password never appears anywhere.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::fs;
 
 use indoc::indoc;
-use support::{
+
+use crate::support;
+use crate::support::{
     TestDb, all_output, app_with, json, run_expecting, shared_ca, slipway, stderr, stdout,
     with_credentials,
 };

@@ -10,24 +10,16 @@
 //! what the command prints. Short secrets are hidden by structure, and must
 //! not garble anything else.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
-#[path = "support/heroku.rs"]
-mod heroku;
-#[path = "support/s3.rs"]
-mod s3;
-
 use std::process::Output;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use support::cluster::OwnCluster;
-use support::{
+
+use crate::support::cluster::OwnCluster;
+use crate::support::{
     TARGET_ENV, TestDb, all_output, app_with_migrations, exec_at, json, run_expecting, slipway,
     stderr, stdout, url_for,
 };
+use crate::support::{heroku, s3};
 
 /// Secrets of 2, 8 and 40 characters, each with a quote and a backslash, and
 /// two of 2 and 40 with every character that ends a URL's parts (`/ ? # @`),

@@ -5,14 +5,11 @@
 //! character a URL encodes, or that form decoding would change, checked with
 //! a real scram-sha-256 login on a cluster of the test's own.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use support::cluster::OwnCluster;
-use support::{
+
+use crate::support;
+use crate::support::cluster::OwnCluster;
+use crate::support::{
     all_output, app_with_migrations, exec_at, json, run_expecting, slipway, stderr, text_at,
 };
 

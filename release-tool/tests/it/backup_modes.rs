@@ -3,15 +3,12 @@
 //! their mode (a shared sticky `/tmp` must stay 1777), dumps are 0600; a
 //! prune that fails after a good backup is a warning, not a failed release.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{TestDb, all_output, app_with_migrations, db_with_data, dumps_in, json, slipway};
+use crate::support::{
+    TestDb, all_output, app_with_migrations, db_with_data, dumps_in, json, slipway,
+};
 
 /// The permission bits of `path` (with setuid/setgid/sticky).
 fn mode_of(path: &Path) -> u32 {

@@ -3,17 +3,13 @@
 //! file, line, key, flag or variable at fault, and must leave the database
 //! exactly as it was (compared by a schema fingerprint).
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use support::{TestDb, run_expecting, schema_fingerprint, slipway, stderr, with_credentials};
+use crate::support::{
+    TestDb, run_expecting, schema_fingerprint, slipway, stderr, with_credentials,
+};
 
 /// The migration every case's database already has applied.
 const BASE: &str = "CREATE TABLE base (id int PRIMARY KEY);\nINSERT INTO base VALUES (1);\n";

@@ -6,9 +6,6 @@
 //! `scripts/dev-postgres.sh start` (which starts the throwaway PostgreSQL 15 +
 //! pgvector server if it is not running).
 
-// Test helpers: a failed set-up step should panic the test with its reason.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output};
 use std::sync::OnceLock;
@@ -17,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor, PgConnection};
 
-pub mod cluster;
+pub(crate) mod cluster;
+pub(crate) mod heroku;
+pub(crate) mod lock_holder;
+pub(crate) mod s3;
+pub(crate) mod sources;
 
 /// Environment variables slipway reads; cleared so the host cannot leak in.
 const SLIPWAY_ENV: &[&str] = &[
@@ -43,7 +44,7 @@ const SLIPWAY_ENV: &[&str] = &[
 
 /// Variables of the S3 and Heroku backup targets, cleared by the tests of
 /// those targets so the host cannot leak in.
-pub const TARGET_ENV: &[&str] = &[
+pub(crate) const TARGET_ENV: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -62,7 +63,7 @@ pub const TARGET_ENV: &[&str] = &[
     "SLIPWAY_HEROKU_CAPTURE_TIMEOUT",
 ];
 
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -70,7 +71,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// `scripts/dev-postgres.sh ACTION`, to run.
-pub fn dev_postgres(action: &str) -> std::process::Command {
+pub(crate) fn dev_postgres(action: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(workspace_root().join("scripts/dev-postgres.sh"));
     cmd.arg(action);
     cmd
@@ -79,7 +80,7 @@ pub fn dev_postgres(action: &str) -> std::process::Command {
 /// Runs one of the project's scripts (`what` names it in messages), asserts
 /// that it succeeded (its stderr in the failure message) and returns its
 /// stdout, trimmed.
-pub fn script_stdout(cmd: &mut std::process::Command, what: &str) -> String {
+pub(crate) fn script_stdout(cmd: &mut std::process::Command, what: &str) -> String {
     let output = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
     assert!(
         output.status.success(),
@@ -90,7 +91,7 @@ pub fn script_stdout(cmd: &mut std::process::Command, what: &str) -> String {
 }
 
 /// The superuser URL of the test server.
-pub fn admin_url() -> String {
+pub(crate) fn admin_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
         if let Ok(url) = std::env::var("SLIPWAY_TEST_DATABASE_URL")
@@ -104,27 +105,27 @@ pub fn admin_url() -> String {
 }
 
 /// The CA of the shared cluster (`$SLIPWAY_PG_DIR/tls/ca.crt`).
-pub fn shared_ca() -> PathBuf {
+pub(crate) fn shared_ca() -> PathBuf {
     let dir = std::env::var("SLIPWAY_PG_DIR").unwrap_or_else(|_| "/tmp/slipway-pg".to_owned());
     Path::new(&dir).join("tls/ca.crt")
 }
 
 /// `admin_url` with another database name.
-pub fn url_for(database: &str) -> String {
+pub(crate) fn url_for(database: &str) -> String {
     let admin = admin_url();
     let (base, _) = admin.rsplit_once('/').unwrap();
     format!("{base}/{database}")
 }
 
 /// `url` with `user:password` in place of the user.
-pub fn with_credentials(url: &str, user: &str, password: &str) -> String {
+pub(crate) fn with_credentials(url: &str, user: &str, password: &str) -> String {
     let mut parsed = url::Url::parse(url).unwrap();
     parsed.set_username(user).unwrap();
     parsed.set_password(Some(password)).unwrap();
     parsed.to_string()
 }
 
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -133,7 +134,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// A suffix no other call in any test process returns: the process id, a
 /// counter and the clock's nanoseconds, joined by `separator`.
-pub fn unique_suffix(separator: char) -> String {
+pub(crate) fn unique_suffix(separator: char) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -145,13 +146,13 @@ pub fn unique_suffix(separator: char) -> String {
 }
 
 /// A fresh database, dropped when the value is.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
+pub(crate) struct TestDb {
+    pub(crate) name: String,
+    pub(crate) url: String,
 }
 
 impl TestDb {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let name = format!("slipway_test_{}", unique_suffix('_'));
         admin_exec(&format!("CREATE DATABASE \"{name}\""));
         let url = url_for(&name);
@@ -159,21 +160,21 @@ impl TestDb {
     }
 
     /// Runs SQL (simple protocol, may hold several statements).
-    pub fn exec(&self, sql: &str) {
+    pub(crate) fn exec(&self, sql: &str) {
         exec_at(&self.url, sql);
     }
 
     /// The first column of the first row, as text (NULL as "NULL").
-    pub fn text(&self, sql: &str) -> String {
+    pub(crate) fn text(&self, sql: &str) -> String {
         text_at(&self.url, sql)
     }
 
-    pub fn int(&self, sql: &str) -> i64 {
+    pub(crate) fn int(&self, sql: &str) -> i64 {
         self.text(sql).parse().unwrap()
     }
 
     /// The applied versions in `_sqlx_migrations`, in order (empty without the table).
-    pub fn applied_versions(&self) -> Vec<i64> {
+    pub(crate) fn applied_versions(&self) -> Vec<i64> {
         if !self.table_exists("_sqlx_migrations") {
             return Vec::new();
         }
@@ -184,7 +185,7 @@ impl TestDb {
             .collect()
     }
 
-    pub fn table_exists(&self, table: &str) -> bool {
+    pub(crate) fn table_exists(&self, table: &str) -> bool {
         self.text(&format!("to_regclass('{table}') IS NOT NULL")) == "true"
     }
 }
@@ -206,7 +207,7 @@ fn admin_exec(sql: &str) {
 
 /// Runs SQL on a new connection to `url` (simple protocol, may hold several
 /// statements).
-pub fn exec_at(url: &str, sql: &str) {
+pub(crate) fn exec_at(url: &str, sql: &str) {
     runtime().block_on(async {
         let mut conn = PgConnection::connect(url).await.unwrap();
         conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())))
@@ -217,7 +218,7 @@ pub fn exec_at(url: &str, sql: &str) {
 
 /// The first column of the first row of `sql` on a new connection to `url`,
 /// as text (NULL as "NULL").
-pub fn text_at(url: &str, sql: &str) -> String {
+pub(crate) fn text_at(url: &str, sql: &str) -> String {
     let sql = format!("SELECT coalesce(({sql})::text, 'NULL')");
     runtime().block_on(async {
         let mut conn = PgConnection::connect(url).await.unwrap();
@@ -229,20 +230,20 @@ pub fn text_at(url: &str, sql: &str) -> String {
 }
 
 /// A fresh database with one table `t` holding one row: something to back up.
-pub fn db_with_data() -> TestDb {
+pub(crate) fn db_with_data() -> TestDb {
     let db = TestDb::new();
     db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
     db
 }
 
 /// A fixture migration set in `test-fixtures/migrations/`.
-pub fn fixture(set: &str) -> PathBuf {
+pub(crate) fn fixture(set: &str) -> PathBuf {
     workspace_root().join("test-fixtures/migrations").join(set)
 }
 
 /// A temporary working directory holding a copy of the fixture set(s) in
 /// `migrations/` (later sets add to earlier ones).
-pub fn app_with(sets: &[&str]) -> tempfile::TempDir {
+pub(crate) fn app_with(sets: &[&str]) -> tempfile::TempDir {
     let dir = app_with_migrations(&[]);
     let migrations = dir.path().join("migrations");
     for set in sets {
@@ -256,7 +257,7 @@ pub fn app_with(sets: &[&str]) -> tempfile::TempDir {
 
 /// A temporary working directory whose `migrations/` holds these files
 /// (name, contents).
-pub fn app_with_migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn app_with_migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let migrations = dir.path().join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
@@ -267,7 +268,7 @@ pub fn app_with_migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// `slipway-release` run in `dir` against `database_url`, with a clean environment.
-pub fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
+pub(crate) fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("slipway-release").unwrap();
     for var in SLIPWAY_ENV {
         cmd.env_remove(var);
@@ -281,7 +282,7 @@ pub fn slipway(dir: &Path, database_url: &str) -> assert_cmd::Command {
 /// Runs `cmd` and asserts that it exits with `code` (its stderr in the
 /// failure message); returns its output.
 #[track_caller]
-pub fn run_expecting(cmd: &mut assert_cmd::Command, code: i32) -> Output {
+pub(crate) fn run_expecting(cmd: &mut assert_cmd::Command, code: i32) -> Output {
     let output = cmd.output().unwrap();
     assert_exit(&output, code);
     output
@@ -290,25 +291,25 @@ pub fn run_expecting(cmd: &mut assert_cmd::Command, code: i32) -> Output {
 /// Asserts that the command exited with `code` (its stderr in the failure
 /// message).
 #[track_caller]
-pub fn assert_exit(output: &Output, code: i32) {
+pub(crate) fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", stderr(output));
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Stdout followed by stderr: everything the command printed.
-pub fn all_output(output: &Output) -> String {
+pub(crate) fn all_output(output: &Output) -> String {
     format!("{}{}", stdout(output), stderr(output))
 }
 
 /// The JSON document on stdout.
-pub fn json(output: &Output) -> serde_json::Value {
+pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
@@ -319,7 +320,7 @@ pub fn json(output: &Output) -> serde_json::Value {
 }
 
 /// The `.dump` files in `dir`, sorted.
-pub fn dumps_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn dumps_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -332,7 +333,7 @@ pub fn dumps_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// SHA-384 of `bytes`, hex: sqlx's migration checksum.
-pub fn sha384_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha384_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha384::digest(bytes))
 }
@@ -340,7 +341,7 @@ pub fn sha384_hex(bytes: &[u8]) -> String {
 /// `slipway-release` as a plain process (to spawn, kill or run concurrently),
 /// run in `dir` against `database_url`, with the same clean environment as
 /// [`slipway`].
-pub fn slipway_process(dir: &Path, database_url: &str) -> std::process::Command {
+pub(crate) fn slipway_process(dir: &Path, database_url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway-release"));
     for var in SLIPWAY_ENV {
         cmd.env_remove(var);
@@ -352,7 +353,7 @@ pub fn slipway_process(dir: &Path, database_url: &str) -> std::process::Command 
 /// A fingerprint of everything in the database that a migration could change:
 /// every relation, column, index, constraint, extension and row count of the
 /// history table. Equal before and after means "nothing changed".
-pub fn schema_fingerprint(db: &TestDb) -> String {
+pub(crate) fn schema_fingerprint(db: &TestDb) -> String {
     db.text(
         "SELECT concat_ws(' | ',
             (SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' ORDER BY 1)
@@ -371,7 +372,7 @@ pub fn schema_fingerprint(db: &TestDb) -> String {
 
 /// The `sqlx` binary of sqlx-cli 0.9, built with its `sqlx-toml` feature
 /// (scripts/install-deps.sh): on PATH, or in cargo's bin dir.
-pub fn sqlx_cli() -> PathBuf {
+pub(crate) fn sqlx_cli() -> PathBuf {
     let cargo_bin = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
@@ -383,7 +384,7 @@ pub fn sqlx_cli() -> PathBuf {
 }
 
 /// Polls `done` every 20 ms; fails the test after `limit`.
-pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out after {limit:?}");
@@ -392,7 +393,7 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// Waits for `child` at most `limit` (kills it and fails past that: a hang).
-pub fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
+pub(crate) fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
     let deadline = Instant::now() + limit;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {

@@ -3,10 +3,6 @@
 //! the edge cases worth a fixed place, and every crash they ever found.
 //! The entry points are the same functions the fuzz targets call.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
 use slipway_release::fuzzing::{migration_file_name, settings_file};
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {

@@ -4,23 +4,13 @@
 //! AWS secrets in the environment. None of them may appear in stdout, stderr,
 //! the JSON document, or any file slipway writes apart from the backup itself.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
-#[path = "support/heroku.rs"]
-mod heroku;
-#[path = "support/s3.rs"]
-mod s3;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::cluster::OwnCluster;
-use support::{all_output, slipway, stderr, stdout, with_credentials};
+use crate::support::cluster::OwnCluster;
+use crate::support::{all_output, slipway, stderr, stdout, with_credentials};
+use crate::support::{heroku, s3};
 
 /// The database password, with a character that must be percent-encoded in
 /// the URL: both forms must stay hidden.

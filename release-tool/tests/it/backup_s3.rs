@@ -2,20 +2,11 @@
 //! server (s3s-fs, started by `scripts/s3-server.sh`), real PostgreSQL 15 +
 //! pgvector and the real `pg_dump` / `pg_restore`.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-#![allow(unused_crate_dependencies)]
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support/s3.rs"]
-mod s3;
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use s3::Server;
-use support::{
+use crate::support::s3::Server;
+use crate::support::{
     TARGET_ENV, TestDb, all_output, app_with, app_with_migrations, db_with_data, json,
     run_expecting, slipway, slipway_process, stderr, stdout,
 };

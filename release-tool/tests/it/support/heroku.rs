@@ -14,10 +14,6 @@
 //! Each server records every request (host, path, authorization) so a test
 //! can check where the token went. Transfers follow a [`Script`].
 
-#![allow(dead_code, unreachable_pub)]
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -28,32 +24,32 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-pub const TOKEN: &str = "heroku-test-token-5f1c2a9e";
-pub const APP: &str = "slipway-fake-app";
-pub const ADDON_ID: &str = "6c1f9d5e-addon-0001";
-pub const ADDON_NAME: &str = "postgresql-fake-12345";
-pub const ACCEPT: &str = "application/vnd.heroku+json; version=3";
+pub(crate) const TOKEN: &str = "heroku-test-token-5f1c2a9e";
+pub(crate) const APP: &str = "slipway-fake-app";
+pub(crate) const ADDON_ID: &str = "6c1f9d5e-addon-0001";
+pub(crate) const ADDON_NAME: &str = "postgresql-fake-12345";
+pub(crate) const ACCEPT: &str = "application/vnd.heroku+json; version=3";
 
 /// How the transfers behave.
 #[derive(Clone, Debug)]
-pub struct Script {
+pub(crate) struct Script {
     /// Polls answered "still running" before the transfer finishes.
-    pub polls_before_finish: usize,
+    pub(crate) polls_before_finish: usize,
     /// The first N polls answer 503.
-    pub failing_polls: usize,
+    pub(crate) failing_polls: usize,
     /// Every poll answers 503, forever.
-    pub polls_always_fail: bool,
+    pub(crate) polls_always_fail: bool,
     /// Polls answer 302 to this URL instead.
-    pub redirect_polls_to: Option<String>,
+    pub(crate) redirect_polls_to: Option<String>,
     /// `succeeded` once finished.
-    pub succeeds: bool,
+    pub(crate) succeeds: bool,
     /// Restore transfers finish with `succeeded` false (restores otherwise
     /// finish at the first poll and succeed).
-    pub restores_fail: bool,
+    pub(crate) restores_fail: bool,
     /// The transfer's logs (`?verbose=true`).
-    pub logs: Vec<String>,
+    pub(crate) logs: Vec<String>,
     /// The API key every request must carry.
-    pub token: String,
+    pub(crate) token: String,
 }
 
 impl Default for Script {
@@ -73,11 +69,11 @@ impl Default for Script {
 
 /// One request the fake received.
 #[derive(Clone, Debug)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub host: Option<String>,
-    pub authorization: Option<String>,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) host: Option<String>,
+    pub(crate) authorization: Option<String>,
 }
 
 #[derive(Default)]
@@ -92,14 +88,14 @@ struct Inner {
 type Shared = Arc<Mutex<Inner>>;
 
 /// A running fake Heroku API on 127.0.0.1.
-pub struct FakeHeroku {
-    pub url: String,
+pub(crate) struct FakeHeroku {
+    pub(crate) url: String,
     shared: Shared,
 }
 
 impl FakeHeroku {
     /// Starts a fake serving both APIs with `script`.
-    pub fn start(script: Script) -> Self {
+    pub(crate) fn start(script: Script) -> Self {
         let shared: Shared = Arc::new(Mutex::new(Inner {
             script,
             ..Inner::default()
@@ -121,30 +117,30 @@ impl FakeHeroku {
     }
 
     /// Every request received so far.
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         lock(&self.shared).seen.clone()
     }
 
     /// How many transfer polls were answered (whatever the answer).
-    pub fn polls(&self) -> usize {
+    pub(crate) fn polls(&self) -> usize {
         lock(&self.shared).polls
     }
 
     /// The `backup_url`s restores were asked for.
-    pub fn restores(&self) -> Vec<String> {
+    pub(crate) fn restores(&self) -> Vec<String> {
         lock(&self.shared).restores.clone()
     }
 }
 
 /// A server that answers 200 to everything and records what it got: the
 /// place a leaked token would show up.
-pub struct Elsewhere {
-    pub url: String,
+pub(crate) struct Elsewhere {
+    pub(crate) url: String,
     shared: Shared,
 }
 
 impl Elsewhere {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let shared: Shared = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .fallback(|| async {
@@ -162,7 +158,7 @@ impl Elsewhere {
         Self { url, shared }
     }
 
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         lock(&self.shared).seen.clone()
     }
 }

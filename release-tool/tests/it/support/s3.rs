@@ -3,10 +3,6 @@
 //! a fresh bucket each; tests that inspect the server's storage (incomplete
 //! multipart uploads) start a private one.
 
-#![allow(dead_code, unreachable_pub)]
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -18,28 +14,28 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use crate::support::{runtime, script_stdout, unique_suffix};
 
 /// The credentials `scripts/s3-server.sh` starts the server with.
-pub const ACCESS_KEY: &str = "slipway-test-access-key";
-pub const SECRET_KEY: &str = "slipway-test-secret-key";
+pub(crate) const ACCESS_KEY: &str = "slipway-test-access-key";
+pub(crate) const SECRET_KEY: &str = "slipway-test-secret-key";
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/s3-server.sh")
 }
 
 /// A running s3s-fs server.
-pub struct Server {
-    pub endpoint: String,
+pub(crate) struct Server {
+    pub(crate) endpoint: String,
     /// `SLIPWAY_S3_DIR` of this server.
     dir: PathBuf,
     /// Set for a private server: stopped and deleted on drop.
     private: Option<tempfile::TempDir>,
     /// The credentials the server accepts.
-    pub access_key: String,
-    pub secret_key: String,
+    pub(crate) access_key: String,
+    pub(crate) secret_key: String,
 }
 
 impl Server {
     /// The server all tests share (`SLIPWAY_S3_DIR`, default /tmp/slipway-s3).
-    pub fn shared() -> &'static Server {
+    pub(crate) fn shared() -> &'static Server {
         static SHARED: OnceLock<Server> = OnceLock::new();
         SHARED.get_or_init(|| {
             let dir = std::env::var("SLIPWAY_S3_DIR")
@@ -58,12 +54,12 @@ impl Server {
     }
 
     /// A server of its own, whose storage the test may inspect.
-    pub fn private() -> Server {
+    pub(crate) fn private() -> Server {
         Self::private_with_credentials(ACCESS_KEY, SECRET_KEY)
     }
 
     /// A server of its own that accepts only these credentials.
-    pub fn private_with_credentials(access_key: &str, secret_key: &str) -> Server {
+    pub(crate) fn private_with_credentials(access_key: &str, secret_key: &str) -> Server {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("s3");
         let endpoint = start(
@@ -83,7 +79,7 @@ impl Server {
     }
 
     /// A new, empty bucket with a unique name.
-    pub fn new_bucket(&self) -> String {
+    pub(crate) fn new_bucket(&self) -> String {
         let name = format!("t-{}", unique_suffix('-'));
         let status = Command::new(script())
             .args(["bucket", &name])
@@ -95,7 +91,7 @@ impl Server {
     }
 
     /// The environment that points slipway-release at `s3://bucket/prefix`.
-    pub fn env(&self, bucket: &str, prefix: &str) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self, bucket: &str, prefix: &str) -> Vec<(&'static str, String)> {
         vec![
             ("SLIPWAY_BACKUP", format!("s3://{bucket}/{prefix}")),
             ("SLIPWAY_BACKUP_S3_ENDPOINT", self.endpoint.clone()),
@@ -120,7 +116,7 @@ impl Server {
     }
 
     /// Every object in `bucket` (key and size), as the S3 API lists them.
-    pub fn objects(&self, bucket: &str) -> Vec<(String, u64)> {
+    pub(crate) fn objects(&self, bucket: &str) -> Vec<(String, u64)> {
         let store = self.store(bucket);
         runtime().block_on(async move {
             let mut listed = store.list(None);
@@ -136,7 +132,7 @@ impl Server {
 
     /// The object's `ETag`. For a multipart upload S3 (and s3s-fs) makes it
     /// `<md5 of the parts' md5s>-<number of parts>`.
-    pub fn e_tag(&self, bucket: &str, key: &str) -> String {
+    pub(crate) fn e_tag(&self, bucket: &str, key: &str) -> String {
         let store = self.store(bucket);
         let key = key.to_owned();
         runtime().block_on(async move {
@@ -148,7 +144,7 @@ impl Server {
     }
 
     /// Writes an object that slipway did not write.
-    pub fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+    pub(crate) fn put(&self, bucket: &str, key: &str, body: &[u8]) {
         let store = self.store(bucket);
         let body = body.to_vec();
         let key = key.to_owned();
@@ -162,7 +158,7 @@ impl Server {
     /// The files s3s-fs keeps for the parts of multipart uploads that were
     /// neither completed nor aborted (`.upload_id-<id>.part-<n>` in its root).
     /// Only meaningful on a private server.
-    pub fn incomplete_upload_parts(&self) -> usize {
+    pub(crate) fn incomplete_upload_parts(&self) -> usize {
         assert!(
             self.private.is_some(),
             "only a private server's storage is this test's alone"
@@ -173,7 +169,7 @@ impl Server {
 
 impl Server {
     /// Stops a private server (as if the store went away).
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         assert!(
             self.private.is_some(),
             "only a private server may be stopped"

@@ -2,8 +2,6 @@
 //! ACCESS EXCLUSIVE lock on a table, or having written to one, for the tests
 //! of waiting (`lock_timeout` retries, zero timeouts) and of busy tables.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};

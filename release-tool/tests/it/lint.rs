@@ -3,17 +3,12 @@
 //! and their safe versions (lint-safe), with the live table sizes of a real
 //! PostgreSQL, ignore comments, and the JSON and GitHub outputs.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{
+
+use crate::support::{
     TestDb, app_with, app_with_migrations, dumps_in, fixture, json, run_expecting, slipway, stderr,
     stdout,
 };

@@ -5,12 +5,9 @@
 //! PostgreSQL 19, `LOCK TABLE`, `REFRESH MATERIALIZED VIEW`, `TRUNCATE`) are
 //! classified by the lock they take, against a real PostgreSQL.
 
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use serde_json::Value;
-use support::{TestDb, json, run_expecting, slipway, stderr};
+
+use crate::support::{TestDb, json, run_expecting, slipway, stderr};
 
 /// The limit the big tables here (several MiB each) are above.
 const LIMIT: &str = "2MiB";

@@ -7,12 +7,6 @@
 //! `SLIPWAY_FAULT_TRIALS` (default 20) sets how many kills; `SLIPWAY_FAULT_SEED`
 //! replays a run (the seed is printed).
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -20,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use indoc::{formatdoc, indoc};
 use sqlx::{Connection, PgConnection};
-use support::cluster::OwnCluster;
-use support::{
+
+use crate::support::cluster::OwnCluster;
+use crate::support::{
     TestDb, app_with_migrations, assert_exit, dumps_in, json, run_expecting, runtime,
     schema_fingerprint, slipway, slipway_process, stderr, wait_until, wait_with_timeout,
 };
@@ -801,6 +796,6 @@ fn a_no_transaction_migration_failing_halfway_is_reported_as_maybe_partial_and_n
     assert!(err.contains("not recorded in _sqlx_migrations"), "{err}");
     assert_eq!(json(&out)["error"]["details"]["no_transaction"], true);
     assert_eq!(db.applied_versions(), vec![1]);
-    // The INVALID index it left was dropped (tests/recovery.rs has the rest).
+    // The INVALID index it left was dropped (recovery.rs has the rest).
     assert_eq!(db.text("to_regclass('items_name_key')"), "NULL");
 }

@@ -4,16 +4,12 @@
 //! pruned, without ever touching another database's; a full disk is reported
 //! as the cause; a SIGTERM or a crash mid-backup leaves no partial file.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support;
+use crate::support::{
     TestDb, all_output, db_with_data, dumps_in, json, run_expecting, slipway, slipway_process,
     stderr, stdout,
 };

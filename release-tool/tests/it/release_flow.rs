@@ -1,16 +1,11 @@
 //! `slipway-release run`, `plan` and `check` against real PostgreSQL 15 +
 //! pgvector: every step of the release flow and the exit code of each failure.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use support::{
+use crate::support;
+use crate::support::{
     TestDb, app_with, app_with_migrations, dumps_in, json, run_expecting, slipway, stderr,
 };
 

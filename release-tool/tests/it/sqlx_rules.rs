@@ -3,16 +3,12 @@
 //! and rollback releases, on which an app that runs `sqlx::migrate!().run()`
 //! at boot fails unless its `Migrator` ignores missing migrations.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::path::Path;
 
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{Connection, PgConnection};
-use support::{
+
+use crate::support::{
     TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, stderr,
 };
 

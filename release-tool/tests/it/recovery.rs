@@ -5,23 +5,16 @@
 //! message that states what the database now holds, and the test checks
 //! that the database holds exactly that.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
-#[path = "support/lock_holder.rs"]
-mod lock_holder;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use indoc::indoc;
-use lock_holder::{LockHolder, OpenTransaction};
 use sqlx::{Connection, PgConnection};
-use support::{
+
+use crate::support;
+use crate::support::lock_holder::{LockHolder, OpenTransaction};
+use crate::support::{
     TestDb, app_with_migrations, dumps_in, json, run_expecting, runtime, slipway, slipway_process,
     stderr, wait_until, wait_with_timeout,
 };

@@ -2,16 +2,13 @@
 //! `Migrator` against real PostgreSQL: same history rows, same checksums,
 //! same table, same lock.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::path::Path;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection};
-use support::{
+
+use crate::support;
+use crate::support::{
     TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, slipway_process,
     sqlx_cli, stderr,
 };

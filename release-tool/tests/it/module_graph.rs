@@ -2,17 +2,11 @@
 //! through `crate::` paths, back to itself. A newcomer can then read the
 //! modules leaf first, each one needing only what came before it.
 
-// An integration test crate sees every dev-dependency; this one needs none.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-#[path = "support/sources.rs"]
-mod support_sources;
-
-use support_sources::rust_files;
+use crate::support::sources::rust_files;
 
 /// The top-level module a file belongs to (`backup/s3/mod.rs` → `backup`),
 /// or `None` for the crate root.

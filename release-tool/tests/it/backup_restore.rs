@@ -1,15 +1,9 @@
 //! `backup`, `backup --list` and `restore` with the `file:` target, against
 //! real PostgreSQL, `pg_dump` and `pg_restore`.
 
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
-#[path = "support/lock_holder.rs"]
-mod lock_holder;
-
-use support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr, stdout};
+use crate::support;
+use crate::support::lock_holder;
+use crate::support::{TestDb, app_with, dumps_in, json, run_expecting, slipway, stderr, stdout};
 
 /// Every row of the app's tables, as text, to compare before and after.
 fn fingerprint(db: &TestDb) -> String {

@@ -6,22 +6,22 @@ use std::path::Path;
 
 use super::{dev_postgres, exec_at, script_stdout, text_at};
 
-pub struct OwnCluster {
+pub(crate) struct OwnCluster {
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     /// The superuser URL (trust auth).
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl OwnCluster {
     /// A cluster like the shared one (TLS with the test CA, trust auth).
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }
 
     /// A cluster made with these `scripts/dev-postgres.sh` variables, e.g.
     /// `SLIPWAY_PG_TLS=self-signed` or `SLIPWAY_PG_PASSWORD_AUTH=1`.
-    pub fn start_with(env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("slipway-pg-own-")
             .tempdir()
@@ -35,31 +35,31 @@ impl OwnCluster {
     }
 
     /// The folder holding `tls/` (the CA, when there is one).
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn restart(&self) {
+    pub(crate) fn restart(&self) {
         script(self.dir.path(), &self.env, "restart");
     }
 
     /// The superuser URL for another database.
-    pub fn url_for(&self, database: &str) -> String {
+    pub(crate) fn url_for(&self, database: &str) -> String {
         let (base, _) = self.url.rsplit_once('/').unwrap();
         format!("{base}/{database}")
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         url::Url::parse(&self.url).unwrap().port().unwrap()
     }
 
     /// Runs SQL as the superuser in `database`.
-    pub fn exec(&self, database: &str, sql: &str) {
+    pub(crate) fn exec(&self, database: &str, sql: &str) {
         exec_at(&self.url_for(database), sql);
     }
 
     /// The first column of the first row, as text (NULL as "NULL").
-    pub fn text(&self, database: &str, sql: &str) -> String {
+    pub(crate) fn text(&self, database: &str, sql: &str) -> String {
         text_at(&self.url_for(database), sql)
     }
 }

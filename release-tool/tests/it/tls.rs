@@ -4,16 +4,10 @@
 //! and one with TLS off. Whether a session really used TLS is read from
 //! `pg_stat_ssl` by a migration running in slipway's own session.
 
-// Integration tests share the crate's dependency list; not all use every crate.
-// Helpers outside #[test] fns unwrap too: a failed step should fail the test.
-#![allow(unused_crate_dependencies, clippy::unwrap_used)]
-
-mod support;
-
 use std::process::Output;
 
-use support::cluster::OwnCluster;
-use support::{TestDb, app_with_migrations, assert_exit, shared_ca, slipway, stderr};
+use crate::support::cluster::OwnCluster;
+use crate::support::{TestDb, app_with_migrations, assert_exit, shared_ca, slipway, stderr};
 
 /// An app whose one migration records whether its own session uses TLS.
 fn tls_probe_app() -> tempfile::TempDir {
