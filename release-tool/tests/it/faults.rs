@@ -8,7 +8,7 @@
 //! replays a run (the seed is printed).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,9 @@ use sqlx::{Connection, PgConnection};
 
 use crate::support::cluster::OwnCluster;
 use crate::support::{
-    TestDb, app_with_migrations, assert_exit, dumps_in, json, run_expecting, runtime,
-    schema_fingerprint, slipway, slipway_process, stderr, wait_until, wait_with_timeout,
+    ALTER_ITEMS, TestDb, app_with_migrations, assert_exit, dumps_in, items_app, json,
+    rerun_applies, run_expecting, runtime, schema_fingerprint, slipway, slipway_process,
+    sqlx_migrate, stderr, uncreatable_folder, wait_until, wait_with_timeout,
 };
 
 /// The migrations of the kill trials: four transactional ones, each with two
@@ -155,18 +156,8 @@ fn assert_consistent(db: &TestDb, context: &str) -> Vec<i64> {
 /// sqlx's own `Migrator` on the same folder: nothing to do, no error.
 fn assert_sqlx_agrees(db: &TestDb, migrations: &Path) {
     let before = db.text("SELECT string_agg(version || ':' || encode(checksum, 'hex'), ',' ORDER BY version) FROM _sqlx_migrations");
-    let url = db.url.clone();
-    let migrations = migrations.to_owned();
-    runtime().block_on(async move {
-        let migrator = sqlx::migrate::Migrator::new(migrations.as_path())
-            .await
-            .unwrap();
-        let mut conn = PgConnection::connect(&url).await.unwrap();
-        migrator
-            .run(&mut conn)
-            .await
-            .expect("sqlx's Migrator must accept the history slipway left");
-    });
+    sqlx_migrate(migrations, &db.url)
+        .expect("sqlx's Migrator must accept the history slipway left");
     let after = db.text("SELECT string_agg(version || ':' || encode(checksum, 'hex'), ',' ORDER BY version) FROM _sqlx_migrations");
     assert_eq!(before, after, "sqlx's Migrator found something to do");
 }
@@ -600,22 +591,9 @@ fn run_while_items_is_locked(app: &Path, db: &TestDb, args: &[&str]) -> (Output,
     })
 }
 
-fn items_app() -> (TestDb, tempfile::TempDir) {
-    let db = TestDb::new();
-    db.exec("CREATE TABLE items (id int); INSERT INTO items VALUES (1);");
-    let app = app_with_migrations(&[
-        ("1_note.sql", "CREATE TABLE notes (id int);\n"),
-        (
-            "2_items_price.sql",
-            "CREATE TABLE prices (id int);\nALTER TABLE items ADD COLUMN price_cents bigint;\n",
-        ),
-    ]);
-    (db, app)
-}
-
 #[test]
 fn a_migration_blocked_by_another_sessions_table_lock_fails_after_lock_timeout() {
-    let (db, app) = items_app();
+    let (db, app) = items_app(ALTER_ITEMS);
     let (out, took, blocker) = run_while_items_is_locked(
         app.path(),
         &db,
@@ -653,18 +631,14 @@ fn a_migration_blocked_by_another_sessions_table_lock_fails_after_lock_timeout()
     assert_eq!(db.applied_versions(), vec![1]);
     assert!(!db.table_exists("prices"));
 
-    run_expecting(
-        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
-        0,
-    );
-    assert_eq!(db.applied_versions(), vec![1, 2]);
+    rerun_applies(&db, app.path(), &[1, 2]);
 }
 
 // Found by the test above with a backup target: pg_dump waited forever for
 // its ACCESS SHARE lock behind the other session, hanging the release.
 #[test]
 fn a_backup_blocked_by_another_sessions_table_lock_fails_after_lock_timeout_with_exit_5() {
-    let (db, app) = items_app();
+    let (db, app) = items_app(ALTER_ITEMS);
     let before = schema_fingerprint(&db);
     let backups = app.path().join("backups");
     let target = format!("--backup=file:{}", backups.display());
@@ -715,13 +689,9 @@ fn pg_dump_missing_from_path_is_exit_5_and_nothing_is_migrated() {
 
 #[test]
 fn an_unwritable_backup_folder_is_exit_5_and_nothing_is_migrated() {
-    // Tests run as root, which ignores permission bits: a folder below a
-    // regular file cannot be created by anyone.
     let (db, app) = pending_with_data();
     let before = schema_fingerprint(&db);
-    let file = app.path().join("not-a-folder");
-    fs::write(&file, "a regular file").unwrap();
-    let target: PathBuf = file.join("backups");
+    let target = uncreatable_folder(app.path());
     let out = slipway(app.path(), &db.url)
         .arg("run")
         .arg(format!("--backup=file:{}", target.display()))

@@ -4,25 +4,11 @@
 
 use std::path::Path;
 
-use sqlx::migrate::Migrator;
-use sqlx::{Connection, PgConnection};
-
 use crate::support;
 use crate::support::{
-    TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, slipway_process,
-    sqlx_cli, stderr,
+    TestDb, app_with, app_with_migrations, json, run_expecting, slipway, slipway_process, sqlx_cli,
+    sqlx_migrate, stderr,
 };
-
-/// Runs sqlx's Migrator on `dir` against `url`.
-fn sqlx_migrate(dir: &Path, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
-    let dir = dir.to_owned();
-    let url = url.to_owned();
-    runtime().block_on(async move {
-        let migrator = Migrator::new(dir.as_path()).await?;
-        let mut conn = PgConnection::connect(&url).await?;
-        migrator.run(&mut conn).await
-    })
-}
 
 /// `sqlx migrate run` of sqlx-cli 0.9 (installed by scripts/install-deps.sh) on `dir`.
 fn sqlx_cli_migrate(dir: &Path, url: &str) {

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{Connection, Executor, PgConnection};
 
 pub(crate) mod cluster;
@@ -308,6 +309,14 @@ pub(crate) fn all_output(output: &Output) -> String {
     format!("{}{}", stdout(output), stderr(output))
 }
 
+/// Asserts that `text` (a command's output) contains every one of `needles`.
+#[track_caller]
+pub(crate) fn assert_mentions(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}
+
 /// The JSON document on stdout.
 pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
@@ -381,6 +390,53 @@ pub(crate) fn sqlx_cli() -> PathBuf {
         Some(path) if path.is_file() => path,
         _ => "sqlx".into(),
     }
+}
+
+/// `slipway-release run --backup none` in `app` against `db`, expecting
+/// success, and then exactly `versions` in the history: the rerun after a
+/// failure completes.
+#[track_caller]
+pub(crate) fn rerun_applies(db: &TestDb, app: &Path, versions: &[i64]) {
+    run_expecting(slipway(app, &db.url).args(["run", "--backup", "none"]), 0);
+    assert_eq!(db.applied_versions(), versions);
+}
+
+/// sqlx's own `Migrator` on the folder `migrations`, run against `url`.
+pub(crate) fn sqlx_migrate(migrations: &Path, url: &str) -> Result<(), MigrateError> {
+    let migrations = migrations.to_owned();
+    let url = url.to_owned();
+    runtime().block_on(async move {
+        let migrator = Migrator::new(migrations.as_path()).await?;
+        let mut conn = PgConnection::connect(&url).await?;
+        migrator.run(&mut conn).await
+    })
+}
+
+/// A database with table `items` (one row), and an app whose first
+/// migration creates `notes` and whose second, `2_items_price.sql`, is
+/// `second`: something another session can block by locking `items`.
+pub(crate) fn items_app(second: &str) -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE items (id int); INSERT INTO items VALUES (1);");
+    let app = app_with_migrations(&[
+        ("1_note.sql", "CREATE TABLE notes (id int);\n"),
+        ("2_items_price.sql", second),
+    ]);
+    (db, app)
+}
+
+/// The second migration of [`items_app`] that the tests of a locked `items`
+/// use: a new table, then an ALTER that waits for the lock.
+pub(crate) const ALTER_ITEMS: &str =
+    "CREATE TABLE prices (id int);\nALTER TABLE items ADD COLUMN price_cents bigint;\n";
+
+/// A folder below `dir` that no one can create, as a backup target that
+/// fails: it sits below a regular file (tests run as root, which ignores
+/// permission bits).
+pub(crate) fn uncreatable_folder(dir: &Path) -> PathBuf {
+    let file = dir.join("not-a-folder");
+    std::fs::write(&file, "a regular file").unwrap();
+    file.join("backups")
 }
 
 /// Polls `done` every 20 ms; fails the test after `limit`.
