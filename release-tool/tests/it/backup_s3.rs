@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::s3::Server;
 use crate::support::{
-    TARGET_ENV, TestDb, all_output, app_with, app_with_migrations, db_with_data, json,
-    run_expecting, slipway, slipway_process, stderr, stdout,
+    TARGET_ENV, TestDb, all_output, app_with, app_with_migrations, assert_exit, assert_mentions,
+    db_with_data, json, run_expecting, slipway, slipway_process, stderr, stdout, wait_with_timeout,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -106,18 +106,66 @@ fn raw_command(
     cmd
 }
 
+/// Polls `done` every 20 ms while `child` runs: fails with `ended_early` if
+/// `child` exits first, and with `never` after a minute.
+fn wait_while_running(
+    child: &mut Child,
+    ended_early: &str,
+    never: &str,
+    mut done: impl FnMut() -> bool,
+) {
+    let started = Instant::now();
+    while !done() {
+        assert!(child.try_wait().unwrap().is_none(), "{ended_early}");
+        assert!(started.elapsed() < Duration::from_mins(1), "{never}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits (up to a minute) until `server` holds a part of an upload that is
 /// not complete yet; fails with `ended_early` if `child` exits first.
 fn wait_for_an_uploaded_part(server: &Server, child: &mut Child, ended_early: &str) {
-    let started = Instant::now();
-    while server.incomplete_upload_parts() == 0 {
-        assert!(child.try_wait().unwrap().is_none(), "{ended_early}");
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "no part was ever uploaded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_while_running(child, ended_early, "no part was ever uploaded", || {
+        server.incomplete_upload_parts() > 0
+    });
+}
+
+/// A database of about 40 MB of vectors and a bucket on a server of its own
+/// (whose unfinished uploads a test may inspect).
+fn vectors_and_a_private_bucket() -> (TestDb, Server, String) {
+    let db = TestDb::new();
+    fill_vectors(&db, 6_000);
+    let server = Server::private();
+    let bucket = server.new_bucket();
+    (db, server, bucket)
+}
+
+/// `slipway-release COMMAND` in `app` backing up in 5 MiB parts to
+/// `bucket/prefix` on `server`, with stderr piped, started and waited for
+/// until one part of its upload is on the server: the moment to interrupt it.
+fn uploading(
+    app: &std::path::Path,
+    db: &TestDb,
+    server: &Server,
+    bucket: &str,
+    prefix: &str,
+    command: &str,
+) -> Child {
+    let mut child = raw_command(app, db, server, bucket, prefix)
+        .arg(command)
+        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_an_uploaded_part(server, &mut child, "the backup finished too early");
+    child
+}
+
+/// Asserts that `bucket` holds no object: nothing can be taken for a backup.
+#[track_caller]
+fn assert_no_objects(server: &Server, bucket: &str) {
+    assert_eq!(server.objects(bucket), Vec::<(String, u64)>::new());
 }
 
 /// Whether the object `key` ends in `.extension`.
@@ -190,26 +238,11 @@ fn s3_backup_streams_a_multipart_upload_with_bounded_memory() {
 
 #[test]
 fn s3_killed_upload_leaves_no_object() {
-    let db = TestDb::new();
-    fill_vectors(&db, 6_000);
-    let server = Server::private();
-    let bucket = server.new_bucket();
+    let (db, server, bucket) = vectors_and_a_private_bucket();
     let app = tempfile::tempdir().unwrap();
 
-    let mut cmd = raw_command(app.path(), &db, &server, &bucket, "killed");
-    let mut child = cmd
-        .args(["backup"])
-        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait until at least one part is on the server, then SIGKILL mid-upload.
-    wait_for_an_uploaded_part(
-        &server,
-        &mut child,
-        "the backup finished before it could be killed",
-    );
+    let mut child = uploading(app.path(), &db, &server, &bucket, "killed", "backup");
     assert!(
         child.try_wait().unwrap().is_none(),
         "the backup finished before it could be killed"
@@ -221,7 +254,7 @@ fn s3_killed_upload_leaves_no_object() {
     // is listed, so nothing can be mistaken for a backup. (A bucket lifecycle
     // rule, AbortIncompleteMultipartUpload, reclaims such parts on AWS.)
     assert!(server.incomplete_upload_parts() > 0);
-    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_no_objects(&server, &bucket);
     let listed = run_expecting(
         slipway(app.path(), &db.url)
             .envs(server.env(&bucket, "killed"))
@@ -233,28 +266,17 @@ fn s3_killed_upload_leaves_no_object() {
 
 #[test]
 fn s3_sigterm_mid_upload_aborts_it_and_leaves_nothing() {
-    let db = TestDb::new();
-    fill_vectors(&db, 6_000);
-    let server = Server::private();
-    let bucket = server.new_bucket();
+    let (db, server, bucket) = vectors_and_a_private_bucket();
     let app = tempfile::tempdir().unwrap();
 
-    let mut child = raw_command(app.path(), &db, &server, &bucket, "term")
-        .arg("backup")
-        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_an_uploaded_part(&server, &mut child, "the backup finished too early");
+    let child = uploading(app.path(), &db, &server, &bucket, "term", "backup");
     assert!(send_sigterm(&child).success());
     let output = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(5), "{err}");
-    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert_exit(&output, 5);
+    assert_mentions(&stderr(&output), &["interrupted by SIGTERM"]);
     // Unlike SIGKILL, SIGTERM leaves time to abort: no parts remain either.
     assert_eq!(server.incomplete_upload_parts(), 0);
-    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_no_objects(&server, &bucket);
 }
 
 #[test]
@@ -274,16 +296,12 @@ fn sigterm_after_an_s3_backup_still_stops_the_release() {
         .spawn()
         .unwrap();
     // Wait for the verified backup (its sidecar), then for the migration to start.
-    let started = Instant::now();
-    while !server
-        .objects(&bucket)
-        .iter()
-        .any(|(k, _)| has_extension(k, "json"))
-    {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        assert!(started.elapsed() < Duration::from_mins(1), "no backup");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_while_running(&mut child, "the run ended early", "no backup", || {
+        server
+            .objects(&bucket)
+            .iter()
+            .any(|(k, _)| has_extension(k, "json"))
+    });
     std::thread::sleep(Duration::from_millis(500));
     send_sigterm(&child);
     let killed = Instant::now();
@@ -292,53 +310,28 @@ fn sigterm_after_an_s3_backup_still_stops_the_release() {
         killed.elapsed() < Duration::from_secs(20),
         "SIGTERM was ignored"
     );
-    assert_eq!(
-        output.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 143);
     assert!(db.applied_versions().is_empty());
     assert!(!db.table_exists("slow"));
 }
 
 #[test]
 fn s3_store_going_away_mid_upload_stops_the_release_with_exit_5() {
-    let db = TestDb::new();
-    fill_vectors(&db, 6_000);
-    let server = Server::private();
-    let bucket = server.new_bucket();
+    let (db, server, bucket) = vectors_and_a_private_bucket();
     let app = app_with(&["basic"]);
 
-    let mut child = raw_command(app.path(), &db, &server, &bucket, "gone")
-        .arg("run")
-        .env("SLIPWAY_BACKUP_S3_PART_SIZE", "5MiB")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_an_uploaded_part(&server, &mut child, "the backup finished too early");
+    let child = uploading(app.path(), &db, &server, &bucket, "gone", "run");
     server.stop();
 
     // The failed part upload is retried a few times, then the release stops:
     // pg_dump must not be left blocked on a pipe nobody reads.
-    let stopped = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if stopped.elapsed() > Duration::from_mins(2) {
-            child.kill().unwrap();
-            panic!("slipway-release hung after the store went away");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(5), "{err}");
-    assert!(err.contains("the S3 backup failed"), "{err}");
+    let output = wait_with_timeout(child, Duration::from_mins(2));
+    assert_exit(&output, 5);
     // The cause is the upload, not pg_dump's SIGPIPE that follows from it.
-    assert!(err.contains("a part of the upload failed"), "{err}");
+    assert_mentions(
+        &stderr(&output),
+        &["the S3 backup failed", "a part of the upload failed"],
+    );
     assert!(
         db.applied_versions().is_empty(),
         "nothing may be migrated without a backup"
@@ -385,12 +378,8 @@ fn s3_failed_pg_dump_aborts_the_upload() {
             .arg("backup"),
         5,
     );
-    assert!(
-        stderr(&output).contains("connection lost"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_mentions(&stderr(&output), &["connection lost"]);
+    assert_no_objects(&server, &bucket);
     assert_eq!(
         server.incomplete_upload_parts(),
         0,
@@ -482,7 +471,7 @@ fn s3_backup_before_migrating_records_the_pending_versions_and_restore_round_tri
 
     // The release backs up to S3 (something is pending and there is data), then migrates.
     let run = run_expecting(slipway_s3(app.path(), &db, &bucket, "rel").arg("run"), 0);
-    assert!(stderr(&run).contains("in s3://"), "{}", stderr(&run));
+    assert_mentions(&stderr(&run), &["in s3://"]);
 
     let listed = run_expecting(
         slipway_s3(app.path(), &db, &bucket, "rel").arg("backups"),
@@ -552,15 +541,12 @@ fn s3_restore_refuses_an_object_that_does_not_match_its_sidecar() {
         ]),
         5,
     );
-    assert!(
-        stderr(&restored).contains("does not match its sidecar"),
-        "{}",
-        stderr(&restored)
-    );
-    assert!(
-        stderr(&restored).contains("committed nothing: the database is as it was"),
-        "{}",
-        stderr(&restored)
+    assert_mentions(
+        &stderr(&restored),
+        &[
+            "does not match its sidecar",
+            "committed nothing: the database is as it was",
+        ],
     );
     // pg_restore ran in one transaction and was not allowed to commit.
     assert_eq!(
@@ -594,10 +580,7 @@ fn s3_bad_credentials_fail_with_exit_5_and_never_print_the_secret() {
             "the fix should name the variable:\n{all}"
         );
     }
-    assert_eq!(
-        Server::shared().objects(&bucket),
-        Vec::<(String, u64)>::new()
-    );
+    assert_no_objects(Server::shared(), &bucket);
 }
 
 #[test]
@@ -611,11 +594,7 @@ fn s3_missing_credentials_fail_before_any_migration() {
             .arg("run"),
         5,
     );
-    assert!(
-        stderr(&output).contains("AWS_SECRET_ACCESS_KEY"),
-        "{}",
-        stderr(&output)
-    );
+    assert_mentions(&stderr(&output), &["AWS_SECRET_ACCESS_KEY"]);
     assert!(db.applied_versions().is_empty());
 }
 
@@ -706,7 +685,7 @@ fn s3_sigterm_while_the_upload_completes_deletes_the_object() {
     let bucket = server.new_bucket();
     let proxy = HoldingProxy::start(&server.endpoint);
     let app = tempfile::tempdir().unwrap();
-    let mut child = raw_command(app.path(), &db, &server, &bucket, "completing")
+    let child = raw_command(app.path(), &db, &server, &bucket, "completing")
         .arg("backup")
         .env("SLIPWAY_BACKUP_S3_ENDPOINT", &proxy.url)
         .stdout(Stdio::null())
@@ -718,25 +697,14 @@ fn s3_sigterm_while_the_upload_completes_deletes_the_object() {
     // Let the signal land while the completion is still on its way.
     std::thread::sleep(Duration::from_millis(500));
     proxy.release();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "the backup never ended"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(5), "{err}");
-    assert!(
-        err.contains(
-            "interrupted by SIGTERM while the upload was completing: the object was deleted"
-        ),
-        "{err}"
+    let output = wait_with_timeout(child, Duration::from_mins(1));
+    assert_exit(&output, 5);
+    assert_mentions(
+        &stderr(&output),
+        &["interrupted by SIGTERM while the upload was completing: the object was deleted"],
     );
     // The completed object (and its sidecar) are gone, and no parts remain.
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.objects(&bucket), Vec::<(String, u64)>::new());
+    assert_no_objects(&server, &bucket);
     assert_eq!(server.incomplete_upload_parts(), 0);
 }

@@ -17,8 +17,8 @@ use crate::support;
 use crate::support::lock_holder::{LockHolder, OpenTransaction};
 use crate::support::{
     ALTER_ITEMS, TestDb, app_with_migrations, assert_mentions, dumps_in, items_app, json,
-    rerun_applies, run_expecting, runtime, slipway, slipway_process, sqlx_migrate, stderr,
-    uncreatable_folder, wait_until, wait_with_timeout,
+    rerun_applies, run_expecting, run_without_backup, runtime, slipway, slipway_process,
+    sqlx_migrate, stderr, uncreatable_folder, wait_until, wait_with_timeout,
 };
 
 /// sqlx's own `Migrator` on `app`'s migrations: it must accept the history.
@@ -33,10 +33,7 @@ fn one_applied_one_pending(second: &str) -> (TestDb, tempfile::TempDir) {
     let db = TestDb::new();
     db.exec("CREATE TABLE seed (id int PRIMARY KEY); INSERT INTO seed VALUES (1);");
     let app = app_with_migrations(&[("1_first.sql", "CREATE TABLE first (id int);\n")]);
-    run_expecting(
-        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
-        0,
-    );
+    run_expecting(&mut run_without_backup(&db, app.path()), 0);
     std::fs::write(app.path().join("migrations/2_second.sql"), second).unwrap();
     (db, app)
 }
@@ -45,10 +42,7 @@ fn one_applied_one_pending(second: &str) -> (TestDb, tempfile::TempDir) {
 /// `code`: its stderr and its JSON document.
 #[track_caller]
 fn run_json(db: &TestDb, app: &Path, code: i32) -> (String, Value) {
-    let out = run_expecting(
-        slipway(app, &db.url).args(["run", "--backup", "none", "--format", "json"]),
-        code,
-    );
+    let out = run_expecting(run_without_backup(db, app).args(["--format", "json"]), code);
     (stderr(&out), json(&out))
 }
 
@@ -305,10 +299,7 @@ fn the_insert_that_records_an_unrecorded_migration_names_the_sqlx_toml_history_t
         "[migrate]\ntable-name = 'app_history.\"Migrations\"'\ncreate-schemas = [\"app_history\"]\n",
     )
     .unwrap();
-    run_expecting(
-        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
-        0,
-    );
+    run_expecting(&mut run_without_backup(&db, app.path()), 0);
     std::fs::write(
         app.path().join("migrations/2_second.sql"),
         "-- no-transaction\nCREATE TABLE second (id int);\n",
@@ -523,15 +514,7 @@ fn a_migration_blocked_for_a_while_succeeds_on_a_retry_that_names_the_blocker() 
     let (out, pid) = run_while_items_is_held(
         &db,
         Duration::from_millis(1800),
-        slipway(app.path(), &db.url).args([
-            "run",
-            "--lock-timeout",
-            "300ms",
-            "--backup",
-            "none",
-            "--format",
-            "json",
-        ]),
+        run_without_backup(&db, app.path()).args(["--lock-timeout", "300ms", "--format", "json"]),
         0,
     );
     assert_mentions(
@@ -561,17 +544,9 @@ fn a_lock_held_for_good_fails_after_the_retries_with_exit_7_and_nothing_applied(
     let (out, pid) = run_while_items_is_held(
         &db,
         Duration::from_mins(1),
-        slipway(app.path(), &db.url).args([
-            "run",
-            "--lock-timeout",
-            "200ms",
-            "--lock-retries",
-            "2",
-            "--backup",
-            "none",
-            "--format",
-            "json",
-        ]),
+        run_without_backup(&db, app.path())
+            .args(["--lock-timeout", "200ms", "--lock-retries", "2"])
+            .args(["--format", "json"]),
         7,
     );
     let err = stderr(&out);
@@ -600,10 +575,9 @@ fn retries_stop_when_another_attempt_would_not_end_within_the_lock_wait() {
     let (out, _) = run_while_items_is_held(
         &db,
         Duration::from_mins(1),
-        slipway(app.path(), &db.url)
+        run_without_backup(&db, app.path())
             .env("SLIPWAY_LOCK_RETRIES", "5")
-            .args(["run", "--lock-timeout", "300ms", "--lock-wait", "1s"])
-            .args(["--backup", "none"]),
+            .args(["--lock-timeout", "300ms", "--lock-wait", "1s"]),
         7,
     );
     let err = stderr(&out);
@@ -621,7 +595,7 @@ fn a_no_transaction_migration_is_never_retried() {
     let (out, _) = run_while_items_is_held(
         &db,
         Duration::from_mins(1),
-        slipway(app.path(), &db.url).args(["run", "--lock-timeout", "200ms", "--backup", "none"]),
+        run_without_backup(&db, app.path()).args(["--lock-timeout", "200ms"]),
         7,
     );
     let err = stderr(&out);
@@ -649,7 +623,7 @@ fn lock_retries_is_read_from_slipway_toml_and_checked() {
     let (out, _) = run_while_items_is_held(
         &db,
         Duration::from_mins(1),
-        slipway(app.path(), &db.url).args(["run", "--lock-timeout", "200ms", "--backup", "none"]),
+        run_without_backup(&db, app.path()).args(["--lock-timeout", "200ms"]),
         7,
     );
     let err = stderr(&out);
@@ -807,10 +781,7 @@ fn an_index_another_session_is_building_does_not_fail_the_checks() {
         json(&out)["checks"]["indexes_being_built"][0],
         "public.events_id_idx (on events)"
     );
-    run_expecting(
-        slipway(app.path(), &db.url).args(["run", "--backup", "none"]),
-        0,
-    );
+    run_expecting(&mut run_without_backup(&db, app.path()), 0);
 
     drop(writer);
     build.join().unwrap();

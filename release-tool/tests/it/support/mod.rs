@@ -392,12 +392,20 @@ pub(crate) fn sqlx_cli() -> PathBuf {
     }
 }
 
+/// `slipway-release run --backup none` in `app` against `db`, for a test to
+/// add its options to.
+pub(crate) fn run_without_backup(db: &TestDb, app: &Path) -> assert_cmd::Command {
+    let mut cmd = slipway(app, &db.url);
+    cmd.args(["run", "--backup", "none"]);
+    cmd
+}
+
 /// `slipway-release run --backup none` in `app` against `db`, expecting
 /// success, and then exactly `versions` in the history: the rerun after a
 /// failure completes.
 #[track_caller]
 pub(crate) fn rerun_applies(db: &TestDb, app: &Path, versions: &[i64]) {
-    run_expecting(slipway(app, &db.url).args(["run", "--backup", "none"]), 0);
+    run_expecting(&mut run_without_backup(db, app), 0);
     assert_eq!(db.applied_versions(), versions);
 }
 
