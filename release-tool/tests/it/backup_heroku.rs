@@ -2,43 +2,56 @@
 //! Heroku Platform and Postgres data APIs that follows their documented
 //! contract (see `support/heroku.rs`), with real PostgreSQL for the release.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::heroku::{ADDON_ID, APP, Elsewhere, FakeHeroku, Script, TOKEN};
+use crate::support::heroku::{
+    ADDON_ID, APP, Apis, Elsewhere, FakeHeroku, Script, TOKEN, slipway_heroku,
+};
 use crate::support::{
-    TARGET_ENV, TestDb, all_output, app_with, assert_exit, db_with_data, json, run_expecting,
-    slipway, stderr,
+    TARGET_ENV, TestDb, all_output, app_with, assert_exit, assert_mentions, db_with_data, json,
+    run_expecting, slipway, stderr,
 };
 
-/// The two fake APIs, on two hosts (ports), as on Heroku.
-struct Apis {
-    platform: FakeHeroku,
-    data: FakeHeroku,
+/// What a `heroku` target test works on: a database with data, the fake APIs
+/// and an app folder.
+struct Case {
+    db: TestDb,
+    apis: Apis,
+    app: tempfile::TempDir,
 }
 
-impl Apis {
+impl Case {
+    /// The fakes, the data API following `data_script`, and an empty app folder.
     fn start(data_script: Script) -> Self {
         Self {
-            platform: FakeHeroku::start(Script::default()),
-            data: FakeHeroku::start(data_script),
+            db: db_with_data(),
+            apis: Apis::start(data_script),
+            app: tempfile::tempdir().unwrap(),
         }
     }
-}
 
-/// `slipway-release` with the `heroku` target pointed at the fakes.
-fn slipway_heroku(dir: &Path, db: &TestDb, apis: &Apis) -> assert_cmd::Command {
-    let mut cmd = slipway(dir, &db.url);
-    for var in TARGET_ENV {
-        cmd.env_remove(var);
+    /// The same, with an app holding the `basic` fixture's migrations.
+    fn with_migrations(data_script: Script) -> Self {
+        Self {
+            app: app_with(&["basic"]),
+            ..Self::start(data_script)
+        }
     }
-    cmd.env("SLIPWAY_BACKUP", "heroku")
-        .env("HEROKU_API_KEY", TOKEN)
-        .env("HEROKU_APP_NAME", APP)
-        .env("SLIPWAY_HEROKU_API_URL", &apis.platform.url)
-        .env("SLIPWAY_HEROKU_DATA_API_URL", &apis.data.url)
-        .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms");
-    cmd
+
+    /// `slipway-release` in the app folder against the database, backing up
+    /// to the fakes.
+    fn slipway(&self) -> assert_cmd::Command {
+        slipway_heroku(self.app.path(), &self.db, &self.apis)
+    }
+
+    /// `restore b123 --confirm DATABASE --yes-use-heroku-restore`: Heroku's
+    /// restore of the fake's backup into the database.
+    fn heroku_restore(&self) -> assert_cmd::Command {
+        let mut cmd = self.slipway();
+        cmd.args(["restore", "b123", "--confirm", &self.db.name])
+            .arg("--yes-use-heroku-restore");
+        cmd
+    }
 }
 
 /// The requests `fake` received, as `METHOD /path`.
@@ -51,24 +64,23 @@ fn requests(fake: &FakeHeroku) -> Vec<String> {
 
 #[test]
 fn heroku_backup_captures_waits_and_prints_the_restore_command() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
+    let case = Case::start(Script::default());
 
-    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
-    let err = stderr(&output);
-    assert!(err.contains("b123"), "{err}");
-    assert!(
-        err.contains("heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"),
-        "{err}"
+    let output = run_expecting(case.slipway().arg("backup"), 0);
+    assert_mentions(
+        &stderr(&output),
+        &[
+            "b123",
+            "heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app",
+        ],
     );
     assert!(!all_output(&output).contains(TOKEN));
 
     // The add-on is resolved on the Platform API, the capture and the polls
     // go to the data API, exactly as the Heroku CLI does it.
-    let platform = requests(&apis.platform);
+    let platform = requests(&case.apis.platform);
     assert_eq!(platform, ["POST /actions/addon-attachments/resolve"]);
-    let data = requests(&apis.data);
+    let data = requests(&case.apis.data);
     assert_eq!(
         data[0],
         format!("POST /client/v11/databases/{ADDON_ID}/backups")
@@ -80,21 +92,19 @@ fn heroku_backup_captures_waits_and_prints_the_restore_command() {
         "{data:?}"
     );
     // Two "still running" answers, then finished.
-    assert_eq!(apis.data.polls(), 3);
+    assert_eq!(case.apis.data.polls(), 3);
 }
 
 #[test]
 fn heroku_failed_transfer_exits_5_with_its_last_log_lines() {
-    let db = db_with_data();
     let logs: Vec<String> = (1..=7).map(|n| format!("log line {n}")).collect();
-    let apis = Apis::start(Script {
+    let case = Case::with_migrations(Script {
         succeeds: false,
         logs: logs.clone(),
         ..Script::default()
     });
-    let app = app_with(&["basic"]);
 
-    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("run"), 5);
+    let output = run_expecting(case.slipway().arg("run"), 5);
     let err = stderr(&output);
     assert!(err.contains("could not finish b123"), "{err}");
     for line in &logs[2..] {
@@ -106,41 +116,39 @@ fn heroku_failed_transfer_exits_5_with_its_last_log_lines() {
     );
     // The logs came from the verbose transfer.
     assert!(
-        apis.data
+        case.apis
+            .data
             .seen()
             .iter()
             .any(|s| s.path.ends_with("?verbose=true"))
     );
     // The backup failed, so nothing was migrated.
-    assert!(db.applied_versions().is_empty());
+    assert!(case.db.applied_versions().is_empty());
 }
 
 #[test]
 fn heroku_poll_errors_recover_with_backoff() {
-    let db = db_with_data();
-    let apis = Apis::start(Script {
+    let case = Case::start(Script {
         failing_polls: 3,
         ..Script::default()
     });
-    let app = tempfile::tempdir().unwrap();
 
-    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
+    let output = run_expecting(case.slipway().arg("backup"), 0);
     assert!(stderr(&output).contains("b123"));
     // Three 503s, two "still running", one finished.
-    assert_eq!(apis.data.polls(), 6);
+    assert_eq!(case.apis.data.polls(), 6);
 }
 
 #[test]
 fn heroku_api_that_keeps_failing_stops_within_the_capture_timeout() {
-    let db = db_with_data();
-    let apis = Apis::start(Script {
+    let case = Case::start(Script {
         polls_always_fail: true,
         ..Script::default()
     });
-    let app = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
-    let output = slipway_heroku(app.path(), &db, &apis)
+    let output = case
+        .slipway()
         .env("SLIPWAY_HEROKU_CAPTURE_TIMEOUT", "2s")
         .arg("backup")
         .output()
@@ -148,36 +156,28 @@ fn heroku_api_that_keeps_failing_stops_within_the_capture_timeout() {
     let took = started.elapsed();
     assert_exit(&output, 5);
     assert!(took < Duration::from_secs(15), "took {took:?}");
-    let err = stderr(&output);
-    assert!(err.contains("kept failing"), "{err}");
-    assert!(err.contains("503"), "{err}");
+    assert_mentions(&stderr(&output), &["kept failing", "503"]);
     // It retried (with backoff), and it stopped.
-    let polls = apis.data.polls();
+    let polls = case.apis.data.polls();
     assert!(polls >= 3, "{polls} polls");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(apis.data.polls(), polls, "still polling after exiting");
+    assert_eq!(case.apis.data.polls(), polls, "still polling after exiting");
 }
 
 #[test]
 fn heroku_token_is_never_sent_to_another_host() {
-    let db = db_with_data();
     let elsewhere = Elsewhere::start();
-    let apis = Apis::start(Script {
+    let case = Case::start(Script {
         redirect_polls_to: Some(elsewhere.url.clone()),
         ..Script::default()
     });
-    let app = tempfile::tempdir().unwrap();
 
-    let output = run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 5);
-    assert!(
-        stderr(&output).contains("does not follow redirects"),
-        "{}",
-        stderr(&output)
-    );
+    let output = run_expecting(case.slipway().arg("backup"), 5);
+    assert_mentions(&stderr(&output), &["does not follow redirects"]);
     // The redirect was not followed: the other host saw nothing at all.
     assert!(elsewhere.seen().is_empty(), "{:?}", elsewhere.seen());
     // Every request went to the configured hosts, each with the token.
-    for (fake, name) in [(&apis.platform, "platform"), (&apis.data, "data")] {
+    for (fake, name) in [(&case.apis.platform, "platform"), (&case.apis.data, "data")] {
         let host = fake.url.trim_start_matches("http://");
         for seen in fake.seen() {
             assert_eq!(seen.host.as_deref(), Some(host), "{name}: {seen:?}");
@@ -193,31 +193,23 @@ fn heroku_token_is_never_sent_to_another_host() {
 
 #[test]
 fn heroku_api_urls_must_be_https_unless_loopback() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
+    let case = Case::start(Script::default());
     let output = run_expecting(
-        slipway_heroku(app.path(), &db, &apis)
+        case.slipway()
             .env("SLIPWAY_HEROKU_DATA_API_URL", "http://api.data.heroku.com")
             .arg("backup"),
         2,
     );
-    assert!(
-        stderr(&output).contains("SLIPWAY_HEROKU_DATA_API_URL"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(apis.platform.seen().is_empty() && apis.data.seen().is_empty());
+    assert_mentions(&stderr(&output), &["SLIPWAY_HEROKU_DATA_API_URL"]);
+    assert!(case.apis.platform.seen().is_empty() && case.apis.data.seen().is_empty());
 }
 
 #[test]
 fn heroku_rejected_token_exits_5_without_printing_it() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
+    let case = Case::start(Script::default());
     let wrong = "wrong-heroku-token-0b9d7c";
     let output = run_expecting(
-        slipway_heroku(app.path(), &db, &apis)
+        case.slipway()
             .env("HEROKU_API_KEY", wrong)
             .args(["backup", "--format", "json"]),
         5,
@@ -230,42 +222,32 @@ fn heroku_rejected_token_exits_5_without_printing_it() {
 
 #[test]
 fn heroku_missing_app_name_explains_how_to_set_it() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
+    let case = Case::start(Script::default());
     let output = run_expecting(
-        slipway_heroku(app.path(), &db, &apis)
-            .env_remove("HEROKU_APP_NAME")
-            .arg("backup"),
+        case.slipway().env_remove("HEROKU_APP_NAME").arg("backup"),
         5,
     );
-    assert!(
-        stderr(&output).contains("SLIPWAY_HEROKU_APP"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(apis.platform.seen().is_empty());
+    assert_mentions(&stderr(&output), &["SLIPWAY_HEROKU_APP"]);
+    assert!(case.apis.platform.seen().is_empty());
 }
 
 #[test]
 fn on_a_dyno_heroku_is_the_default_when_an_api_key_is_set() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = app_with(&["basic"]);
+    let case = Case::with_migrations(Script::default());
     let output = run_expecting(
-        slipway_heroku(app.path(), &db, &apis)
+        case.slipway()
             .env_remove("SLIPWAY_BACKUP")
             .env("DYNO", "release.1")
             .arg("run"),
         0,
     );
-    assert!(
-        stderr(&output).contains("the default on a dyno"),
-        "{}",
-        stderr(&output)
+    assert_mentions(&stderr(&output), &["the default on a dyno"]);
+    assert_eq!(
+        case.apis.data.polls(),
+        3,
+        "a capture was taken before migrating"
     );
-    assert_eq!(apis.data.polls(), 3, "a capture was taken before migrating");
-    assert_eq!(db.applied_versions().len(), 3);
+    assert_eq!(case.db.applied_versions().len(), 3);
 }
 
 #[test]
@@ -291,86 +273,61 @@ fn on_a_dyno_without_any_target_the_message_names_the_three_ways() {
 
 #[test]
 fn heroku_backups_are_listed_and_restore_needs_the_explicit_flag() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
-    run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
+    let case = Case::start(Script::default());
+    run_expecting(case.slipway().arg("backup"), 0);
 
-    let listed = run_expecting(
-        slipway_heroku(app.path(), &db, &apis).args(["backups", "--format", "json"]),
-        0,
-    );
+    let listed = run_expecting(case.slipway().args(["backups", "--format", "json"]), 0);
     let doc = json(&listed);
     assert_eq!(doc["backups"][0]["name"], "b123", "{doc}");
 
     // Without the flag: the Heroku CLI command, and nothing restored.
     let printed = run_expecting(
-        slipway_heroku(app.path(), &db, &apis).args(["restore", "b123", "--confirm", &db.name]),
+        case.slipway()
+            .args(["restore", "b123", "--confirm", &case.db.name]),
         2,
     );
-    assert!(
-        stderr(&printed)
-            .contains("heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"),
-        "{}",
-        stderr(&printed)
+    assert_mentions(
+        &stderr(&printed),
+        &["heroku pg:backups:restore b123 DATABASE_URL --app slipway-fake-app"],
     );
-    assert!(apis.data.restores().is_empty());
+    assert!(case.apis.data.restores().is_empty());
 
     // With it: the restore API, with the backup's URL, and its transfer awaited.
-    run_expecting(
-        slipway_heroku(app.path(), &db, &apis).args([
-            "restore",
-            "b123",
-            "--confirm",
-            &db.name,
-            "--yes-use-heroku-restore",
-        ]),
-        0,
-    );
+    run_expecting(&mut case.heroku_restore(), 0);
     assert_eq!(
-        apis.data.restores(),
+        case.apis.data.restores(),
         ["https://fake-pgbackups.invalid/b123"]
     );
     assert!(
-        apis.data
+        case.apis
+            .data
             .seen()
             .iter()
             .any(|s| s.path == format!("/client/v11/apps/{APP}/transfers/transfer-900")),
         "{:?}",
-        apis.data.seen()
+        case.apis.data.seen()
     );
 }
 
 #[test]
 fn a_heroku_restore_that_fails_after_it_started_is_exit_13_and_says_it_may_be_partial() {
-    let db = db_with_data();
-    let apis = Apis::start(Script {
+    let case = Case::start(Script {
         restores_fail: true,
         logs: vec!["pg_restore: error: could not execute query".to_owned()],
         ..Script::default()
     });
-    let app = tempfile::tempdir().unwrap();
-    run_expecting(slipway_heroku(app.path(), &db, &apis).arg("backup"), 0);
-    let out = run_expecting(
-        slipway_heroku(app.path(), &db, &apis).args([
-            "restore",
-            "b123",
-            "--confirm",
-            &db.name,
-            "--yes-use-heroku-restore",
-            "--format",
-            "json",
-        ]),
-        13,
-    );
+    run_expecting(case.slipway().arg("backup"), 0);
+    let out = run_expecting(case.heroku_restore().args(["--format", "json"]), 13);
     let err = stderr(&out);
-    assert!(err.contains("the Heroku restore did not finish"), "{err}");
-    assert!(err.contains("may now hold part of b123"), "{err}");
-    assert!(
-        err.contains("heroku pg:backups:info r900 --app slipway-fake-app"),
-        "{err}"
+    assert_mentions(
+        &err,
+        &[
+            "the Heroku restore did not finish",
+            "may now hold part of b123",
+            "heroku pg:backups:info r900 --app slipway-fake-app",
+            "could not execute query",
+        ],
     );
-    assert!(err.contains("could not execute query"), "{err}");
     assert!(!err.contains("as it was"), "{err}");
     let doc = json(&out);
     assert_eq!(doc["error"]["class"], "restore_incomplete");
@@ -378,33 +335,24 @@ fn a_heroku_restore_that_fails_after_it_started_is_exit_13_and_says_it_may_be_pa
         doc["error"]["details"]["database_state"],
         "maybe_partly_restored"
     );
-    assert_eq!(apis.data.restores().len(), 1);
+    assert_eq!(case.apis.data.restores().len(), 1);
 }
 
 #[test]
 fn a_heroku_restore_that_never_started_is_exit_5_and_says_nothing_changed() {
-    let db = db_with_data();
-    let apis = Apis::start(Script::default());
-    let app = tempfile::tempdir().unwrap();
+    let case = Case::start(Script::default());
     let out = run_expecting(
-        slipway_heroku(app.path(), &db, &apis)
-            .env("HEROKU_APP_NAME", "no-such-app")
-            .args([
-                "restore",
-                "b123",
-                "--confirm",
-                &db.name,
-                "--yes-use-heroku-restore",
-            ]),
+        case.heroku_restore().env("HEROKU_APP_NAME", "no-such-app"),
         5,
     );
-    let err = stderr(&out);
-    assert!(err.contains("the restore failed"), "{err}");
-    assert!(
-        err.contains("Heroku's restore was never started: the database is as it was"),
-        "{err}"
+    assert_mentions(
+        &stderr(&out),
+        &[
+            "the restore failed",
+            "Heroku's restore was never started: the database is as it was",
+        ],
     );
-    assert!(apis.data.restores().is_empty());
+    assert!(case.apis.data.restores().is_empty());
 }
 
 /// PGBackups captures the add-on attached as `DATABASE_URL`. A release that
@@ -437,10 +385,9 @@ fn heroku_refuses_to_back_up_another_database_than_the_one_migrated() {
             .output()
             .unwrap();
         assert_exit(&out, 2);
-        assert!(
-            stderr(&out).contains("Heroku PGBackups would act on another database"),
-            "{}",
-            stderr(&out)
+        assert_mentions(
+            &stderr(&out),
+            &["Heroku PGBackups would act on another database"],
         );
     }
     assert!(

@@ -217,22 +217,19 @@ fn no_form_of_a_short_or_long_secret_is_printed_wherever_it_is_read() {
         ran.last_mut().unwrap().secret.clone_from(&wrong);
 
         // The Heroku API key, against a fake that accepts only it; then a wrong one.
-        let platform = heroku::FakeHeroku::start(heroku::Script {
-            token: (*secret).to_owned(),
-            ..heroku::Script::default()
-        });
-        let data = heroku::FakeHeroku::start(heroku::Script {
-            token: (*secret).to_owned(),
-            ..heroku::Script::default()
-        });
+        let accepting_only_it = || {
+            heroku::FakeHeroku::start(heroku::Script {
+                token: (*secret).to_owned(),
+                ..heroku::Script::default()
+            })
+        };
+        let apis = heroku::Apis {
+            platform: accepting_only_it(),
+            data: accepting_only_it(),
+        };
         let heroku_cmd = |key: &str| {
             let mut cmd = clean(dir, &url);
-            cmd.env("SLIPWAY_BACKUP", "heroku")
-                .env("HEROKU_API_KEY", key)
-                .env("HEROKU_APP_NAME", heroku::APP)
-                .env("SLIPWAY_HEROKU_API_URL", &platform.url)
-                .env("SLIPWAY_HEROKU_DATA_API_URL", &data.url)
-                .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms");
+            cmd.env("SLIPWAY_BACKUP", "heroku").envs(apis.env(key));
             cmd
         };
         go(

@@ -92,8 +92,7 @@ fn no_command_or_failure_prints_or_writes_a_secret() {
     let tmp = work.path().join("tmp");
     fs::create_dir_all(&tmp).unwrap();
     write_migrations(&app, &[]);
-    let fake_heroku_platform = heroku::FakeHeroku::start(heroku::Script::default());
-    let fake_heroku_data = heroku::FakeHeroku::start(heroku::Script::default());
+    let fake_heroku = heroku::Apis::start(heroku::Script::default());
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -106,11 +105,7 @@ fn no_command_or_failure_prints_or_writes_a_secret() {
     let cmd = |url: &str| {
         let mut cmd = slipway(&app, url);
         cmd.env("TMPDIR", &tmp)
-            .env("HEROKU_API_KEY", heroku::TOKEN)
-            .env("HEROKU_APP_NAME", heroku::APP)
-            .env("SLIPWAY_HEROKU_API_URL", &fake_heroku_platform.url)
-            .env("SLIPWAY_HEROKU_DATA_API_URL", &fake_heroku_data.url)
-            .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms")
+            .envs(fake_heroku.env(heroku::TOKEN))
             .env("AWS_ACCESS_KEY_ID", "slipway-secrets-test-access")
             .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
             .env("AWS_SESSION_TOKEN", AWS_SESSION)

@@ -24,6 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::support::{TARGET_ENV, TestDb, slipway};
+
 pub(crate) const TOKEN: &str = "heroku-test-token-5f1c2a9e";
 pub(crate) const APP: &str = "slipway-fake-app";
 pub(crate) const ADDON_ID: &str = "6c1f9d5e-addon-0001";
@@ -130,6 +132,49 @@ impl FakeHeroku {
     pub(crate) fn restores(&self) -> Vec<String> {
         lock(&self.shared).restores.clone()
     }
+}
+
+/// The two fake APIs, on two hosts (ports), as on Heroku.
+pub(crate) struct Apis {
+    pub(crate) platform: FakeHeroku,
+    pub(crate) data: FakeHeroku,
+}
+
+impl Apis {
+    /// The Platform API with the default script, the data API with `data_script`.
+    pub(crate) fn start(data_script: Script) -> Self {
+        Self {
+            platform: FakeHeroku::start(Script::default()),
+            data: FakeHeroku::start(data_script),
+        }
+    }
+
+    /// The variables that point slipway's Heroku client at these fakes, with
+    /// `key` as `HEROKU_API_KEY`, the fake's app and a 50 ms poll interval.
+    pub(crate) fn env(&self, key: &str) -> [(&'static str, String); 5] {
+        [
+            ("HEROKU_API_KEY", key.to_owned()),
+            ("HEROKU_APP_NAME", APP.to_owned()),
+            ("SLIPWAY_HEROKU_API_URL", self.platform.url.clone()),
+            ("SLIPWAY_HEROKU_DATA_API_URL", self.data.url.clone()),
+            ("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms".to_owned()),
+        ]
+    }
+}
+
+/// `slipway-release` in `dir` against `db` with the `heroku` target pointed
+/// at `apis` (with the test token), and no other target's variables.
+pub(crate) fn slipway_heroku(
+    dir: &std::path::Path,
+    db: &TestDb,
+    apis: &Apis,
+) -> assert_cmd::Command {
+    let mut cmd = slipway(dir, &db.url);
+    for var in TARGET_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("SLIPWAY_BACKUP", "heroku").envs(apis.env(TOKEN));
+    cmd
 }
 
 /// A server that answers 200 to everything and records what it got: the
