@@ -29,6 +29,13 @@ fn migrated_app_with_data(db: &TestDb) -> tempfile::TempDir {
     app
 }
 
+/// [`migrated_app_with_data`], then one backup of it (to the default target).
+fn backed_up_app_with_data(db: &TestDb) -> tempfile::TempDir {
+    let app = migrated_app_with_data(db);
+    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
+    app
+}
+
 /// `slipway-release` in `app` against `db`, backing up to `file:backups`.
 fn with_file_backups(app: &tempfile::TempDir, db: &TestDb) -> assert_cmd::Command {
     let mut cmd = slipway(app.path(), &db.url);
@@ -100,8 +107,7 @@ fn restore_round_trips_a_backup() {
 #[test]
 fn restore_latest_uses_the_newest_backup() {
     let db = TestDb::new();
-    let app = migrated_app_with_data(&db);
-    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
+    let app = backed_up_app_with_data(&db);
     db.exec("INSERT INTO users (email, display_name) VALUES ('late@example.com', 'Late')");
     let with_late = fingerprint(&db);
     run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
@@ -116,8 +122,7 @@ fn restore_latest_uses_the_newest_backup() {
 #[test]
 fn restore_refuses_without_or_with_a_wrong_confirmation() {
     let db = TestDb::new();
-    let app = migrated_app_with_data(&db);
-    run_expecting(slipway(app.path(), &db.url).arg("backup"), 0);
+    let app = backed_up_app_with_data(&db);
     db.exec("DELETE FROM posts");
     let after_delete = fingerprint(&db);
 

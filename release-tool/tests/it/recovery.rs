@@ -508,6 +508,21 @@ fn run_while_items_is_held(
     (out, holder.pid)
 }
 
+/// `run` with a 200 ms lock timeout while `items` stays locked: exit 7 with no
+/// retry. Its stderr.
+#[track_caller]
+fn fails_on_the_lock_without_a_retry(db: &TestDb, app: &Path) -> String {
+    let (out, _) = run_while_items_is_held(
+        db,
+        Duration::from_mins(1),
+        run_without_backup(db, app).args(["--lock-timeout", "200ms"]),
+        7,
+    );
+    let err = stderr(&out);
+    assert!(!err.contains("retry 1 of"), "{err}");
+    err
+}
+
 #[test]
 fn a_migration_blocked_for_a_while_succeeds_on_a_retry_that_names_the_blocker() {
     let (db, app) = items_app(ALTER_ITEMS);
@@ -592,14 +607,7 @@ fn a_no_transaction_migration_is_never_retried() {
         -- no-transaction
         ALTER TABLE items ADD COLUMN IF NOT EXISTS price_cents bigint;
     "});
-    let (out, _) = run_while_items_is_held(
-        &db,
-        Duration::from_mins(1),
-        run_without_backup(&db, app.path()).args(["--lock-timeout", "200ms"]),
-        7,
-    );
-    let err = stderr(&out);
-    assert!(!err.contains("retry 1 of"), "{err}");
+    let err = fails_on_the_lock_without_a_retry(&db, app.path());
     assert!(
         err.contains("does not retry a -- no-transaction migration"),
         "{err}"
@@ -620,14 +628,7 @@ fn lock_retries_is_read_from_slipway_toml_and_checked() {
     assert!(err.contains("from 0 (no retry) to 100"), "{err}");
 
     std::fs::write(app.path().join("slipway.toml"), "lock_retries = 0\n").unwrap();
-    let (out, _) = run_while_items_is_held(
-        &db,
-        Duration::from_mins(1),
-        run_without_backup(&db, app.path()).args(["--lock-timeout", "200ms"]),
-        7,
-    );
-    let err = stderr(&out);
-    assert!(!err.contains("retry 1 of"), "{err}");
+    let err = fails_on_the_lock_without_a_retry(&db, app.path());
     assert!(err.contains("Retries are off"), "{err}");
     assert!(db.applied_versions().is_empty() || db.applied_versions() == vec![1]);
 }

@@ -499,26 +499,8 @@ fn a_failing_backup_stops_the_release_before_any_migration() {
 fn a_held_lock_is_exit_4_and_names_the_holder() {
     let db = TestDb::new();
     let app = app_with(&["basic"]);
-    // Hold sqlx's key (0x3d32ad9e * crc32(database name)) from another session.
-    // `sqlx_compat.rs` proves the key equal to the one sqlx's Migrator takes.
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(db.name.as_bytes());
-    let key = 0x3d32_ad9e_i64 * i64::from(crc);
     let rt = support::runtime();
-    let url = db.url.clone();
-    let (pid, _holder) = rt.block_on(async move {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(key)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        (pid, conn)
-    });
+    let (_holder, pid) = support::hold_migration_lock(&rt, &db);
     let started = std::time::Instant::now();
     let out = run_expecting(
         slipway(app.path(), &db.url).args(["run", "--lock-wait", "1s"]),

@@ -11,8 +11,8 @@ use crate::support;
 use crate::support::heroku;
 use crate::support::lock_holder::LockHolder;
 use crate::support::{
-    TARGET_ENV, TestDb, all_output, app_with_migrations, db_with_data, json, run_expecting,
-    slipway, slipway_process, stderr,
+    TestDb, all_output, app_with_migrations, db_with_data, json, run_expecting, slipway,
+    slipway_process, stderr,
 };
 
 #[test]
@@ -47,21 +47,8 @@ fn zero_timeouts_from_flags_the_environment_and_the_file_are_no_limit() {
 fn a_lock_wait_of_zero_waits_for_the_holder_instead_of_failing_at_once() {
     let db = db_with_data();
     let app = app_with_migrations(&[("1_items.sql", "CREATE TABLE items (id int);\n")]);
-    // Hold sqlx's key (0x3d32ad9e * crc32(database name)) from another session.
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(db.name.as_bytes());
-    let key = 0x3d32_ad9e_i64 * i64::from(crc);
     let rt = support::runtime();
-    let url = db.url.clone();
-    let mut holder = rt.block_on(async move {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(key)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn
-    });
+    let (mut holder, _) = support::hold_migration_lock(&rt, &db);
     let mut child = slipway_process(app.path(), &db.url)
         .args(["run", "--lock-wait", "0", "--backup", "none"])
         .stdout(Stdio::null())
@@ -76,7 +63,7 @@ fn a_lock_wait_of_zero_waits_for_the_holder_instead_of_failing_at_once() {
     );
     rt.block_on(async {
         sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(key)
+            .bind(support::migration_lock_key(&db.name))
             .execute(&mut holder)
             .await
             .unwrap();
@@ -90,26 +77,16 @@ fn a_lock_wait_of_zero_waits_for_the_holder_instead_of_failing_at_once() {
 fn a_heroku_capture_timeout_of_zero_is_no_limit() {
     let db = db_with_data();
     let dir = tempfile::tempdir().unwrap();
-    let platform = heroku::FakeHeroku::start(heroku::Script::default());
-    let data = heroku::FakeHeroku::start(heroku::Script::default());
-    let mut cmd = slipway(dir.path(), &db.url);
-    for var in TARGET_ENV {
-        cmd.env_remove(var);
-    }
+    let apis = heroku::Apis::start(heroku::Script::default());
     let started = Instant::now();
     let out = run_expecting(
-        cmd.env("SLIPWAY_BACKUP", "heroku")
-            .env("HEROKU_API_KEY", heroku::TOKEN)
-            .env("HEROKU_APP_NAME", heroku::APP)
-            .env("SLIPWAY_HEROKU_API_URL", &platform.url)
-            .env("SLIPWAY_HEROKU_DATA_API_URL", &data.url)
-            .env("SLIPWAY_HEROKU_POLL_INTERVAL", "50ms")
+        heroku::slipway_heroku(dir.path(), &db, &apis)
             .env("SLIPWAY_HEROKU_CAPTURE_TIMEOUT", "0")
             .args(["backup", "--format", "json"]),
         0,
     );
     assert_eq!(json(&out)["backup"]["taken"], true);
-    assert!(data.polls() >= 2, "the capture was polled to its end");
+    assert!(apis.data.polls() >= 2, "the capture was polled to its end");
     assert!(started.elapsed() < Duration::from_mins(1));
 }
 

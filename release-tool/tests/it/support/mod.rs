@@ -447,6 +447,35 @@ pub(crate) fn uncreatable_folder(dir: &Path) -> PathBuf {
     file.join("backups")
 }
 
+/// The key of sqlx's migration lock on the database `name`: 0x3d32ad9e *
+/// crc32(name). `sqlx_compat` proves it the key sqlx's Migrator takes.
+pub(crate) fn migration_lock_key(name: &str) -> i64 {
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(name.as_bytes());
+    0x3d32_ad9e_i64 * i64::from(crc)
+}
+
+/// Another session on `db` (an overlapping deploy) holding sqlx's migration
+/// lock, on `rt`: the session, which holds the lock until it ends, and its pid.
+pub(crate) fn hold_migration_lock(
+    rt: &tokio::runtime::Runtime,
+    db: &TestDb,
+) -> (PgConnection, i32) {
+    let key = migration_lock_key(&db.name);
+    rt.block_on(async {
+        let mut conn = PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        (conn, pid)
+    })
+}
+
 /// Polls `done` every 20 ms; fails the test after `limit`.
 pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
