@@ -14,7 +14,7 @@
 # cargo-fuzz. The corpus grows in release-tool/fuzz/corpus/<target> (seeded
 # from release-tool/fuzz/seeds/<target>); a crash is saved in
 # release-tool/fuzz/artifacts/<target>/ and this script exits non-zero. Keep
-# each crash as a regression test in release-tool/tests/fuzz_regressions.rs.
+# each crash as a regression test in release-tool/tests/it/fuzz_regressions.rs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../release-tool/fuzz"
 

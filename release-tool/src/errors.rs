@@ -206,7 +206,7 @@ pub(crate) fn server_said(error: &sqlx::Error) -> String {
 /// which sqlx's `Display` appends ("... at line 3099") and which is about the
 /// server's C code, not about anything the user wrote; any other error as it
 /// reads. Every message that shows a sqlx error goes through this (or
-/// [`server_said`]); `tests/structure.rs` checks the error enums.
+/// [`server_said`]).
 pub(crate) fn db_error(error: &sqlx::Error) -> String {
     let Some(server) = from_the_server(error) else {
         return error.to_string();
