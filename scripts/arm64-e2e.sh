@@ -20,14 +20,14 @@
 #
 # Exits non-zero, naming the failed check, when anything does not hold.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root_dir="$PWD"
-work_dir="$root_dir/target/slipway-arm64"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo_root"
+work_dir="$repo_root/target/slipway-arm64"
 [ "${1:-}" = "--clean" ] && rm -rf "$work_dir"
 
 started=$SECONDS
 step_started=$SECONDS
-log() { printf '[arm64-e2e] %s\n' "$*" >&2; }
 step() {
   log "($((SECONDS - step_started))s) done"
   step_started=$SECONDS
@@ -44,8 +44,7 @@ install_cross_tools() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
   fi
   # binfmt_misc runs arm64 ELF files through qemu; `F` (fix binary) makes that work in a chroot.
   [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
@@ -66,9 +65,7 @@ install_cross_tools
 ./scripts/install-buildpack-tools.sh
 ./scripts/install-lifecycle.sh --arm64 >/dev/null
 lifecycle_env="$(./scripts/lifecycle-env.sh start arm64)"
-while IFS='=' read -r key value; do
-  export "$key=$value"
-done <<<"$lifecycle_env"
+export_key_values "$lifecycle_env"
 mkdir -p "$work_dir"
 build_root="$(./scripts/lifecycle-env.sh build-root arm64 "$work_dir/build-image")"
 
@@ -82,8 +79,7 @@ packaged="$work_dir/packaged"
 )
 buildpack="$packaged/aarch64-unknown-linux-gnu/debug/slipway_rust"
 [ "$(elf_machine "$buildpack/bin/build")" = 183 ] || fail "the packaged bin/build is not an aarch64 binary"
-cargo build -q -p slipway-lifecycle-harness
-platform="$root_dir/target/debug/slipway-lifecycle"
+platform="$(lifecycle_harness)"
 
 app="$work_dir/app"
 rm -rf "$app"
@@ -125,7 +121,7 @@ rootfs="$root/image/rootfs"
   fail "the vector extension is not installed"
 
 step "5/6 the image's web process over HTTP"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 # Its own process group: the web process in the chroot is killed with the harness.
 setsid "$platform" run --root "$root" --process web --env "PORT=$port" &
 web_pid=$!

@@ -20,21 +20,15 @@
 # non-root `heroku` user (1000:1000) and the io.buildpacks.base.* labels. Its tarball is cached in
 # $SLIPWAY_TOOLS_DIR/rootfs, so debootstrap runs once per machine and arch.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOOLS="${SLIPWAY_TOOLS_DIR:-/opt/slipway/tools}"
 REGISTRY_DIR="${SLIPWAY_REGISTRY_DIR:-/tmp/slipway-registry}"
 SUITE=bookworm
 DISTRO_VERSION=12
 CNB_UID=1000
 CNB_GID=1000
-
-log() { printf '[lifecycle-env] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 registry_running() {
   [ -f "$REGISTRY_DIR/port" ] && [ -f "$REGISTRY_DIR/pid" ] &&
@@ -66,7 +60,7 @@ debian_arch() { case "$1" in amd64) echo amd64 ;; arm64) echo arm64 ;; *) die "u
 ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
   log "installing debootstrap"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  apt_install debootstrap
 }
 
 # A root filesystem as a tarball, made once per kind and arch: `run` (the run image: libc,
@@ -83,7 +77,7 @@ rootfs_tar() {
     local dir
     dir="$(mktemp -d)"
     log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
-    "$here/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
+    "$scripts_dir/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
     add_cnb_user "$dir"
     # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
     chmod 0755 "$dir"
@@ -126,7 +120,7 @@ start)
   debian_arch "$arch" >/dev/null
   flag=""
   [ "$arch" = arm64 ] && flag=--arm64
-  "$here/install-lifecycle.sh" $flag >/dev/null
+  "$scripts_dir/install-lifecycle.sh" $flag >/dev/null
   CRANE="$(ls "$TOOLS"/crane-*/crane | head -n1)"
   LIFECYCLE_DIR="$(ls -d "$TOOLS"/lifecycle-*-"$arch" | head -n1)"
   mkdir -p "$REGISTRY_DIR"
