@@ -94,8 +94,11 @@ CONF
 start() {
   "$scripts_dir/install-postgres.sh"
   mkdir -p "$DIR"
-  exec 9>"$DIR.lock"
-  flock 9
+  with_lock "$DIR.lock" start_server
+}
+
+# Under the lock: concurrent `start`s find one server, or start one.
+start_server() {
   if running; then url; return 0; fi
   [ -f "$DATA/PG_VERSION" ] || init_cluster
   free_port > "$DIR/port"

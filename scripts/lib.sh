@@ -55,3 +55,20 @@ lifecycle_harness() {
   (cd "$repo_root" && cargo build -q -p slipway-lifecycle-harness) || return
   printf '%s\n' "${CARGO_TARGET_DIR:-$repo_root/target}/debug/slipway-lifecycle"
 }
+# Runs `command args...` (a function or program) in a subshell that holds an exclusive flock on
+# FILE. Under the scripts' `set -e`, the script stops when the lock cannot be opened or taken
+# (naming FILE) or when the command fails. Call it as a command of its own, not on the left of
+# `||` or `&&`, nor in `$(...)`: bash ignores `set -e` there.
+#
+# The lock is fd 9 of that subshell: a long-lived process the command starts (a server) must not
+# inherit it (`9>&-`), or it would hold the lock after the command returns. The redirection is
+# on the subshell, so fd 9 is open inside it; on a command substitution
+# (`x="$(flock 9; ...)" 9>FILE`) it is not, because the substitution runs first.
+with_lock() {
+  local file="$1"
+  shift
+  (
+    flock 9 || die "could not lock $file"
+    "$@"
+  ) 9>"$file"
+}

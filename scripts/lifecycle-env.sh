@@ -63,30 +63,36 @@ ensure_debootstrap() {
   apt_install debootstrap
 }
 
-# A root filesystem as a tarball, made once per kind and arch: `run` (the run image: libc,
-# ca-certificates, pg_dump) or `build` (the build image: also gcc and libc6-dev, the linker
-# rustc needs, as heroku/builder:24 has).
-rootfs_tar() {
-  local kind="$1" arch="$2" tar="$TOOLS/rootfs/$1-$SUITE-$2.tar" include
+# Where the tarball of a root filesystem of KIND for ARCH is kept.
+rootfs_tar() { printf '%s\n' "$TOOLS/rootfs/$1-$SUITE-$2.tar"; }
+
+# Makes the tarball of a root filesystem of KIND for ARCH unless it is there: `run` (the run
+# image: libc, ca-certificates, pg_dump) or `build` (the build image: also gcc and libc6-dev, the
+# linker rustc needs, as heroku/builder:24 has). Under the rootfs lock, so that two builds or
+# starts at once neither run debootstrap twice nor write the same tarball.
+ensure_rootfs_tar() {
+  mkdir -p "$TOOLS/rootfs"
+  with_lock "$TOOLS/rootfs/.lock" make_rootfs_tar "$@"
+}
+
+make_rootfs_tar() {
+  local kind="$1" arch="$2" tar include dir
+  tar="$(rootfs_tar "$kind" "$arch")"
+  [ -f "$tar" ] && return 0
   case "$kind" in
   run) include=ca-certificates,postgresql-client ;;
   build) include=ca-certificates,gcc,libc6-dev ;;
   esac
-  if [ ! -f "$tar" ]; then
-    ensure_debootstrap
-    local dir
-    dir="$(mktemp -d)"
-    log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
-    "$scripts_dir/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
-    add_cnb_user "$dir"
-    # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
-    chmod 0755 "$dir"
-    mkdir -p "$TOOLS/rootfs"
-    tar -C "$dir" --numeric-owner -cf "$tar.partial" .
-    mv "$tar.partial" "$tar"
-    rm -rf "$dir"
-  fi
-  printf '%s\n' "$tar"
+  ensure_debootstrap
+  dir="$(mktemp -d)"
+  log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
+  "$scripts_dir/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
+  add_cnb_user "$dir"
+  # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
+  chmod 0755 "$dir"
+  tar -C "$dir" --numeric-owner -cf "$tar.partial" .
+  mv "$tar.partial" "$tar"
+  rm -rf "$dir"
 }
 
 # heroku/heroku:24 runs as a non-root `heroku` user; so does this image.
@@ -102,6 +108,7 @@ add_cnb_user() {
 push_run_image() {
   local arch="$1" ref="$2"
   "$CRANE" manifest "$ref" >/dev/null 2>&1 && return 0
+  ensure_rootfs_tar run "$arch"
   local tar
   tar="$(rootfs_tar run "$arch")"
   log "pushing the run image $ref"
@@ -114,6 +121,13 @@ push_run_image() {
     -u "$CNB_UID:$CNB_GID" -t "$ref" >/dev/null
 }
 
+# Starts the registry unless it runs, and pushes the run image for ARCH unless the registry has
+# it. Under the registry lock: `start` is called by test processes at once.
+start_registry_with_run_image() {
+  start_registry
+  push_run_image "$1" "127.0.0.1:$(cat "$REGISTRY_DIR/port")/slipway/run:$SUITE-$1"
+}
+
 case "${1:-}" in
 start)
   arch="${2:-amd64}"
@@ -124,12 +138,7 @@ start)
   CRANE="$(ls "$TOOLS"/crane-*/crane | head -n1)"
   LIFECYCLE_DIR="$(ls -d "$TOOLS"/lifecycle-*-"$arch" | head -n1)"
   mkdir -p "$REGISTRY_DIR"
-  (
-    flock 9
-    start_registry
-    REGISTRY="127.0.0.1:$(cat "$REGISTRY_DIR/port")"
-    push_run_image "$arch" "$REGISTRY/slipway/run:$SUITE-$arch"
-  ) 9>"$REGISTRY_DIR/lock"
+  with_lock "$REGISTRY_DIR/lock" start_registry_with_run_image "$arch"
   REGISTRY="127.0.0.1:$(cat "$REGISTRY_DIR/port")"
   printf 'SLIPWAY_LIFECYCLE_DIR=%s\nSLIPWAY_CRANE=%s\nSLIPWAY_REGISTRY=%s\nSLIPWAY_RUN_IMAGE=%s\n' \
     "$LIFECYCLE_DIR" "$CRANE" "$REGISTRY" "$REGISTRY/slipway/run:$SUITE-$arch"
@@ -139,11 +148,8 @@ build-root)
   # with the host's resolv.conf and CA bundle so the build can download the toolchain.
   arch="${2:?usage: $0 build-root ARCH DIR}" dir="${3:?usage: $0 build-root ARCH DIR}"
   debian_arch "$arch" >/dev/null
-  mkdir -p "$TOOLS/rootfs"
-  tar="$(
-    flock 8
-    rootfs_tar build "$arch"
-  )" 8>"$TOOLS/rootfs/.lock"
+  ensure_rootfs_tar build "$arch"
+  tar="$(rootfs_tar build "$arch")"
   rm -rf "$dir"
   mkdir -p "$dir"
   tar -C "$dir" --numeric-owner -xf "$tar"

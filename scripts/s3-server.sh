@@ -45,8 +45,11 @@ running() {
 start() {
   "$scripts_dir/install-s3.sh"
   mkdir -p "$DIR"
-  exec 9>"$DIR.lock"
-  flock 9
+  with_lock "$DIR.lock" start_server
+}
+
+# Under the lock: concurrent `start`s find one server, or start one.
+start_server() {
   if running; then url; return 0; fi
   mkdir -p "$DATA"
   local port
