@@ -3,18 +3,11 @@
 //! toolchain install, real cargo builds, the image exported to a local OCI registry and its
 //! processes started by the real launcher, against a real PostgreSQL.
 
-// Integration tests share the package's dependency list; most are the buildpack's own.
-#![allow(unused_crate_dependencies)]
-// Helpers panic with the failed step's cause, like the tests that call them.
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
-use std::path::Path;
-use support::{
+use crate::support::{
     TestDatabase, build, build_fails_with, build_ok, compiled_crates, download_lines, fixture,
     free_port, http_get, launch_env, platform, run, start, strip_ansi,
 };
+use std::path::Path;
 
 fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
     let app = dest.join(name);
