@@ -11,7 +11,7 @@
 # already built at its pinned version is not rebuilt. Prints the tools dir on stdout.
 #
 #   scripts/install-lifecycle.sh           # amd64 lifecycle + crane
-#   scripts/install-lifecycle.sh --arm64   # also the arm64 lifecycle (for scripts/arm64-e2e.sh)
+#   scripts/install-lifecycle.sh --arm64   # also the arm64 lifecycle (for scripts/arm64-env.sh)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

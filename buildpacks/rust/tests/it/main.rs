@@ -4,6 +4,8 @@
 //!   `lifecycle-harness`), with real toolchain installs, real cargo builds and the exported
 //!   image's processes run against a real PostgreSQL;
 //! - `rustup_mirror`: the rustup-init download through a local mirror (`RUSTUP_UPDATE_ROOT`);
+//! - `arm64`: the same lifecycle for arm64 under qemu-user, as Fir runs it (ignored: `.ci/run`
+//!   runs it after the suite, in the platform `scripts/arm64-env.sh` prepares);
 //! - `integration_test`: libcnb-test with pack and Docker (ignored: CI runs them).
 
 // Integration tests share the package's dependency list; most are the buildpack's own.
@@ -11,6 +13,7 @@
 // Helpers panic with the failed step's cause, like the tests that call them.
 #![allow(clippy::unwrap_used)]
 
+mod arm64;
 mod integration_test;
 mod lifecycle_e2e;
 mod rustup_mirror;
