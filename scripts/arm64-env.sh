@@ -22,12 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$repo_root"
 work_dir="${CARGO_TARGET_DIR:-$repo_root/target}/slipway-arm64"
-if [ "${1:-}" = "--clean" ]; then
-  rm -rf "$work_dir"
-elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [--clean]" >&2
-  exit 2
-fi
+clean_option "$work_dir" "$@"
 
 install_cross_tools() {
   local missing=()

@@ -16,12 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$repo_root"
 demo_dir="$repo_root/target/slipway-demo"
 
-if [ "${1:-}" = "--clean" ]; then
-  rm -rf "$demo_dir"
-elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [--clean]" >&2
-  exit 2
-fi
+clean_option "$demo_dir" "$@"
 
 started=$SECONDS
 step_started=$SECONDS

@@ -49,6 +49,19 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# The one option of a script that keeps a build cache in DIR: `--clean` deletes DIR, to start
+# cold; anything else is a usage error (exit 2).
+clean_option() {
+  local dir="$1"
+  shift
+  if [ "${1:-}" = "--clean" ]; then
+    rm -rf "$dir"
+  elif [ -n "${1:-}" ]; then
+    echo "usage: $0 [--clean]" >&2
+    exit 2
+  fi
+}
+
 # Builds the lifecycle harness (lifecycle-harness/) and prints the path of its
 # `slipway-lifecycle` binary, in CARGO_TARGET_DIR when that is set.
 lifecycle_harness() {
