@@ -68,6 +68,7 @@ lifecycle_harness() {
   (cd "$repo_root" && cargo build -q -p slipway-lifecycle-harness) || return
   printf '%s\n' "${CARGO_TARGET_DIR:-$repo_root/target}/debug/slipway-lifecycle"
 }
+
 # Runs `command args...` (a function or program) in a subshell that holds an exclusive flock on
 # FILE. Under the scripts' `set -e`, the script stops when the lock cannot be opened or taken
 # (naming FILE) or when the command fails. Call it as a command of its own, not on the left of
