@@ -16,15 +16,16 @@
 #
 #   benchmarks/build.sh [APP_DIR]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root_dir="$PWD"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+cd "$repo_root"
 app_source="${1:-test-fixtures/apps/pgvector-app}"
 work="$(mktemp -d /tmp/slipway-bench.XXXXXX)"
 # The lifecycle's detector and builder run as the CNB user and read the packaged buildpack here.
 chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-log() { printf '[bench] %s\n' "$*" >&2; }
+log_name=bench
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
@@ -42,13 +43,10 @@ toolchain_seconds() {
 log "setting up the lifecycle, the registry and the packaged buildpack"
 ./scripts/install-lifecycle.sh >/dev/null
 lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
-while IFS='=' read -r key value; do
-  export "$key=$value"
-done <<<"$lifecycle_env"
+export_key_values "$lifecycle_env"
 (cd buildpacks/rust && cargo libcnb package --no-cross-compile-assistance --target x86_64-unknown-linux-gnu --package-dir "$work/packaged" >/dev/null 2>&1)
 buildpack="$work/packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
-cargo build -q -p slipway-lifecycle-harness
-platform="$root_dir/target/debug/slipway-lifecycle"
+platform="$(lifecycle_harness)"
 
 app="$work/app"
 cp -r "$app_source" "$app"

@@ -13,7 +13,9 @@
 # BEFORE_REV defaults to 699643f, the last commit that compiled both ring and aws-lc-rs; the
 # "after" side is the working tree. A benchmark, not a test: it prints numbers only.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+cd "$repo_root"
 before_rev="${1:-699643f}"
 work="$(mktemp -d /tmp/slipway-footprint.XXXXXX)"
 cleanup() {
@@ -21,8 +23,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-log() { printf '[footprint] %s\n' "$*" >&2; }
 
 # Prints "seconds size crates providers" for the workspace at $1.
 measure() {

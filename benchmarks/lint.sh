@@ -10,10 +10,12 @@
 # Uses the project's throwaway PostgreSQL (scripts/dev-postgres.sh). A benchmark, not a test:
 # it prints numbers only.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+cd "$repo_root"
+log_name=lint-bench
 work="$(mktemp -d /tmp/slipway-lint-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-log() { printf '[lint-bench] %s\n' "$*" >&2; }
 
 log "building slipway-release (release profile)"
 cargo build --release --locked -q -p slipway-release

@@ -12,7 +12,9 @@
 #
 # Settings: RUNS, BENCH_DB_MB (default 200), BENCH_PART_SIZE (default 16MiB).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+cd "$repo_root"
 
 RUNS="${RUNS:-3}"
 BENCH_DB_MB="${BENCH_DB_MB:-200}"
@@ -20,7 +22,7 @@ BENCH_PART_SIZE="${BENCH_PART_SIZE:-16MiB}"
 DB=slipway_bench
 BUCKET=slipway-bench
 
-log() { printf '[bench] %s\n' "$*" >&2; }
+log_name=bench
 
 log "building slipway-release (release profile)"
 cargo build --release -q -p slipway-release

@@ -11,21 +11,18 @@
 # It leaves PostgreSQL (scripts/dev-postgres.sh stop) and the registry
 # (scripts/lifecycle-env.sh stop) running for the next run, and says so at the end.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root_dir="$PWD"
-demo_dir="$root_dir/target/slipway-demo"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo_root"
+demo_dir="$repo_root/target/slipway-demo"
 
-if [ "${1:-}" = "--clean" ]; then
-  rm -rf "$demo_dir"
-elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [--clean]" >&2
-  exit 2
-fi
+clean_option "$demo_dir" "$@"
 
 started=$SECONDS
 step_started=$SECONDS
 step_name=""
-log() { printf '\n[demo] %s\n' "$*" >&2; }
+# A blank line first: each step's header stands apart from the output above it.
+log() { printf '\n[%s] %s\n' "$log_name" "$*" >&2; }
 step() {
   finish_step
   step_name="$1"
@@ -34,7 +31,7 @@ step() {
 }
 finish_step() {
   if [ -n "$step_name" ]; then
-    printf '[demo] (%ss) %s\n' "$((SECONDS - step_started))" "$step_name" >&2
+    printf '[%s] (%ss) %s\n' "$log_name" "$((SECONDS - step_started))" "$step_name" >&2
   fi
 }
 
@@ -52,16 +49,13 @@ step "1/6 installing what the demo needs (PostgreSQL + pgvector, libcnb-cargo, t
 ./scripts/install-buildpack-tools.sh
 ./scripts/install-lifecycle.sh >/dev/null
 lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
-while IFS='=' read -r key value; do
-  export "$key=$value"
-done <<<"$lifecycle_env"
+export_key_values "$lifecycle_env"
 
 step "2/6 packaging the buildpack (cargo libcnb package) and the lifecycle harness"
 packaged="$demo_dir/packaged"
 (cd buildpacks/rust && cargo libcnb package --no-cross-compile-assistance --target x86_64-unknown-linux-gnu --package-dir "$packaged")
 buildpack="$packaged/x86_64-unknown-linux-gnu/debug/slipway_rust"
-cargo build -q -p slipway-lifecycle-harness
-platform="$root_dir/target/debug/slipway-lifecycle"
+platform="$(lifecycle_harness)"
 
 step "3/6 building test-fixtures/apps/pgvector-app with slipway/rust (cache: $demo_dir/build/cache)"
 build_root="$demo_dir/build"
@@ -77,7 +71,7 @@ step "5/6 running the image's release process (slipway-release run)"
 "$platform" run --root "$build_root" --process release --env "DATABASE_URL=$database_url"
 
 step "6/6 starting the image's web process and asking for the nearest neighbours of document 1"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 # Its own process group: the web process in the chroot is killed with the harness.
 setsid "$platform" run --root "$build_root" --process web --env "DATABASE_URL=$database_url" --env "PORT=$port" &
 web_pid=$!

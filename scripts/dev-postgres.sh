@@ -18,15 +18,14 @@
 #   SLIPWAY_PG_PASSWORD_AUTH=1  every role but `postgres` logs in with a
 #                               scram-sha-256 password over TCP
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
 DIR="${SLIPWAY_PG_DIR:-/tmp/slipway-pg}"
 DATA="$DIR/data"
 TLS="$DIR/tls"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-
-log() { printf '[dev-postgres] %s\n' "$*" >&2; }
 
 as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -34,10 +33,6 @@ as_postgres() {
   else
     "$@"
   fi
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 url() { printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$(cat "$DIR/port")"; }
@@ -97,10 +92,13 @@ CONF
 }
 
 start() {
-  "$here/install-postgres.sh"
+  "$scripts_dir/install-postgres.sh"
   mkdir -p "$DIR"
-  exec 9>"$DIR.lock"
-  flock 9
+  with_lock "$DIR.lock" start_server
+}
+
+# Under the lock: concurrent `start`s find one server, or start one.
+start_server() {
   if running; then url; return 0; fi
   [ -f "$DATA/PG_VERSION" ] || init_cluster
   free_port > "$DIR/port"

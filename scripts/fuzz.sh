@@ -16,13 +16,13 @@
 # release-tool/fuzz/artifacts/<target>/ and this script exits non-zero. Keep
 # each crash as a regression test in release-tool/tests/it/fuzz_regressions.rs.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../release-tool/fuzz"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo_root/release-tool/fuzz"
 
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
 TARGETS=("$@")
 [ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(migration_file_name settings_file)
-
-log() { printf '[fuzz] %s\n' "$*" >&2; }
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   log "installing the nightly toolchain"

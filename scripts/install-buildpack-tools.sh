@@ -3,9 +3,10 @@
 # pinned to the libcnb version the buildpack uses. (psql comes with scripts/install-postgres.sh.)
 # Idempotent: each step checks before it installs.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LIBCNB_CARGO_VERSION="0.30.4"
-log() { printf '[install-buildpack-tools] %s\n' "$*" >&2; }
 
 if cargo libcnb --version 2>/dev/null | grep -q "${LIBCNB_CARGO_VERSION}"; then
   log "libcnb-cargo ${LIBCNB_CARGO_VERSION} already installed"
@@ -24,7 +25,5 @@ fi
 # The demo talks to the web process with curl.
 if ! command -v curl >/dev/null; then
   log "installing curl"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends curl >/dev/null
+  apt_install curl
 fi

@@ -2,9 +2,9 @@
 # Installs everything the tests and the demo need on a fresh Debian machine.
 # Idempotent: each step checks before it installs.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-log() { printf '[install-deps] %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo_root"
 
 ./scripts/install-postgres.sh
 ./scripts/install-buildpack-tools.sh

@@ -11,17 +11,15 @@
 # already built at its pinned version is not rebuilt. Prints the tools dir on stdout.
 #
 #   scripts/install-lifecycle.sh           # amd64 lifecycle + crane
-#   scripts/install-lifecycle.sh --arm64   # also the arm64 lifecycle (for scripts/arm64-e2e.sh)
+#   scripts/install-lifecycle.sh --arm64   # also the arm64 lifecycle (for scripts/arm64-env.sh)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LIFECYCLE_VERSION="0.21.17"
 CRANE_VERSION="0.21.9"
 TOOLS="${SLIPWAY_TOOLS_DIR:-/opt/slipway/tools}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PHASES=(analyzer detector restorer builder exporter)
-
-log() { printf '[install-lifecycle] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
 
 need_go() {
   command -v go >/dev/null || die "Go is missing: install Go >= 1.26 (https://go.dev/doc/install, or Debian's golang-go from bookworm-backports) and run this again."
@@ -62,7 +60,7 @@ install_lifecycle() {
   cp -r "$source/." "$work/"
   chmod -R u+w "$work"
   # The extender's kaniko dependency is not served by the module proxy: see kaniko_stub.go.
-  cp "$here/lifecycle/kaniko_stub.go" "$work/internal/extend/kaniko/dockerfile_applier.go"
+  cp "$scripts_dir/lifecycle/kaniko_stub.go" "$work/internal/extend/kaniko/dockerfile_applier.go"
   printf 'package kaniko\n' >"$work/internal/extend/kaniko/dockerfile_applier_linux.go"
   mkdir -p "$dest.partial"
   (

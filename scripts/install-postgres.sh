@@ -5,25 +5,16 @@
 # Only a *deb-src* entry for trixie is added: a trixie `deb` entry would let apt
 # upgrade libc and gcc on this bookworm machine.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-log() { printf '[install-postgres] %s\n' "$*" >&2; }
-
 pgvector_installed() {
   [ -x "$PG_CONFIG" ] && [ -f "$("$PG_CONFIG" --sharedir)/extension/vector.control" ]
-}
-
-apt_updated=0
-apt_install() {
-  if [ "$apt_updated" -eq 0 ]; then
-    $SUDO apt-get update -qq
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 install_server() {

@@ -6,10 +6,10 @@
 # Idempotent: does nothing when the pinned version is already installed.
 # 0.14.1 is the newest release whose rust-version (1.92) this machine's rustc meets.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S3S_FS_VERSION="${S3S_FS_VERSION:-0.14.1}"
-
-log() { printf '[install-s3] %s\n' "$*" >&2; }
 
 installed_version() {
   command -v s3s-fs >/dev/null 2>&1 || return 0

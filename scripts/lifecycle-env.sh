@@ -20,21 +20,15 @@
 # non-root `heroku` user (1000:1000) and the io.buildpacks.base.* labels. Its tarball is cached in
 # $SLIPWAY_TOOLS_DIR/rootfs, so debootstrap runs once per machine and arch.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOOLS="${SLIPWAY_TOOLS_DIR:-/opt/slipway/tools}"
 REGISTRY_DIR="${SLIPWAY_REGISTRY_DIR:-/tmp/slipway-registry}"
 SUITE=bookworm
 DISTRO_VERSION=12
 CNB_UID=1000
 CNB_GID=1000
-
-log() { printf '[lifecycle-env] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 registry_running() {
   [ -f "$REGISTRY_DIR/port" ] && [ -f "$REGISTRY_DIR/pid" ] &&
@@ -66,33 +60,39 @@ debian_arch() { case "$1" in amd64) echo amd64 ;; arm64) echo arm64 ;; *) die "u
 ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
   log "installing debootstrap"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  apt_install debootstrap
 }
 
-# A root filesystem as a tarball, made once per kind and arch: `run` (the run image: libc,
-# ca-certificates, pg_dump) or `build` (the build image: also gcc and libc6-dev, the linker
-# rustc needs, as heroku/builder:24 has).
-rootfs_tar() {
-  local kind="$1" arch="$2" tar="$TOOLS/rootfs/$1-$SUITE-$2.tar" include
+# Where the tarball of a root filesystem of KIND for ARCH is kept.
+rootfs_tar() { printf '%s\n' "$TOOLS/rootfs/$1-$SUITE-$2.tar"; }
+
+# Makes the tarball of a root filesystem of KIND for ARCH unless it is there: `run` (the run
+# image: libc, ca-certificates, pg_dump) or `build` (the build image: also gcc and libc6-dev, the
+# linker rustc needs, as heroku/builder:24 has). Under the rootfs lock, so that two builds or
+# starts at once neither run debootstrap twice nor write the same tarball.
+ensure_rootfs_tar() {
+  mkdir -p "$TOOLS/rootfs"
+  with_lock "$TOOLS/rootfs/.lock" make_rootfs_tar "$@"
+}
+
+make_rootfs_tar() {
+  local kind="$1" arch="$2" tar include dir
+  tar="$(rootfs_tar "$kind" "$arch")"
+  [ -f "$tar" ] && return 0
   case "$kind" in
   run) include=ca-certificates,postgresql-client ;;
   build) include=ca-certificates,gcc,libc6-dev ;;
   esac
-  if [ ! -f "$tar" ]; then
-    ensure_debootstrap
-    local dir
-    dir="$(mktemp -d)"
-    log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
-    "$here/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
-    add_cnb_user "$dir"
-    # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
-    chmod 0755 "$dir"
-    mkdir -p "$TOOLS/rootfs"
-    tar -C "$dir" --numeric-owner -cf "$tar.partial" .
-    mv "$tar.partial" "$tar"
-    rm -rf "$dir"
-  fi
-  printf '%s\n' "$tar"
+  ensure_debootstrap
+  dir="$(mktemp -d)"
+  log "debootstrap $SUITE ($arch) for the $kind image (minutes under qemu for a foreign arch, once)"
+  "$scripts_dir/lifecycle/debootstrap.sh" "$arch" "$dir" "$include"
+  add_cnb_user "$dir"
+  # The tarball's `./` entry becomes the image's `/`: mktemp made it 0700.
+  chmod 0755 "$dir"
+  tar -C "$dir" --numeric-owner -cf "$tar.partial" .
+  mv "$tar.partial" "$tar"
+  rm -rf "$dir"
 }
 
 # heroku/heroku:24 runs as a non-root `heroku` user; so does this image.
@@ -108,6 +108,7 @@ add_cnb_user() {
 push_run_image() {
   local arch="$1" ref="$2"
   "$CRANE" manifest "$ref" >/dev/null 2>&1 && return 0
+  ensure_rootfs_tar run "$arch"
   local tar
   tar="$(rootfs_tar run "$arch")"
   log "pushing the run image $ref"
@@ -120,22 +121,24 @@ push_run_image() {
     -u "$CNB_UID:$CNB_GID" -t "$ref" >/dev/null
 }
 
+# Starts the registry unless it runs, and pushes the run image for ARCH unless the registry has
+# it. Under the registry lock: `start` is called by test processes at once.
+start_registry_with_run_image() {
+  start_registry
+  push_run_image "$1" "127.0.0.1:$(cat "$REGISTRY_DIR/port")/slipway/run:$SUITE-$1"
+}
+
 case "${1:-}" in
 start)
   arch="${2:-amd64}"
   debian_arch "$arch" >/dev/null
   flag=""
   [ "$arch" = arm64 ] && flag=--arm64
-  "$here/install-lifecycle.sh" $flag >/dev/null
+  "$scripts_dir/install-lifecycle.sh" $flag >/dev/null
   CRANE="$(ls "$TOOLS"/crane-*/crane | head -n1)"
   LIFECYCLE_DIR="$(ls -d "$TOOLS"/lifecycle-*-"$arch" | head -n1)"
   mkdir -p "$REGISTRY_DIR"
-  (
-    flock 9
-    start_registry
-    REGISTRY="127.0.0.1:$(cat "$REGISTRY_DIR/port")"
-    push_run_image "$arch" "$REGISTRY/slipway/run:$SUITE-$arch"
-  ) 9>"$REGISTRY_DIR/lock"
+  with_lock "$REGISTRY_DIR/lock" start_registry_with_run_image "$arch"
   REGISTRY="127.0.0.1:$(cat "$REGISTRY_DIR/port")"
   printf 'SLIPWAY_LIFECYCLE_DIR=%s\nSLIPWAY_CRANE=%s\nSLIPWAY_REGISTRY=%s\nSLIPWAY_RUN_IMAGE=%s\n' \
     "$LIFECYCLE_DIR" "$CRANE" "$REGISTRY" "$REGISTRY/slipway/run:$SUITE-$arch"
@@ -145,11 +148,8 @@ build-root)
   # with the host's resolv.conf and CA bundle so the build can download the toolchain.
   arch="${2:?usage: $0 build-root ARCH DIR}" dir="${3:?usage: $0 build-root ARCH DIR}"
   debian_arch "$arch" >/dev/null
-  mkdir -p "$TOOLS/rootfs"
-  tar="$(
-    flock 8
-    rootfs_tar build "$arch"
-  )" 8>"$TOOLS/rootfs/.lock"
+  ensure_rootfs_tar build "$arch"
+  tar="$(rootfs_tar build "$arch")"
   rm -rf "$dir"
   mkdir -p "$dir"
   tar -C "$dir" --numeric-owner -xf "$tar"

@@ -19,19 +19,13 @@
 # SLIPWAY_S3_ACCESS_KEY and SLIPWAY_S3_SECRET_KEY (the secrets tests use
 # secret keys of 2, 8 and 40 characters).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DIR="${SLIPWAY_S3_DIR:-/tmp/slipway-s3}"
 DATA="$DIR/data"
 ACCESS_KEY="${SLIPWAY_S3_ACCESS_KEY:-slipway-test-access-key}"
 SECRET_KEY="${SLIPWAY_S3_SECRET_KEY:-slipway-test-secret-key}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-
-log() { printf '[s3-server] %s\n' "$*" >&2; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 url() { printf 'http://127.0.0.1:%s\n' "$(cat "$DIR/port")"; }
 
 listening() {
@@ -49,10 +43,13 @@ running() {
 }
 
 start() {
-  "$here/install-s3.sh"
+  "$scripts_dir/install-s3.sh"
   mkdir -p "$DIR"
-  exec 9>"$DIR.lock"
-  flock 9
+  with_lock "$DIR.lock" start_server
+}
+
+# Under the lock: concurrent `start`s find one server, or start one.
+start_server() {
   if running; then url; return 0; fi
   mkdir -p "$DATA"
   local port

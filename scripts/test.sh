@@ -4,7 +4,9 @@
 #
 # Extra arguments go to `cargo nextest run` (for example a test-name filter).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo_root"
 
 ./scripts/install-deps.sh
 SLIPWAY_TEST_DATABASE_URL="$(./scripts/dev-postgres.sh start)"
@@ -13,8 +15,6 @@ export SLIPWAY_PG_DIR="${SLIPWAY_PG_DIR:-/tmp/slipway-pg}"
 # The real CNB lifecycle, crane, the local registry and the run image (SLIPWAY_LIFECYCLE_DIR,
 # SLIPWAY_CRANE, SLIPWAY_REGISTRY, SLIPWAY_RUN_IMAGE) for the buildpack tests.
 lifecycle_env="$(./scripts/lifecycle-env.sh start amd64)"
-while IFS='=' read -r key value; do
-  export "$key=$value"
-done <<<"$lifecycle_env"
+export_key_values "$lifecycle_env"
 
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -6,7 +6,7 @@
 #
 # For a foreign arch (arm64 on an amd64 host) it runs debootstrap's second stage inside the
 # new root under qemu-user, which binfmt_misc must have registered (qemu-user-static +
-# binfmt-support; see scripts/arm64-e2e.sh). Docs, man pages, locales and apt lists are removed
+# binfmt-support; see scripts/arm64-env.sh). Docs, man pages, locales and apt lists are removed
 # afterwards: a run image does not need them.
 set -euo pipefail
 arch="$1" dir="$2" include="${3:-ca-certificates}"

@@ -27,7 +27,7 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// The shared target dir, found from this test binary's path (`<target>/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
         return PathBuf::from(dir);
     }
@@ -35,36 +35,57 @@ fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).unwrap().to_path_buf()
 }
 
-/// Packages the buildpack with `cargo libcnb package` once per test process; a file lock
-/// keeps the test processes that nextest runs in parallel from packaging at the same time.
+/// The host's target, which the amd64 tests package the buildpack for.
+pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// The buildpack packaged for the host, once per test process.
 pub fn packaged_buildpack() -> PathBuf {
     static PACKAGED: OnceLock<PathBuf> = OnceLock::new();
-    PACKAGED.get_or_init(|| {
-        let package_dir = target_dir().join("slipway-packaged");
-        std::fs::create_dir_all(&package_dir).unwrap();
-        let lock = std::fs::File::create(target_dir().join("slipway-packaged.lock")).unwrap();
-        lock.lock_exclusive().unwrap();
-        let output = Command::new("cargo")
-            .args(["libcnb", "package", "--no-cross-compile-assistance", "--target", "x86_64-unknown-linux-gnu", "--package-dir"])
-            .arg(&package_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_remove("CARGO_TARGET_DIR")
-            .env("CARGO_TARGET_DIR", target_dir())
-            .output()
-            .expect("cargo libcnb package runs (install it with scripts/install-buildpack-tools.sh)");
-        assert!(
-            output.status.success(),
-            "packaging failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        // Another test process packages again while this one builds, and `cargo libcnb
-        // package` replaces the dir: each process builds with a snapshot nobody rewrites.
-        let packaged = package_dir.join("x86_64-unknown-linux-gnu/debug/slipway_rust");
-        let snapshot = snapshot_of(&packaged);
-        lock.unlock().unwrap();
-        snapshot
-    })
-    .clone()
+    PACKAGED
+        .get_or_init(|| package_buildpack(HOST_TARGET))
+        .clone()
+}
+
+/// Packages the buildpack for `target` with `cargo libcnb package`; a file lock keeps the test
+/// processes that nextest runs in parallel from packaging at the same time.
+pub fn package_buildpack(target: &str) -> PathBuf {
+    let package_dir = target_dir().join("slipway-packaged");
+    std::fs::create_dir_all(&package_dir).unwrap();
+    let lock = std::fs::File::create(target_dir().join("slipway-packaged.lock")).unwrap();
+    lock.lock_exclusive().unwrap();
+    let output = Command::new("cargo")
+        .args([
+            "libcnb",
+            "package",
+            "--no-cross-compile-assistance",
+            "--target",
+            target,
+            "--package-dir",
+        ])
+        .arg(&package_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_TARGET_DIR", target_dir())
+        // For aarch64-unknown-linux-gnu on an amd64 host: Debian's cross linker
+        // (gcc-aarch64-linux-gnu, which scripts/arm64-env.sh installs). No other target reads them.
+        .env("CC_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-gcc")
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
+            "aarch64-linux-gnu-gcc",
+        )
+        .output()
+        .expect("cargo libcnb package runs (install it with scripts/install-buildpack-tools.sh)");
+    assert!(
+        output.status.success(),
+        "packaging failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Another test process packages again while this one builds, and `cargo libcnb
+    // package` replaces the dir: each process builds with a snapshot nobody rewrites.
+    let packaged = package_dir.join(target).join("debug/slipway_rust");
+    let snapshot = snapshot_of(&packaged);
+    lock.unlock().unwrap();
+    snapshot
 }
 
 /// A copy of `dir` under `<target>/slipway-packaged-snapshots/<content hash>`, made once.
@@ -106,9 +127,26 @@ pub fn platform() -> Platform {
     Platform::new(&packaged_buildpack(), Tools::for_host().unwrap()).unwrap()
 }
 
+/// Copies the fixture app `name` into `dest/name`.
+pub fn copy_fixture(name: &str, dest: &Path) -> PathBuf {
+    let app = dest.join(name);
+    slipway_lifecycle_harness::copy_app(&fixture(name), &app).unwrap();
+    app
+}
+
 /// Builds `app` into `root` (reusing `root/cache` from earlier builds) and prints the output.
 pub fn build(app: &Path, root: &Path, env: &[(&str, &str)]) -> BuildOutcome {
-    let outcome = platform().build(app, root, &env_map(env)).unwrap();
+    build_on(&platform(), app, root, env)
+}
+
+/// [`build`] on another platform (the arm64 one).
+pub fn build_on(
+    platform: &Platform,
+    app: &Path,
+    root: &Path,
+    env: &[(&str, &str)],
+) -> BuildOutcome {
+    let outcome = platform.build(app, root, &env_map(env)).unwrap();
     eprintln!(
         "----- build output -----\n{}\n----- end -----",
         outcome.output
@@ -118,9 +156,60 @@ pub fn build(app: &Path, root: &Path, env: &[(&str, &str)]) -> BuildOutcome {
 
 /// Builds and asserts success.
 pub fn build_ok(app: &Path, root: &Path, env: &[(&str, &str)]) -> (Image, String) {
-    let outcome = build(app, root, env);
+    build_ok_on(&platform(), app, root, env)
+}
+
+/// [`build_ok`] on another platform (the arm64 one).
+pub fn build_ok_on(
+    platform: &Platform,
+    app: &Path,
+    root: &Path,
+    env: &[(&str, &str)],
+) -> (Image, String) {
+    let outcome = build_on(platform, app, root, env);
     assert!(outcome.success(), "build failed, see output above");
     (outcome.image.unwrap(), strip_ansi(&outcome.output))
+}
+
+/// The toolchains rustup installed in the toolchain layer of the build in `root`
+/// (`1.95.0-x86_64-unknown-linux-gnu`).
+pub fn installed_toolchains(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join("layers/slipway_rust/toolchain/rustup/toolchains"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The caches that a rebuild with nothing changed reuses.
+pub const CACHES: [&str; 2] = ["Cargo registry cache", "target dir cache"];
+
+/// Which build of the cache `cache` ("target dir cache") the build that printed `output` was:
+/// N of its "Reusing the <cache> (build N of at most 100)" line, or 1 when it had no such line
+/// (it created or cleared the cache).
+pub fn cache_build_number(output: &str, cache: &str) -> u32 {
+    let reusing = format!("Reusing the {cache} (build ");
+    output
+        .lines()
+        .find_map(|line| line.split_once(&reusing))
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map_or(1, |number| number.parse().unwrap())
+}
+
+/// Asserts that `warm`, a rebuild of an unchanged app after the build that printed `previous`,
+/// reused the Rust `toolchain` and both caches (each one build further than in `previous`),
+/// and compiled and downloaded nothing.
+pub fn assert_warm_rebuild(previous: &str, warm: &str, toolchain: &str) {
+    assert!(
+        warm.contains(&format!("Reusing the cached Rust {toolchain} toolchain")),
+        "{warm}"
+    );
+    for cache in CACHES {
+        let build_number = cache_build_number(previous, cache) + 1;
+        let reused = format!("Reusing the {cache} (build {build_number} of at most 100)");
+        assert!(warm.contains(&reused), "missing `{reused}` in:\n{warm}");
+    }
+    assert_eq!(compiled_crates(warm), Vec::<String>::new(), "{warm}");
+    assert_eq!(download_lines(warm), Vec::<String>::new(), "{warm}");
 }
 
 /// Builds, asserts that detect passed and the build failed with the titled user

@@ -1,8 +1,6 @@
 //! libcnb-test integration tests: `pack build` against `heroku/builder:24` in Docker.
-//! They need Docker and pack, so they are ignored here; CI runs them with `--ignored`.
-
-// Integration tests share the package's dependency list; most are the buildpack's own.
-#![allow(unused_crate_dependencies)]
+//! They need Docker and pack, so they are ignored here; CI runs them with `--ignored`
+//! (`.github/workflows/ci.yml`, filtered to this module: `integration_test::`).
 
 use libcnb_test::{BuildConfig, ContainerConfig, PackResult, TestRunner, assert_contains};
 use std::io::{Read, Write};

@@ -3,24 +3,11 @@
 //! toolchain install, real cargo builds, the image exported to a local OCI registry and its
 //! processes started by the real launcher, against a real PostgreSQL.
 
-// Integration tests share the package's dependency list; most are the buildpack's own.
-#![allow(unused_crate_dependencies)]
-// Helpers panic with the failed step's cause, like the tests that call them.
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
-use std::path::Path;
-use support::{
-    TestDatabase, build, build_fails_with, build_ok, compiled_crates, download_lines, fixture,
-    free_port, http_get, launch_env, platform, run, start, strip_ansi,
+use crate::support::{
+    TestDatabase, assert_warm_rebuild, build, build_fails_with, build_ok, compiled_crates,
+    copy_fixture, download_lines, fixture, free_port, http_get, installed_toolchains, launch_env,
+    platform, run, start, strip_ansi,
 };
-
-fn copy_fixture(name: &str, dest: &Path) -> std::path::PathBuf {
-    let app = dest.join(name);
-    slipway_lifecycle_harness::copy_app(&fixture(name), &app).unwrap();
-    app
-}
 
 /// The image's process types, sorted (the lifecycle records them sorted by type).
 fn process_types(image: &slipway_lifecycle_harness::Image) -> Vec<String> {
@@ -217,16 +204,14 @@ fn toolchain_file_channel_and_components_are_installed() {
         "{output}"
     );
     assert!(output.contains("--component rustfmt"), "{output}");
-    let toolchains = root
-        .path()
-        .join("layers/slipway_rust/toolchain/rustup/toolchains");
-    let installed: Vec<_> = std::fs::read_dir(&toolchains)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let installed = installed_toolchains(root.path());
     assert_eq!(installed, ["1.95.0-x86_64-unknown-linux-gnu"]);
     assert!(
-        toolchains.join(&installed[0]).join("bin/rustfmt").is_file(),
+        root.path()
+            .join("layers/slipway_rust/toolchain/rustup/toolchains")
+            .join(&installed[0])
+            .join("bin/rustfmt")
+            .is_file(),
         "rustfmt component"
     );
     let (ok, out) = run(&image, "web", &[]);
@@ -379,19 +364,12 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
     );
 
     // 2. Warm rebuilds, twice, so the use counters cross two real restores: both caches
-    // reused, nothing downloaded, nothing compiled.
-    for build_number in [2, 3] {
+    // reused (builds 2 and 3 of each), nothing downloaded, nothing compiled.
+    let mut previous = cold;
+    for _ in [2, 3] {
         let (_, warm) = build_ok(&app, &root, &[]);
-        assert!(
-            warm.contains("Reusing the cached Rust 1.95.0 toolchain"),
-            "{warm}"
-        );
-        for cache in ["Cargo registry cache", "target dir cache"] {
-            let reused = format!("Reusing the {cache} (build {build_number} of at most 100)");
-            assert!(warm.contains(&reused), "missing `{reused}` in:\n{warm}");
-        }
-        assert_eq!(compiled_crates(&warm), Vec::<String>::new(), "{warm}");
-        assert_eq!(download_lines(&warm), Vec::<String>::new(), "{warm}");
+        assert_warm_rebuild(&previous, &warm, "1.95.0");
+        previous = warm;
     }
 
     // 3. One-line change: only the app crate recompiles.

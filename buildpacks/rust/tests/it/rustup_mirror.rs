@@ -4,18 +4,11 @@
 //! its titled message, print no mirror credentials, and leave nothing that could be reused as
 //! an installed toolchain.
 
-// Integration tests share the package's dependency list; most are the buildpack's own.
-#![allow(unused_crate_dependencies)]
-// Helpers panic with the failed step's cause, like the tests that call them.
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
+use crate::support::mirror::{Request, RustupMirror};
+use crate::support::{build, build_fails_with, fixture, strip_ansi};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
-use support::mirror::{Request, RustupMirror};
-use support::{build, build_fails_with, fixture, strip_ansi};
 
 const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 const SECRET: &str = "mirror-s3cret-pw";
