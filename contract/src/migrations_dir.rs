@@ -23,8 +23,28 @@ pub const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
 /// words a message uses for where it came from (`environment variable SLIPWAY_CONFIG`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Given {
-    pub value: String,
-    pub origin: String,
+    value: String,
+    origin: String,
+}
+
+impl Given {
+    /// The value, trimmed, or `None` when it is blank: both products read `SLIPWAY_CONFIG=""`
+    /// or `SLIPWAY_MIGRATIONS_DIR=" "` (an emptied config var) as unset, and a stray space
+    /// around a path as no part of it.
+    #[must_use]
+    pub fn new(value: &str, origin: impl Into<String>) -> Option<Self> {
+        let value = value.trim();
+        (!value.is_empty()).then(|| Self {
+            value: value.to_owned(),
+            origin: origin.into(),
+        })
+    }
+
+    /// The value, trimmed.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
+    }
 }
 
 /// Which setting chose the migrations folder.
@@ -100,6 +120,16 @@ pub enum MigrationsDirError {
         value: String,
         path: PathBuf,
     },
+    /// A setting names something that is not a folder (a file).
+    #[error("{origin}: the migrations folder {} is a file, not a folder", path.display())]
+    NotAFolder {
+        origin: DirOrigin,
+        value: String,
+        path: PathBuf,
+    },
+    /// A file sets the folder to an empty string, which names no folder.
+    #[error("{origin}: the migrations folder is empty")]
+    Empty { origin: DirOrigin },
 }
 
 /// Finds the migrations folder of the app at `app_dir` (the release phase's working directory,
@@ -135,6 +165,18 @@ pub fn locate_migrations_dir(
             origin: None,
         });
     };
+    // `app_dir.join("")` is the app itself when the app is an absolute path and nothing at
+    // all when it is the working directory (`""`): an empty value must mean the same to both.
+    if value.trim().is_empty() {
+        return Err(MigrationsDirError::Empty { origin });
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(MigrationsDirError::NotAFolder {
+            origin,
+            value,
+            path: relative_to(app_dir, path),
+        });
+    }
     if !path.is_dir() {
         return Err(MigrationsDirError::Missing {
             origin,
@@ -197,8 +239,8 @@ fn settings_file_dir(
         }
         other => Err(MigrationsDirError::SettingsFileInvalid {
             problem: format!(
-                "`migrations_dir` must be a string (a folder path), not a {}",
-                other.type_str()
+                "`migrations_dir` must be a string (a folder path), not {}",
+                crate::text::a_toml_type(&other)
             ),
             path,
             line,

@@ -32,6 +32,20 @@ pub fn offset_of_character(text: &str, position: usize) -> usize {
         .map_or(text.len(), |(offset, _)| offset)
 }
 
+/// A TOML value's type with its article, for messages: `an integer`, `a string`.
+#[must_use]
+pub fn a_toml_type(value: &toml::Value) -> &'static str {
+    match value {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Float(_) => "a float",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Datetime(_) => "a date-time",
+        toml::Value::Array(_) => "an array",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
 /// The largest char boundary in `text` at or before `offset`.
 fn char_boundary_at_or_before(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());

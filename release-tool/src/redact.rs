@@ -191,15 +191,22 @@ fn value_user_info(value: &str) -> Option<(&str, UserInfo<'_>)> {
 /// (an access key id) is not for printing.
 pub(crate) fn without_user_info(value: &str) -> String {
     let shown = match value_user_info(value) {
-        Some((scheme, info)) => format!("{scheme}://{MASK}@{}", info.rest),
-        // A value without a scheme (`KEY:SECRET@bucket/prefix`) is all authority.
-        None if !value.contains("://") => match user_info(value.trim(), true) {
+        Some((scheme, info)) if is_scheme(scheme) => format!("{scheme}://{MASK}@{}", info.rest),
+        // A value without a scheme (`KEY:SECRET@bucket/prefix`, where the secret may hold
+        // `://`) is all authority.
+        _ => match user_info(value.trim(), true) {
             Some(info) => format!("{MASK}@{}", info.rest),
             None => value.to_owned(),
         },
-        None => value.to_owned(),
     };
     redact(&shown)
+}
+
+/// Whether `text` is a URL scheme (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`).
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.trim_start().chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Redacts every string (and every key) of a JSON value in place: a secret
@@ -299,6 +306,18 @@ fn mask_query_passwords(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_value_shows_no_user_info_even_without_a_real_scheme() {
+        for (value, shown) in [
+            ("AKIAXYZ:p://w@bucket/x", "***@bucket/x"),
+            ("AKIAXYZ:secret@bucket/x", "***@bucket/x"),
+            ("s3://AKIAXYZ:p/w@bucket/x", "s3://***@bucket/x"),
+            ("bucket/x", "bucket/x"),
+        ] {
+            assert_eq!(without_user_info(value), shown, "{value}");
+        }
+    }
 
     #[test]
     fn hides_raw_and_percent_decoded_secrets() {

@@ -13,7 +13,7 @@ use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
-use slipway_contract::{FilesError, IgnoredFile, MigrationsDirError};
+use slipway_contract::{DirOrigin, FilesError, IgnoredFile, MigrationsDirError};
 
 /// Everything that can stop a build.
 #[derive(Debug)]
@@ -79,6 +79,14 @@ fn print_buildpack_error(error: RustBuildpackError) {
         RustBuildpackError::MigrationFiles(error) => {
             print_internal_error(&error.to_string());
         }
+        RustBuildpackError::MigrationsDir(
+            error @ (MigrationsDirError::SettingsFileUnreadable { .. }
+            | MigrationsDirError::SettingsFileInvalid { .. }),
+        ) => print_user_error(
+            "Invalid settings file",
+            &format!("{}.", migrations_dir_problem(&error)),
+            "The build reads `migrations_dir` from the settings file, as the release phase does: the file the SLIPWAY_CONFIG config var names (relative to the app root), else slipway.toml. Fix the file (it is TOML, and `migrations_dir` is a string), or point SLIPWAY_CONFIG at the right file, or unset it (`heroku config:unset SLIPWAY_CONFIG`).",
+        ),
         RustBuildpackError::MigrationsDir(error) => print_user_error(
             "Invalid migrations folder setting",
             &format!("{}.", migrations_dir_problem(&error)),
@@ -121,6 +129,13 @@ fn print_buildpack_error(error: RustBuildpackError) {
 
 /// Why the migrations folder cannot be found, in the build log's words.
 pub(crate) fn migrations_dir_problem(error: &MigrationsDirError) -> String {
+    // In an error, the settings file's line too.
+    let origin_line = |origin: &DirOrigin| match origin {
+        DirOrigin::SettingsFile { path, line } => {
+            format!("`migrations_dir` in {}, line {line}", path.display())
+        }
+        other => origin_words(other),
+    };
     match error {
         MigrationsDirError::Missing {
             origin,
@@ -128,9 +143,19 @@ pub(crate) fn migrations_dir_problem(error: &MigrationsDirError) -> String {
             path,
         } => format!(
             "{} is `{value}`, but {} is not a folder in the app",
-            origin_words(origin),
+            origin_line(origin),
             path.display()
         ),
+        MigrationsDirError::NotAFolder {
+            origin,
+            value,
+            path,
+        } => format!(
+            "{} is `{value}`, but {} is a file, not a folder",
+            origin_line(origin),
+            path.display()
+        ),
+        MigrationsDirError::Empty { origin } => format!("{} is empty", origin_line(origin)),
         other => other.to_string(),
     }
 }
@@ -268,7 +293,7 @@ mod tests {
     use crate::config::ConfigError;
     use crate::toolchain_file::ToolchainFileError;
     use fun_run::CommandWithName;
-    use slipway_contract::{DirOrigin, SqlxTomlError};
+    use slipway_contract::SqlxTomlError;
 
     /// What `on_error` prints for `error`, without colours.
     fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {
@@ -312,6 +337,15 @@ mod tests {
                     origin: DirOrigin::Given("SLIPWAY_MIGRATIONS_DIR".into()),
                     value: "db/none".into(),
                     path: "db/none".into(),
+                }),
+            ),
+            (
+                "Invalid settings file",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::SettingsFileInvalid {
+                    path: "config/slipway.toml".into(),
+                    line: 2,
+                    problem: "`migrations_dir` must be a string (a folder path), not an integer"
+                        .into(),
                 }),
             ),
             (

@@ -23,12 +23,7 @@ pub(crate) fn find_migrations_dir(
     let given = |var: &str| {
         user_env
             .get_string_lossy(var)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-            .map(|value| Given {
-                value,
-                origin: var.to_owned(),
-            })
+            .and_then(|value| Given::new(&value, var))
     };
     let found = locate_migrations_dir(
         app_dir,

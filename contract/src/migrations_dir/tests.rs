@@ -3,10 +3,7 @@ use super::*;
 include!("cases.rs");
 
 fn given(value: Option<&str>, origin: &str) -> Option<Given> {
-    value.map(|value| Given {
-        value: value.to_owned(),
-        origin: origin.to_owned(),
-    })
+    value.and_then(|value| Given::new(value, origin))
 }
 
 /// What `locate_migrations_dir` makes of `case`: the folder relative to the app (`None` for
@@ -90,7 +87,7 @@ fn a_missing_folder_or_a_bad_file_names_the_setting() {
         locate_migrations_dir(app.path(), None, None)
             .unwrap_err()
             .to_string(),
-        "slipway.toml, line 2: `migrations_dir` must be a string (a folder path), not a integer"
+        "slipway.toml, line 2: `migrations_dir` must be a string (a folder path), not an integer"
     );
     std::fs::write(
         app.path().join("slipway.toml"),

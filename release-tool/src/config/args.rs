@@ -9,7 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::setting::About;
 use super::table::ALL;
-use super::{Origin, Raw};
+use super::{ConfigError, Origin, Raw};
 
 /// The settings a command line (flag or environment variable) set, still as
 /// text so that a bad value can be reported with where it came from.
@@ -19,18 +19,34 @@ pub(crate) struct SettingArgs {
 }
 
 impl SettingArgs {
-    /// The setting's value from the command line or the environment. A setting without a
-    /// flag is read from its variable, where a blank value counts as unset.
+    /// The setting's value from the command line or the environment (`None` for a setting
+    /// without a flag: see [`environment_value`]).
     pub(crate) fn raw(&self, about: &About) -> Raw {
-        let Some(flag) = about.flag else {
-            let value = std::env::var(about.env).ok()?;
-            let value = value.trim();
-            return (!value.is_empty()).then(|| (value.to_owned(), Origin::Env(about.env)));
-        };
+        let flag = about.flag?;
         self.given
             .iter()
             .find(|(given, _, _)| *given == flag)
             .map(|(_, value, origin)| (value.clone(), origin.clone()))
+    }
+}
+
+/// The value of a setting without a flag, read from its variable: trimmed, and unset when
+/// blank. A value that is not UTF-8 is refused, naming the variable, rather than read as
+/// unset (a secret key or a tools folder would silently be another).
+pub(crate) fn environment_value(about: &About) -> Result<Raw, ConfigError> {
+    let origin = Origin::Env(about.env);
+    match std::env::var(about.env) {
+        Ok(value) => {
+            let value = value.trim();
+            Ok((!value.is_empty()).then(|| (value.to_owned(), origin)))
+        }
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::InvalidValue {
+            origin,
+            value: "(not shown: it is not valid UTF-8)".to_owned(),
+            problem: "it is not valid UTF-8".to_owned(),
+            expected: "UTF-8 text",
+        }),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use slipway_contract::{DirOrigin, MigrationsDirError, SqlxTomlError};
+use slipway_contract::{MigrationsDirError, SqlxTomlError};
 
 use super::Origin;
 use super::table::file_keys;
@@ -49,8 +49,9 @@ pub(crate) enum ConfigError {
         /// `DATABASE_URL`, or the variable sqlx.toml's `database-url-var` names.
         var: String,
     },
-    #[error("{origin}: the migrations folder {} does not exist", path.display())]
-    MigrationsDirMissing { origin: DirOrigin, path: PathBuf },
+    /// The migrations folder a setting names does not exist, is a file, or is empty.
+    #[error(transparent)]
+    MigrationsDir(MigrationsDirError),
     #[error(transparent)]
     SqlxToml(#[from] SqlxTomlError),
 }
@@ -71,10 +72,17 @@ impl From<MigrationsDirError> for ConfigError {
                 message: problem,
             },
             MigrationsDirError::SqlxToml(error) => Self::SqlxToml(error),
-            MigrationsDirError::Missing { origin, path, .. } => {
-                Self::MigrationsDirMissing { origin, path }
-            }
+            other => Self::MigrationsDir(other),
         }
+    }
+}
+
+/// The title of a migrations-folder setting that names no folder.
+fn migrations_dir_title(problem: &MigrationsDirError) -> &'static str {
+    match problem {
+        MigrationsDirError::NotAFolder { .. } => "the migrations folder is not a folder",
+        MigrationsDirError::Empty { .. } => "the migrations folder setting is empty",
+        _ => "the migrations folder does not exist",
     }
 }
 
@@ -152,9 +160,9 @@ impl From<ConfigError> for Failure {
                     var.trim_end_matches("_URL")
                 ),
             ),
-            ConfigError::MigrationsDirMissing { .. } => Failure::new(
+            ConfigError::MigrationsDir(ref problem) => Failure::new(
                 class,
-                "the migrations folder does not exist",
+                migrations_dir_title(problem),
                 error.to_string(),
                 "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
                  (sqlx.toml) at the folder of sqlx migrations, or unset it to use ./migrations (a missing \

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use slipway_contract::Given;
 use toml::Spanned;
 
 use super::setting::About;
@@ -41,8 +42,8 @@ impl LoadedFile {
                 origin,
                 value: other.to_string(),
                 problem: format!(
-                    "expected a string or a number, found a {}",
-                    other.type_str()
+                    "expected a string or a number, found {}",
+                    slipway_contract::text::a_toml_type(other)
                 ),
                 expected: "a quoted string such as \"5m\"",
             }),
@@ -51,18 +52,33 @@ impl LoadedFile {
 
     /// The setting's value in the file, if the file may set it.
     pub(super) fn setting(&self, about: &About) -> Result<Raw, ConfigError> {
-        match about.file_key {
-            Some(key) => self.raw(key),
-            None => Ok(None),
-        }
+        let Some(key) = about.file_key else {
+            return Ok(None);
+        };
+        self.raw(key).map_err(|error| match error {
+            // A value of the wrong type is not registered as a secret: not echoed at all.
+            ConfigError::InvalidValue {
+                origin,
+                problem,
+                expected,
+                ..
+            } if about.secret.is_some() => ConfigError::InvalidValue {
+                origin,
+                value: "(not shown: it may hold a secret)".to_owned(),
+                problem,
+                expected,
+            },
+            other => other,
+        })
     }
 }
 
-/// Reads `slipway.toml` (or the file named by `--config`). A missing default
-/// file is fine; a missing explicit one is an error.
-pub(super) fn load(explicit: Raw) -> Result<Option<LoadedFile>, ConfigError> {
+/// Reads `slipway.toml` (or the file named by `--config`, already trimmed by the shared
+/// rule that also finds the migrations folder in it). A missing default file is fine; a
+/// missing explicit one is an error.
+pub(super) fn load(explicit: Option<&Given>) -> Result<Option<LoadedFile>, ConfigError> {
     let (path, required) = match explicit {
-        Some((path, _)) => (PathBuf::from(path), true),
+        Some(given) => (PathBuf::from(given.value()), true),
         None => (PathBuf::from((table::CONFIG_FILE.default)()), false),
     };
     let text = match std::fs::read_to_string(&path) {
@@ -210,6 +226,21 @@ mod tests {
         // own message), and it is never suggested.
         assert!(parse_file_text("database_url = \"x\"").is_ok());
         assert!(!error("database_ur = \"x\"").contains("database_url"));
+    }
+
+    #[test]
+    fn a_secret_bearing_key_of_the_wrong_type_is_not_echoed() {
+        for text in [
+            "backup = [\"s3://AKIAXYZ:wJalrXUtnFEMI K7MDENG@bucket/p\"]",
+            "backup = { a = \"s3://AKIAXYZ:wJalrXUtnFEMI@bucket/p\" }",
+        ] {
+            let message = parse_file_text(text).unwrap_err().to_string();
+            assert!(
+                !message.contains("AKIAXYZ") && !message.contains("wJalr"),
+                "{message}"
+            );
+            assert!(message.contains("key `backup`"), "{message}");
+        }
     }
 
     #[test]

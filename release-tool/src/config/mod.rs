@@ -138,7 +138,11 @@ impl Sources<'_> {
             Some(file) => file.setting(about)?,
             None => None,
         };
-        Ok(self.args.raw(about).or(from_file))
+        let given = match about.flag {
+            Some(_) => self.args.raw(about),
+            None => args::environment_value(about)?,
+        };
+        Ok(given.or(from_file))
     }
 
     /// The setting's value, parsed, or its default.
@@ -166,7 +170,8 @@ impl Sources<'_> {
 /// Resolves every setting from the command line (flag and environment) and
 /// the settings file.
 pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
-    let file = file::load(args.raw(&table::CONFIG_FILE.about))?;
+    let settings_file = given(args.raw(&table::CONFIG_FILE.about));
+    let file = file::load(settings_file.as_ref())?;
     if let Some(file) = &file
         && let Some((_, origin)) = file.raw(REFUSED_KEY)?
     {
@@ -190,7 +195,7 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
     let migrations_dir = locate_migrations_dir(
         Path::new(""),
         given(args.raw(&table::MIGRATIONS_DIR.about)),
-        given(args.raw(&table::CONFIG_FILE.about)).as_ref(),
+        settings_file.as_ref(),
     )?;
     Ok(Settings {
         database_url,
@@ -274,12 +279,10 @@ fn database_url_raw(args: &SettingArgs, var: &str) -> Result<Raw, ConfigError> {
     }
 }
 
-/// A flag's or a variable's value in the words the shared migrations-folder rule quotes.
+/// A flag's or a variable's value in the words the shared migrations-folder rule quotes;
+/// a blank one is unset, as the rule reads it.
 fn given(raw: Raw) -> Option<Given> {
-    raw.map(|(value, origin)| Given {
-        value,
-        origin: origin.to_string(),
-    })
+    raw.and_then(|(value, origin)| Given::new(&value, origin.to_string()))
 }
 
 impl Settings {

@@ -389,7 +389,7 @@ pub(crate) static AWS_REGION: Setting<Option<String>> = Setting {
         name: "S3 region",
         env: "AWS_REGION",
         default_note: "`AWS_DEFAULT_REGION`, else `us-east-1`",
-        help: "The bucket's region.",
+        help: "The bucket's region (unset: AWS_DEFAULT_REGION, else us-east-1).",
         ..NONE
     },
     parse: some_text,
@@ -427,7 +427,8 @@ pub(crate) static S3_PATH_STYLE: Setting<Option<bool>> = Setting {
         name: "S3 path-style requests",
         env: "SLIPWAY_BACKUP_S3_PATH_STYLE",
         default_note: "`true` when an endpoint is set, else `false`",
-        help: "`true` or `false`: path-style requests (most non-AWS stores need them).",
+        help: "`true` or `false`: path-style requests (most non-AWS stores need them; unset: \
+               `true` when SLIPWAY_BACKUP_S3_ENDPOINT is set, else `false`).",
         expected: "`true` or `false`",
         ..NONE
     },
@@ -467,7 +468,7 @@ pub(crate) static HEROKU_APP: Setting<Option<String>> = Setting {
         name: "Heroku app",
         env: "SLIPWAY_HEROKU_APP",
         default_note: "`HEROKU_APP_NAME`",
-        help: "The app whose database Heroku PGBackups backs up.",
+        help: "The app whose database Heroku PGBackups backs up (unset: HEROKU_APP_NAME).",
         ..NONE
     },
     parse: some_text,
@@ -507,7 +508,7 @@ pub(crate) static HEROKU_POLL_INTERVAL: Setting<Duration> = Setting {
         env: "SLIPWAY_HEROKU_POLL_INTERVAL",
         default: Some("3s"),
         help: "The time between two polls of a Heroku PGBackups transfer.",
-        expected: "a duration of more than zero, such as 3s",
+        expected: "a duration from 1ms, such as 3s",
         ..NONE
     },
     parse: heroku::parse_poll_interval,

@@ -97,6 +97,33 @@ fn an_unknown_flag_is_exit_2() {
     assert!(stderr(&out).contains("--no-such-flag"));
 }
 
+/// A variable read from the environment only (the backup targets', the tools folder) that is
+/// not UTF-8 is refused, naming it, before anything runs: read as unset, a secret key or a
+/// tools folder would silently be another.
+#[test]
+fn an_environment_only_value_that_is_not_utf8_is_refused_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    for var in [
+        "AWS_SECRET_ACCESS_KEY",
+        "SLIPWAY_BACKUP_S3_ENDPOINT",
+        "SLIPWAY_PG_BIN_DIR",
+    ] {
+        let out = run_expecting(
+            slipway(dir.path(), "postgres://localhost/db")
+                .env(var, std::ffi::OsStr::from_bytes(b"http://127.0.0.1:9\xff"))
+                .args(["lint", "--offline"]),
+            2,
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("environment variable {var}: invalid value"))
+                && err.contains("not valid UTF-8"),
+            "{var}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_value_names_the_variable_it_came_from() {
     let dir = tempfile::tempdir().unwrap();

@@ -100,7 +100,8 @@ impl HerokuSettings {
         } else {
             self.capture_timeout
         };
-        Instant::now() + limit
+        let now = Instant::now();
+        now.checked_add(limit).unwrap_or(now + NO_LIMIT)
     }
 }
 
@@ -126,19 +127,20 @@ pub(crate) fn parse_api_url(raw: &str) -> Result<Url, String> {
     }
 }
 
-/// Parses the poll interval: a duration such as `3s` or `500ms`, more than zero.
+/// Parses the poll interval: a duration such as `3s` or `500ms`, from 1 ms to slipway's
+/// longest timeout; not zero.
 pub(crate) fn parse_poll_interval(raw: &str) -> Result<Duration, String> {
-    match crate::duration::parse(raw) {
+    match crate::duration::parse_timeout(raw) {
         Ok(parsed) if parsed.is_zero() => Err("must be more than zero".to_owned()),
         Ok(parsed) => Ok(parsed),
-        Err(error) => Err(format!("{error} (examples: 3s, 500ms, 40m)")),
+        Err(error) => Err(format!("{error} (examples: 3s, 500ms)")),
     }
 }
 
-/// Parses the capture timeout: a duration such as `40m`; `0` is no limit, as for every
-/// slipway timeout.
+/// Parses the capture timeout: a duration such as `40m`, bounded as every slipway timeout
+/// is; `0` is no limit.
 pub(crate) fn parse_capture_timeout(raw: &str) -> Result<Duration, String> {
-    crate::duration::parse(raw).map_err(|error| format!("{error} (examples: 3s, 500ms, 40m)"))
+    crate::duration::parse_timeout(raw).map_err(|error| format!("{error} (examples: 40m, 1h)"))
 }
 
 #[cfg(test)]
@@ -193,6 +195,14 @@ mod tests {
             assert!(s.capture_deadline() > Instant::now() + Duration::from_hours(24 * 365));
             assert!(parse_poll_interval(zero).is_err());
         }
+    }
+
+    #[test]
+    fn durations_are_bounded_as_every_slipway_timeout() {
+        assert!(parse_poll_interval("1ns").is_err());
+        assert!(parse_capture_timeout("1ns").is_err());
+        assert!(parse_capture_timeout("3000000000000000h").is_err());
+        assert_eq!(parse_poll_interval("50ms"), Ok(Duration::from_millis(50)));
     }
 
     #[test]
