@@ -61,7 +61,7 @@ fn arm64_app_builds_releases_serves_and_rebuilds_warm() {
     .unwrap();
     let root = kept_root();
 
-    steps.next("2/5 first build on the arm64 lifecycle (cold: rustup-init and cargo under qemu)");
+    steps.next("2/5 build on the arm64 lifecycle (rustup-init and cargo under qemu, unless the kept cache has them)");
     let (image, first) = build_ok_on(&platform, &app, &root, &[]);
     let config = image.config().unwrap();
     assert_eq!(
