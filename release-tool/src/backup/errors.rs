@@ -55,6 +55,13 @@ impl From<BackupError> for Failure {
                 "Install client tools of at least the server's major version (Debian: postgresql-client-N from \
                  apt.postgresql.org), or point SLIPWAY_PG_BIN_DIR at them. Nothing was migrated.",
             ),
+            BackupError::CompressionUnsupported { .. } => Failure::new(
+                ExitClass::Usage,
+                "pg_dump cannot write this compression",
+                cause.clone(),
+                "Set SLIPWAY_BACKUP_COMPRESSION to auto or gzip:LEVEL, or install pg_dump 16 or later \
+                 and point SLIPWAY_PG_BIN_DIR at its folder. Nothing was migrated.",
+            ),
             BackupError::ToolVersionUnreadable { .. } => backup(
                 "cannot tell the version of pg_dump / pg_restore",
                 "Check that SLIPWAY_PG_BIN_DIR or PATH leads to the real PostgreSQL client tools.",

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::interrupt::{self, Termination};
-use super::pg_tools::PgTools;
+use super::pg_tools::{PgTools, ToolSettings};
 use super::{BackupError, BackupRecord, BackupTarget, Database};
 
 /// The name of a backup being written (`tempfile` appends random letters).
@@ -34,13 +34,13 @@ struct Manifest {
 
 pub(crate) struct FileTarget {
     dir: PathBuf,
-    /// `SLIPWAY_PG_BIN_DIR`: where `pg_dump` and `pg_restore` are, else `PATH`.
-    tools_dir: Option<PathBuf>,
+    /// Where `pg_dump` and `pg_restore` are, and how dumps are compressed.
+    tools: ToolSettings,
 }
 
 impl FileTarget {
-    pub(crate) fn new(dir: PathBuf, tools_dir: Option<PathBuf>) -> Self {
-        Self { dir, tools_dir }
+    pub(crate) fn new(dir: PathBuf, tools: ToolSettings) -> Self {
+        Self { dir, tools }
     }
 
     fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
@@ -101,7 +101,7 @@ impl FileTarget {
         db: &Database<'_>,
         name: &str,
     ) -> Result<BackupRecord, BackupError> {
-        let tools = PgTools::locate(self.tools_dir.as_deref())?;
+        let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
         self.ensure_dir()?;
         self.remove_stale_partials()?;
@@ -265,7 +265,7 @@ impl BackupTarget for FileTarget {
             .collect();
         let mut records: Vec<BackupRecord> =
             paths.iter().map(|path| Self::record(path, None)).collect();
-        attribute_by_archive(self.tools_dir.as_deref(), &paths, &mut records).await;
+        attribute_by_archive(&self.tools, &paths, &mut records).await;
         let names: BTreeSet<String> = records.iter().map(|r| r.name.clone()).collect();
         let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         // By time: an older version's `-2` comes right after its first name
@@ -278,7 +278,7 @@ impl BackupTarget for FileTarget {
 
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
         let path = self.locate(name)?;
-        let tools = PgTools::locate(self.tools_dir.as_deref())?;
+        let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
         tools.list_archive(&path).await?;
         tools.restore_archive(&path, db).await
@@ -337,14 +337,14 @@ impl FileTarget {
 /// `pg_dump` wrote it there, exactly, unlike the file-name-safe form in the
 /// dump's name. A dump whose header cannot be read keeps none.
 async fn attribute_by_archive(
-    tools_dir: Option<&Path>,
+    tools: &ToolSettings,
     paths: &[PathBuf],
     records: &mut [BackupRecord],
 ) {
     if records.iter().all(|record| record.database.is_some()) {
         return;
     }
-    let Ok(tools) = PgTools::locate(tools_dir) else {
+    let Ok(tools) = PgTools::locate(tools) else {
         return;
     };
     for (path, record) in paths.iter().zip(records.iter_mut()) {
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn a_taken_name_moves_a_millisecond_later_and_stays_this_databases() {
         let dir = tempfile::tempdir().unwrap();
-        let target = FileTarget::new(dir.path().to_owned(), None);
+        let target = FileTarget::new(dir.path().to_owned(), ToolSettings::default());
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let name = super::super::backup_name("app", t);
         std::fs::write(dir.path().join(&name), b"first").unwrap();

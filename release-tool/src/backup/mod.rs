@@ -48,6 +48,7 @@ use async_trait::async_trait;
 use crate::db::DatabaseUrl;
 pub(crate) use file::FileTarget;
 pub(crate) use heroku::{HerokuEnv, HerokuError, HerokuTarget};
+pub(crate) use pg_tools::{Compression, ToolSettings};
 pub(crate) use s3::{S3Env, S3Error, S3Location, S3Target};
 #[cfg(test)]
 use select::default_spec;
@@ -170,6 +171,13 @@ pub(crate) enum BackupError {
         tool_major: u32,
         server_major: u32,
     },
+    #[error(
+        "pg_dump {pg_dump_major} cannot write {method} archives (SLIPWAY_BACKUP_COMPRESSION): they came with pg_dump 16"
+    )]
+    CompressionUnsupported {
+        method: &'static str,
+        pg_dump_major: u32,
+    },
     #[error("`{tool} --version` printed {output:?}, which has no version")]
     ToolVersionUnreadable { tool: &'static str, output: String },
     #[error("`{tool}` failed ({status}): {stderr}")]
@@ -223,8 +231,8 @@ pub(crate) struct BackupEnv {
     /// `SLIPWAY_BACKUP_S3_BUCKET`: the target on a dyno when `SLIPWAY_BACKUP` is unset and
     /// `HEROKU_API_KEY` is not set.
     pub(crate) s3_bucket: Option<S3Location>,
-    /// `SLIPWAY_PG_BIN_DIR`: where `pg_dump` and `pg_restore` are, else `PATH`.
-    pub(crate) pg_bin_dir: Option<PathBuf>,
+    /// Where `pg_dump` and `pg_restore` are, and how dumps are compressed.
+    pub(crate) tools: ToolSettings,
 }
 
 /// `name`, or for `latest` the name of the newest backup of `database`.

@@ -85,14 +85,14 @@ pub(crate) fn select_with(
                     dir.display()
                 )
             }),
-            target: Some(Box::new(FileTarget::new(dir, env.pg_bin_dir.clone()))),
+            target: Some(Box::new(FileTarget::new(dir, env.tools.clone()))),
             chosen_by,
         },
         TargetSpec::S3(location) => Selected {
             target: Some(Box::new(S3Target::new(
                 location,
                 &env.s3,
-                env.pg_bin_dir.clone(),
+                env.tools.clone(),
                 options.pending_versions,
             )?)),
             chosen_by,

@@ -26,7 +26,7 @@ pub(crate) use self::file::parse_file_text;
 use self::file::{LoadedFile, REFUSED_KEY};
 use self::setting::{About, Setting};
 pub(crate) use self::table::FORMAT;
-use crate::backup::{BackupEnv, HerokuEnv, S3Env, TargetSpec};
+use crate::backup::{BackupEnv, HerokuEnv, S3Env, TargetSpec, ToolSettings};
 use crate::db::DatabaseUrl;
 use crate::lint::LintSettings;
 use crate::migrations::history::HistoryTable;
@@ -243,7 +243,10 @@ fn backup_env(sources: &Sources<'_>) -> Result<BackupEnv, ConfigError> {
             capture_timeout: sources.get(&table::HEROKU_CAPTURE_TIMEOUT)?,
         },
         s3_bucket: sources.get(&table::S3_BUCKET)?,
-        pg_bin_dir: sources.get(&table::PG_BIN_DIR)?,
+        tools: ToolSettings {
+            bin_dir: sources.get(&table::PG_BIN_DIR)?,
+            compression: sources.get(&table::BACKUP_COMPRESSION)?,
+        },
     })
 }
 

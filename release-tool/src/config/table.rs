@@ -14,7 +14,7 @@ use slipway_contract::Version;
 
 use super::setting::{About, Declared, NONE, Setting};
 use super::values::{parse_keep, parse_retries, parse_size, text};
-use crate::backup::{S3Location, TargetSpec, heroku, s3};
+use crate::backup::{Compression, S3Location, TargetSpec, heroku, s3};
 use crate::redact::{self, Secret};
 use crate::report::Format;
 use crate::{duration, lint, pgvector};
@@ -79,6 +79,26 @@ pub(crate) static BACKUP: Setting<Option<TargetSpec>> = Setting {
     },
     parse: |text| TargetSpec::parse(text).map(Some),
     default: || None,
+};
+
+pub(crate) static BACKUP_COMPRESSION: Setting<Compression> = Setting {
+    about: About {
+        name: "backup compression",
+        flag: Some("--backup-compression"),
+        value_name: "METHOD",
+        env: "SLIPWAY_BACKUP_COMPRESSION",
+        file_key: Some("backup_compression"),
+        default: Some("auto"),
+        default_note: "(gzip level 1)",
+        help: "How pg_dump compresses `file:` and S3 backups: `auto` (gzip level 1: vector data \
+               barely compresses, and zlib's higher levels cost time for little), `none`, \
+               `gzip[:0-9]` (pg_dump's own default is 6), or, with pg_dump 16 or later, \
+               `lz4[:1-12]` or `zstd[:1-22]`. Restores read any of them.",
+        expected: "`auto`, `none`, `gzip:LEVEL`, `lz4` or `zstd`",
+        ..NONE
+    },
+    parse: Compression::parse,
+    default: || Compression::Auto,
 };
 
 pub(crate) static BACKUP_KEEP: Setting<usize> = Setting {
@@ -545,10 +565,11 @@ pub(crate) static HEROKU_DATA_API_URL: Setting<Option<Url>> = Setting {
 
 /// Every setting, in the order of `--help`, the README's table and the
 /// resolution (which decides which of two bad values is reported).
-pub(crate) static ALL: [&dyn Declared; 32] = [
+pub(crate) static ALL: [&dyn Declared; 33] = [
     &DATABASE_URL,
     &MIGRATIONS_DIR,
     &BACKUP,
+    &BACKUP_COMPRESSION,
     &BACKUP_KEEP,
     &PGVECTOR,
     &PGVECTOR_MIN_VERSION,
@@ -604,6 +625,7 @@ mod tests {
             );
         }
         same(&BACKUP_KEEP);
+        same(&BACKUP_COMPRESSION);
         same(&PGVECTOR);
         same(&LOCK_WAIT);
         same(&LOCK_TIMEOUT);
@@ -627,7 +649,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), keys.len());
-        assert_eq!(keys.len(), 12);
+        assert_eq!(keys.len(), 13);
         assert!(!keys.contains(&"database_url"));
     }
 }

@@ -293,3 +293,52 @@ fn a_crash_mid_backup_leaves_a_partial_file_that_the_next_backup_removes() {
     assert_eq!(partials_in(folder), Vec::<PathBuf>::new());
     assert_eq!(dumps_in(folder).len(), 1);
 }
+
+/// Each `SLIPWAY_BACKUP_COMPRESSION` writes an archive of its own size that `restore` reads
+/// back; one the installed `pg_dump` (15, as `scripts/install-postgres.sh` installs it) cannot write stops the release before the dump,
+/// with nothing migrated.
+#[test]
+fn each_compression_writes_an_archive_restore_reads_and_an_unsupported_one_stops_first() {
+    let db = db_with_data();
+    // Rows that compress well, so that the levels differ.
+    db.exec("INSERT INTO t SELECT 7 FROM generate_series(1, 50000);");
+    let mut sizes = Vec::new();
+    for compression in ["none", "auto", "gzip:9"] {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        run_expecting(
+            to_folder(&db, folder)
+                .env("SLIPWAY_BACKUP_COMPRESSION", compression)
+                .arg("backup"),
+            0,
+        );
+        let dump = dumps_in(folder).pop().unwrap();
+        sizes.push(std::fs::metadata(&dump).unwrap().len());
+        db.exec("DELETE FROM t;");
+        run_expecting(
+            to_folder(&db, folder).args(["restore", "latest", "--confirm", &db.name]),
+            0,
+        );
+        assert_eq!(db.int("SELECT count(*) FROM t"), 50_001, "{compression}");
+    }
+    assert!(
+        sizes[0] > 4 * sizes[1] && sizes[1] >= sizes[2],
+        "none, auto, gzip:9: {sizes:?}"
+    );
+
+    let app = support::app_with_migrations(&[("1_more.sql", "CREATE TABLE more (id int);\n")]);
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .env(
+                "SLIPWAY_BACKUP",
+                format!("file:{}", app.path().join("b").display()),
+            )
+            .env("SLIPWAY_BACKUP_COMPRESSION", "zstd")
+            .arg("run"),
+        2,
+    );
+    let said = stderr(&out);
+    assert!(said.contains("pg_dump 15 cannot write zstd"), "{said}");
+    assert!(!db.table_exists("more"), "{said}");
+    assert!(dumps_in(&app.path().join("b")).is_empty());
+}

@@ -7,14 +7,14 @@ use super::catalog::DumpFacts;
 use super::upload::Upload;
 use super::{S3Backups, S3Env, S3Error, S3Location, S3Settings, StoredBackup};
 use crate::backup::interrupt::{self, Termination};
-use crate::backup::pg_tools::PgTools;
+use crate::backup::pg_tools::{PgTools, ToolSettings};
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
 
 /// Backups in an S3-compatible bucket.
 pub(crate) struct S3Target {
     backups: S3Backups,
-    /// `SLIPWAY_PG_BIN_DIR`: where `pg_dump` and `pg_restore` are, else `PATH`.
-    tools_dir: Option<std::path::PathBuf>,
+    /// Where `pg_dump` and `pg_restore` are, and how dumps are compressed.
+    tools: ToolSettings,
     /// Versions of the migrations about to run, for the sidecar.
     pending_versions: Vec<i64>,
 }
@@ -24,13 +24,13 @@ impl S3Target {
     pub(crate) fn new(
         location: S3Location,
         env: &S3Env,
-        tools_dir: Option<std::path::PathBuf>,
+        tools: ToolSettings,
         pending_versions: Vec<i64>,
     ) -> Result<Self, S3Error> {
         let settings = S3Settings::new(env)?;
         Ok(Self {
             backups: S3Backups::new(location, &settings)?,
-            tools_dir,
+            tools,
             pending_versions,
         })
     }
@@ -43,7 +43,7 @@ impl S3Target {
         name: &str,
         termination: &mut Termination,
     ) -> Result<BackupRecord, BackupError> {
-        let tools = PgTools::locate(self.tools_dir.as_deref())?;
+        let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
         let facts = DumpFacts {
             database: db.name.to_owned(),
@@ -119,7 +119,7 @@ impl BackupTarget for S3Target {
     /// Streams the object into `pg_restore` (no local copy), checking its
     /// size and SHA-256 against the sidecar on the way.
     async fn restore(&self, name: &str, db: &Database<'_>) -> Result<(), BackupError> {
-        let tools = PgTools::locate(self.tools_dir.as_deref())?;
+        let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
         let mut restore = tools.spawn_restore_from_stdin(db)?;
         let streamed = match restore.stdin.as_mut() {
