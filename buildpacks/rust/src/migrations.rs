@@ -79,7 +79,8 @@ pub(crate) fn print_migration_lint(app_dir: &Path, migrations: &MigrationsDir, u
         print::sub_bullet(format!("Skipped: {}", style::value("SLIPWAY_LINT=off")));
         return;
     }
-    match lint_migrations(app_dir, migrations) {
+    let rules = user_env.get_string_lossy("SLIPWAY_LINT_RULES");
+    match lint_migrations(app_dir, migrations, rules.as_deref()) {
         Ok(lint) => {
             for warning in &lint.warnings {
                 print::warning(warning);

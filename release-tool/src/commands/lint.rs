@@ -94,6 +94,7 @@ async fn step(
         settings.lock_timeout,
         settings.statement_timeout,
         pg_version,
+        &settings.lint.rules,
     );
     let mut outcome = lint::lint_sources(sources, &rules);
     let connected = session.is_some();

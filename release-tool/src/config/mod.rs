@@ -213,6 +213,7 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
         lint: LintSettings {
             mode: sources.get(&table::LINT)?,
             blocking_max_size: sources.get(&table::LINT_BLOCKING_MAX_SIZE)?,
+            rules: sources.get(&table::LINT_RULES)?,
         },
         format: sources.get(&FORMAT)?,
         sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),

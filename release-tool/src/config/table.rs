@@ -278,6 +278,25 @@ pub(crate) static LINT_BLOCKING_MAX_SIZE: Setting<u64> = Setting {
     default: || 64 << 20,
 };
 
+pub(crate) static LINT_RULES: Setting<lint::RuleChoice> = Setting {
+    about: About {
+        name: "lint rules",
+        flag: Some("--lint-rules"),
+        value_name: "RULES",
+        env: "SLIPWAY_LINT_RULES",
+        file_key: Some("lint_rules"),
+        default_note: "squawk's rules less its style rules",
+        help: "squawk rules to turn on (its style rules, prefer-identity, prefer-bigint-over-int, \
+               prefer-bigint-over-smallint, prefer-text-field, prefer-timestamp-tz and \
+               ban-char-field, are off; so are the ones squawk leaves opt-in) or, with a leading \
+               `-`, off: e.g. `prefer-identity,-ban-drop-column`. The build's lint reads it too.",
+        expected: "squawk rule names separated by commas, each turned off by a leading `-`",
+        ..NONE
+    },
+    parse: lint::RuleChoice::parse,
+    default: lint::RuleChoice::default,
+};
+
 pub(crate) static FORMAT: Setting<Format> = Setting {
     about: About {
         name: "output",
@@ -565,7 +584,7 @@ pub(crate) static HEROKU_DATA_API_URL: Setting<Option<Url>> = Setting {
 
 /// Every setting, in the order of `--help`, the README's table and the
 /// resolution (which decides which of two bad values is reported).
-pub(crate) static ALL: [&dyn Declared; 33] = [
+pub(crate) static ALL: [&dyn Declared; 34] = [
     &DATABASE_URL,
     &MIGRATIONS_DIR,
     &BACKUP,
@@ -580,6 +599,7 @@ pub(crate) static ALL: [&dyn Declared; 33] = [
     &CONNECT_TIMEOUT,
     &LINT,
     &LINT_BLOCKING_MAX_SIZE,
+    &LINT_RULES,
     &FORMAT,
     &CONFIG_FILE,
     &PG_BIN_DIR,
@@ -643,13 +663,20 @@ mod tests {
     }
 
     #[test]
+    fn the_lint_rules_help_names_each_style_rule_as_squawk_does() {
+        for rule in lint::STYLE_RULES {
+            assert!(LINT_RULES.about.help.contains(&rule.to_string()), "{rule}");
+        }
+    }
+
+    #[test]
     fn the_file_accepts_every_key_once_and_never_database_url() {
         let keys: Vec<&str> = file_keys().collect();
         let mut unique = keys.clone();
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), keys.len());
-        assert_eq!(keys.len(), 13);
+        assert_eq!(keys.len(), 14);
         assert!(!keys.contains(&"database_url"));
     }
 }

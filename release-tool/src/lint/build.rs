@@ -6,7 +6,7 @@ use std::path::Path;
 
 use slipway_contract::MigrationsDir;
 
-use super::{RuleSet, lint_sources, output, up_sources};
+use super::{RuleChoice, RuleSet, lint_sources, output, up_sources};
 use crate::migrations::source;
 
 /// What the lint found, ready to print.
@@ -21,12 +21,24 @@ pub struct BuildLint {
     pub ignored: usize,
 }
 
-/// Lints the up-migrations in `dir`, naming files relative to `app_dir`.
+/// Lints the up-migrations in `dir`, naming files relative to `app_dir`; `rules` is
+/// `SLIPWAY_LINT_RULES`, when set.
 ///
 /// # Errors
 ///
-/// When the folder cannot be read as sqlx would read it: the message says why.
-pub fn lint_migrations(app_dir: &Path, dir: &MigrationsDir) -> Result<BuildLint, String> {
+/// When the folder cannot be read as sqlx would read it, or `rules` names no squawk rule:
+/// the message says why.
+pub fn lint_migrations(
+    app_dir: &Path,
+    dir: &MigrationsDir,
+    rules: Option<&str>,
+) -> Result<BuildLint, String> {
+    let choice = match rules {
+        Some(text) => {
+            RuleChoice::parse(text).map_err(|problem| format!("SLIPWAY_LINT_RULES: {problem}"))?
+        }
+        None => RuleChoice::default(),
+    };
     // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter.
     let migrations = source::load(dir, &BTreeSet::new())
         .map_err(|e| e.to_string())?
@@ -37,7 +49,7 @@ pub fn lint_migrations(app_dir: &Path, dir: &MigrationsDir) -> Result<BuildLint,
             source.path = relative.to_owned();
         }
     }
-    let outcome = lint_sources(&sources, &RuleSet::default());
+    let outcome = lint_sources(&sources, &RuleSet::with_default_timeouts(&choice));
     let warnings = outcome
         .findings
         .iter()

@@ -58,11 +58,13 @@ impl Mode {
 }
 
 /// The lint settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LintSettings {
     pub(crate) mode: Mode,
     /// Blocking statements on tables larger than this fail the release.
     pub(crate) blocking_max_size: u64,
+    /// `SLIPWAY_LINT_RULES`.
+    pub(crate) rules: RuleChoice,
 }
 
 /// One file to lint.
@@ -93,40 +95,100 @@ pub(crate) fn up_sources(migrations: &[Migration]) -> Vec<LintSource> {
         .collect()
 }
 
+/// squawk's rules about style and column types, not about locks, rewrites, lost data or
+/// timeouts: off unless `SLIPWAY_LINT_RULES` turns them on. A release phase stops or warns
+/// for what can hurt the running app, as `strong_migrations` and `diesel-guard` do.
+pub(crate) const STYLE_RULES: [Rule; 6] = [
+    Rule::PreferBigintOverInt,
+    Rule::PreferBigintOverSmallint,
+    Rule::PreferIdentity,
+    Rule::PreferTextField,
+    Rule::PreferTimestampTz,
+    Rule::BanCharField,
+];
+
+/// `SLIPWAY_LINT_RULES`: squawk rules turned on (a style rule, or one squawk leaves opt-in)
+/// or off (`-name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RuleChoice {
+    pub(crate) on: Vec<Rule>,
+    pub(crate) off: Vec<Rule>,
+}
+
+impl RuleChoice {
+    /// Parses squawk rule names separated by commas or spaces, each turned off by a leading
+    /// `-` (`prefer-identity, -ban-drop-column`).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let mut choice = Self::default();
+        for item in text
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
+            let (off, name) = match item.strip_prefix('-') {
+                Some(name) => (true, name.trim()),
+                None => (false, item.strip_prefix('+').unwrap_or(item).trim()),
+            };
+            let rule = name
+                .parse::<Rule>()
+                .map_err(|_| format!("{name:?} is not one of squawk's rules"))?;
+            if off {
+                choice.off.push(rule);
+            } else {
+                choice.on.push(rule);
+            }
+        }
+        Ok(choice)
+    }
+}
+
 /// Which of squawk's rules run, and for which PostgreSQL.
 #[derive(Debug, Clone)]
 pub(crate) struct RuleSet {
+    pub(crate) included: Vec<Rule>,
     pub(crate) excluded: Vec<Rule>,
     pub(crate) pg_version: Option<Version>,
 }
 
 impl RuleSet {
-    /// squawk's default rules, less the timeout rules that slipway's own
-    /// session settings already satisfy: it sets `lock_timeout` and
-    /// `statement_timeout` for every migration unless they are set to 0.
+    /// squawk's default rules, less its style rules ([`STYLE_RULES`]) and the timeout rules
+    /// that slipway's own session settings already satisfy (it sets `lock_timeout` and
+    /// `statement_timeout` for every migration unless they are set to 0), as `choice`
+    /// turns rules on and off.
     pub(crate) fn new(
         lock_timeout: Duration,
         statement_timeout: Duration,
         pg_version: Option<Version>,
+        choice: &RuleChoice,
     ) -> Self {
-        let mut excluded = Vec::new();
+        let mut excluded: Vec<Rule> = STYLE_RULES
+            .into_iter()
+            .filter(|rule| !choice.on.contains(rule))
+            .collect();
         if !lock_timeout.is_zero() {
             excluded.push(Rule::RequireLockTimeout);
         }
         if !statement_timeout.is_zero() {
             excluded.push(Rule::RequireStatementTimeout);
         }
+        excluded.extend(choice.off.iter().copied());
         Self {
+            included: choice.on.clone(),
             excluded,
             pg_version,
         }
+    }
+
+    /// The rules for slipway's default timeouts (both set), as `choice` turns rules on and off.
+    pub(crate) fn with_default_timeouts(choice: &RuleChoice) -> Self {
+        Self::new(Duration::from_secs(1), Duration::from_secs(1), None, choice)
     }
 }
 
 impl Default for RuleSet {
     /// The rules for slipway's default timeouts (both set).
     fn default() -> Self {
-        Self::new(Duration::from_secs(1), Duration::from_secs(1), None)
+        Self::with_default_timeouts(&RuleChoice::default())
     }
 }
 
@@ -341,6 +403,7 @@ mod tests {
         let warn = LintSettings {
             mode: Mode::Warn,
             blocking_max_size: 1000,
+            rules: RuleChoice::default(),
         };
         let index = "require-concurrent-index-creation";
         assert!(finding(index, Some(1001)).fails(&warn));
@@ -349,7 +412,7 @@ mod tests {
         assert!(!finding("renaming-column", Some(1_000_000)).fails(&warn));
         let error = LintSettings {
             mode: Mode::Error,
-            ..warn
+            ..warn.clone()
         };
         assert!(finding("renaming-column", None).fails(&error));
         let off = LintSettings {
@@ -361,9 +424,49 @@ mod tests {
 
     #[test]
     fn timeout_rules_run_only_when_slipway_sets_no_timeout() {
-        let set = RuleSet::new(Duration::from_secs(10), Duration::from_mins(1), None);
+        let none = RuleChoice::default();
+        let set = RuleSet::new(Duration::from_secs(10), Duration::from_mins(1), None, &none);
         assert!(set.excluded.contains(&Rule::RequireLockTimeout));
-        let unset = RuleSet::new(Duration::ZERO, Duration::ZERO, None);
-        assert!(unset.excluded.is_empty());
+        let unset = RuleSet::new(Duration::ZERO, Duration::ZERO, None, &none);
+        assert!(!unset.excluded.contains(&Rule::RequireLockTimeout));
+        assert!(!unset.excluded.contains(&Rule::RequireStatementTimeout));
+    }
+
+    #[test]
+    fn style_rules_are_off_unless_turned_on_and_any_rule_can_be_turned_off() {
+        let style = "CREATE TABLE t (id serial PRIMARY KEY, name varchar(10), at timestamp);\n";
+        let rules_of = |choice: &str| {
+            let set = RuleSet::with_default_timeouts(&RuleChoice::parse(choice).unwrap());
+            let source = LintSource {
+                path: PathBuf::from("1_t.sql"),
+                sql: style.to_owned(),
+                no_tx: false,
+            };
+            let mut found: Vec<String> = lint_sources(&[source], &set)
+                .findings
+                .iter()
+                .map(|f| f.rule.name())
+                .collect();
+            found.sort();
+            found
+        };
+        assert_eq!(rules_of(""), Vec::<String>::new());
+        assert_eq!(
+            rules_of("prefer-identity, prefer-timestamp-tz"),
+            ["prefer-identity", "prefer-timestamp-tz"]
+        );
+        assert_eq!(
+            rules_of("prefer-identity,-prefer-identity"),
+            Vec::<String>::new()
+        );
+        assert!(RuleChoice::parse("prefer-nothing").is_err());
+        let drop = "ALTER TABLE t DROP COLUMN name;\n";
+        let set = RuleSet::with_default_timeouts(&RuleChoice::parse("-ban-drop-column").unwrap());
+        let source = LintSource {
+            path: PathBuf::from("2_drop.sql"),
+            sql: drop.to_owned(),
+            no_tx: false,
+        };
+        assert!(lint_sources(&[source], &set).findings.is_empty());
     }
 }

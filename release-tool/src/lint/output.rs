@@ -60,7 +60,10 @@ fn what(finding: &Finding) -> String {
 pub(crate) fn human(finding: &Finding) -> String {
     let mut text = headline(finding);
     let _ = write!(text, "\n    statement: {}", finding.statement);
-    let _ = write!(text, "\n    why:       {}", finding.message);
+    // Without slipway's advice the headline already says squawk's message.
+    if finding.advice().is_some() {
+        let _ = write!(text, "\n    why:       {}", finding.message);
+    }
     if let Some(safe) = safe_pattern(finding) {
         let _ = write!(text, "\n    safe:      {safe}");
     }
@@ -283,6 +286,7 @@ mod tests {
         let settings = LintSettings {
             mode: Mode::Warn,
             blocking_max_size: 64 << 20,
+            rules: super::super::RuleChoice::default(),
         };
         let value = to_json(&index_finding(), &settings);
         assert_eq!(value["fails"], json!(true));

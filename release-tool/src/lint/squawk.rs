@@ -141,7 +141,7 @@ fn as_sqlx_runs(source: &LintSource, text: &str) -> String {
 /// A fresh linter per file: squawk's `Linter` keeps what it found.
 fn run_linter(rules: &RuleSet, no_tx: bool, text: &str) -> Vec<Violation> {
     let parse = SourceFile::parse(text);
-    let mut linter = Linter::with_rules(&[], &rules.excluded);
+    let mut linter = Linter::with_rules(&rules.included, &rules.excluded);
     linter.settings.pg_version = rules.pg_version.unwrap_or_default();
     // sqlx runs every migration in a transaction unless it starts with `-- no-transaction`.
     linter.settings.assume_in_transaction = !no_tx;

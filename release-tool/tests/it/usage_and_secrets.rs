@@ -178,7 +178,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
         fix.contains(
             "Keys slipway.toml accepts: migrations_dir, backup, backup_compression, backup_keep, pgvector, \
              pgvector_min_version, lock_wait, lock_timeout, lock_retries, statement_timeout, connect_timeout, lint, \
-             lint_blocking_max_size."
+             lint_blocking_max_size, lint_rules."
         ),
         "{err}"
     );
