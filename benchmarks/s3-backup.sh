@@ -138,7 +138,8 @@ for compression in $COMPRESSIONS; do
     times+=("$(time_s3_backup "$compression")")
     log "run $run: s3 backup ($compression) ${times[-1]}s"
   done
-  read -r name bytes <<<"$(latest_backup)"
+  newest="$(latest_backup)"
+  read -r name bytes <<<"$newest"
   restore="$(time_restore "$name")"
   log "$compression: archive $bytes bytes, restore ${restore}s"
   rows+=("$compression ${bytes} ${restore} ${times[*]}")

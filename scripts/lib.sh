@@ -7,7 +7,8 @@
 # without `.sh`: the prefix of its log lines; a script may set another after sourcing this).
 # It changes no shell option and no directory.
 
-scripts_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# CDPATH unset: with it exported, `cd` would print the folder too.
+scripts_dir="$(CDPATH='' cd -- "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(dirname "$scripts_dir")"
 log_name="$(basename "$0" .sh)"
 
@@ -46,7 +47,8 @@ apt_install() {
     $sudo apt-get update -qq
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Through `env`: sudo resets the environment.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # The one option of a script that keeps a build cache in DIR: `--clean` deletes DIR, to start

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::interrupt::{self, Termination};
-use super::pg_tools::{PgTools, ToolSettings};
+use super::pg_tools::{self, PgTools, ToolSettings};
 use super::{BackupError, BackupRecord, BackupTarget, Database};
 
 /// The name of a backup being written (`tempfile` appends random letters).
@@ -103,6 +103,7 @@ impl FileTarget {
     ) -> Result<BackupRecord, BackupError> {
         let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
+        tools.check_compression()?;
         self.ensure_dir()?;
         self.remove_stale_partials()?;
         let partial = self.locked_partial()?;
@@ -233,6 +234,10 @@ impl FileTarget {
 impl BackupTarget for FileTarget {
     fn describe(&self) -> String {
         format!("file:{}", self.dir.display())
+    }
+
+    async fn preflight(&self) -> Result<(), BackupError> {
+        pg_tools::check_dump_settings(&self.tools).await
     }
 
     /// Writes the archive to a locked `.slipway-partial-*` file, verifies it

@@ -106,6 +106,11 @@ impl BackupRecord {
 pub(crate) trait BackupTarget: Send + Sync {
     /// The target for people, e.g. `file:./.slipway/backups` (no secrets).
     fn describe(&self) -> String;
+    /// Refuses what `create` would refuse before it starts that can be told without a
+    /// database (`plan` asks): a compression the installed `pg_dump` cannot write.
+    async fn preflight(&self) -> Result<(), BackupError> {
+        Ok(())
+    }
     /// Takes a backup of `db` named `name`, verifies it, and returns it.
     async fn create(&self, db: &Database<'_>, name: &str) -> Result<BackupRecord, BackupError>;
     /// The target's backups, oldest first.

@@ -34,6 +34,21 @@ pub(crate) struct ToolSettings {
     pub(crate) compression: Compression,
 }
 
+/// Whether a dump with `settings` could start: the compression asked for is one the installed
+/// `pg_dump` writes. Only `lz4` and `zstd` depend on its version, so only they look for it:
+/// `plan` says what `run` would refuse.
+pub(crate) async fn check_dump_settings(settings: &ToolSettings) -> Result<(), BackupError> {
+    if matches!(
+        settings.compression,
+        Compression::Lz4(_) | Compression::Zstd(_)
+    ) {
+        let pg_dump = find("pg_dump", settings.bin_dir.as_deref())?;
+        let major = major_version("pg_dump", &pg_dump).await?;
+        settings.compression.pg_dump_arg(major)?;
+    }
+    Ok(())
+}
+
 /// `SLIPWAY_BACKUP_COMPRESSION`: how `pg_dump -Fc` compresses the archive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) enum Compression {
@@ -143,6 +158,15 @@ const RESTORE_OPTIONS: [&str; 7] = [
 const TO_THE_DATABASE: &str = "--dbname=";
 
 impl PgTools {
+    /// Refuses, before a dump starts, a compression the `pg_dump` that
+    /// [`PgTools::check_versions`] read cannot write. Restores read every
+    /// compression, so only a dump asks.
+    pub(crate) fn check_compression(&self) -> Result<(), BackupError> {
+        self.compression
+            .pg_dump_arg(self.pg_dump_major.unwrap_or(0))
+            .map(drop)
+    }
+
     /// Finds `pg_dump` and `pg_restore` where `settings` says (`SLIPWAY_PG_BIN_DIR`), or on
     /// `PATH`.
     pub(crate) fn locate(settings: &ToolSettings) -> Result<Self, BackupError> {
@@ -156,8 +180,7 @@ impl PgTools {
     }
 
     /// Refuses tools older than the server: an older `pg_dump` cannot dump a
-    /// newer server, and an older `pg_restore` cannot read its archives. Then
-    /// refuses a compression this `pg_dump` cannot write, before any dump starts.
+    /// newer server, and an older `pg_restore` cannot read its archives.
     pub(crate) async fn check_versions(&mut self, server_major: u32) -> Result<(), BackupError> {
         for (tool, path) in [("pg_dump", &self.pg_dump), ("pg_restore", &self.pg_restore)] {
             let tool_major = major_version(tool, path).await?;
@@ -169,7 +192,6 @@ impl PgTools {
                 });
             }
             if tool == "pg_dump" {
-                self.compression.pg_dump_arg(tool_major)?;
                 self.pg_dump_major = Some(tool_major);
             }
         }

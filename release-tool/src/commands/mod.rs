@@ -123,7 +123,8 @@ fn usage_error(error: &clap::Error) -> ExitClass {
         error.kind(),
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
-        print!("{error}");
+        // A closed stdout (`--help | head`) is no failure.
+        let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{error}"));
         return ExitClass::Ok;
     }
     eprintln_redacted(&error.render().to_string());

@@ -58,6 +58,9 @@ pub(crate) async fn preview_release(
     if let Some(warning) = &selected.warning {
         report.warn(warning);
     }
+    if let Some(target) = &selected.target {
+        target.preflight().await.or_fail(step, report)?;
+    }
     let target = selected.target.as_ref().map(|t| t.describe());
     report.set(
         "backup",

@@ -341,4 +341,27 @@ fn each_compression_writes_an_archive_restore_reads_and_an_unsupported_one_stops
     assert!(said.contains("pg_dump 15 cannot write zstd"), "{said}");
     assert!(!db.table_exists("more"), "{said}");
     assert!(dumps_in(&app.path().join("b")).is_empty());
+    // `plan` says so too, as it exits with the code `run` would.
+    let planned = run_expecting(
+        slipway(app.path(), &db.url)
+            .env(
+                "SLIPWAY_BACKUP",
+                format!("file:{}", app.path().join("b").display()),
+            )
+            .env("SLIPWAY_BACKUP_COMPRESSION", "zstd")
+            .arg("plan"),
+        2,
+    );
+    assert!(stderr(&planned).contains("pg_dump 15 cannot write zstd"));
+    // A restore reads any archive: the setting, which only dumps follow, does not stop it.
+    let dir = tempfile::tempdir().unwrap();
+    run_expecting(to_folder(&db, dir.path()).arg("backup"), 0);
+    db.exec("DELETE FROM t;");
+    run_expecting(
+        to_folder(&db, dir.path())
+            .env("SLIPWAY_BACKUP_COMPRESSION", "zstd")
+            .args(["restore", "latest", "--confirm", &db.name]),
+        0,
+    );
+    assert_eq!(db.int("SELECT count(*) FROM t"), 50_001);
 }

@@ -7,7 +7,7 @@ use super::catalog::DumpFacts;
 use super::upload::Upload;
 use super::{S3Backups, S3Env, S3Error, S3Location, S3Settings, StoredBackup};
 use crate::backup::interrupt::{self, Termination};
-use crate::backup::pg_tools::{PgTools, ToolSettings};
+use crate::backup::pg_tools::{self, PgTools, ToolSettings};
 use crate::backup::{BackupError, BackupRecord, BackupTarget, Database};
 
 /// Backups in an S3-compatible bucket.
@@ -45,6 +45,7 @@ impl S3Target {
     ) -> Result<BackupRecord, BackupError> {
         let mut tools = PgTools::locate(&self.tools)?;
         tools.check_versions(db.server_major).await?;
+        tools.check_compression()?;
         let facts = DumpFacts {
             database: db.name.to_owned(),
             pending_versions: self.pending_versions.clone(),
@@ -93,6 +94,10 @@ impl S3Target {
 impl BackupTarget for S3Target {
     fn describe(&self) -> String {
         self.backups.location().to_string()
+    }
+
+    async fn preflight(&self) -> Result<(), BackupError> {
+        pg_tools::check_dump_settings(&self.tools).await
     }
 
     /// Streams `pg_dump -Fc` into a multipart upload while `pg_restore --list`
