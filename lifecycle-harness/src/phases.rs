@@ -301,9 +301,26 @@ impl Platform {
         let log_err = log
             .try_clone()
             .map_err(io_error(format!("opening {name}.log")))?;
-        let isolation = self
+        let mut isolation = self
             .isolation(dirs)
             .as_user(as_cnb_user.then_some(CNB_USER));
+        // HOME is the CNB user's home, as its passwd entry says (heroku/builder's `heroku`
+        // user has /home/heroku): tools compare the two, and rustup-init prints
+        // "error: $HOME differs from euid-obtained home directory" when they differ. The
+        // build's own empty home is bound there, so nothing of the host's is seen or written.
+        let home = match cnb_user_home(&self.build_root).filter(|_| as_cnb_user) {
+            // Only over a home that exists: on the host's own root, nothing is created.
+            Some(home)
+                if self
+                    .build_root
+                    .join(home.strip_prefix("/").unwrap_or(&home))
+                    .is_dir() =>
+            {
+                isolation.binds.push((dirs.home.clone(), home.clone()));
+                home
+            }
+            _ => dirs.home.clone(),
+        };
         // The phases that run as root (analyzer, restorer, exporter) talk to the registry and
         // hand what they write to the CNB user: the same flags for each.
         let mut full_args: Vec<String> = Vec::new();
@@ -325,7 +342,7 @@ impl Platform {
                 "PATH",
                 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             )
-            .env("HOME", &dirs.home)
+            .env("HOME", &home)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);
@@ -359,6 +376,21 @@ impl Platform {
             user: None,
         }
     }
+}
+
+/// The home directory of the CNB user in the passwd file of `root`, when it has an entry.
+fn cnb_user_home(root: &Path) -> Option<PathBuf> {
+    let passwd = std::fs::read_to_string(root.join("etc/passwd")).ok()?;
+    passwd_home(&passwd, CNB_USER.0)
+}
+
+/// The home directory of `uid` in the text of a passwd file.
+fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        let home = fields.get(5).filter(|home| home.starts_with('/'))?;
+        (fields.get(2)?.parse::<u32>().ok()? == uid).then(|| PathBuf::from(home))
+    })
 }
 
 fn require_success(
@@ -396,4 +428,24 @@ fn read_exported_digest(report: &Path) -> Result<String, PlatformError> {
             what: format!("reading the digest from {}", report.display()),
             error: io::Error::other("no [image] digest"),
         })
+}
+
+#[cfg(test)]
+mod home_tests {
+    use super::*;
+
+    #[test]
+    fn the_cnb_users_home_is_read_from_its_passwd_entry() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\nheroku:x:1000:1000::/home/heroku:/bin/bash\n";
+        assert_eq!(
+            passwd_home(passwd, 1000),
+            Some(PathBuf::from("/home/heroku"))
+        );
+        assert_eq!(passwd_home(passwd, 1001), None);
+        assert_eq!(
+            passwd_home("odd:x:1000:1000::relative:/bin/sh\n", 1000),
+            None
+        );
+    }
 }

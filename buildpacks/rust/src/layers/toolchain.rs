@@ -298,9 +298,9 @@ fn run_rustup(
         }
     }
     let mut command = command.named(format!("{name} {}", args.join(" ")));
-    // rustup prints the URLs it fails to download from, credentials included. After its
-    // success line, rustup-init advises adding Cargo's bin dir to PATH: the layer env does
-    // that, so the advice is wrong here and is dropped.
+    // rustup prints the URLs it fails to download from, credentials included. Its success
+    // line ("Rust is installed now. Great!") and, after it, its advice to add Cargo's bin dir
+    // to PATH are dropped: the layer env does that, and the step's own line says it is done.
     print::sub_stream_with(
         format!("Running {}", style::command(command.name())),
         |stdout, stderr| {

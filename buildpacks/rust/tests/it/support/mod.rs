@@ -168,7 +168,26 @@ pub fn build_ok_on(
 ) -> (Image, String) {
     let outcome = build_on(platform, app, root, env);
     assert!(outcome.success(), "build failed, see output above");
-    (outcome.image.unwrap(), strip_ansi(&outcome.output))
+    let output = strip_ansi(&outcome.output);
+    assert_clean_log(&output);
+    (outcome.image.unwrap(), output)
+}
+
+/// A successful build's log has no `error:` line (rustup-init printed one when the build's
+/// HOME was not the CNB user's) and no rustup-init chatter after its success.
+pub fn assert_clean_log(output: &str) {
+    let errors: Vec<&str> = output
+        .lines()
+        .filter(|line| line.trim_start().to_ascii_lowercase().starts_with("error:"))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "error lines in a successful build: {errors:?}"
+    );
+    assert!(
+        !output.contains("Rust is installed now"),
+        "rustup-init's success line"
+    );
 }
 
 /// The toolchains rustup installed in the toolchain layer of the build in `root`
