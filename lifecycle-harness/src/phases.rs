@@ -178,6 +178,7 @@ impl Platform {
         }
 
         let launcher = self.tools.lifecycle("launcher").display().to_string();
+        let run_toml = dirs.run_toml().display().to_string();
         let exporter = [
             "-app",
             "/workspace",
@@ -187,6 +188,8 @@ impl Platform {
             &cache,
             "-launcher",
             &launcher,
+            "-run",
+            &run_toml,
             &image,
         ];
         let (code, text) = self.phase(&dirs, "exporter", false, &exporter)?;
@@ -225,9 +228,12 @@ impl Platform {
 
     /// `analyzer`: checks registry access, reads the previous image and the run image.
     fn run_analyzer(&self, dirs: &Dirs, image: &str) -> Result<String, PlatformError> {
+        let run_toml = dirs.run_toml().display().to_string();
         let args = [
             "-layers",
             "/layers",
+            "-run",
+            &run_toml,
             "-run-image",
             &self.tools.run_image,
             image,

@@ -66,6 +66,9 @@ impl Platform {
             self.id, self.version
         );
         std::fs::write(root.join("order.toml"), order).map_err(io_error("writing order.toml"))?;
+        // What a builder's /cnb/run.toml says: the run image the app image is exported on.
+        let run = format!("[[images]]\nimage = \"{}\"\n", self.tools.run_image);
+        std::fs::write(dirs.run_toml(), run).map_err(io_error("writing run.toml"))?;
         // The builder runs as the CNB user: it owns the app dir and its home, as in a builder.
         for owned in [&dirs.workspace, &dirs.home] {
             chown_tree(owned, CNB_USER).map_err(io_error("handing the app to the CNB user"))?;
@@ -96,6 +99,11 @@ impl Platform {
 }
 
 impl Dirs {
+    /// The platform's `run.toml` (a builder's `/cnb/run.toml`).
+    pub(crate) fn run_toml(&self) -> PathBuf {
+        self.root.join("run.toml")
+    }
+
     fn new(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),

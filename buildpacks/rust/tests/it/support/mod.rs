@@ -174,7 +174,8 @@ pub fn build_ok_on(
 }
 
 /// A successful build's log has no `error:` line (rustup-init printed one when the build's
-/// HOME was not the CNB user's) and no rustup-init chatter after its success.
+/// HOME was not the CNB user's), no rustup-init chatter after its success, and no complaint of
+/// the lifecycle about a missing run.toml.
 pub fn assert_clean_log(output: &str) {
     let errors: Vec<&str> = output
         .lines()
@@ -187,6 +188,10 @@ pub fn assert_clean_log(output: &str) {
     assert!(
         !output.contains("Rust is installed now"),
         "rustup-init's success line"
+    );
+    assert!(
+        !output.contains("No run metadata found"),
+        "the platform gives the lifecycle a run.toml, as a builder does"
     );
 }
 
