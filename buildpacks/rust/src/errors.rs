@@ -6,14 +6,14 @@
 use crate::cargo_build::CargoError;
 use crate::config::ConfigError;
 use crate::layers::toolchain::ToolchainError;
-use crate::migrations::origin_words;
+use crate::migrations::origin_words_with_line as origin_line;
 use crate::processes::ProcessError;
 use crate::sqlx_offline::SqlxFailure;
 use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
-use slipway_contract::{DirOrigin, FilesError, IgnoredFile, MigrationsDirError};
+use slipway_contract::{FilesError, IgnoredFile, MigrationsDirError};
 
 /// Everything that can stop a build.
 #[derive(Debug)]
@@ -129,13 +129,6 @@ fn print_buildpack_error(error: RustBuildpackError) {
 
 /// Why the migrations folder cannot be found, in the build log's words.
 pub(crate) fn migrations_dir_problem(error: &MigrationsDirError) -> String {
-    // In an error, the settings file's line too.
-    let origin_line = |origin: &DirOrigin| match origin {
-        DirOrigin::SettingsFile { path, line } => {
-            format!("`migrations_dir` in {}, line {line}", path.display())
-        }
-        other => origin_words(other),
-    };
     match error {
         MigrationsDirError::Missing {
             origin,
@@ -293,7 +286,7 @@ mod tests {
     use crate::config::ConfigError;
     use crate::toolchain_file::ToolchainFileError;
     use fun_run::CommandWithName;
-    use slipway_contract::SqlxTomlError;
+    use slipway_contract::{DirOrigin, SqlxTomlError};
 
     /// What `on_error` prints for `error`, without colours.
     fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {

@@ -44,8 +44,18 @@ pub(crate) fn find_migrations_dir(
 /// The setting that chose the folder, as the build log names it.
 pub(crate) fn origin_words(origin: &DirOrigin) -> String {
     match origin {
-        DirOrigin::Given(var) => var.clone(),
         DirOrigin::SettingsFile { path, .. } => format!("`migrations_dir` in {}", path.display()),
+        other => origin_words_with_line(other),
+    }
+}
+
+/// The setting that chose the folder, as an error names it: with the settings file's line.
+pub(crate) fn origin_words_with_line(origin: &DirOrigin) -> String {
+    match origin {
+        DirOrigin::Given(var) => var.clone(),
+        DirOrigin::SettingsFile { path, line } => {
+            format!("`migrations_dir` in {}, line {line}", path.display())
+        }
         DirOrigin::SqlxToml { path, line } => {
             format!("`migrations-dir` in {}, line {line}", path.display())
         }

@@ -162,9 +162,14 @@ impl PgTools {
     /// [`PgTools::check_versions`] read cannot write. Restores read every
     /// compression, so only a dump asks.
     pub(crate) fn check_compression(&self) -> Result<(), BackupError> {
+        self.compress_arg().map(drop)
+    }
+
+    /// `pg_dump`'s `--compress` argument. Every dump follows `check_versions`, which read the
+    /// version; unknown, only the gzip levels every `pg_dump` writes are given.
+    fn compress_arg(&self) -> Result<String, BackupError> {
         self.compression
             .pg_dump_arg(self.pg_dump_major.unwrap_or(0))
-            .map(drop)
     }
 
     /// Finds `pg_dump` and `pg_restore` where `settings` says (`SLIPWAY_PG_BIN_DIR`), or on
@@ -206,12 +211,7 @@ impl PgTools {
             .arg("--format=custom")
             .arg("--no-password")
             .stdout(Stdio::piped());
-        // Every dump follows `check_versions`, which read the version; unknown, only the gzip
-        // levels every pg_dump writes are given.
-        command.arg(
-            self.compression
-                .pg_dump_arg(self.pg_dump_major.unwrap_or(0))?,
-        );
+        command.arg(self.compress_arg()?);
         // pg_dump takes an ACCESS SHARE lock on every table and, without this,
         // waits forever behind a session holding an exclusive one: the release
         // phase would hang until Heroku kills it an hour later. pg_dump sets

@@ -14,7 +14,7 @@ pub(crate) const MIN_PART_SIZE: usize = 5 * MIB;
 const MAX_PART_SIZE: usize = 5 * 1024 * MIB;
 /// 16 MiB parts allow 160 GB dumps within S3's 10,000-part limit.
 pub(crate) const DEFAULT_PART_SIZE: usize = 16 * MIB;
-pub(crate) const DEFAULT_REGION: &str = "us-east-1";
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// `s3://BUCKET/PREFIX`: the bucket and the key prefix backups go under.
 #[derive(Clone, Debug, PartialEq, Eq)]
