@@ -55,6 +55,10 @@ start_server() {
   local port
   port="$(free_port)"
   printf '%s\n' "$port" > "$DIR/port"
+  # s3s-fs resolves object paths against its working directory: it works in its own folder, not
+  # in the caller's, which may be deleted while the server lives (a test's temp dir, a worktree).
+  # This runs in with_lock's subshell, so the script's own directory is unchanged.
+  cd "$DIR"
   # setsid: the server must outlive the shell (and the test) that started it.
   setsid s3s-fs --host 127.0.0.1 --port "$port" \
     --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" "$DATA" \
