@@ -7,6 +7,7 @@ use bullet_stream::global::print;
 use fun_run::CommandWithName;
 use libcnb::Env;
 use serde::Deserialize;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -148,7 +149,16 @@ pub(crate) struct BuiltBinary {
     pub(crate) path: PathBuf,
 }
 
-/// Runs `cargo build`, streaming its diagnostics, timed, and returns the binaries it built.
+/// What a successful `cargo build` reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Compiled {
+    pub(crate) binaries: Vec<BuiltBinary>,
+    /// Every file and `OUT_DIR` the build used, fresh or compiled.
+    pub(crate) used_paths: BTreeSet<PathBuf>,
+}
+
+/// Runs `cargo build`, streaming its diagnostics, timed, and returns the binaries it built and
+/// the units it used.
 ///
 /// The binaries come from cargo's own JSON messages rather than from a path the buildpack
 /// rebuilds, so `[build] target` in `.cargo/config.toml`, `CARGO_BUILD_TARGET` and `--target`
@@ -157,7 +167,7 @@ pub(crate) fn compile(
     app_dir: &Path,
     env: &Env,
     config: &BuildConfig,
-) -> Result<Vec<BuiltBinary>, CargoError> {
+) -> Result<Compiled, CargoError> {
     let args = config.cargo_build_args();
     let mut command = Command::new("cargo");
     command
@@ -175,7 +185,13 @@ pub(crate) fn compile(
         |_stdout, stderr| command.stream_output(std::io::sink(), stderr),
     );
     match streamed {
-        Ok(output) => Ok(built_binaries(&output.stdout_lossy())),
+        Ok(output) => {
+            let messages = output.stdout_lossy();
+            Ok(Compiled {
+                binaries: built_binaries(&messages),
+                used_paths: used_paths(&messages),
+            })
+        }
         Err(error) => {
             let sqlx = match &error {
                 fun_run::CmdError::NonZeroExitAlreadyStreamed(output)
@@ -194,6 +210,10 @@ struct ArtifactMessage {
     reason: String,
     target: Option<ArtifactTarget>,
     executable: Option<PathBuf>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+    /// A `build-script-executed` message's output dir.
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +239,21 @@ fn built_binaries(messages: &str) -> Vec<BuiltBinary> {
                     name: target.name,
                     path,
                 })
+        })
+        .collect()
+}
+
+/// The files of every `compiler-artifact` message (fresh or not) and the `OUT_DIR` of every
+/// `build-script-executed` one: what this build used.
+fn used_paths(messages: &str) -> BTreeSet<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<ArtifactMessage>(line).ok())
+        .flat_map(|message| {
+            let mut paths = message.filenames;
+            paths.extend(message.executable);
+            paths.extend(message.out_dir);
+            paths
         })
         .collect()
 }
@@ -306,6 +341,25 @@ mod tests {
                 name: "api".into(),
                 path: "/layers/t/aarch64-unknown-linux-gnu/release/api".into()
             }]
+        );
+    }
+
+    #[test]
+    fn used_paths_come_from_artifacts_and_build_script_runs() {
+        let messages = indoc! {r#"
+            {"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"filenames":["/t/release/deps/libserde-0123456789abcdef.rlib"],"executable":null,"fresh":true}
+            {"reason":"build-script-executed","package_id":"serde","out_dir":"/t/release/build/serde-2222222222222222/out"}
+            {"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"filenames":["/t/release/api"],"executable":"/t/release/api"}
+            {"reason":"build-finished","success":true}
+        "#};
+        let paths: Vec<PathBuf> = used_paths(messages).into_iter().collect();
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/t/release/api"),
+                PathBuf::from("/t/release/build/serde-2222222222222222/out"),
+                PathBuf::from("/t/release/deps/libserde-0123456789abcdef.rlib"),
+            ]
         );
     }
 }

@@ -30,7 +30,13 @@ pub(crate) struct BuildConfig {
     pub(crate) web_bin: Option<String>,
     /// `SLIPWAY_PGVECTOR`: `off`, `auto` (default) or `required`.
     pub(crate) pgvector: PgvectorMode,
+    /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes: the target dir cache evicts units this build did
+    /// not use past it.
+    pub(crate) cache_max_bytes: u64,
 }
+
+/// The default of `SLIPWAY_CACHE_MAX_SIZE`, as written in the docs.
+pub(crate) const DEFAULT_CACHE_MAX_SIZE: &str = "2G";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum ConfigError {
@@ -91,6 +97,12 @@ impl BuildConfig {
             extra_args,
             web_bin,
             pgvector: parse_pgvector_mode(get("SLIPWAY_PGVECTOR").as_deref())?,
+            cache_max_bytes: parse_size(
+                "SLIPWAY_CACHE_MAX_SIZE",
+                get("SLIPWAY_CACHE_MAX_SIZE")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_CACHE_MAX_SIZE),
+            )?,
         })
     }
 
@@ -147,6 +159,37 @@ fn parse_extra_args(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(args)
+}
+
+/// A size such as `2G`, `1.5GB`, `500M`, `512MiB` or `1000000` (bytes); units are powers of
+/// 1024, as `du -h` prints them.
+fn parse_size(key: &'static str, value: &str) -> Result<u64, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        key,
+        value: value.to_string(),
+        what: "size (a number of bytes, or with a unit: 500M, 2G, 1.5GB)",
+    };
+    let upper = value.to_ascii_uppercase();
+    let digits_end = upper
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(upper.len());
+    let (number, unit) = upper.split_at(digits_end);
+    let exponent = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 1,
+        "M" | "MB" | "MIB" => 2,
+        "G" | "GB" | "GIB" => 3,
+        "T" | "TB" | "TIB" => 4,
+        _ => return Err(invalid()),
+    };
+    let number: f64 = number.parse().map_err(|_| invalid())?;
+    let bytes = number * 1024_f64.powi(exponent);
+    if !bytes.is_finite() || bytes < 1.0 || bytes >= 2_f64.powi(63) {
+        return Err(invalid());
+    }
+    // In range and positive, checked above; sizes need no fraction of a byte.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(bytes as u64)
 }
 
 fn parse_pgvector_mode(value: Option<&str>) -> Result<PgvectorMode, ConfigError> {
@@ -214,6 +257,25 @@ mod tests {
             ]
         );
         assert_eq!(config.pgvector, PgvectorMode::Required);
+    }
+
+    #[test]
+    fn cache_sizes_take_units() {
+        let size = |value: &str| parse_size("SLIPWAY_CACHE_MAX_SIZE", value);
+        assert_eq!(size("2G"), Ok(2 << 30));
+        assert_eq!(size("1.5gb"), Ok(3 << 29));
+        assert_eq!(size("500 MiB"), Ok(500 << 20));
+        assert_eq!(size("1000"), Ok(1000));
+        for bad in ["", "G", "-1G", "0", "2X", "1e3", "1..2G", "99999999999T"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+        let config = BuildConfig::from_env(&Env::new()).unwrap();
+        assert_eq!(config.cache_max_bytes, 2 << 30);
+        let error = BuildConfig::from_env(&env(&[("SLIPWAY_CACHE_MAX_SIZE", "lots")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SLIPWAY_CACHE_MAX_SIZE is set to `lots`, which is not a valid size (a number of bytes, or with a unit: 500M, 2G, 1.5GB)"
+        );
     }
 
     #[test]

@@ -162,6 +162,29 @@ pub(crate) fn ignored_migration_file(file: &IgnoredFile) -> String {
     )
 }
 
+/// The build's warning when the app's SBOM could not be written (the build itself succeeded).
+pub(crate) fn sbom_failed(error: &str) -> String {
+    format!(
+        "Writing the app's SBOM failed: {error}.\nThe app built and ships as usual, without an SBOM on its layer. `cargo metadata --locked` must succeed in the app dir."
+    )
+}
+
+/// The build's warning when pruning the build caches failed (the build itself succeeded).
+pub(crate) fn cache_pruning_failed(error: &std::io::Error) -> String {
+    format!(
+        "Pruning the build caches failed: {error}.\nThe app built and ships as usual; the caches keep what they had, and cargo rebuilds anything a half-pruned cache lacks. If this repeats, clear the build cache (`heroku builds:cache:purge`)."
+    )
+}
+
+/// The build's warning when what this build used is larger than `SLIPWAY_CACHE_MAX_SIZE`.
+pub(crate) fn cache_over_budget(bytes: u64, max_bytes: u64) -> String {
+    format!(
+        "The target dir cache is {}, over SLIPWAY_CACHE_MAX_SIZE ({}), with only what this build used.\nIt is kept whole: dropping any of it would make the next build compile it again. Raise SLIPWAY_CACHE_MAX_SIZE to silence this, or leave it to have unused artifacts dropped as soon as they are unused.",
+        crate::layers::human_bytes(bytes),
+        crate::layers::human_bytes(max_bytes)
+    )
+}
+
 fn print_toolchain_error(error: &ToolchainError) {
     match error {
         ToolchainError::Download { .. } => print_user_error(

@@ -2,6 +2,7 @@
 //! `web` and `release` processes (the release phase migrates PostgreSQL and ensures pgvector).
 
 mod cargo_build;
+mod cargo_lock;
 mod config;
 mod errors;
 mod layers;
@@ -9,23 +10,30 @@ mod migrations;
 mod pgvector;
 mod processes;
 mod redact;
+mod sbom;
 mod source_mtimes;
 mod sqlx_offline;
 mod toolchain_file;
 
-use crate::cargo_build::{compile, read_metadata};
+use crate::cargo_build::{Compiled, compile, read_metadata};
+use crate::cargo_lock::read_cargo_lock;
 use crate::config::BuildConfig;
 use crate::errors::RustBuildpackError;
 use crate::layers::app_binaries::install_app_binaries;
-use crate::layers::cargo_home::install_cargo_home;
+use crate::layers::cargo_home::{CargoHomePruned, install_cargo_home, prune_cargo_home};
 use crate::layers::release_tool::install_release_tool;
-use crate::layers::target_dir::prepare_target_dir;
-use crate::layers::toolchain::install_toolchain;
+use crate::layers::target_dir::prune::{
+    PruneInput, PruneReport, normalised_name, prune_target_dir,
+};
+use crate::layers::target_dir::{TargetDir, prepare_target_dir};
+use crate::layers::toolchain::{install_toolchain, rust_triple};
+use crate::layers::{dir_size, human_bytes};
 use crate::migrations::{
     find_migrations_dir, print_migration_lint, shown_path, warn_about_ignored_files,
 };
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
+use crate::sbom::app_sbom;
 use crate::source_mtimes::{settle_restored_mtimes, stabilise_source_mtimes};
 use crate::sqlx_offline::find_offline_data;
 use crate::toolchain_file::{SpecOrigin, ToolchainSpec, read_toolchain_spec};
@@ -34,13 +42,15 @@ use bullet_stream::style;
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::data::build_plan::BuildPlanBuilder;
 use libcnb::data::launch::LaunchBuilder;
+use libcnb::data::sbom::SbomFormat;
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb::generic::GenericPlatform;
 use libcnb::layer_env::Scope;
+use libcnb::sbom::Sbom;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
 use slipway_contract::{MigrationsDir, list_migration_files};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 // Used by the integration tests.
 #[cfg(test)]
@@ -106,7 +116,7 @@ impl Buildpack for RustBuildpack {
         let update_root = user_env
             .get_string_lossy("RUSTUP_UPDATE_ROOT")
             .unwrap_or_else(|| metadata.rustup.update_root.clone());
-        let toolchain_env = install_toolchain(&context, &spec, &update_root, &user_env)?;
+        let toolchain = install_toolchain(&context, &spec, &update_root, &user_env)?;
 
         print::bullet("Build caches");
         let cargo_home = install_cargo_home(&context)?;
@@ -135,7 +145,7 @@ impl Buildpack for RustBuildpack {
         for (key, value) in &user_env {
             env.insert(key, value);
         }
-        for layer_env in [&toolchain_env, &cargo_home.env, &target.env] {
+        for layer_env in [&toolchain.env, &cargo_home.env, &target.env] {
             env = layer_env.apply(Scope::Build, &env);
         }
         let metadata = read_metadata(&app_dir, &env).map_err(RustBuildpackError::Cargo)?;
@@ -146,7 +156,18 @@ impl Buildpack for RustBuildpack {
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
-        install_app_binaries(&context, &bins, &built)?;
+        let sbom = describe_dependencies(&context, &app_dir, &env);
+        install_app_binaries(&context, &bins, &built.binaries, sbom)?;
+
+        print::bullet("Build caches");
+        prune_build_caches(
+            &app_dir,
+            &toolchain.dir,
+            &cargo_home.dir,
+            &target,
+            &built,
+            &config,
+        );
 
         print::bullet("pgvector");
         let pgvector = plan_pgvector(&app_dir, &files, config.pgvector).map_err(|error| {
@@ -171,6 +192,118 @@ impl Buildpack for RustBuildpack {
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         errors::on_error(error);
+    }
+}
+
+/// The app layer's `CycloneDX` SBOM; a failure only warns, since the app itself built.
+fn describe_dependencies(
+    context: &BuildContext<RustBuildpack>,
+    app_dir: &Path,
+    env: &Env,
+) -> Option<Sbom> {
+    let described = rust_triple(&context.target.arch)
+        .map_err(|error| error.to_string())
+        .and_then(|triple| {
+            let locked = read_cargo_lock(app_dir).map_err(|error| error.to_string())?;
+            app_sbom(app_dir, env, triple, &locked).map_err(|error| error.to_string())
+        });
+    match described {
+        Ok(json) => {
+            print::sub_bullet("SBOM: the app's crates, as CycloneDX JSON on the app layer");
+            Some(Sbom::from_bytes(SbomFormat::CycloneDxJson, json))
+        }
+        Err(error) => {
+            print::warning(errors::sbom_failed(&error));
+            None
+        }
+    }
+}
+
+/// Keeps the caches to what the next build reuses and prints each cache layer's size; a
+/// failure only warns, since cargo rebuilds whatever a half-pruned cache lacks.
+fn prune_build_caches(
+    app_dir: &Path,
+    toolchain_dir: &Path,
+    cargo_home_dir: &Path,
+    target: &TargetDir,
+    built: &Compiled,
+    config: &BuildConfig,
+) {
+    let pruned = read_cargo_lock(app_dir).and_then(|locked| {
+        let cargo_home = prune_cargo_home(cargo_home_dir, &locked)?;
+        let locked_names = locked
+            .iter()
+            .map(|package| normalised_name(&package.name))
+            .collect();
+        let uplifted: Vec<PathBuf> = built
+            .binaries
+            .iter()
+            .map(|binary| binary.path.clone())
+            .collect();
+        let target = prune_target_dir(&PruneInput {
+            target_dir: &target.dir,
+            manifest_path: &target.unit_manifest,
+            used_paths: &built.used_paths,
+            uplifted_binaries: &uplifted,
+            locked_names: &locked_names,
+            max_bytes: config.cache_max_bytes,
+        })?;
+        Ok((dir_size(toolchain_dir)?, cargo_home, target))
+    });
+    match pruned {
+        Ok((toolchain, cargo_home, target)) => {
+            print_cache_sizes(toolchain, &cargo_home, &target, config.cache_max_bytes);
+        }
+        Err(error) => print::warning(errors::cache_pruning_failed(&error)),
+    }
+}
+
+fn print_cache_sizes(
+    toolchain: u64,
+    cargo_home: &CargoHomePruned,
+    target: &PruneReport,
+    max_bytes: u64,
+) {
+    print::sub_bullet(format!("Toolchain: {}", human_bytes(toolchain)));
+    let dropped = if cargo_home.dropped_crates > 0 {
+        format!(
+            " (dropped {} crates no longer in Cargo.lock, {})",
+            cargo_home.dropped_crates,
+            human_bytes(cargo_home.dropped_bytes)
+        )
+    } else {
+        String::new()
+    };
+    print::sub_bullet(format!(
+        "Cargo registry cache: {}{dropped}",
+        human_bytes(cargo_home.bytes)
+    ));
+    let parts = &target.parts;
+    print::sub_bullet(format!(
+        "Target dir cache: {} (deps {}, build scripts {}, fingerprints {}, incremental {}, other {})",
+        human_bytes(parts.total()),
+        human_bytes(parts.deps),
+        human_bytes(parts.build),
+        human_bytes(parts.fingerprint),
+        human_bytes(parts.incremental),
+        human_bytes(parts.other)
+    ));
+    if target.unlocked.units > 0 {
+        print::sub_bullet(format!(
+            "Dropped {} compiled units of crates no longer in Cargo.lock ({})",
+            target.unlocked.units,
+            human_bytes(target.unlocked.bytes)
+        ));
+    }
+    if target.least_recently_used.units > 0 {
+        print::sub_bullet(format!(
+            "Dropped {} compiled units this build did not use, least recently used first, to stay under SLIPWAY_CACHE_MAX_SIZE ({})",
+            target.least_recently_used.units,
+            human_bytes(max_bytes)
+        ));
+    }
+    if target.over_budget {
+        print::warning(errors::cache_over_budget(parts.total(), max_bytes));
     }
 }
 

@@ -8,14 +8,20 @@ use crate::processes::BinTarget;
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
+use libcnb::sbom::Sbom;
 
-/// Copies each binary target, from where cargo said it built it, into the layer's `bin/`.
+/// Copies each binary target, from where cargo said it built it, into the layer's `bin/`, and
+/// attaches the app's SBOM to the layer.
 pub(crate) fn install_app_binaries(
     context: &BuildContext<RustBuildpack>,
     bins: &[BinTarget],
     built: &[BuiltBinary],
+    sbom: Option<Sbom>,
 ) -> libcnb::Result<(), RustBuildpackError> {
-    let (_, bin_dir) = launch_bin_layer(context, layer_name!("app"))?;
+    let (layer, bin_dir) = launch_bin_layer(context, layer_name!("app"))?;
+    if let Some(sbom) = sbom {
+        layer.write_sboms(&[sbom])?;
+    }
     for bin in bins {
         let Some(from) = built
             .iter()

@@ -1,14 +1,23 @@
 //! The Cargo home layer: the registry index, crate sources and git checkouts.
+//!
+//! After each build it keeps only the crates `Cargo.lock` pins, and never cargo's own usage
+//! database (`.global-cache`): it records when each file was last used, so it changes on
+//! every build and would make the lifecycle store the whole layer again although nothing
+//! else changed. Cargo's automatic clean-up, which reads that database, is off: the pruning
+//! here replaces it.
 
 use crate::RustBuildpack;
+use crate::cargo_lock::LockedPackage;
 use crate::errors::RustBuildpackError;
-use crate::layers::{CacheState, keep_unless_expired, previous_uses};
+use crate::layers::{CacheState, dir_size, keep_unless_expired, previous_uses};
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::{CachedLayerDefinition, InvalidMetadataAction};
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,12 +47,19 @@ pub(crate) fn install_cargo_home(
     )?;
     let uses = previous_uses(&layer.state, "Cargo registry cache");
     layer.write_metadata(CargoHomeMetadata { uses: uses + 1.0 })?;
-    let env = LayerEnv::new().chainable_insert(
-        Scope::Build,
-        ModificationBehavior::Override,
-        "CARGO_HOME",
-        layer.path(),
-    );
+    let env = LayerEnv::new()
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "CARGO_HOME",
+            layer.path(),
+        )
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "CARGO_CACHE_AUTO_CLEAN_FREQUENCY",
+            "never",
+        );
     layer.write_env(&env)?;
     Ok(CargoHome {
         env: layer.read_env()?,
@@ -51,10 +67,118 @@ pub(crate) fn install_cargo_home(
     })
 }
 
+/// What pruning left in the Cargo home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CargoHomePruned {
+    /// Crates no longer in `Cargo.lock` whose archive or sources were removed.
+    pub(crate) dropped_crates: usize,
+    pub(crate) dropped_bytes: u64,
+    /// The size of the layer after pruning.
+    pub(crate) bytes: u64,
+}
+
+/// Removes cargo's usage database and the registry archives (`registry/cache/*/*.crate`) and
+/// sources (`registry/src/*/*`) of crates that `locked` does not list.
+pub(crate) fn prune_cargo_home(
+    cargo_home: &Path,
+    locked: &[LockedPackage],
+) -> io::Result<CargoHomePruned> {
+    for entry in read_dir_or_empty(cargo_home)? {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".global-cache")
+        {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    let keep: BTreeSet<String> = locked
+        .iter()
+        .filter(|package| package.is_from_registry())
+        .map(|package| format!("{}-{}", package.name, package.version))
+        .collect();
+    let mut dropped = BTreeSet::new();
+    let mut dropped_bytes = 0;
+    for (kind, suffix) in [("cache", ".crate"), ("src", "")] {
+        for registry in read_dir_or_empty(&cargo_home.join("registry").join(kind))? {
+            for entry in read_dir_or_empty(&registry.path())? {
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                let Some(crate_id) = file_name.strip_suffix(suffix) else {
+                    continue;
+                };
+                if keep.contains(crate_id) {
+                    continue;
+                }
+                dropped_bytes += dir_size(&entry.path())?;
+                if entry.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(entry.path())?;
+                } else {
+                    std::fs::remove_file(entry.path())?;
+                }
+                dropped.insert(crate_id.to_string());
+            }
+        }
+    }
+    Ok(CargoHomePruned {
+        dropped_crates: dropped.len(),
+        dropped_bytes,
+        bytes: dir_size(cargo_home)?,
+    })
+}
+
+/// The entries of `dir`, or none when it does not exist.
+fn read_dir_or_empty(dir: &Path) -> io::Result<Vec<std::fs::DirEntry>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.collect(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layers::tests::lifecycle_round_trip;
+
+    #[test]
+    fn pruning_keeps_the_locked_crates_and_drops_the_usage_database() {
+        let home = tempfile::tempdir().unwrap();
+        let index = "index.crates.io-1949cf8c6b5b557f";
+        let cache = home.path().join("registry/cache").join(index);
+        let src = home.path().join("registry/src").join(index);
+        std::fs::create_dir_all(&cache).unwrap();
+        for id in ["serde-1.0.228", "serde-1.0.200", "tokio-1.48.0"] {
+            std::fs::write(cache.join(format!("{id}.crate")), "12345").unwrap();
+            std::fs::create_dir_all(src.join(id).join("src")).unwrap();
+            std::fs::write(src.join(id).join("src/lib.rs"), "123").unwrap();
+        }
+        std::fs::write(home.path().join(".global-cache"), "sqlite").unwrap();
+        std::fs::write(home.path().join(".package-cache"), "").unwrap();
+        let locked = |name: &str, version: &str| LockedPackage {
+            name: name.into(),
+            version: version.into(),
+            source: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
+            checksum: None,
+        };
+        let pruned = prune_cargo_home(
+            home.path(),
+            &[locked("serde", "1.0.228"), locked("tokio", "1.48.0")],
+        )
+        .unwrap();
+        assert_eq!(
+            pruned,
+            CargoHomePruned {
+                dropped_crates: 1,
+                dropped_bytes: 8,
+                bytes: 16
+            }
+        );
+        assert!(!cache.join("serde-1.0.200.crate").exists());
+        assert!(!src.join("serde-1.0.200").exists());
+        assert!(src.join("serde-1.0.228/src/lib.rs").is_file());
+        assert!(!home.path().join(".global-cache").exists());
+        assert!(home.path().join(".package-cache").exists());
+    }
 
     #[test]
     fn metadata_survives_the_lifecycles_json_round_trip() {

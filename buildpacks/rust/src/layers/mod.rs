@@ -6,7 +6,7 @@ pub(crate) mod release_tool;
 pub(crate) mod target_dir;
 pub(crate) mod toolchain;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
@@ -100,6 +100,50 @@ pub(crate) fn launch_bin_layer(
     Ok((layer, bin_dir))
 }
 
+/// The bytes of every regular file under `path` (or of `path` itself), hard links counted each
+/// time, as the lifecycle's tar stores them; 0 when it does not exist.
+pub(crate) fn dir_size(path: &Path) -> std::io::Result<u64> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => return Err(error),
+    };
+    if !metadata.is_dir() {
+        return Ok(if metadata.is_file() {
+            metadata.len()
+        } else {
+            0
+        });
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        total += dir_size(&entry?.path())?;
+    }
+    Ok(total)
+}
+
+/// `1.2 GiB`, `340.5 MiB`, `12 B`: sizes as `du -h` and the lifecycle's users read them.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = u64_to_f64(bytes);
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+// Display only: a size past 2^53 bytes may round.
+#[allow(clippy::cast_precision_loss)]
+fn u64_to_f64(value: u64) -> f64 {
+    value as f64
+}
+
 /// Why a cached layer was (or was not) reused.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CacheState {
@@ -112,6 +156,13 @@ pub(crate) enum CacheState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_like_du() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    }
 
     #[test]
     fn the_counter_expires_at_the_bound() {

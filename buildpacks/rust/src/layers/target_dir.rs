@@ -1,5 +1,7 @@
 //! The target dir layer: `CARGO_TARGET_DIR`, so build output never lands in the app image.
 
+pub(crate) mod prune;
+
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
 use crate::layers::{CacheState, keep_unless_expired, previous_uses};
@@ -13,6 +15,9 @@ use std::path::PathBuf;
 
 /// The file in the layer that records the app's source hashes (see `source_mtimes`).
 pub(crate) const SOURCE_MANIFEST: &str = "slipway-source-mtimes.toml";
+
+/// The file in the layer that records when each unit was last used (see [`prune`]).
+const UNIT_MANIFEST: &str = "slipway-target-units.toml";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +35,7 @@ pub(crate) struct TargetDir {
     /// `CARGO_TARGET_DIR`.
     pub(crate) dir: PathBuf,
     pub(crate) source_manifest: PathBuf,
+    pub(crate) unit_manifest: PathBuf,
 }
 
 /// Creates or reuses the target dir cache.
@@ -59,17 +65,28 @@ pub(crate) fn prepare_target_dir(
     metadata.uses = previous_uses(&layer.state, "target dir cache") + 1.0;
     layer.write_metadata(metadata)?;
     let dir = layer.path().join("target");
-    let env = LayerEnv::new().chainable_insert(
-        Scope::Build,
-        ModificationBehavior::Override,
-        "CARGO_TARGET_DIR",
-        &dir,
-    );
+    let env = LayerEnv::new()
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "CARGO_TARGET_DIR",
+            &dir,
+        )
+        // Cargo caches `rustc -vV` in `target/.rustc_info.json`, keyed by the mtime of rustc,
+        // which the lifecycle's restore resets: the file would change on every build, and the
+        // lifecycle would store the whole layer again although nothing else changed.
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "CARGO_CACHE_RUSTC_INFO",
+            "0",
+        );
     layer.write_env(&env)?;
     Ok(TargetDir {
         env: layer.read_env()?,
         dir,
         source_manifest: layer.path().join(SOURCE_MANIFEST),
+        unit_manifest: layer.path().join(UNIT_MANIFEST),
     })
 }
 
@@ -81,24 +98,59 @@ fn restored_action(
     if matches!(expiry.1, CacheState::Expired { .. }) {
         return expiry;
     }
-    let why = if old.toolchain != new.toolchain {
-        Some(format!(
-            "the toolchain changed from {} to {}",
-            old.toolchain.channel, new.toolchain.channel
-        ))
-    } else if (&old.arch, &old.distro_name, &old.distro_version)
-        != (&new.arch, &new.distro_name, &new.distro_version)
-    {
-        Some("the target arch or distro changed".to_string())
+    let why = changes(old, new);
+    if why.is_empty() {
+        expiry
     } else {
-        None
-    };
-    match why {
-        Some(why) => (
+        (
             RestoredLayerAction::DeleteLayer,
-            CacheState::Outdated { why },
-        ),
-        None => expiry,
+            CacheState::Outdated {
+                why: why.join("; "),
+            },
+        )
+    }
+}
+
+/// Every difference between the restored cache's build and this one that makes its
+/// artifacts useless, as heroku/buildpacks-python lists them all.
+fn changes(old: &TargetDirMetadata, new: &TargetDirMetadata) -> Vec<String> {
+    let mut changes = Vec::new();
+    if old.toolchain != new.toolchain {
+        changes.push(format!(
+            "the toolchain changed from {} to {}",
+            describe_toolchain(&old.toolchain),
+            describe_toolchain(&new.toolchain)
+        ));
+    }
+    for (what, before, after) in [
+        ("arch", &old.arch, &new.arch),
+        ("distro", &old.distro_name, &new.distro_name),
+        ("distro version", &old.distro_version, &new.distro_version),
+    ] {
+        if before != after {
+            changes.push(format!("the {what} changed from {before} to {after}"));
+        }
+    }
+    changes
+}
+
+/// `1.95.0`, or `1.95.0 (components: clippy; targets: …; profile: default)` when those differ
+/// from a plain install.
+fn describe_toolchain(spec: &ToolchainSpec) -> String {
+    let mut extras = Vec::new();
+    if !spec.components.is_empty() {
+        extras.push(format!("components: {}", spec.components.join(", ")));
+    }
+    if !spec.targets.is_empty() {
+        extras.push(format!("targets: {}", spec.targets.join(", ")));
+    }
+    if spec.profile != "minimal" {
+        extras.push(format!("profile: {}", spec.profile));
+    }
+    if extras.is_empty() {
+        spec.channel.clone()
+    } else {
+        format!("{} ({})", spec.channel, extras.join("; "))
     }
 }
 
@@ -139,6 +191,24 @@ mod tests {
             state,
             CacheState::Outdated {
                 why: "the toolchain changed from 1.94.0 to 1.95.0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn every_reason_is_given() {
+        let mut old = metadata("1.94.0", 1.0);
+        old.toolchain.components = vec!["clippy".into()];
+        old.arch = "amd64".into();
+        old.distro_version = "22.04".into();
+        let (_, state) = restored_action(&old, &metadata("1.95.0", 0.0));
+        assert_eq!(
+            state,
+            CacheState::Outdated {
+                why: "the toolchain changed from 1.94.0 (components: clippy) to 1.95.0; \
+                      the arch changed from amd64 to arm64; \
+                      the distro version changed from 22.04 to 24.04"
+                    .into()
             }
         );
     }

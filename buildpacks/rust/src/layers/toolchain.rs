@@ -16,7 +16,7 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use libcnb::{Env, Target};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What the cached toolchain was installed for; any difference reinstalls it.
@@ -59,7 +59,7 @@ pub(crate) fn install_toolchain(
     spec: &ToolchainSpec,
     update_root: &str,
     user_env: &Env,
-) -> libcnb::Result<LayerEnv, RustBuildpackError> {
+) -> libcnb::Result<Toolchain, RustBuildpackError> {
     let metadata = metadata_for(spec, &context.target);
     let layer = context.cached_layer(
         layer_name!("toolchain"),
@@ -129,7 +129,16 @@ pub(crate) fn install_toolchain(
         )
         .chainable_insert(Scope::Build, ModificationBehavior::Delimiter, "PATH", ":");
     layer.write_env(&env)?;
-    layer.read_env()
+    Ok(Toolchain {
+        env: layer.read_env()?,
+        dir: layer_dir,
+    })
+}
+
+/// The toolchain layer, ready for `cargo`.
+pub(crate) struct Toolchain {
+    pub(crate) env: LayerEnv,
+    pub(crate) dir: PathBuf,
 }
 
 fn metadata_for(spec: &ToolchainSpec, target: &Target) -> ToolchainLayerMetadata {

@@ -1,0 +1,509 @@
+//! Keeps the target dir cache to what later builds reuse, within `SLIPWAY_CACHE_MAX_SIZE`.
+//!
+//! Cargo never deletes a unit (one crate compiled with one set of features, profile and
+//! dependencies): after a dependency bump the old units stay beside the new ones, and the cache
+//! grows with every deploy. Every file and dir of a unit in `deps/`, `build/`, `.fingerprint/`
+//! and `examples/` is named `<name>-<hash>` with the same 16-hex-digit hash, so the units this
+//! build used are known from cargo's JSON messages. After each build:
+//!
+//! - units of crates that are no longer in `Cargo.lock` are dropped;
+//! - other units this build did not use (another feature set, a dependency bump that changed
+//!   their hash) are kept while the cache fits `SLIPWAY_CACHE_MAX_SIZE`, least recently used
+//!   evicted first;
+//! - the copies of the app's binaries cargo "uplifts" to `target/release/` are dropped: they
+//!   duplicate `deps/` (the lifecycle's tar does not keep hard links) and cargo links them
+//!   again on the next build.
+//!
+//! Recency is counted in generations, not time: a generation ends when the set of units a
+//! build uses changes. A build that changes nothing writes the same manifest, so the layer
+//! stays byte-identical and the lifecycle reuses it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::layers::dir_size;
+
+/// The dirs of a profile dir (`target/release`) whose entries are named after their unit.
+const UNIT_DIRS: [&str; 4] = ["deps", "build", ".fingerprint", "examples"];
+
+/// What the last builds used, kept in the target layer.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitManifest {
+    generation: u64,
+    /// The generation in which each kept unit was last used, by unit hash.
+    last_used: BTreeMap<String, u64>,
+}
+
+/// One unit's files and dirs on disk.
+#[derive(Debug, Default)]
+struct Unit {
+    /// The package (or crate) name, `-` written `_`.
+    name: String,
+    paths: Vec<PathBuf>,
+    bytes: u64,
+}
+
+/// What a pruning run needs to know about the build.
+pub(crate) struct PruneInput<'a> {
+    /// `CARGO_TARGET_DIR`.
+    pub(crate) target_dir: &'a Path,
+    pub(crate) manifest_path: &'a Path,
+    /// The files and `OUT_DIR`s cargo reported.
+    pub(crate) used_paths: &'a BTreeSet<PathBuf>,
+    /// The app's binaries as cargo uplifted them (already copied into the app layer).
+    pub(crate) uplifted_binaries: &'a [PathBuf],
+    /// Every package name in `Cargo.lock`.
+    pub(crate) locked_names: &'a BTreeSet<String>,
+    /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes.
+    pub(crate) max_bytes: u64,
+}
+
+/// How many units were dropped, and how much space that freed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dropped {
+    pub(crate) units: usize,
+    pub(crate) bytes: u64,
+}
+
+/// The size of each part of the target dir, after pruning.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TargetParts {
+    pub(crate) deps: u64,
+    pub(crate) build: u64,
+    pub(crate) fingerprint: u64,
+    pub(crate) incremental: u64,
+    /// Everything else: uplifted libraries, dep-info files, examples.
+    pub(crate) other: u64,
+}
+
+impl TargetParts {
+    pub(crate) fn total(&self) -> u64 {
+        self.deps + self.build + self.fingerprint + self.incremental + self.other
+    }
+}
+
+/// What pruning did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PruneReport {
+    pub(crate) unlocked: Dropped,
+    pub(crate) least_recently_used: Dropped,
+    pub(crate) parts: TargetParts,
+    /// The units this build used are larger than `SLIPWAY_CACHE_MAX_SIZE` by themselves.
+    pub(crate) over_budget: bool,
+}
+
+/// Prunes the target dir as the module doc says and writes the manifest of what is kept.
+pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport> {
+    for binary in input.uplifted_binaries {
+        remove_if_present(binary)?;
+    }
+    let profiles = profile_dirs(input.target_dir)?;
+    let mut units = units_on_disk(&profiles)?;
+    let used = used_hashes(input.used_paths, &units);
+    let previous = read_manifest(input.manifest_path);
+    let generation = next_generation(&previous, &used);
+    let mut report = PruneReport::default();
+
+    let unlocked: Vec<String> = units
+        .iter()
+        .filter(|(hash, unit)| !used.contains(*hash) && !input.locked_names.contains(&unit.name))
+        .map(|(hash, _)| hash.clone())
+        .collect();
+    for hash in unlocked {
+        if let Some(unit) = units.remove(&hash) {
+            remove_unit(&unit, &mut report.unlocked)?;
+        }
+    }
+
+    let last_used = |hash: &String| {
+        if used.contains(hash) {
+            generation
+        } else {
+            previous.last_used.get(hash).copied().unwrap_or(0)
+        }
+    };
+    let mut evictable: Vec<(u64, String)> = units
+        .keys()
+        .filter(|hash| !used.contains(*hash))
+        .map(|hash| (last_used(hash), hash.clone()))
+        .collect();
+    evictable.sort();
+    let mut total = dir_size(input.target_dir)?;
+    for (_, hash) in evictable {
+        if total <= input.max_bytes {
+            break;
+        }
+        if let Some(unit) = units.remove(&hash) {
+            total = total.saturating_sub(unit.bytes);
+            remove_unit(&unit, &mut report.least_recently_used)?;
+        }
+    }
+    report.over_budget = total > input.max_bytes;
+
+    let manifest = UnitManifest {
+        generation,
+        last_used: units
+            .keys()
+            .map(|hash| (hash.clone(), last_used(hash)))
+            .collect(),
+    };
+    let text = toml::to_string(&manifest).map_err(io::Error::other)?;
+    std::fs::write(input.manifest_path, text)?;
+    report.parts = measure_parts(input.target_dir, &profiles)?;
+    Ok(report)
+}
+
+/// The unit hash in a name cargo gives a unit's files and dirs (`libserde-0123456789abcdef.rlib`,
+/// `serde-0123456789abcdef`; `build-script-build` has none): 16 lowercase hex digits after the
+/// last `-`, before any extension.
+pub(crate) fn unit_hash(name: &str) -> Option<&str> {
+    let (_, tail) = name.rsplit_once('-')?;
+    let hash = tail.split('.').next()?;
+    let is_hash = hash.len() == 16
+        && hash
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    is_hash.then_some(hash)
+}
+
+/// A package or crate name as cargo's file names and `Cargo.lock` both match it.
+pub(crate) fn normalised_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// The generation of this build: the previous one if it used the same units, else the next.
+fn next_generation(previous: &UnitManifest, used: &BTreeSet<String>) -> u64 {
+    let previously_used: BTreeSet<&String> = previous
+        .last_used
+        .iter()
+        .filter(|(_, generation)| **generation == previous.generation)
+        .map(|(hash, _)| hash)
+        .collect();
+    let same = previous.generation > 0 && previously_used.into_iter().eq(used.iter());
+    if same {
+        previous.generation
+    } else {
+        previous.generation + 1
+    }
+}
+
+/// The profile dirs under the target dir (`release`, `<triple>/release`): those with a
+/// `.fingerprint` dir.
+fn profile_dirs(target_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(target_dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        if dir.join(".fingerprint").is_dir() {
+            found.push(dir);
+            continue;
+        }
+        if depth == 2 || !dir.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                pending.push((entry.path(), depth + 1));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Every unit with a file or dir in a profile's unit dirs, by hash.
+fn units_on_disk(profiles: &[PathBuf]) -> io::Result<BTreeMap<String, Unit>> {
+    let mut units: BTreeMap<String, Unit> = BTreeMap::new();
+    for profile in profiles {
+        for dir in UNIT_DIRS.map(|name| profile.join(name)) {
+            if !dir.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                let Some(hash) = unit_hash(&file_name) else {
+                    continue;
+                };
+                let unit = units.entry(hash.to_string()).or_default();
+                // `.fingerprint/` and `build/` name a unit after its package; `deps/` after
+                // its crate, with `lib` in front of libraries.
+                let stem = file_name.rsplit_once('-').map_or("", |(stem, _)| stem);
+                if unit.name.is_empty() || !dir.ends_with("deps") {
+                    unit.name = normalised_name(stem);
+                }
+                unit.bytes += dir_size(&entry.path())?;
+                unit.paths.push(entry.path());
+            }
+        }
+    }
+    Ok(units)
+}
+
+/// The hashes of the units behind `used_paths`: from the name of a path's own parts, or, for a
+/// file cargo uplifted out of `deps/` (`target/release/api`), from the `deps/` file it is a
+/// hard link of. An uplifted file that was copied instead keeps every unit of its name.
+fn used_hashes(used_paths: &BTreeSet<PathBuf>, units: &BTreeMap<String, Unit>) -> BTreeSet<String> {
+    let mut by_inode: HashMap<(u64, u64), String> = HashMap::new();
+    for (hash, unit) in units {
+        for path in &unit.paths {
+            if let Ok(metadata) = std::fs::symlink_metadata(path)
+                && metadata.is_file()
+            {
+                by_inode.insert((metadata.dev(), metadata.ino()), hash.clone());
+            }
+        }
+    }
+    let mut used = BTreeSet::new();
+    for path in used_paths {
+        let named: Vec<&str> = path
+            .components()
+            .filter_map(|part| part.as_os_str().to_str().and_then(unit_hash))
+            .collect();
+        if !named.is_empty() {
+            used.extend(named.into_iter().map(str::to_string));
+            continue;
+        }
+        let linked = std::fs::metadata(path)
+            .ok()
+            .and_then(|metadata| by_inode.get(&(metadata.dev(), metadata.ino())));
+        if let Some(hash) = linked {
+            used.insert(hash.clone());
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|stem| normalised_name(&stem.to_string_lossy()))
+            .unwrap_or_default();
+        let stem = stem.strip_prefix("lib").unwrap_or(&stem).to_string();
+        used.extend(
+            units
+                .iter()
+                .filter(|(_, unit)| unit.name == stem || unit.name == format!("lib{stem}"))
+                .map(|(hash, _)| hash.clone()),
+        );
+    }
+    used
+}
+
+fn remove_unit(unit: &Unit, dropped: &mut Dropped) -> io::Result<()> {
+    for path in &unit.paths {
+        remove_if_present(path)?;
+    }
+    dropped.units += 1;
+    dropped.bytes += unit.bytes;
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    };
+    match removed {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// The size of each part of the target dir.
+fn measure_parts(target_dir: &Path, profiles: &[PathBuf]) -> io::Result<TargetParts> {
+    let mut parts = TargetParts::default();
+    for profile in profiles {
+        parts.deps += dir_size(&profile.join("deps"))?;
+        parts.build += dir_size(&profile.join("build"))?;
+        parts.fingerprint += dir_size(&profile.join(".fingerprint"))?;
+        parts.incremental += dir_size(&profile.join("incremental"))?;
+    }
+    let counted = parts.total();
+    parts.other = dir_size(target_dir)?.saturating_sub(counted);
+    Ok(parts)
+}
+
+fn read_manifest(path: &Path) -> UnitManifest {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| toml::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const SERDE_NEW: &str = "1111111111111111";
+    const SERDE_OLD: &str = "2222222222222222";
+    const GONE: &str = "3333333333333333";
+    const APP: &str = "4444444444444444";
+    const TOKIO_OLD: &str = "5555555555555555";
+
+    /// A unit of `name` with `bytes` in `deps/` and a fingerprint dir.
+    fn unit(release: &Path, name: &str, hash: &str, bytes: usize) {
+        fs::create_dir_all(release.join(format!(".fingerprint/{name}-{hash}"))).unwrap();
+        fs::write(
+            release.join(format!(".fingerprint/{name}-{hash}/lib-{name}")),
+            "f",
+        )
+        .unwrap();
+        let crate_name = name.replace('-', "_");
+        fs::write(
+            release.join(format!("deps/lib{crate_name}-{hash}.rlib")),
+            "x".repeat(bytes),
+        )
+        .unwrap();
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        target: PathBuf,
+        release: PathBuf,
+        manifest: PathBuf,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        let release = target.join("release");
+        fs::create_dir_all(release.join("deps")).unwrap();
+        fs::create_dir_all(release.join("build")).unwrap();
+        unit(&release, "serde", SERDE_NEW, 100);
+        unit(&release, "serde", SERDE_OLD, 100);
+        unit(&release, "left-pad", GONE, 100);
+        unit(&release, "tokio", TOKIO_OLD, 1000);
+        // The app's binary, and its uplifted hard link.
+        fs::create_dir_all(release.join(format!(".fingerprint/my-app-{APP}"))).unwrap();
+        fs::write(release.join(format!("deps/my_app-{APP}")), "binary").unwrap();
+        fs::hard_link(
+            release.join(format!("deps/my_app-{APP}")),
+            release.join("my-app"),
+        )
+        .unwrap();
+        // A build script's output dir.
+        fs::create_dir_all(release.join(format!("build/serde-{SERDE_NEW}/out"))).unwrap();
+        let manifest = dir.path().join("units.toml");
+        Fixture {
+            _dir: dir,
+            target,
+            release,
+            manifest,
+        }
+    }
+
+    fn prune(fixture: &Fixture, max_bytes: u64) -> PruneReport {
+        let used: BTreeSet<PathBuf> = [
+            fixture
+                .release
+                .join(format!("deps/libserde-{SERDE_NEW}.rlib")),
+            fixture.release.join(format!("build/serde-{SERDE_NEW}/out")),
+            fixture.release.join("my-app"),
+        ]
+        .into();
+        let locked: BTreeSet<String> = ["serde", "tokio", "my_app"].map(normalised_name).into();
+        prune_target_dir(&PruneInput {
+            target_dir: &fixture.target,
+            manifest_path: &fixture.manifest,
+            used_paths: &used,
+            uplifted_binaries: &[fixture.release.join("my-app")],
+            locked_names: &locked,
+            max_bytes,
+        })
+        .unwrap()
+    }
+
+    fn exists(fixture: &Fixture, relative: &str) -> bool {
+        fixture.release.join(relative).exists()
+    }
+
+    #[test]
+    fn drops_unlocked_units_and_uplifted_copies_and_keeps_what_fits() {
+        let fixture = fixture();
+        let report = prune(&fixture, 1 << 30);
+        assert_eq!(report.unlocked.units, 1);
+        assert!(!exists(&fixture, &format!("deps/libleft_pad-{GONE}.rlib")));
+        assert!(!exists(&fixture, &format!(".fingerprint/left-pad-{GONE}")));
+        assert!(!exists(&fixture, "my-app"), "the uplifted copy is dropped");
+        assert!(
+            exists(&fixture, &format!("deps/my_app-{APP}")),
+            "the binary's unit is used (found through its hard link)"
+        );
+        assert!(exists(&fixture, &format!("deps/libserde-{SERDE_OLD}.rlib")));
+        assert!(exists(&fixture, &format!("deps/libtokio-{TOKIO_OLD}.rlib")));
+        assert_eq!(report.least_recently_used, Dropped::default());
+        assert!(!report.over_budget);
+        assert!(report.parts.deps >= 1206);
+    }
+
+    #[test]
+    fn a_build_that_uses_the_same_units_writes_the_same_manifest() {
+        let fixture = fixture();
+        prune(&fixture, 1 << 30);
+        let first = fs::read_to_string(&fixture.manifest).unwrap();
+        // Cargo links the binary again on the next build.
+        fs::hard_link(
+            fixture.release.join(format!("deps/my_app-{APP}")),
+            fixture.release.join("my-app"),
+        )
+        .unwrap();
+        prune(&fixture, 1 << 30);
+        assert_eq!(fs::read_to_string(&fixture.manifest).unwrap(), first);
+        assert!(first.contains("generation = 1"), "{first}");
+    }
+
+    #[test]
+    fn past_the_size_the_least_recently_used_unused_units_go_first() {
+        let fixture = fixture();
+        // Build 1 used the old tokio; build 2 (below) does not: it is the most recent of the
+        // unused units, and the old serde (never used) goes first.
+        fs::write(
+            &fixture.manifest,
+            format!("generation = 1\n[last_used]\n{TOKIO_OLD} = 1\n"),
+        )
+        .unwrap();
+        let used_only = 100 + 6 + 3; // serde, the app, the fingerprint files
+        let report = prune(&fixture, used_only + 1000 + 2);
+        assert_eq!(report.least_recently_used.units, 1);
+        assert!(!exists(
+            &fixture,
+            &format!("deps/libserde-{SERDE_OLD}.rlib")
+        ));
+        assert!(exists(&fixture, &format!("deps/libtokio-{TOKIO_OLD}.rlib")));
+        assert!(!report.over_budget);
+
+        let report = prune(&fixture, 10);
+        assert_eq!(report.least_recently_used.units, 1, "tokio goes too");
+        assert!(report.over_budget, "what this build used is kept whole");
+        assert!(exists(&fixture, &format!("deps/libserde-{SERDE_NEW}.rlib")));
+    }
+
+    #[test]
+    fn unit_hashes_are_sixteen_hex_digits_after_the_last_dash() {
+        assert_eq!(
+            unit_hash("libserde_json-0123456789abcdef.rlib"),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(
+            unit_hash("pgvector-app-0123456789abcdef"),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(
+            unit_hash("serde-0123456789abcdef.d"),
+            Some("0123456789abcdef")
+        );
+        for name in [
+            "build-script-build",
+            "api",
+            "serde-0123456789ABCDEF",
+            "x-0123456789abcde",
+            "release",
+        ] {
+            assert_eq!(unit_hash(name), None, "{name}");
+        }
+    }
+}
