@@ -195,7 +195,7 @@ impl Buildpack for RustBuildpack {
     }
 }
 
-/// The app layer's `CycloneDX` SBOM; a failure only warns, since the app itself built.
+/// The app layer's CycloneDX SBOM; a failure only warns, since the app itself built.
 fn describe_dependencies(
     context: &BuildContext<RustBuildpack>,
     app_dir: &Path,

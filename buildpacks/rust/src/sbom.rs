@@ -1,4 +1,4 @@
-//! The app layer's SBOM: a `CycloneDX` document of the crates compiled into the app.
+//! The app layer's SBOM: a CycloneDX document of the crates compiled into the app.
 //!
 //! Buildpack API 0.10 lets a buildpack attach an SBOM to a layer (`<layer>.sbom.cdx.json`);
 //! the lifecycle's exporter puts it in the image's SBOM layer, where `pack sbom download`
@@ -76,7 +76,7 @@ struct DepKind {
     kind: Option<String>,
 }
 
-/// The app's `CycloneDX` 1.5 JSON SBOM, for the crates built for `triple`.
+/// The app's CycloneDX 1.5 JSON SBOM, for the crates built for `triple`.
 pub(crate) fn app_sbom(
     app_dir: &Path,
     env: &Env,

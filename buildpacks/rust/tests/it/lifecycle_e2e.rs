@@ -4,9 +4,9 @@
 //! processes started by the real launcher, against a real PostgreSQL.
 
 use crate::support::{
-    TestDatabase, assert_warm_rebuild, build, build_fails_with, build_ok, compiled_crates,
-    copy_fixture, download_lines, fixture, free_port, http_get, installed_toolchains, launch_env,
-    platform, run, start, strip_ansi,
+    TestDatabase, assert_warm_rebuild, build, build_fails_with, build_ok, cache_layers_reused,
+    compiled_crates, copy_fixture, download_lines, fixture, free_port, http_get,
+    installed_toolchains, launch_env, platform, run, start, strip_ansi,
 };
 
 /// The image's process types, sorted (the lifecycle records them sorted by type).
@@ -391,6 +391,14 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
     let (image, change) = build_ok(&app, &root, &[]);
     assert_eq!(compiled_crates(&change), ["pgvector-app"], "{change}");
     assert_eq!(download_lines(&change), Vec::<String>::new());
+    assert_eq!(
+        cache_layers_reused(&change),
+        [("cargo_home", true), ("target", false), ("toolchain", true)]
+            .map(|(layer, reused)| (layer.to_string(), reused))
+            .into(),
+        "only the target layer is stored again:\n{change}"
+    );
+    assert_sbom_lists_the_crates(&image);
     assert_eq!(process_types(&image), ["pgvector-app", "release", "web"]);
     assert_image_has_only_binaries(&image, &["pgvector-app"]);
     assert!(
@@ -444,6 +452,57 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         "{output}"
     );
     assert!(output.contains("cargo sqlx prepare"), "{output}");
+}
+
+/// The image's SBOM layer carries the app layer's CycloneDX SBOM, listing the app's crates
+/// with the versions `Cargo.lock` pins, their purls and licences.
+fn assert_sbom_lists_the_crates(image: &slipway_lifecycle_harness::Image) {
+    let config = image.config().unwrap();
+    let label = config["config"]["Labels"]["io.buildpacks.lifecycle.metadata"]
+        .as_str()
+        .unwrap();
+    let metadata: serde_json::Value = serde_json::from_str(label).unwrap();
+    assert!(
+        metadata["sbom"]["sha"]
+            .as_str()
+            .is_some_and(|sha| sha.starts_with("sha256:")),
+        "the image has an SBOM layer: {metadata}"
+    );
+    let path = image
+        .rootfs()
+        .unwrap()
+        .join("layers/sbom/launch/slipway_rust/app/sbom.cdx.json");
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(document["bomFormat"], "CycloneDX");
+    assert_eq!(document["metadata"]["component"]["name"], "pgvector-app");
+    let lockfile = std::fs::read_to_string(fixture("pgvector-app").join("Cargo.lock")).unwrap();
+    let locked_version = |name: &str| {
+        let start = lockfile
+            .find(&format!("name = \"{name}\"\nversion = \""))
+            .unwrap();
+        lockfile[start..].lines().nth(1).unwrap()["version = \"".len()..]
+            .trim_end_matches('"')
+            .to_string()
+    };
+    let components = document["components"].as_array().unwrap();
+    for name in ["pgvector", "sqlx", "axum", "tokio", "serde"] {
+        let component = components
+            .iter()
+            .find(|component| component["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is missing from the SBOM"));
+        assert_eq!(component["version"], locked_version(name).as_str());
+        assert_eq!(
+            component["purl"],
+            format!("pkg:cargo/{name}@{}", locked_version(name)).as_str()
+        );
+        assert!(
+            component["licenses"][0]["expression"]
+                .as_str()
+                .is_some_and(|expression| expression.contains("MIT")),
+            "{component}"
+        );
+    }
 }
 
 /// Steps 4 and 5 of the pgvector test: `release` on a fresh database, then `web` over HTTP.

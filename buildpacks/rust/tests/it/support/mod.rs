@@ -207,6 +207,25 @@ pub fn installed_toolchains(root: &Path) -> Vec<String> {
 /// The caches that a rebuild with nothing changed reuses.
 pub const CACHES: [&str; 2] = ["Cargo registry cache", "target dir cache"];
 
+/// The buildpack's cache layers.
+pub const CACHE_LAYERS: [&str; 3] = ["cargo_home", "target", "toolchain"];
+
+/// Whether the exporter reused each of the buildpack's cache layers (same digest as the last
+/// build: nothing new is stored) or stored it again. Since lifecycle 0.20 a reused layer is
+/// also logged as added (buildpacks/lifecycle#1720), so a layer counts as reused when its
+/// `Reusing cache layer` line is there.
+pub fn cache_layers_reused(output: &str) -> std::collections::BTreeMap<String, bool> {
+    let output = strip_ansi(output);
+    CACHE_LAYERS
+        .iter()
+        .filter(|layer| output.contains(&format!("cache layer 'slipway/rust:{layer}'")))
+        .map(|layer| {
+            let reused = output.contains(&format!("Reusing cache layer 'slipway/rust:{layer}'"));
+            ((*layer).to_string(), reused)
+        })
+        .collect()
+}
+
 /// Which build of the cache `cache` ("target dir cache") the build that printed `output` was:
 /// N of its "Reusing the <cache> (build N of at most 100)" line, or 1 when it had no such line
 /// (it created or cleared the cache).
@@ -234,6 +253,11 @@ pub fn assert_warm_rebuild(previous: &str, warm: &str, toolchain: &str) {
     }
     assert_eq!(compiled_crates(warm), Vec::<String>::new(), "{warm}");
     assert_eq!(download_lines(warm), Vec::<String>::new(), "{warm}");
+    assert_eq!(
+        cache_layers_reused(warm),
+        CACHE_LAYERS.map(|layer| (layer.to_string(), true)).into(),
+        "no change: the exporter reuses every cache layer:\n{warm}"
+    );
 }
 
 /// Builds, asserts that detect passed and the build failed with the titled user
