@@ -31,12 +31,9 @@ pub(crate) struct BuildConfig {
     /// `SLIPWAY_PGVECTOR`: `off`, `auto` (default) or `required`.
     pub(crate) pgvector: PgvectorMode,
     /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes: the target dir cache evicts units this build did
-    /// not use past it.
-    pub(crate) cache_max_bytes: u64,
+    /// not use past it. Unset: 1.2 times what the build used (see `prune`).
+    pub(crate) cache_max_bytes: Option<u64>,
 }
-
-/// The default of `SLIPWAY_CACHE_MAX_SIZE`, as written in the docs.
-pub(crate) const DEFAULT_CACHE_MAX_SIZE: &str = "2G";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum ConfigError {
@@ -97,12 +94,9 @@ impl BuildConfig {
             extra_args,
             web_bin,
             pgvector: parse_pgvector_mode(get("SLIPWAY_PGVECTOR").as_deref())?,
-            cache_max_bytes: parse_size(
-                "SLIPWAY_CACHE_MAX_SIZE",
-                get("SLIPWAY_CACHE_MAX_SIZE")
-                    .as_deref()
-                    .unwrap_or(DEFAULT_CACHE_MAX_SIZE),
-            )?,
+            cache_max_bytes: get("SLIPWAY_CACHE_MAX_SIZE")
+                .map(|value| parse_size("SLIPWAY_CACHE_MAX_SIZE", &value))
+                .transpose()?,
         })
     }
 
@@ -270,7 +264,9 @@ mod tests {
             assert!(size(bad).is_err(), "{bad}");
         }
         let config = BuildConfig::from_env(&Env::new()).unwrap();
-        assert_eq!(config.cache_max_bytes, 2 << 30);
+        assert_eq!(config.cache_max_bytes, None);
+        let config = BuildConfig::from_env(&env(&[("SLIPWAY_CACHE_MAX_SIZE", " 2G ")])).unwrap();
+        assert_eq!(config.cache_max_bytes, Some(2 << 30));
         let error = BuildConfig::from_env(&env(&[("SLIPWAY_CACHE_MAX_SIZE", "lots")])).unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -252,18 +252,13 @@ fn prune_build_caches(
     });
     match pruned {
         Ok((toolchain, cargo_home, target)) => {
-            print_cache_sizes(toolchain, &cargo_home, &target, config.cache_max_bytes);
+            print_cache_sizes(toolchain, &cargo_home, &target);
         }
         Err(error) => print::warning(errors::cache_pruning_failed(&error)),
     }
 }
 
-fn print_cache_sizes(
-    toolchain: u64,
-    cargo_home: &CargoHomePruned,
-    target: &PruneReport,
-    max_bytes: u64,
-) {
+fn print_cache_sizes(toolchain: u64, cargo_home: &CargoHomePruned, target: &PruneReport) {
     print::sub_bullet(format!("Toolchain: {}", human_bytes(toolchain)));
     let dropped = if cargo_home.dropped_crates > 0 {
         format!(
@@ -297,13 +292,14 @@ fn print_cache_sizes(
     }
     if target.least_recently_used.units > 0 {
         print::sub_bullet(format!(
-            "Dropped {} compiled units this build did not use, least recently used first, to stay under SLIPWAY_CACHE_MAX_SIZE ({})",
+            "Dropped {} compiled units this build did not use ({}), least recently used first, to stay under {}",
             target.least_recently_used.units,
-            human_bytes(max_bytes)
+            human_bytes(target.least_recently_used.bytes),
+            human_bytes(target.max_bytes)
         ));
     }
     if target.over_budget {
-        print::warning(errors::cache_over_budget(parts.total(), max_bytes));
+        print::warning(errors::cache_over_budget(parts.total(), target.max_bytes));
     }
 }
 

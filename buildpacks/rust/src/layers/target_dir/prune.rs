@@ -8,8 +8,9 @@
 //!
 //! - units of crates that are no longer in `Cargo.lock` are dropped;
 //! - other units this build did not use (another feature set, a dependency bump that changed
-//!   their hash) are kept while the cache fits `SLIPWAY_CACHE_MAX_SIZE`, least recently used
-//!   evicted first;
+//!   their hash) are kept while the cache fits `SLIPWAY_CACHE_MAX_SIZE`, by default 1.2 times
+//!   what this build used (the size of a fresh build, plus room for a reverted bump), least
+//!   recently used evicted first;
 //! - the copies of the app's binaries cargo "uplifts" to `target/release/` are dropped: they
 //!   duplicate `deps/` (the lifecycle's tar does not keep hard links) and cargo links them
 //!   again on the next build.
@@ -25,6 +26,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::layers::dir_size;
+
+/// Without `SLIPWAY_CACHE_MAX_SIZE`, the target dir may hold this many times what the build
+/// used, as a fraction: 6/5.
+pub(crate) const DEFAULT_HEADROOM: (u64, u64) = (6, 5);
 
 /// The dirs of a profile dir (`target/release`) whose entries are named after their unit.
 const UNIT_DIRS: [&str; 4] = ["deps", "build", ".fingerprint", "examples"];
@@ -58,8 +63,9 @@ pub(crate) struct PruneInput<'a> {
     pub(crate) uplifted_binaries: &'a [PathBuf],
     /// Every package name in `Cargo.lock`.
     pub(crate) locked_names: &'a BTreeSet<String>,
-    /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes.
-    pub(crate) max_bytes: u64,
+    /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes; `None`: [`DEFAULT_HEADROOM`] times what the build
+    /// used.
+    pub(crate) max_bytes: Option<u64>,
 }
 
 /// How many units were dropped, and how much space that freed.
@@ -92,6 +98,8 @@ pub(crate) struct PruneReport {
     pub(crate) unlocked: Dropped,
     pub(crate) least_recently_used: Dropped,
     pub(crate) parts: TargetParts,
+    /// The bound this build applied.
+    pub(crate) max_bytes: u64,
     /// The units this build used are larger than `SLIPWAY_CACHE_MAX_SIZE` by themselves.
     pub(crate) over_budget: bool,
 }
@@ -133,8 +141,19 @@ pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport
         .collect();
     evictable.sort();
     let mut total = dir_size(input.target_dir)?;
+    let unused: u64 = evictable
+        .iter()
+        .filter_map(|(_, hash)| units.get(hash))
+        .map(|unit| unit.bytes)
+        .sum();
+    let used_bytes = total.saturating_sub(unused);
+    let (times, per) = DEFAULT_HEADROOM;
+    let max_bytes = input
+        .max_bytes
+        .unwrap_or_else(|| used_bytes.saturating_mul(times) / per);
+    report.max_bytes = max_bytes;
     for (_, hash) in evictable {
-        if total <= input.max_bytes {
+        if total <= max_bytes {
             break;
         }
         if let Some(unit) = units.remove(&hash) {
@@ -142,7 +161,7 @@ pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport
             remove_unit(&unit, &mut report.least_recently_used)?;
         }
     }
-    report.over_budget = total > input.max_bytes;
+    report.over_budget = total > max_bytes;
 
     let manifest = UnitManifest {
         generation,
@@ -396,7 +415,7 @@ mod tests {
         }
     }
 
-    fn prune(fixture: &Fixture, max_bytes: u64) -> PruneReport {
+    fn prune(fixture: &Fixture, max_bytes: impl Into<Option<u64>>) -> PruneReport {
         let used: BTreeSet<PathBuf> = [
             fixture
                 .release
@@ -412,7 +431,7 @@ mod tests {
             used_paths: &used,
             uplifted_binaries: &[fixture.release.join("my-app")],
             locked_names: &locked,
-            max_bytes,
+            max_bytes: max_bytes.into(),
         })
         .unwrap()
     }
@@ -480,6 +499,24 @@ mod tests {
         assert_eq!(report.least_recently_used.units, 1, "tokio goes too");
         assert!(report.over_budget, "what this build used is kept whole");
         assert!(exists(&fixture, &format!("deps/libserde-{SERDE_NEW}.rlib")));
+    }
+
+    #[test]
+    fn by_default_unused_units_fill_a_fifth_more_than_the_build_used() {
+        let fixture = fixture();
+        // Used: serde (100 + 1), the app (6), the build script's dir; a fifth more is ~21
+        // bytes, which neither unused unit (100 and 1000 bytes) fits in.
+        let report = prune(&fixture, None);
+        assert_eq!(report.least_recently_used.units, 2);
+        assert!(!report.over_budget);
+        assert!(
+            report.max_bytes >= 107 && report.max_bytes < 150,
+            "{report:?}"
+        );
+        assert!(!exists(
+            &fixture,
+            &format!("deps/libtokio-{TOKIO_OLD}.rlib")
+        ));
     }
 
     #[test]
