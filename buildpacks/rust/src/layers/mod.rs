@@ -17,6 +17,7 @@ use libcnb::layer::{
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
+use crate::toolchain_file::ToolchainSpec;
 
 /// How many builds may reuse a growing cache layer before it is cleared.
 ///
@@ -142,6 +143,74 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 #[allow(clippy::cast_precision_loss)]
 fn u64_to_f64(value: u64) -> f64 {
     value as f64
+}
+
+/// What a cached toolchain or target dir was built for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BuiltFor<'a> {
+    toolchain: &'a ToolchainSpec,
+    arch: &'a str,
+    distro_name: &'a str,
+    distro_version: &'a str,
+}
+
+impl<'a> BuiltFor<'a> {
+    pub(crate) fn new(
+        toolchain: &'a ToolchainSpec,
+        arch: &'a str,
+        distro_name: &'a str,
+        distro_version: &'a str,
+    ) -> Self {
+        Self {
+            toolchain,
+            arch,
+            distro_name,
+            distro_version,
+        }
+    }
+}
+
+/// Every difference between what a restored cache was built for and this build, as
+/// heroku/buildpacks-python lists them all; empty when the cache fits.
+pub(crate) fn build_changes(old: BuiltFor<'_>, new: BuiltFor<'_>) -> Vec<String> {
+    let mut changes = Vec::new();
+    if old.toolchain != new.toolchain {
+        changes.push(format!(
+            "the toolchain changed from {} to {}",
+            describe_toolchain(old.toolchain),
+            describe_toolchain(new.toolchain)
+        ));
+    }
+    for (what, before, after) in [
+        ("arch", old.arch, new.arch),
+        ("distro", old.distro_name, new.distro_name),
+        ("distro version", old.distro_version, new.distro_version),
+    ] {
+        if before != after {
+            changes.push(format!("the {what} changed from {before} to {after}"));
+        }
+    }
+    changes
+}
+
+/// `1.95.0`, or `1.95.0 (components: clippy; targets: …; profile: default)` when those differ
+/// from a plain install.
+fn describe_toolchain(spec: &ToolchainSpec) -> String {
+    let mut extras = Vec::new();
+    if !spec.components.is_empty() {
+        extras.push(format!("components: {}", spec.components.join(", ")));
+    }
+    if !spec.targets.is_empty() {
+        extras.push(format!("targets: {}", spec.targets.join(", ")));
+    }
+    if spec.profile != "minimal" {
+        extras.push(format!("profile: {}", spec.profile));
+    }
+    if extras.is_empty() {
+        spec.channel.clone()
+    } else {
+        format!("{} ({})", spec.channel, extras.join("; "))
+    }
 }
 
 /// Why a cached layer was (or was not) reused.

@@ -4,7 +4,7 @@ pub(crate) mod prune;
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
-use crate::layers::{CacheState, keep_unless_expired, previous_uses};
+use crate::layers::{BuiltFor, CacheState, build_changes, keep_unless_expired, previous_uses};
 use crate::toolchain_file::ToolchainSpec;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
@@ -98,7 +98,20 @@ fn restored_action(
     if matches!(expiry.1, CacheState::Expired { .. }) {
         return expiry;
     }
-    let why = changes(old, new);
+    let why = build_changes(
+        BuiltFor::new(
+            &old.toolchain,
+            &old.arch,
+            &old.distro_name,
+            &old.distro_version,
+        ),
+        BuiltFor::new(
+            &new.toolchain,
+            &new.arch,
+            &new.distro_name,
+            &new.distro_version,
+        ),
+    );
     if why.is_empty() {
         expiry
     } else {
@@ -108,49 +121,6 @@ fn restored_action(
                 why: why.join("; "),
             },
         )
-    }
-}
-
-/// Every difference between the restored cache's build and this one that makes its
-/// artifacts useless, as heroku/buildpacks-python lists them all.
-fn changes(old: &TargetDirMetadata, new: &TargetDirMetadata) -> Vec<String> {
-    let mut changes = Vec::new();
-    if old.toolchain != new.toolchain {
-        changes.push(format!(
-            "the toolchain changed from {} to {}",
-            describe_toolchain(&old.toolchain),
-            describe_toolchain(&new.toolchain)
-        ));
-    }
-    for (what, before, after) in [
-        ("arch", &old.arch, &new.arch),
-        ("distro", &old.distro_name, &new.distro_name),
-        ("distro version", &old.distro_version, &new.distro_version),
-    ] {
-        if before != after {
-            changes.push(format!("the {what} changed from {before} to {after}"));
-        }
-    }
-    changes
-}
-
-/// `1.95.0`, or `1.95.0 (components: clippy; targets: …; profile: default)` when those differ
-/// from a plain install.
-fn describe_toolchain(spec: &ToolchainSpec) -> String {
-    let mut extras = Vec::new();
-    if !spec.components.is_empty() {
-        extras.push(format!("components: {}", spec.components.join(", ")));
-    }
-    if !spec.targets.is_empty() {
-        extras.push(format!("targets: {}", spec.targets.join(", ")));
-    }
-    if spec.profile != "minimal" {
-        extras.push(format!("profile: {}", spec.profile));
-    }
-    if extras.is_empty() {
-        spec.channel.clone()
-    } else {
-        format!("{} ({})", spec.channel, extras.join("; "))
     }
 }
 

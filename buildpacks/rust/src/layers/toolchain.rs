@@ -2,6 +2,7 @@
 
 use crate::RustBuildpack;
 use crate::errors::RustBuildpackError;
+use crate::layers::{BuiltFor, build_changes};
 use crate::redact::{RedactingWriter, redact_credentials, secrets_in_url};
 use crate::toolchain_file::ToolchainSpec;
 use bullet_stream::global::print;
@@ -27,6 +28,17 @@ pub(crate) struct ToolchainLayerMetadata {
     arch: String,
     distro_name: String,
     distro_version: String,
+}
+
+impl ToolchainLayerMetadata {
+    fn built_for(&self) -> BuiltFor<'_> {
+        BuiltFor::new(
+            &self.spec,
+            &self.arch,
+            &self.distro_name,
+            &self.distro_version,
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,12 +78,15 @@ pub(crate) fn install_toolchain(
         CachedLayerDefinition {
             build: true,
             launch: false,
-            invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
+            invalid_metadata_action: &|_| {
+                (InvalidMetadataAction::DeleteLayer, Vec::<String>::new())
+            },
             restored_layer_action: &|old: &ToolchainLayerMetadata, _| {
-                if *old == metadata {
-                    RestoredLayerAction::KeepLayer
+                let changes = build_changes(old.built_for(), metadata.built_for());
+                if changes.is_empty() && *old == metadata {
+                    (RestoredLayerAction::KeepLayer, changes)
                 } else {
-                    RestoredLayerAction::DeleteLayer
+                    (RestoredLayerAction::DeleteLayer, changes)
                 }
             },
         },
@@ -79,7 +94,7 @@ pub(crate) fn install_toolchain(
     let layer_dir = layer.path();
     let rustup_home = layer_dir.join("rustup");
     let cargo_bin = layer_dir.join("cargo").join("bin");
-    match layer.state {
+    match &layer.state {
         LayerState::Restored { .. } => {
             print::sub_bullet(format!(
                 "Reusing the cached Rust {} toolchain",
@@ -97,8 +112,16 @@ pub(crate) fn install_toolchain(
             }
         }
         LayerState::Empty { cause } => {
-            if matches!(cause, EmptyLayerCause::RestoredLayerAction { .. }) {
-                print::sub_bullet("The toolchain, arch or distro changed: reinstalling");
+            match cause {
+                EmptyLayerCause::RestoredLayerAction { cause } if !cause.is_empty() => {
+                    print::sub_bullet(format!("Reinstalling the toolchain: {}", cause.join("; ")));
+                }
+                EmptyLayerCause::InvalidMetadataAction { .. } => {
+                    print::sub_bullet(
+                        "Reinstalling the toolchain: its cache metadata is unreadable",
+                    );
+                }
+                _ => {}
             }
             let triple =
                 rust_triple(&context.target.arch).map_err(RustBuildpackError::Toolchain)?;
