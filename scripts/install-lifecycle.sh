@@ -6,11 +6,15 @@
 #   (with --arm64) for arm64. heroku/builder:24 ships 0.21.12; pack drives the same binaries.
 # - crane (go-containerregistry) v0.21.9: `crane registry serve` is the local OCI registry,
 #   `crane append`/`mutate`/`export`/`manifest` make the run image and read exported images.
+# - syft (anchore/syft) v1.57.2, which writes the lifecycle's and the launcher's SBOMs beside
+#   them (`lifecycle.sbom.{cdx,spdx,syft}.json`, `launcher.sbom.…`) as the lifecycle's Makefile
+#   does for its release tarball: the exporter copies them from /cnb/lifecycle into the image,
+#   and warns "Did not find SBOM …" for each one that is missing.
 #
 # Everything lands in $SLIPWAY_TOOLS_DIR (default /opt/slipway/tools, readable by the CNB user). Idempotent: a tool
 # already built at its pinned version is not rebuilt. Prints the tools dir on stdout.
 #
-#   scripts/install-lifecycle.sh           # amd64 lifecycle + crane
+#   scripts/install-lifecycle.sh           # amd64 lifecycle (with its SBOMs) + crane + syft
 #   scripts/install-lifecycle.sh --arm64   # also the arm64 lifecycle (for scripts/arm64-env.sh)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -18,6 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LIFECYCLE_VERSION="0.21.17"
 CRANE_VERSION="0.21.9"
+SYFT_VERSION="1.57.2"
 TOOLS="${SLIPWAY_TOOLS_DIR:-/opt/slipway/tools}"
 PHASES=(analyzer detector restorer builder exporter)
 
@@ -46,10 +51,48 @@ install_crane() {
     die "could not build crane v${CRANE_VERSION} with go install (is the Go module proxy reachable?)"
 }
 
+install_syft() {
+  local dest="$TOOLS/syft-${SYFT_VERSION}"
+  [ -x "$dest/syft" ] && return 0
+  log "building syft v${SYFT_VERSION}"
+  mkdir -p "$dest"
+  # The version as syft's release sets it: the SBOMs name the tool that wrote them.
+  GOBIN="$dest" GOFLAGS=-buildvcs=false go install -ldflags "-s -w -X main.version=${SYFT_VERSION}" \
+    "github.com/anchore/syft/cmd/syft@v${SYFT_VERSION}" ||
+    die "could not build syft v${SYFT_VERSION} with go install (is the Go module proxy reachable?)"
+}
+
+# Writes the SBOMs of `lifecycle` and `launcher` in DIR beside them, with the lifecycle
+# Makefile's syft command, unless all six are there. syft writes into a temp dir first, so a
+# concurrent run never leaves a half-written SBOM in DIR.
+write_sboms() {
+  local dir="$1" component format missing=0 tmp
+  for component in lifecycle launcher; do
+    for format in syft spdx cdx; do
+      [ -f "$dir/$component.sbom.$format.json" ] || missing=1
+    done
+  done
+  [ "$missing" -eq 1 ] || return 0
+  log "writing the SBOMs of the lifecycle and the launcher in $dir with syft"
+  tmp="$(mktemp -d "$TOOLS/.sbom.XXXXXX")"
+  for component in lifecycle launcher; do
+    # No update check: syft scans a local binary offline.
+    SYFT_CHECK_FOR_APP_UPDATE=false "$TOOLS/syft-${SYFT_VERSION}/syft" -q "$dir/$component" \
+      -o "json=$tmp/$component.sbom.syft.json" \
+      -o "spdx-json=$tmp/$component.sbom.spdx.json" \
+      -o "cyclonedx-json=$tmp/$component.sbom.cdx.json" ||
+      { rm -rf "$tmp"; die "syft could not write the SBOM of $dir/$component"; }
+  done
+  chmod 0644 "$tmp"/*.json
+  mv -f "$tmp"/*.json "$dir/"
+  rmdir "$tmp"
+}
+
 # Builds the lifecycle for GOARCH=$1 into $TOOLS/lifecycle-<version>-<arch>.
 install_lifecycle() {
   local arch="$1" dest="$TOOLS/lifecycle-${LIFECYCLE_VERSION}-$1"
   if [ -x "$dest/lifecycle" ] && [ -x "$dest/launcher" ]; then
+    write_sboms "$dest"
     return 0
   fi
   log "building lifecycle v${LIFECYCLE_VERSION} for linux/${arch}"
@@ -75,13 +118,15 @@ install_lifecycle() {
   done
   rm -rf "$dest"
   mv "$dest.partial" "$dest"
+  write_sboms "$dest"
 }
 
 need_go
 install_crane
+install_syft
 install_lifecycle amd64
 if [ "${1:-}" = "--arm64" ]; then
   install_lifecycle arm64
 fi
-log "lifecycle $("$TOOLS/lifecycle-${LIFECYCLE_VERSION}-amd64/lifecycle" -version), crane $("$TOOLS/crane-${CRANE_VERSION}/crane" version) in $TOOLS"
+log "lifecycle $("$TOOLS/lifecycle-${LIFECYCLE_VERSION}-amd64/lifecycle" -version), crane $("$TOOLS/crane-${CRANE_VERSION}/crane" version), $("$TOOLS/syft-${SYFT_VERSION}/syft" --version) in $TOOLS"
 printf '%s\n' "$TOOLS"

@@ -17,10 +17,11 @@
 //!    system with the image config's env: the real launcher, nothing of ours in between.
 //!
 //! `-layers` and `-app` are baked into the image as absolute paths, so every phase runs in its
-//! own mount namespace (`unshare -m`) with `<root>/layers` bound at `/layers` and
-//! `<root>/workspace` at `/workspace`, as in heroku/builder. For another architecture (arm64
-//! under qemu-user), [`Platform::with_build_root`] runs every phase chrooted into a root
-//! file system of that architecture.
+//! own mount namespace (`unshare -m`) with `<root>/layers` bound at `/layers`,
+//! `<root>/workspace` at `/workspace` and the lifecycle's dir at `/cnb/lifecycle` (where the
+//! exporter reads the lifecycle's and the launcher's SBOMs), as in heroku/builder. For another
+//! architecture (arm64 under qemu-user), [`Platform::with_build_root`] runs every phase
+//! chrooted into a root file system of that architecture.
 
 mod app;
 mod image;

@@ -16,6 +16,11 @@ mod build_root;
 /// The lifecycle's exit code when no group passed detection (Platform spec, "Exit codes").
 pub const DETECT_FAILED: i32 = 20;
 
+/// Where a builder has the lifecycle. The exporter reads the lifecycle's and the launcher's
+/// SBOMs (`lifecycle.sbom.cdx.json`, …, which `scripts/install-lifecycle.sh` writes beside the
+/// binaries) from this fixed path, and warns "Did not find SBOM" for each one missing there.
+const BUILDER_LIFECYCLE_DIR: &str = "/cnb/lifecycle";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     #[error("the packaged buildpack at {path} is unusable: {why}")]
@@ -363,13 +368,17 @@ impl Platform {
         Ok((status.code(), output))
     }
 
-    /// Every phase sees `<root>/layers` at `/layers` and `<root>/workspace` at `/workspace`;
-    /// in a chroot it also sees the build root, the lifecycle and the buildpack at their host
-    /// paths.
+    /// Every phase sees `<root>/layers` at `/layers`, `<root>/workspace` at `/workspace` and
+    /// the lifecycle's dir (with its SBOMs) at `/cnb/lifecycle`, as in a builder; in a chroot
+    /// it also sees the build root, the lifecycle and the buildpack at their host paths.
     fn isolation(&self, dirs: &Dirs) -> Isolation {
         let mut binds = vec![
             (dirs.layers.clone(), PathBuf::from("/layers")),
             (dirs.workspace.clone(), PathBuf::from("/workspace")),
+            (
+                self.tools.lifecycle_dir.clone(),
+                PathBuf::from(BUILDER_LIFECYCLE_DIR),
+            ),
         ];
         if self.build_root != Path::new("/") {
             for shared in [&dirs.root, &self.tools.lifecycle_dir, &self.buildpack_dir] {
@@ -453,5 +462,45 @@ mod home_tests {
             passwd_home("odd:x:1000:1000::relative:/bin/sh\n", 1000),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod isolation_tests {
+    use super::*;
+
+    fn platform() -> (tempfile::TempDir, Platform) {
+        let buildpack = tempfile::tempdir().unwrap();
+        std::fs::write(
+            buildpack.path().join("buildpack.toml"),
+            "[buildpack]\nid = \"slipway/rust\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
+        let tools = Tools {
+            lifecycle_dir: PathBuf::from("/t/lifecycle-0.21.17-amd64"),
+            crane: PathBuf::from("/t/crane"),
+            registry: "127.0.0.1:5".to_string(),
+            run_image: "127.0.0.1:5/run:x".to_string(),
+        };
+        let platform = Platform::new(buildpack.path(), tools).unwrap();
+        (buildpack, platform)
+    }
+
+    #[test]
+    fn every_phase_sees_the_lifecycle_dir_where_the_exporter_reads_its_sboms() {
+        let (_buildpack, platform) = platform();
+        let dirs = Dirs::new(Path::new("/r"));
+        let lifecycle_bind = (
+            PathBuf::from("/t/lifecycle-0.21.17-amd64"),
+            PathBuf::from("/cnb/lifecycle"),
+        );
+        assert!(platform.isolation(&dirs).binds.contains(&lifecycle_bind));
+        let chrooted = platform.with_build_root(Path::new("/build-root"));
+        let binds = chrooted.isolation(&dirs).binds;
+        assert!(binds.contains(&lifecycle_bind));
+        assert!(binds.contains(&(
+            PathBuf::from("/t/lifecycle-0.21.17-amd64"),
+            PathBuf::from("/t/lifecycle-0.21.17-amd64"),
+        )));
     }
 }

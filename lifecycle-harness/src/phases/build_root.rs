@@ -104,7 +104,7 @@ impl Dirs {
         self.root.join("run.toml")
     }
 
-    fn new(root: &Path) -> Self {
+    pub(crate) fn new(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
             workspace: root.join("workspace"),

@@ -193,6 +193,10 @@ pub fn assert_clean_log(output: &str) {
         !output.contains("No run metadata found"),
         "the platform gives the lifecycle a run.toml, as a builder does"
     );
+    assert!(
+        !output.contains("Did not find SBOM"),
+        "the lifecycle finds its own SBOMs in /cnb/lifecycle, as in a builder"
+    );
 }
 
 /// The toolchains rustup installed in the toolchain layer of the build in `root`
