@@ -7,7 +7,7 @@ use bullet_stream::global::print;
 use fun_run::CommandWithName;
 use libcnb::Env;
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -155,6 +155,9 @@ pub(crate) struct Compiled {
     pub(crate) binaries: Vec<BuiltBinary>,
     /// Every file and `OUT_DIR` the build used, fresh or compiled.
     pub(crate) used_paths: BTreeSet<PathBuf>,
+    /// Every package the build compiled (or found fresh), by cargo's package id, with its
+    /// `Cargo.toml`.
+    pub(crate) packages: BTreeMap<String, PathBuf>,
 }
 
 /// Runs `cargo build`, streaming its diagnostics, timed, and returns the binaries it built and
@@ -190,6 +193,7 @@ pub(crate) fn compile(
             Ok(Compiled {
                 binaries: built_binaries(&messages),
                 used_paths: used_paths(&messages),
+                packages: compiled_packages(&messages),
             })
         }
         Err(error) => {
@@ -209,11 +213,20 @@ pub(crate) fn compile(
 struct ArtifactMessage {
     reason: String,
     target: Option<ArtifactTarget>,
+    profile: Option<ArtifactProfile>,
     executable: Option<PathBuf>,
     #[serde(default)]
     filenames: Vec<PathBuf>,
+    package_id: Option<String>,
+    manifest_path: Option<PathBuf>,
     /// A `build-script-executed` message's output dir.
     out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArtifactProfile {
+    /// A test harness (`--tests`, `--all-targets`), never a binary to ship.
+    test: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +241,7 @@ fn built_binaries(messages: &str) -> Vec<BuiltBinary> {
         .lines()
         .filter_map(|line| serde_json::from_str::<ArtifactMessage>(line).ok())
         .filter(|message| message.reason == "compiler-artifact")
+        .filter(|message| !message.profile.as_ref().is_some_and(|profile| profile.test))
         .filter_map(|message| {
             let target = message.target?;
             let path = message.executable?;
@@ -240,6 +254,16 @@ fn built_binaries(messages: &str) -> Vec<BuiltBinary> {
                     path,
                 })
         })
+        .collect()
+}
+
+/// The package of every `compiler-artifact` message, with its manifest.
+fn compiled_packages(messages: &str) -> BTreeMap<String, PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<ArtifactMessage>(line).ok())
+        .filter(|message| message.reason == "compiler-artifact")
+        .filter_map(|message| Some((message.package_id?, message.manifest_path?)))
         .collect()
 }
 
@@ -333,6 +357,7 @@ mod tests {
             {"reason":"compiler-artifact","target":{"name":"build-script-build","kind":["custom-build"]},"executable":null}
             {"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"executable":"/layers/t/aarch64-unknown-linux-gnu/release/api"}
             {"reason":"compiler-artifact","target":{"name":"bench","kind":["example"]},"executable":"/layers/t/release/examples/bench"}
+            {"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"profile":{"test":true},"executable":"/layers/t/release/deps/api-0123456789abcdef"}
             {"reason":"build-finished","success":true}
         "#};
         assert_eq!(
@@ -347,11 +372,13 @@ mod tests {
     #[test]
     fn used_paths_come_from_artifacts_and_build_script_runs() {
         let messages = indoc! {r#"
-            {"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"filenames":["/t/release/deps/libserde-0123456789abcdef.rlib"],"executable":null,"fresh":true}
+            {"reason":"compiler-artifact","package_id":"serde 1.0.0","manifest_path":"/r/serde/Cargo.toml","target":{"name":"serde","kind":["lib"]},"filenames":["/t/release/deps/libserde-0123456789abcdef.rlib"],"executable":null,"fresh":true}
             {"reason":"build-script-executed","package_id":"serde","out_dir":"/t/release/build/serde-2222222222222222/out"}
-            {"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"filenames":["/t/release/api"],"executable":"/t/release/api"}
+            {"reason":"compiler-artifact","package_id":"api 0.1.0","manifest_path":"/app/Cargo.toml","target":{"name":"api","kind":["bin"]},"filenames":["/t/release/api"],"executable":"/t/release/api"}
             {"reason":"build-finished","success":true}
         "#};
+        let packages: Vec<String> = compiled_packages(messages).into_keys().collect();
+        assert_eq!(packages, ["api 0.1.0", "serde 1.0.0"]);
         let paths: Vec<PathBuf> = used_paths(messages).into_iter().collect();
         assert_eq!(
             paths,

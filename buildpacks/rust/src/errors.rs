@@ -165,7 +165,7 @@ pub(crate) fn ignored_migration_file(file: &IgnoredFile) -> String {
 /// The build's warning when the app's SBOM could not be written (the build itself succeeded).
 pub(crate) fn sbom_failed(error: &str) -> String {
     format!(
-        "Writing the app's SBOM failed: {error}.\nThe app built and ships as usual, without an SBOM on its layer. `cargo metadata --locked` must succeed in the app dir."
+        "Writing the app's SBOM failed: {error}.\nThe app built and ships as usual, without an SBOM on its layer. It reads each compiled package's Cargo.toml and the app's Cargo.lock."
     )
 }
 

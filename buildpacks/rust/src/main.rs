@@ -26,7 +26,7 @@ use crate::layers::target_dir::prune::{
     PruneInput, PruneReport, normalised_name, prune_target_dir,
 };
 use crate::layers::target_dir::{TargetDir, prepare_target_dir};
-use crate::layers::toolchain::{install_toolchain, rust_triple};
+use crate::layers::toolchain::install_toolchain;
 use crate::layers::{dir_size, human_bytes};
 use crate::migrations::{
     find_migrations_dir, print_migration_lint, shown_path, warn_about_ignored_files,
@@ -156,7 +156,7 @@ impl Buildpack for RustBuildpack {
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
-        let sbom = describe_dependencies(&context, &app_dir, &env);
+        let sbom = describe_dependencies(&app_dir, &built, &bins);
         install_app_binaries(&context, &bins, &built.binaries, sbom)?;
 
         print::bullet("Build caches");
@@ -196,20 +196,20 @@ impl Buildpack for RustBuildpack {
 }
 
 /// The app layer's CycloneDX SBOM; a failure only warns, since the app itself built.
-fn describe_dependencies(
-    context: &BuildContext<RustBuildpack>,
-    app_dir: &Path,
-    env: &Env,
-) -> Option<Sbom> {
-    let described = rust_triple(&context.target.arch)
+fn describe_dependencies(app_dir: &Path, built: &Compiled, bins: &[BinTarget]) -> Option<Sbom> {
+    let subjects: Vec<String> = bins.iter().map(|bin| bin.package.clone()).collect();
+    let described = read_cargo_lock(app_dir)
         .map_err(|error| error.to_string())
-        .and_then(|triple| {
-            let locked = read_cargo_lock(app_dir).map_err(|error| error.to_string())?;
-            app_sbom(app_dir, env, triple, &locked).map_err(|error| error.to_string())
+        .and_then(|locked| {
+            app_sbom(app_dir, &built.packages, &subjects, &locked)
+                .map_err(|error| error.to_string())
         });
     match described {
         Ok(json) => {
-            print::sub_bullet("SBOM: the app's crates, as CycloneDX JSON on the app layer");
+            print::sub_bullet(format!(
+                "SBOM: {} crates, as CycloneDX JSON on the app layer",
+                built.packages.len()
+            ));
             Some(Sbom::from_bytes(SbomFormat::CycloneDxJson, json))
         }
         Err(error) => {

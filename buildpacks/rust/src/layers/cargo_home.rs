@@ -77,8 +77,9 @@ pub(crate) struct CargoHomePruned {
     pub(crate) bytes: u64,
 }
 
-/// Removes cargo's usage database and the registry archives (`registry/cache/*/*.crate`) and
-/// sources (`registry/src/*/*`) of crates that `locked` does not list.
+/// Removes cargo's usage database, the registry archives (`registry/cache/*/*.crate`) and
+/// sources (`registry/src/*/*`) of crates that `locked` does not list, and the checkouts of
+/// git revisions it does not pin (`git/db`, one clone per repository, stays).
 pub(crate) fn prune_cargo_home(
     cargo_home: &Path,
     locked: &[LockedPackage],
@@ -119,6 +120,27 @@ pub(crate) fn prune_cargo_home(
             }
         }
     }
+    // Git dependencies: `git/checkouts/<name>-<url hash>/<short rev>` for each locked rev.
+    let revs: Vec<&str> = locked
+        .iter()
+        .filter_map(|package| package.source.as_deref()?.strip_prefix("git+"))
+        .filter_map(|source| source.rsplit_once('#').map(|(_, rev)| rev))
+        .collect();
+    for repository in read_dir_or_empty(&cargo_home.join("git/checkouts"))? {
+        for checkout in read_dir_or_empty(&repository.path())? {
+            let short_rev = checkout.file_name().to_string_lossy().into_owned();
+            if revs.iter().any(|rev| rev.starts_with(&short_rev)) || !checkout.file_type()?.is_dir()
+            {
+                continue;
+            }
+            dropped_bytes += dir_size(&checkout.path())?;
+            std::fs::remove_dir_all(checkout.path())?;
+            dropped.insert(format!(
+                "{}@{short_rev}",
+                repository.file_name().to_string_lossy()
+            ));
+        }
+    }
     Ok(CargoHomePruned {
         dropped_crates: dropped.len(),
         dropped_bytes,
@@ -153,6 +175,11 @@ mod tests {
             std::fs::write(src.join(id).join("src/lib.rs"), "123").unwrap();
         }
         std::fs::write(home.path().join(".global-cache"), "sqlite").unwrap();
+        let checkouts = home.path().join("git/checkouts/forked-0123456789abcdef");
+        for rev in ["a1b2c3d", "0000000"] {
+            std::fs::create_dir_all(checkouts.join(rev)).unwrap();
+            std::fs::write(checkouts.join(rev).join("lib.rs"), "1234").unwrap();
+        }
         std::fs::write(home.path().join(".package-cache"), "").unwrap();
         let locked = |name: &str, version: &str| LockedPackage {
             name: name.into(),
@@ -160,17 +187,27 @@ mod tests {
             source: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
             checksum: None,
         };
+        let forked = LockedPackage {
+            name: "forked".into(),
+            version: "0.2.0".into(),
+            source: Some("git+https://example.com/forked?branch=main#a1b2c3d4e5f60718".into()),
+            checksum: None,
+        };
         let pruned = prune_cargo_home(
             home.path(),
-            &[locked("serde", "1.0.228"), locked("tokio", "1.48.0")],
+            &[
+                locked("serde", "1.0.228"),
+                locked("tokio", "1.48.0"),
+                forked,
+            ],
         )
         .unwrap();
         assert_eq!(
             pruned,
             CargoHomePruned {
-                dropped_crates: 1,
-                dropped_bytes: 8,
-                bytes: 16
+                dropped_crates: 2,
+                dropped_bytes: 12,
+                bytes: 20
             }
         );
         assert!(!cache.join("serde-1.0.200.crate").exists());
@@ -178,6 +215,11 @@ mod tests {
         assert!(src.join("serde-1.0.228/src/lib.rs").is_file());
         assert!(!home.path().join(".global-cache").exists());
         assert!(home.path().join(".package-cache").exists());
+        assert!(
+            checkouts.join("a1b2c3d/lib.rs").exists(),
+            "the locked rev stays"
+        );
+        assert!(!checkouts.join("0000000").exists());
     }
 
     #[test]

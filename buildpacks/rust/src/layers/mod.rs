@@ -149,6 +149,8 @@ fn u64_to_f64(value: u64) -> f64 {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BuiltFor<'a> {
     toolchain: &'a ToolchainSpec,
+    /// Compare only the channel: what compiled artifacts depend on.
+    compiler_only: bool,
     arch: &'a str,
     distro_name: &'a str,
     distro_version: &'a str,
@@ -163,9 +165,20 @@ impl<'a> BuiltFor<'a> {
     ) -> Self {
         Self {
             toolchain,
+            compiler_only: false,
             arch,
             distro_name,
             distro_version,
+        }
+    }
+}
+
+impl BuiltFor<'_> {
+    /// Compares only the compiler, not its components, extra targets or rustup profile.
+    pub(crate) fn compiler_only(self) -> Self {
+        Self {
+            compiler_only: true,
+            ..self
         }
     }
 }
@@ -174,7 +187,14 @@ impl<'a> BuiltFor<'a> {
 /// heroku/buildpacks-python lists them all; empty when the cache fits.
 pub(crate) fn build_changes(old: BuiltFor<'_>, new: BuiltFor<'_>) -> Vec<String> {
     let mut changes = Vec::new();
-    if old.toolchain != new.toolchain {
+    if new.compiler_only {
+        if old.toolchain.channel != new.toolchain.channel {
+            changes.push(format!(
+                "the toolchain changed from {} to {}",
+                old.toolchain.channel, new.toolchain.channel
+            ));
+        }
+    } else if old.toolchain != new.toolchain {
         changes.push(format!(
             "the toolchain changed from {} to {}",
             describe_toolchain(old.toolchain),

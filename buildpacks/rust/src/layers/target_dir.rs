@@ -80,6 +80,14 @@ pub(crate) fn prepare_target_dir(
             ModificationBehavior::Override,
             "CARGO_CACHE_RUSTC_INFO",
             "0",
+        )
+        // Cargo 1.91's `build.build-dir` moves the intermediate artifacts out of the target
+        // dir; a build dir configured elsewhere would be outside this cached layer.
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "CARGO_BUILD_BUILD_DIR",
+            &dir,
         );
     layer.write_env(&env)?;
     Ok(TargetDir {
@@ -104,13 +112,15 @@ fn restored_action(
             &old.arch,
             &old.distro_name,
             &old.distro_version,
-        ),
+        )
+        .compiler_only(),
         BuiltFor::new(
             &new.toolchain,
             &new.arch,
             &new.distro_name,
             &new.distro_version,
-        ),
+        )
+        .compiler_only(),
     );
     if why.is_empty() {
         expiry
@@ -175,12 +185,19 @@ mod tests {
         assert_eq!(
             state,
             CacheState::Outdated {
-                why: "the toolchain changed from 1.94.0 (components: clippy) to 1.95.0; \
+                why: "the toolchain changed from 1.94.0 to 1.95.0; \
                       the arch changed from amd64 to arm64; \
                       the distro version changed from 22.04 to 24.04"
                     .into()
             }
         );
+        // Components, added targets and the rustup profile do not change the compiler.
+        let mut same_compiler = metadata("1.95.0", 1.0);
+        same_compiler.toolchain.components = vec!["clippy".into()];
+        assert!(matches!(
+            restored_action(&same_compiler, &metadata("1.95.0", 0.0)),
+            (RestoredLayerAction::KeepLayer, _)
+        ));
     }
 
     #[test]

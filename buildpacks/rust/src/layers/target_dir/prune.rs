@@ -96,6 +96,8 @@ impl TargetParts {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PruneReport {
     pub(crate) unlocked: Dropped,
+    /// Incremental-compilation dirs of earlier builds of a crate (rustc reads only the newest).
+    pub(crate) incremental: Dropped,
     pub(crate) least_recently_used: Dropped,
     pub(crate) parts: TargetParts,
     /// The bound this build applied.
@@ -106,15 +108,18 @@ pub(crate) struct PruneReport {
 
 /// Prunes the target dir as the module doc says and writes the manifest of what is kept.
 pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport> {
-    for binary in input.uplifted_binaries {
-        remove_if_present(binary)?;
-    }
     let profiles = profile_dirs(input.target_dir)?;
     let mut units = units_on_disk(&profiles)?;
-    let used = used_hashes(input.used_paths, &units);
+    let deps_files = DepsFiles::index(&units);
+    let used = used_hashes(input.used_paths, &units, &deps_files);
+    // Only once `used` is known: it finds a binary's unit through its uplifted hard link.
+    remove_uplifted_copies(input.uplifted_binaries, &profiles, &deps_files)?;
     let previous = read_manifest(input.manifest_path);
     let generation = next_generation(&previous, &used);
     let mut report = PruneReport::default();
+    for profile in &profiles {
+        prune_incremental(&profile.join("incremental"), &mut report.incremental)?;
+    }
 
     let unlocked: Vec<String> = units
         .iter()
@@ -177,16 +182,18 @@ pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport
 }
 
 /// The unit hash in a name cargo gives a unit's files and dirs (`libserde-0123456789abcdef.rlib`,
-/// `serde-0123456789abcdef`; `build-script-build` has none): 16 lowercase hex digits after the
-/// last `-`, before any extension.
+/// `pgvector-app-0123456789abcdef`, `cfg_if-0123456789abcdef.cfg_if.<id>-cgu.0.rcgu.dwo`;
+/// `build-script-build` has none): the first 16 lowercase hex digits that follow a `-` and end
+/// the name or precede a `.`.
 pub(crate) fn unit_hash(name: &str) -> Option<&str> {
-    let (_, tail) = name.rsplit_once('-')?;
-    let hash = tail.split('.').next()?;
-    let is_hash = hash.len() == 16
-        && hash
+    name.match_indices('-').find_map(|(dash, _)| {
+        let hash = name.get(dash + 1..dash + 17)?;
+        let is_hash = hash
             .bytes()
             .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
-    is_hash.then_some(hash)
+        let ends = matches!(name.as_bytes().get(dash + 17), None | Some(b'.'));
+        (is_hash && ends).then_some(hash)
+    })
 }
 
 /// A package or crate name as cargo's file names and `Cargo.lock` both match it.
@@ -249,10 +256,12 @@ fn units_on_disk(profiles: &[PathBuf]) -> io::Result<BTreeMap<String, Unit>> {
                     continue;
                 };
                 let unit = units.entry(hash.to_string()).or_default();
-                // `.fingerprint/` and `build/` name a unit after its package; `deps/` after
-                // its crate, with `lib` in front of libraries.
-                let stem = file_name.rsplit_once('-').map_or("", |(stem, _)| stem);
-                if unit.name.is_empty() || !dir.ends_with("deps") {
+                // `.fingerprint/` names a unit after its package, as `Cargo.lock` does; the
+                // other dirs name it after its crate, target or example.
+                let stem = file_name
+                    .find(&format!("-{hash}"))
+                    .map_or("", |end| &file_name[..end]);
+                if unit.name.is_empty() || dir.ends_with(".fingerprint") {
                     unit.name = normalised_name(stem);
                 }
                 unit.bytes += dir_size(&entry.path())?;
@@ -263,50 +272,137 @@ fn units_on_disk(profiles: &[PathBuf]) -> io::Result<BTreeMap<String, Unit>> {
     Ok(units)
 }
 
-/// The hashes of the units behind `used_paths`: from the name of a path's own parts, or, for a
-/// file cargo uplifted out of `deps/` (`target/release/api`), from the `deps/` file it is a
-/// hard link of. An uplifted file that was copied instead keeps every unit of its name.
-fn used_hashes(used_paths: &BTreeSet<PathBuf>, units: &BTreeMap<String, Unit>) -> BTreeSet<String> {
-    let mut by_inode: HashMap<(u64, u64), String> = HashMap::new();
-    for (hash, unit) in units {
-        for path in &unit.paths {
-            if let Ok(metadata) = std::fs::symlink_metadata(path)
-                && metadata.is_file()
-            {
-                by_inode.insert((metadata.dev(), metadata.ino()), hash.clone());
+/// The regular files of every unit, by inode and by size, to find the `deps/` file an uplifted
+/// file (`target/release/api`, `target/release/libapp.rlib`) is a hard link or a copy of.
+struct DepsFiles {
+    by_inode: HashMap<(u64, u64), String>,
+    by_size: HashMap<u64, Vec<(PathBuf, String)>>,
+}
+
+impl DepsFiles {
+    fn index(units: &BTreeMap<String, Unit>) -> Self {
+        let mut files = Self {
+            by_inode: HashMap::new(),
+            by_size: HashMap::new(),
+        };
+        for (hash, unit) in units {
+            for path in &unit.paths {
+                if let Ok(metadata) = std::fs::symlink_metadata(path)
+                    && metadata.is_file()
+                {
+                    files
+                        .by_inode
+                        .insert((metadata.dev(), metadata.ino()), hash.clone());
+                    files
+                        .by_size
+                        .entry(metadata.len())
+                        .or_default()
+                        .push((path.clone(), hash.clone()));
+                }
             }
         }
+        files
     }
+
+    /// The unit of the `deps/` file that `path` is a hard link of, or (where cargo had to copy)
+    /// has the same bytes as.
+    fn twin_of(&self, path: &Path) -> Option<&str> {
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        if !metadata.is_file() {
+            return None;
+        }
+        if let Some(hash) = self.by_inode.get(&(metadata.dev(), metadata.ino())) {
+            return Some(hash);
+        }
+        let bytes = std::fs::read(path).ok()?;
+        self.by_size
+            .get(&metadata.len())?
+            .iter()
+            .find(|(candidate, _)| std::fs::read(candidate).is_ok_and(|other| other == bytes))
+            .map(|(_, hash)| hash.as_str())
+    }
+}
+
+/// The units behind `used_paths` that are on disk: named by a part of the path
+/// (`deps/libserde-<hash>.rlib`, `build/serde-<hash>/out`), or, for a file cargo uplifted out of
+/// `deps/`, the unit of its twin there.
+fn used_hashes(
+    used_paths: &BTreeSet<PathBuf>,
+    units: &BTreeMap<String, Unit>,
+    deps_files: &DepsFiles,
+) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
     for path in used_paths {
         let named: Vec<&str> = path
             .components()
             .filter_map(|part| part.as_os_str().to_str().and_then(unit_hash))
             .collect();
-        if !named.is_empty() {
+        if named.is_empty() {
+            used.extend(deps_files.twin_of(path).map(str::to_string));
+        } else {
             used.extend(named.into_iter().map(str::to_string));
-            continue;
         }
-        let linked = std::fs::metadata(path)
-            .ok()
-            .and_then(|metadata| by_inode.get(&(metadata.dev(), metadata.ino())));
-        if let Some(hash) = linked {
-            used.insert(hash.clone());
-            continue;
-        }
-        let stem = path
-            .file_stem()
-            .map(|stem| normalised_name(&stem.to_string_lossy()))
-            .unwrap_or_default();
-        let stem = stem.strip_prefix("lib").unwrap_or(&stem).to_string();
-        used.extend(
-            units
-                .iter()
-                .filter(|(_, unit)| unit.name == stem || unit.name == format!("lib{stem}"))
-                .map(|(hash, _)| hash.clone()),
-        );
     }
+    // A hash-like part that is no unit here (a binary named `tool-0123456789abcdef`, a
+    // `build-dir` outside the layer) must not count, or every build would look different.
+    used.retain(|hash| units.contains_key(hash));
     used
+}
+
+/// Removes the app's binaries cargo uplifted into a profile dir, when each is a hard link or
+/// copy of its file in `deps/`; anything else is left alone.
+fn remove_uplifted_copies(
+    binaries: &[PathBuf],
+    profiles: &[PathBuf],
+    deps_files: &DepsFiles,
+) -> io::Result<()> {
+    for binary in binaries {
+        let in_a_profile_dir = binary
+            .parent()
+            .is_some_and(|parent| profiles.iter().any(|profile| profile == parent));
+        if in_a_profile_dir && deps_files.twin_of(binary).is_some() {
+            remove_if_present(binary)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps, of each crate's `incremental/<crate>-<id>` dirs, the one written last: rustc names
+/// them by an id of its own (not the unit hash), and reads only the current one.
+fn prune_incremental(dir: &Path, dropped: &mut Dropped) -> io::Result<()> {
+    let mut newest: BTreeMap<String, (std::time::SystemTime, PathBuf)> = BTreeMap::new();
+    let mut stale = Vec::new();
+    for entry in read_dir_if_present(dir)? {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((crate_name, _)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let modified = entry.metadata()?.modified()?;
+        match newest.get(crate_name) {
+            Some((kept, _)) if *kept >= modified => stale.push(path),
+            _ => {
+                if let Some((_, older)) = newest.insert(crate_name.to_string(), (modified, path)) {
+                    stale.push(older);
+                }
+            }
+        }
+    }
+    stale.sort();
+    for path in stale {
+        dropped.bytes += dir_size(&path)?;
+        dropped.units += 1;
+        remove_if_present(&path)?;
+    }
+    Ok(())
+}
+
+fn read_dir_if_present(dir: &Path) -> io::Result<Vec<std::fs::DirEntry>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.collect(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
 }
 
 fn remove_unit(unit: &Unit, dropped: &mut Dropped) -> io::Result<()> {
@@ -495,10 +591,118 @@ mod tests {
         assert!(exists(&fixture, &format!("deps/libtokio-{TOKIO_OLD}.rlib")));
         assert!(!report.over_budget);
 
+        // Cargo links the binary again on the next build.
+        fs::hard_link(
+            fixture.release.join(format!("deps/my_app-{APP}")),
+            fixture.release.join("my-app"),
+        )
+        .unwrap();
         let report = prune(&fixture, 10);
         assert_eq!(report.least_recently_used.units, 1, "tokio goes too");
         assert!(report.over_budget, "what this build used is kept whole");
         assert!(exists(&fixture, &format!("deps/libserde-{SERDE_NEW}.rlib")));
+    }
+
+    #[test]
+    fn a_binary_named_apart_from_its_package_is_found_through_its_copy() {
+        let fixture = fixture();
+        let server = "6666666666666666";
+        let release = &fixture.release;
+        fs::create_dir_all(release.join(format!(".fingerprint/my-svc-{server}"))).unwrap();
+        fs::write(
+            release.join(format!("deps/server-{server}")),
+            "server binary",
+        )
+        .unwrap();
+        // Copied, not linked (cargo copies when it cannot link).
+        fs::write(release.join("server"), "server binary").unwrap();
+        // A test harness of the same bin (`--all-targets`): cargo reports it in `deps/`; it is
+        // a unit of its own, never an uplifted copy.
+        let harness = "7777777777777777";
+        fs::create_dir_all(release.join(format!(".fingerprint/my-svc-{harness}"))).unwrap();
+        fs::write(
+            release.join(format!("deps/server-{harness}")),
+            "test harness",
+        )
+        .unwrap();
+        let used: BTreeSet<PathBuf> = [
+            release.join("server"),
+            release.join(format!("deps/server-{harness}")),
+        ]
+        .into();
+        let locked: BTreeSet<String> = ["my_svc".to_string()].into();
+        let report = prune_target_dir(&PruneInput {
+            target_dir: &fixture.target,
+            manifest_path: &fixture.manifest,
+            used_paths: &used,
+            uplifted_binaries: &[
+                release.join("server"),
+                release.join(format!("deps/server-{harness}")),
+            ],
+            locked_names: &locked,
+            max_bytes: Some(1),
+        })
+        .unwrap();
+        assert!(!release.join("server").exists(), "the copy goes");
+        assert!(
+            release.join(format!("deps/server-{server}")).exists(),
+            "its unit is used"
+        );
+        assert!(
+            release.join(format!("deps/server-{harness}")).exists(),
+            "not an uplifted copy"
+        );
+        assert!(report.over_budget);
+        let manifest = fs::read_to_string(&fixture.manifest).unwrap();
+        assert!(manifest.contains(&format!("{server} = 1")), "{manifest}");
+    }
+
+    #[test]
+    fn only_the_newest_incremental_dir_of_a_crate_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let incremental = dir.path().join("incremental");
+        for (name, seconds) in [("app-1abc", 100), ("app-2def", 200), ("lib_x-9zz", 50)] {
+            fs::create_dir_all(incremental.join(name)).unwrap();
+            fs::write(incremental.join(name).join("s-1"), "12345").unwrap();
+            filetime::set_file_mtime(
+                incremental.join(name),
+                filetime::FileTime::from_unix_time(seconds, 0),
+            )
+            .unwrap();
+        }
+        let mut dropped = Dropped::default();
+        prune_incremental(&incremental, &mut dropped).unwrap();
+        assert_eq!(dropped, Dropped { units: 1, bytes: 5 });
+        assert!(!incremental.join("app-1abc").exists());
+        assert!(incremental.join("app-2def").exists());
+        assert!(incremental.join("lib_x-9zz").exists());
+    }
+
+    #[test]
+    fn hashes_that_are_no_unit_here_do_not_count() {
+        let fixture = fixture();
+        prune(&fixture, None);
+        let first = fs::read_to_string(&fixture.manifest).unwrap();
+        let used: BTreeSet<PathBuf> = [
+            fixture
+                .release
+                .join(format!("deps/libserde-{SERDE_NEW}.rlib")),
+            fixture.release.join(format!("build/serde-{SERDE_NEW}/out")),
+            fixture.release.join(format!("deps/my_app-{APP}")),
+            PathBuf::from("/elsewhere/build-dir/release/deps/libx-8888888888888888.rlib"),
+        ]
+        .into();
+        let locked: BTreeSet<String> = ["serde", "tokio", "my_app"].map(normalised_name).into();
+        prune_target_dir(&PruneInput {
+            target_dir: &fixture.target,
+            manifest_path: &fixture.manifest,
+            used_paths: &used,
+            uplifted_binaries: &[],
+            locked_names: &locked,
+            max_bytes: None,
+        })
+        .unwrap();
+        assert_eq!(fs::read_to_string(&fixture.manifest).unwrap(), first);
     }
 
     #[test]
@@ -533,11 +737,17 @@ mod tests {
             unit_hash("serde-0123456789abcdef.d"),
             Some("0123456789abcdef")
         );
+        assert_eq!(
+            unit_hash("cfg_if-334550f83f00c635.cfg_if.850684d7a276e27b-cgu.0.rcgu.dwo"),
+            Some("334550f83f00c635")
+        );
         for name in [
             "build-script-build",
             "api",
             "serde-0123456789ABCDEF",
             "x-0123456789abcde",
+            "x-0123456789abcdef0",
+            "x-0123456789abcdef-y",
             "release",
         ] {
             assert_eq!(unit_hash(name), None, "{name}");
