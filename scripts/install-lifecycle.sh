@@ -57,9 +57,10 @@ install_syft() {
   log "building syft v${SYFT_VERSION}"
   mkdir -p "$dest"
   # The version as syft's release sets it: the SBOMs name the tool that wrote them.
+  # The lifecycle only warns when its own SBOMs are missing, so neither does this script stop.
   GOBIN="$dest" GOFLAGS=-buildvcs=false go install -ldflags "-s -w -X main.version=${SYFT_VERSION}" \
     "github.com/anchore/syft/cmd/syft@v${SYFT_VERSION}" ||
-    die "could not build syft v${SYFT_VERSION} with go install (is the Go module proxy reachable?)"
+    log "warning: could not build syft v${SYFT_VERSION} with go install (is the Go module proxy reachable?): the lifecycle's own SBOMs will be missing, and the exporter will warn about each"
 }
 
 # Writes the SBOMs of `lifecycle` and `launcher` in DIR beside them, with the lifecycle
@@ -73,15 +74,22 @@ write_sboms() {
     done
   done
   [ "$missing" -eq 1 ] || return 0
+  [ -x "$TOOLS/syft-${SYFT_VERSION}/syft" ] || return 0
   log "writing the SBOMs of the lifecycle and the launcher in $dir with syft"
   tmp="$(mktemp -d "$TOOLS/.sbom.XXXXXX")"
+  # shellcheck disable=SC2064 # the temp dir is known now, and must go however the script ends
+  trap "rm -rf '$tmp'" EXIT
   for component in lifecycle launcher; do
     # No update check: syft scans a local binary offline.
     SYFT_CHECK_FOR_APP_UPDATE=false "$TOOLS/syft-${SYFT_VERSION}/syft" -q "$dir/$component" \
       -o "json=$tmp/$component.sbom.syft.json" \
       -o "spdx-json=$tmp/$component.sbom.spdx.json" \
       -o "cyclonedx-json=$tmp/$component.sbom.cdx.json" ||
-      { rm -rf "$tmp"; die "syft could not write the SBOM of $dir/$component"; }
+      {
+        log "warning: syft could not write the SBOM of $dir/$component: the exporter will warn that it is missing"
+        rm -rf "$tmp"
+        return 0
+      }
   done
   chmod 0644 "$tmp"/*.json
   mv -f "$tmp"/*.json "$dir/"
@@ -128,5 +136,6 @@ install_lifecycle amd64
 if [ "${1:-}" = "--arm64" ]; then
   install_lifecycle arm64
 fi
-log "lifecycle $("$TOOLS/lifecycle-${LIFECYCLE_VERSION}-amd64/lifecycle" -version), crane $("$TOOLS/crane-${CRANE_VERSION}/crane" version), $("$TOOLS/syft-${SYFT_VERSION}/syft" --version) in $TOOLS"
+syft_version="$("$TOOLS/syft-${SYFT_VERSION}/syft" --version 2>/dev/null || echo "no syft")"
+log "lifecycle $("$TOOLS/lifecycle-${LIFECYCLE_VERSION}-amd64/lifecycle" -version), crane $("$TOOLS/crane-${CRANE_VERSION}/crane" version), ${syft_version} in $TOOLS"
 printf '%s\n' "$TOOLS"

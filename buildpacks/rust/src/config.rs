@@ -143,12 +143,25 @@ fn parse_extra_args(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    for arg in &args {
+    for (index, arg) in args.iter().enumerate() {
         let flag = arg.split('=').next().unwrap_or_default();
         if RESERVED_FLAGS.contains(&flag) {
             return Err(ConfigError::ReservedFlag {
                 key: "SLIPWAY_CARGO_ARGS",
                 flag: flag.to_string(),
+            });
+        }
+        let config_value = match arg.strip_prefix("--config") {
+            Some("") => args.get(index + 1).map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(value) = config_value
+            && moves_the_build_output(value)
+        {
+            return Err(ConfigError::ReservedFlag {
+                key: "SLIPWAY_CARGO_ARGS",
+                flag: format!("--config {value}"),
             });
         }
     }
@@ -161,7 +174,7 @@ fn parse_size(key: &'static str, value: &str) -> Result<u64, ConfigError> {
     let invalid = || ConfigError::Invalid {
         key,
         value: value.to_string(),
-        what: "size (a number of bytes, or with a unit: 500M, 2G, 1.5GB)",
+        what: "size (a number of bytes, or with a unit: 500M, 2G, 1.5GB; at least 1 byte, under 8 EiB)",
     };
     let upper = value.to_ascii_uppercase();
     let digits_end = upper
@@ -184,6 +197,22 @@ fn parse_size(key: &'static str, value: &str) -> Result<u64, ConfigError> {
     // In range and positive, checked above; sizes need no fraction of a byte.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(bytes as u64)
+}
+
+/// Whether a `--config` value could move cargo's output out of the cached target dir: a
+/// `build.target-dir` or `build.build-dir` key (a command-line `--config` beats the
+/// buildpack's environment), or a config file, which could hold either.
+fn moves_the_build_output(value: &str) -> bool {
+    match value.split_once('=') {
+        Some((key, _)) => {
+            let key: String = key
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect();
+            matches!(key.as_str(), "build.target-dir" | "build.build-dir")
+        }
+        None => true,
+    }
 }
 
 fn parse_pgvector_mode(value: Option<&str>) -> Result<PgvectorMode, ConfigError> {
@@ -270,7 +299,7 @@ mod tests {
         let error = BuildConfig::from_env(&env(&[("SLIPWAY_CACHE_MAX_SIZE", "lots")])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "SLIPWAY_CACHE_MAX_SIZE is set to `lots`, which is not a valid size (a number of bytes, or with a unit: 500M, 2G, 1.5GB)"
+            "SLIPWAY_CACHE_MAX_SIZE is set to `lots`, which is not a valid size (a number of bytes, or with a unit: 500M, 2G, 1.5GB; at least 1 byte, under 8 EiB)"
         );
     }
 
@@ -296,5 +325,21 @@ mod tests {
                 flag: "--target-dir".to_string()
             }
         );
+        for moving in [
+            "--config build.build-dir=\"/tmp/x\"",
+            "--config=build.target-dir='/tmp/x'",
+            "--config more.toml",
+        ] {
+            let error = BuildConfig::from_env(&env(&[("SLIPWAY_CARGO_ARGS", moving)])).unwrap_err();
+            assert!(
+                matches!(error, ConfigError::ReservedFlag { ref flag, .. } if flag.starts_with("--config ")),
+                "{moving}: {error}"
+            );
+        }
+        let fine = BuildConfig::from_env(&env(&[(
+            "SLIPWAY_CARGO_ARGS",
+            "--config net.git-fetch-with-cli=true",
+        )]));
+        assert!(fine.is_ok());
     }
 }

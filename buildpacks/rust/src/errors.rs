@@ -169,6 +169,13 @@ pub(crate) fn sbom_failed(error: &str) -> String {
     )
 }
 
+/// The build's warning when some of cargo's package ids could not be read for the SBOM.
+pub(crate) fn sbom_incomplete(left_out: usize) -> String {
+    format!(
+        "The app's SBOM leaves out {left_out} package(s) whose id cargo wrote in a form the buildpack does not know.\nThe app built and ships as usual. Please report it with your toolchain version."
+    )
+}
+
 /// The build's warning when pruning the build caches failed (the build itself succeeded).
 pub(crate) fn cache_pruning_failed(error: &std::io::Error) -> String {
     format!(

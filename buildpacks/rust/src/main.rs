@@ -205,12 +205,15 @@ fn describe_dependencies(app_dir: &Path, built: &Compiled, bins: &[BinTarget]) -
                 .map_err(|error| error.to_string())
         });
     match described {
-        Ok(json) => {
+        Ok(sbom) => {
             print::sub_bullet(format!(
-                "SBOM: {} crates, as CycloneDX JSON on the app layer",
-                built.packages.len()
+                "SBOM: {} packages, as CycloneDX JSON on the app layer",
+                sbom.packages
             ));
-            Some(Sbom::from_bytes(SbomFormat::CycloneDxJson, json))
+            if sbom.unreadable_ids > 0 {
+                print::warning(errors::sbom_incomplete(sbom.unreadable_ids));
+            }
+            Some(Sbom::from_bytes(SbomFormat::CycloneDxJson, sbom.json))
         }
         Err(error) => {
             print::warning(errors::sbom_failed(&error));
@@ -220,7 +223,8 @@ fn describe_dependencies(app_dir: &Path, built: &Compiled, bins: &[BinTarget]) -
 }
 
 /// Keeps the caches to what the next build reuses and prints each cache layer's size; a
-/// failure only warns, since cargo rebuilds whatever a half-pruned cache lacks.
+/// failure only warns, since cargo rebuilds whatever a half-pruned cache lacks. The two
+/// caches are pruned independently, so a failure in one leaves the other pruned.
 fn prune_build_caches(
     app_dir: &Path,
     toolchain_dir: &Path,
@@ -229,40 +233,42 @@ fn prune_build_caches(
     built: &Compiled,
     config: &BuildConfig,
 ) {
-    let pruned = read_cargo_lock(app_dir).and_then(|locked| {
-        let cargo_home = prune_cargo_home(cargo_home_dir, &locked)?;
-        let locked_names = locked
-            .iter()
-            .map(|package| normalised_name(&package.name))
-            .collect();
-        let uplifted: Vec<PathBuf> = built
-            .binaries
-            .iter()
-            .map(|binary| binary.path.clone())
-            .collect();
-        let target = prune_target_dir(&PruneInput {
-            target_dir: &target.dir,
-            manifest_path: &target.unit_manifest,
-            used_paths: &built.used_paths,
-            uplifted_binaries: &uplifted,
-            locked_names: &locked_names,
-            max_bytes: config.cache_max_bytes,
-        })?;
-        Ok((dir_size(toolchain_dir)?, cargo_home, target))
+    let locked = match read_cargo_lock(app_dir) {
+        Ok(locked) => locked,
+        Err(error) => return print::warning(errors::cache_pruning_failed(&error)),
+    };
+    let locked_names = locked
+        .iter()
+        .map(|package| normalised_name(&package.name))
+        .collect();
+    let uplifted: Vec<PathBuf> = built.used_paths.iter().cloned().collect();
+    let target = prune_target_dir(&PruneInput {
+        target_dir: &target.dir,
+        manifest_path: &target.unit_manifest,
+        used_paths: &built.used_paths,
+        uplifted: &uplifted,
+        locked_names: &locked_names,
+        max_bytes: config.cache_max_bytes,
     });
-    match pruned {
-        Ok((toolchain, cargo_home, target)) => {
-            print_cache_sizes(toolchain, &cargo_home, &target);
-        }
+    let cargo_home = prune_cargo_home(cargo_home_dir, &locked);
+    match dir_size(toolchain_dir) {
+        Ok(bytes) => print::sub_bullet(format!("Toolchain: {}", human_bytes(bytes))),
+        Err(error) => print::warning(errors::cache_pruning_failed(&error)),
+    }
+    match cargo_home {
+        Ok(cargo_home) => print_cargo_home(&cargo_home),
+        Err(error) => print::warning(errors::cache_pruning_failed(&error)),
+    }
+    match target {
+        Ok(target) => print_target_dir(&target),
         Err(error) => print::warning(errors::cache_pruning_failed(&error)),
     }
 }
 
-fn print_cache_sizes(toolchain: u64, cargo_home: &CargoHomePruned, target: &PruneReport) {
-    print::sub_bullet(format!("Toolchain: {}", human_bytes(toolchain)));
+fn print_cargo_home(cargo_home: &CargoHomePruned) {
     let dropped = if cargo_home.dropped_crates > 0 {
         format!(
-            " (dropped {} crates no longer in Cargo.lock, {})",
+            " (dropped {} crates or checkouts no longer in Cargo.lock, {})",
             cargo_home.dropped_crates,
             human_bytes(cargo_home.dropped_bytes)
         )
@@ -273,9 +279,12 @@ fn print_cache_sizes(toolchain: u64, cargo_home: &CargoHomePruned, target: &Prun
         "Cargo registry cache: {}{dropped}",
         human_bytes(cargo_home.bytes)
     ));
+}
+
+fn print_target_dir(target: &PruneReport) {
     let parts = &target.parts;
     print::sub_bullet(format!(
-        "Target dir cache: {} (deps {}, build scripts {}, fingerprints {}, incremental {}, other {})",
+        "Target dir cache: {} (deps/ {}, build/ {}, .fingerprint/ {}, incremental/ {}, other {})",
         human_bytes(parts.total()),
         human_bytes(parts.deps),
         human_bytes(parts.build),

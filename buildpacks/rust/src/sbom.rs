@@ -42,7 +42,18 @@ struct PackageId {
 }
 
 impl PackageId {
+    /// Cargo 1.77 and later (a package id spec), or the older `name version (source)`.
     fn parse(id: &str) -> Option<Self> {
+        if let Some((name_version, source)) = id.split_once(" (") {
+            let (name, version) = name_version.split_once(' ')?;
+            let source = source.strip_suffix(')')?;
+            let source = source.split(['?', '#']).next().unwrap_or(source);
+            return Some(Self {
+                name: name.to_string(),
+                version: version.to_string(),
+                source: source.to_string(),
+            });
+        }
         let (url, fragment) = id.rsplit_once('#')?;
         let (name, version) = if let Some((name, version)) = fragment.split_once('@') {
             (name.to_string(), version.to_string())
@@ -78,7 +89,7 @@ pub(crate) fn app_sbom(
     packages: &BTreeMap<String, PathBuf>,
     subject_packages: &[String],
     locked: &[LockedPackage],
-) -> Result<Vec<u8>, SbomError> {
+) -> Result<AppSbom, SbomError> {
     let mut described = Vec::new();
     for (id, manifest) in packages {
         let Some(id) = PackageId::parse(id) else {
@@ -91,7 +102,19 @@ pub(crate) fn app_sbom(
     bom_of(&described, subject_packages, locked)
         .output_as_json_v1_5(&mut json)
         .map_err(|error| SbomError::Write(error.to_string()))?;
-    Ok(json)
+    Ok(AppSbom {
+        json,
+        packages: described.len(),
+        unreadable_ids: packages.len() - described.len(),
+    })
+}
+
+/// The document, and how many packages it describes.
+pub(crate) struct AppSbom {
+    pub(crate) json: Vec<u8>,
+    pub(crate) packages: usize,
+    /// Package ids in cargo's messages that could not be read (left out).
+    pub(crate) unreadable_ids: usize,
 }
 
 /// The document: the first subject package as the subject, every other package as a
@@ -307,14 +330,15 @@ mod tests {
             source: Some(CRATES_IO.into()),
             checksum: Some("9a8e94ea".into()),
         }];
-        let json = app_sbom(
+        let sbom = app_sbom(
             &dir.join("app"),
             &packages(dir),
             &["my-app".to_string()],
             &locked,
         )
         .unwrap();
-        serde_json::from_slice(&json).unwrap()
+        assert_eq!((sbom.packages, sbom.unreadable_ids), (4, 0));
+        serde_json::from_slice(&sbom.json).unwrap()
     }
 
     #[test]
@@ -384,6 +408,15 @@ mod tests {
         assert_eq!(
             parsed(&format!("{CRATES_IO}#serde@1.0.228")),
             Some(("serde".into(), "1.0.228".into(), CRATES_IO.into()))
+        );
+        // Cargo before 1.77.
+        assert_eq!(
+            parsed(&format!("serde 1.0.228 ({CRATES_IO})")),
+            Some(("serde".into(), "1.0.228".into(), CRATES_IO.into()))
+        );
+        assert_eq!(
+            parsed("x 0.2.0 (git+https://h/a/b?branch=m#0123abc)"),
+            Some(("x".into(), "0.2.0".into(), "git+https://h/a/b".into()))
         );
     }
 }

@@ -126,6 +126,30 @@ pub(crate) fn prune_cargo_home(
         .filter_map(|package| package.source.as_deref()?.strip_prefix("git+"))
         .filter_map(|source| source.rsplit_once('#').map(|(_, rev)| rev))
         .collect();
+    // A repository no locked source names any more: its clone and all its checkouts.
+    let repositories: BTreeSet<String> = locked
+        .iter()
+        .filter_map(|package| package.source.as_deref()?.strip_prefix("git+"))
+        .filter_map(|source| {
+            let url = source.split(['?', '#']).next()?;
+            let name = url.trim_end_matches('/').rsplit('/').next()?;
+            Some(name.trim_end_matches(".git").to_string())
+        })
+        .collect();
+    for kind in ["db", "checkouts"] {
+        for repository in read_dir_or_empty(&cargo_home.join("git").join(kind))? {
+            let dir_name = repository.file_name().to_string_lossy().into_owned();
+            let name = dir_name
+                .rsplit_once('-')
+                .map_or(dir_name.as_str(), |(name, _)| name);
+            if repositories.contains(name) || !repository.file_type()?.is_dir() {
+                continue;
+            }
+            dropped_bytes += dir_size(&repository.path())?;
+            std::fs::remove_dir_all(repository.path())?;
+            dropped.insert(format!("git {name}"));
+        }
+    }
     for repository in read_dir_or_empty(&cargo_home.join("git/checkouts"))? {
         for checkout in read_dir_or_empty(&repository.path())? {
             let short_rev = checkout.file_name().to_string_lossy().into_owned();
@@ -176,6 +200,10 @@ mod tests {
         }
         std::fs::write(home.path().join(".global-cache"), "sqlite").unwrap();
         let checkouts = home.path().join("git/checkouts/forked-0123456789abcdef");
+        let gone = home.path().join("git/db/removed-fedcba9876543210");
+        std::fs::create_dir_all(&gone).unwrap();
+        std::fs::write(gone.join("HEAD"), "12").unwrap();
+        std::fs::create_dir_all(home.path().join("git/db/forked-0123456789abcdef")).unwrap();
         for rev in ["a1b2c3d", "0000000"] {
             std::fs::create_dir_all(checkouts.join(rev)).unwrap();
             std::fs::write(checkouts.join(rev).join("lib.rs"), "1234").unwrap();
@@ -205,8 +233,8 @@ mod tests {
         assert_eq!(
             pruned,
             CargoHomePruned {
-                dropped_crates: 2,
-                dropped_bytes: 12,
+                dropped_crates: 3,
+                dropped_bytes: 14,
                 bytes: 20
             }
         );
@@ -220,6 +248,8 @@ mod tests {
             "the locked rev stays"
         );
         assert!(!checkouts.join("0000000").exists());
+        assert!(!gone.exists(), "a repository no longer locked");
+        assert!(home.path().join("git/db/forked-0123456789abcdef").exists());
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //!   duplicate `deps/` (the lifecycle's tar does not keep hard links) and cargo links them
 //!   again on the next build.
 //!
+//! Cargo 1.100 moved to a second build-dir layout, where a unit is the dir
+//! `build/<package>/<hash>/` (its `out/`, `fingerprint/` and `run/`); both layouts are read.
+//! `incremental/` is left to rustc (release builds have none), and `cargo-timings/` (written by
+//! `--timings` on every build) is dropped.
+//!
 //! Recency is counted in generations, not time: a generation ends when the set of units a
 //! build uses changes. A build that changes nothing writes the same manifest, so the layer
 //! stays byte-identical and the lifecycle reuses it.
@@ -59,8 +64,10 @@ pub(crate) struct PruneInput<'a> {
     pub(crate) manifest_path: &'a Path,
     /// The files and `OUT_DIR`s cargo reported.
     pub(crate) used_paths: &'a BTreeSet<PathBuf>,
-    /// The app's binaries as cargo uplifted them (already copied into the app layer).
-    pub(crate) uplifted_binaries: &'a [PathBuf],
+    /// Files cargo may have uplifted into a profile dir (the app's binaries, already copied
+    /// into the app layer, its libraries, their debug info): each that is a hard link or copy
+    /// of a unit's file is dropped.
+    pub(crate) uplifted: &'a [PathBuf],
     /// Every package name in `Cargo.lock`.
     pub(crate) locked_names: &'a BTreeSet<String>,
     /// `SLIPWAY_CACHE_MAX_SIZE`, in bytes; `None`: [`DEFAULT_HEADROOM`] times what the build
@@ -96,8 +103,6 @@ impl TargetParts {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PruneReport {
     pub(crate) unlocked: Dropped,
-    /// Incremental-compilation dirs of earlier builds of a crate (rustc reads only the newest).
-    pub(crate) incremental: Dropped,
     pub(crate) least_recently_used: Dropped,
     pub(crate) parts: TargetParts,
     /// The bound this build applied.
@@ -113,13 +118,11 @@ pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport
     let deps_files = DepsFiles::index(&units);
     let used = used_hashes(input.used_paths, &units, &deps_files);
     // Only once `used` is known: it finds a binary's unit through its uplifted hard link.
-    remove_uplifted_copies(input.uplifted_binaries, &profiles, &deps_files)?;
+    remove_uplifted_copies(input.uplifted, &profiles, &deps_files)?;
     let previous = read_manifest(input.manifest_path);
     let generation = next_generation(&previous, &used);
     let mut report = PruneReport::default();
-    for profile in &profiles {
-        prune_incremental(&profile.join("incremental"), &mut report.incremental)?;
-    }
+    remove_if_present(&input.target_dir.join("cargo-timings"))?;
 
     let unlocked: Vec<String> = units
         .iter()
@@ -188,11 +191,8 @@ pub(crate) fn prune_target_dir(input: &PruneInput<'_>) -> io::Result<PruneReport
 pub(crate) fn unit_hash(name: &str) -> Option<&str> {
     name.match_indices('-').find_map(|(dash, _)| {
         let hash = name.get(dash + 1..dash + 17)?;
-        let is_hash = hash
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
         let ends = matches!(name.as_bytes().get(dash + 17), None | Some(b'.'));
-        (is_hash && ends).then_some(hash)
+        (is_hash(hash) && ends).then_some(hash)
     })
 }
 
@@ -223,7 +223,7 @@ fn profile_dirs(target_dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut pending = vec![(target_dir.to_path_buf(), 0)];
     while let Some((dir, depth)) = pending.pop() {
-        if dir.join(".fingerprint").is_dir() {
+        if dir.join(".fingerprint").is_dir() || dir.join(".cargo-lock").is_file() {
             found.push(dir);
             continue;
         }
@@ -253,6 +253,9 @@ fn units_on_disk(profiles: &[PathBuf]) -> io::Result<BTreeMap<String, Unit>> {
                 let entry = entry?;
                 let file_name = entry.file_name().to_string_lossy().into_owned();
                 let Some(hash) = unit_hash(&file_name) else {
+                    if dir.ends_with("build") {
+                        add_layout_two_units(&entry.path(), &mut units)?;
+                    }
                     continue;
                 };
                 let unit = units.entry(hash.to_string()).or_default();
@@ -272,6 +275,36 @@ fn units_on_disk(profiles: &[PathBuf]) -> io::Result<BTreeMap<String, Unit>> {
     Ok(units)
 }
 
+/// The units of one package in cargo's second build-dir layout: `build/<package>/<hash>/`.
+fn add_layout_two_units(package_dir: &Path, units: &mut BTreeMap<String, Unit>) -> io::Result<()> {
+    if !package_dir.is_dir() {
+        return Ok(());
+    }
+    let package = package_dir
+        .file_name()
+        .map(|name| normalised_name(&name.to_string_lossy()))
+        .unwrap_or_default();
+    for entry in read_dir_if_present(package_dir)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_hash(&name) || !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let unit = units.entry(name).or_default();
+        unit.name.clone_from(&package);
+        unit.bytes += dir_size(&entry.path())?;
+        unit.paths.push(entry.path());
+    }
+    Ok(())
+}
+
+/// Whether `text` is 16 lowercase hex digits, cargo's unit hash.
+fn is_hash(text: &str) -> bool {
+    text.len() == 16
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+}
+
 /// The regular files of every unit, by inode and by size, to find the `deps/` file an uplifted
 /// file (`target/release/api`, `target/release/libapp.rlib`) is a hard link or a copy of.
 struct DepsFiles {
@@ -281,19 +314,29 @@ struct DepsFiles {
 
 impl DepsFiles {
     fn index(units: &BTreeMap<String, Unit>) -> Self {
-        let mut files = Self {
+        let mut index = Self {
             by_inode: HashMap::new(),
             by_size: HashMap::new(),
         };
         for (hash, unit) in units {
-            for path in &unit.paths {
+            // Layout 2 keeps a unit's compiled files in `<unit dir>/out/`.
+            let outputs = unit
+                .paths
+                .iter()
+                .filter(|path| path.is_dir())
+                .filter_map(|path| std::fs::read_dir(path.join("out")).ok())
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|entry| entry.path());
+            let files: Vec<PathBuf> = unit.paths.iter().cloned().chain(outputs).collect();
+            for path in &files {
                 if let Ok(metadata) = std::fs::symlink_metadata(path)
                     && metadata.is_file()
                 {
-                    files
+                    index
                         .by_inode
                         .insert((metadata.dev(), metadata.ino()), hash.clone());
-                    files
+                    index
                         .by_size
                         .entry(metadata.len())
                         .or_default()
@@ -301,7 +344,7 @@ impl DepsFiles {
                 }
             }
         }
-        files
+        index
     }
 
     /// The unit of the `deps/` file that `path` is a hard link of, or (where cargo had to copy)
@@ -335,7 +378,14 @@ fn used_hashes(
     for path in used_paths {
         let named: Vec<&str> = path
             .components()
-            .filter_map(|part| part.as_os_str().to_str().and_then(unit_hash))
+            .filter_map(|part| part.as_os_str().to_str())
+            .filter_map(|part| {
+                if is_hash(part) {
+                    Some(part)
+                } else {
+                    unit_hash(part)
+                }
+            })
             .collect();
         if named.is_empty() {
             used.extend(deps_files.twin_of(path).map(str::to_string));
@@ -349,8 +399,8 @@ fn used_hashes(
     used
 }
 
-/// Removes the app's binaries cargo uplifted into a profile dir, when each is a hard link or
-/// copy of its file in `deps/`; anything else is left alone.
+/// Removes the files cargo uplifted into a profile dir, when each is a hard link or copy of a
+/// unit's file; anything else is left alone.
 fn remove_uplifted_copies(
     binaries: &[PathBuf],
     profiles: &[PathBuf],
@@ -363,36 +413,6 @@ fn remove_uplifted_copies(
         if in_a_profile_dir && deps_files.twin_of(binary).is_some() {
             remove_if_present(binary)?;
         }
-    }
-    Ok(())
-}
-
-/// Keeps, of each crate's `incremental/<crate>-<id>` dirs, the one written last: rustc names
-/// them by an id of its own (not the unit hash), and reads only the current one.
-fn prune_incremental(dir: &Path, dropped: &mut Dropped) -> io::Result<()> {
-    let mut newest: BTreeMap<String, (std::time::SystemTime, PathBuf)> = BTreeMap::new();
-    let mut stale = Vec::new();
-    for entry in read_dir_if_present(dir)? {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((crate_name, _)) = name.rsplit_once('-') else {
-            continue;
-        };
-        let modified = entry.metadata()?.modified()?;
-        match newest.get(crate_name) {
-            Some((kept, _)) if *kept >= modified => stale.push(path),
-            _ => {
-                if let Some((_, older)) = newest.insert(crate_name.to_string(), (modified, path)) {
-                    stale.push(older);
-                }
-            }
-        }
-    }
-    stale.sort();
-    for path in stale {
-        dropped.bytes += dir_size(&path)?;
-        dropped.units += 1;
-        remove_if_present(&path)?;
     }
     Ok(())
 }
@@ -525,7 +545,7 @@ mod tests {
             target_dir: &fixture.target,
             manifest_path: &fixture.manifest,
             used_paths: &used,
-            uplifted_binaries: &[fixture.release.join("my-app")],
+            uplifted: &[fixture.release.join("my-app")],
             locked_names: &locked,
             max_bytes: max_bytes.into(),
         })
@@ -635,7 +655,7 @@ mod tests {
             target_dir: &fixture.target,
             manifest_path: &fixture.manifest,
             used_paths: &used,
-            uplifted_binaries: &[
+            uplifted: &[
                 release.join("server"),
                 release.join(format!("deps/server-{harness}")),
             ],
@@ -658,24 +678,68 @@ mod tests {
     }
 
     #[test]
-    fn only_the_newest_incremental_dir_of_a_crate_stays() {
+    fn cargo_1_100_layout_units_are_build_package_hash_dirs() {
         let dir = tempfile::tempdir().unwrap();
-        let incremental = dir.path().join("incremental");
-        for (name, seconds) in [("app-1abc", 100), ("app-2def", 200), ("lib_x-9zz", 50)] {
-            fs::create_dir_all(incremental.join(name)).unwrap();
-            fs::write(incremental.join(name).join("s-1"), "12345").unwrap();
-            filetime::set_file_mtime(
-                incremental.join(name),
-                filetime::FileTime::from_unix_time(seconds, 0),
-            )
-            .unwrap();
-        }
-        let mut dropped = Dropped::default();
-        prune_incremental(&incremental, &mut dropped).unwrap();
-        assert_eq!(dropped, Dropped { units: 1, bytes: 5 });
-        assert!(!incremental.join("app-1abc").exists());
-        assert!(incremental.join("app-2def").exists());
-        assert!(incremental.join("lib_x-9zz").exists());
+        let target = dir.path().join("target");
+        let release = target.join("release");
+        fs::create_dir_all(&release).unwrap();
+        fs::write(release.join(".cargo-lock"), "").unwrap();
+        let unit = |package: &str, hash: &str, file: &str, text: &str| {
+            let out = release.join(format!("build/{package}/{hash}/out"));
+            fs::create_dir_all(&out).unwrap();
+            fs::create_dir_all(release.join(format!("build/{package}/{hash}/fingerprint")))
+                .unwrap();
+            fs::write(out.join(file), text).unwrap();
+            out.join(file)
+        };
+        let serde = unit(
+            "serde",
+            SERDE_NEW,
+            &format!("libserde-{SERDE_NEW}.rlib"),
+            "new serde",
+        );
+        unit(
+            "serde",
+            SERDE_OLD,
+            &format!("libserde-{SERDE_OLD}.rlib"),
+            "old serde",
+        );
+        unit(
+            "left-pad",
+            GONE,
+            &format!("libleft_pad-{GONE}.rlib"),
+            "gone",
+        );
+        let app = unit("my-app", APP, &format!("my_app-{APP}"), "binary");
+        fs::hard_link(&app, release.join("my-app")).unwrap();
+        fs::create_dir_all(target.join("cargo-timings")).unwrap();
+        fs::write(target.join("cargo-timings/cargo-timing-1.html"), "x").unwrap();
+        let manifest = dir.path().join("units.toml");
+        let used: BTreeSet<PathBuf> = [serde, release.join("my-app")].into();
+        let locked: BTreeSet<String> = ["serde", "my_app"].map(normalised_name).into();
+        let uplifted: Vec<PathBuf> = used.iter().cloned().collect();
+        let report = prune_target_dir(&PruneInput {
+            target_dir: &target,
+            manifest_path: &manifest,
+            used_paths: &used,
+            uplifted: &uplifted,
+            locked_names: &locked,
+            max_bytes: Some(1 << 30),
+        })
+        .unwrap();
+        assert_eq!(report.unlocked.units, 1);
+        assert!(!release.join(format!("build/left-pad/{GONE}")).exists());
+        assert!(
+            release.join(format!("build/serde/{SERDE_OLD}")).exists(),
+            "fits the bound"
+        );
+        assert!(!release.join("my-app").exists(), "the uplifted copy goes");
+        assert!(app.exists(), "the binary's unit is used");
+        assert!(!target.join("cargo-timings").exists());
+        let manifest = fs::read_to_string(&manifest).unwrap();
+        assert!(manifest.contains(&format!("{APP} = 1")), "{manifest}");
+        assert!(manifest.contains(&format!("{SERDE_NEW} = 1")), "{manifest}");
+        assert!(manifest.contains(&format!("{SERDE_OLD} = 0")), "{manifest}");
     }
 
     #[test]
@@ -697,7 +761,7 @@ mod tests {
             target_dir: &fixture.target,
             manifest_path: &fixture.manifest,
             used_paths: &used,
-            uplifted_binaries: &[],
+            uplifted: &[],
             locked_names: &locked,
             max_bytes: None,
         })
