@@ -156,7 +156,7 @@ impl Buildpack for RustBuildpack {
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
-        let sbom = describe_dependencies(&app_dir, &built, &bins);
+        let sbom = describe_dependencies(&app_dir, &built, &bins, config.web_bin.as_deref());
         install_app_binaries(&context, &bins, &built.binaries, sbom)?;
 
         print::bullet("Build caches");
@@ -196,8 +196,24 @@ impl Buildpack for RustBuildpack {
 }
 
 /// The app layer's CycloneDX SBOM; a failure only warns, since the app itself built.
-fn describe_dependencies(app_dir: &Path, built: &Compiled, bins: &[BinTarget]) -> Option<Sbom> {
-    let subjects: Vec<String> = bins.iter().map(|bin| bin.package.clone()).collect();
+fn describe_dependencies(
+    app_dir: &Path,
+    built: &Compiled,
+    bins: &[BinTarget],
+    web_bin: Option<&str>,
+) -> Option<Sbom> {
+    // The subject is the web process's package when one is chosen, else the first binary's.
+    let web_package = match choose_web(bins, web_bin) {
+        Ok(WebChoice::Chosen { bin, .. }) => bins
+            .iter()
+            .find(|target| target.name == bin)
+            .map(|target| target.package.clone()),
+        _ => None,
+    };
+    let subjects: Vec<String> = web_package
+        .into_iter()
+        .chain(bins.iter().map(|bin| bin.package.clone()))
+        .collect();
     let described = read_cargo_lock(app_dir)
         .map_err(|error| error.to_string())
         .and_then(|locked| {
