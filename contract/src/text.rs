@@ -1,7 +1,7 @@
 //! Positions in text, for messages that name a line (and a column). The
 //! release tool and the buildpack both number lines in the files they read
 //! (`slipway.toml`, `sqlx.toml`, `rust-toolchain.toml`, migrations), so the rule
-//! lives here, in the crate they share.
+//! lives here, in the crate they share; so does the way both print a size.
 
 /// The 1-based line of byte `offset` in `text`; an offset past the end is the
 /// last line.
@@ -55,9 +55,39 @@ fn char_boundary_at_or_before(text: &str, offset: usize) -> usize {
     offset
 }
 
+/// `512 B`, `8.0 KiB`, `2.3 GiB`: a size in bytes, in powers of 1024 as `du -h` prints them.
+#[must_use]
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = f64_from(bytes);
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[allow(clippy::cast_precision_loss)] // Only for showing a size to one decimal.
+fn f64_from(bytes: u64) -> f64 {
+    bytes as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_like_du() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(64 << 20), "64.0 MiB");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    }
 
     #[test]
     fn lines_are_one_based() {

@@ -187,8 +187,8 @@ pub(crate) fn cache_pruning_failed(error: &std::io::Error) -> String {
 pub(crate) fn cache_over_budget(bytes: u64, max_bytes: u64) -> String {
     format!(
         "The target dir cache is {}, over SLIPWAY_CACHE_MAX_SIZE ({}), with only what this build used.\nIt is kept whole: dropping any of it would make the next build compile it again. Raise SLIPWAY_CACHE_MAX_SIZE to silence this, or leave it to have unused artifacts dropped as soon as they are unused.",
-        crate::layers::human_bytes(bytes),
-        crate::layers::human_bytes(max_bytes)
+        slipway_contract::text::human_bytes(bytes),
+        slipway_contract::text::human_bytes(max_bytes)
     )
 }
 

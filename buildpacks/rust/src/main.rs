@@ -21,13 +21,13 @@ use crate::config::BuildConfig;
 use crate::errors::RustBuildpackError;
 use crate::layers::app_binaries::install_app_binaries;
 use crate::layers::cargo_home::{CargoHomePruned, install_cargo_home, prune_cargo_home};
+use crate::layers::dir_size;
 use crate::layers::release_tool::install_release_tool;
 use crate::layers::target_dir::prune::{
     PruneInput, PruneReport, normalised_name, prune_target_dir,
 };
 use crate::layers::target_dir::{TargetDir, prepare_target_dir};
 use crate::layers::toolchain::install_toolchain;
-use crate::layers::{dir_size, human_bytes};
 use crate::migrations::{
     find_migrations_dir, print_migration_lint, shown_path, warn_about_ignored_files,
 };
@@ -49,6 +49,7 @@ use libcnb::layer_env::Scope;
 use libcnb::sbom::Sbom;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
+use slipway_contract::text::human_bytes;
 use slipway_contract::{MigrationsDir, list_migration_files};
 use std::path::{Path, PathBuf};
 

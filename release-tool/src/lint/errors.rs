@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use crate::errors::{ExitClass, Failure};
-use crate::lint::output::show_bytes;
 use crate::lint::{LintError, Mode as LintMode};
 use crate::redact::redact;
+use slipway_contract::text::human_bytes;
 
 impl From<LintError> for Failure {
     fn from(error: LintError) -> Self {
@@ -47,7 +47,7 @@ impl From<LintError> for Failure {
                     LintMode::Warn | LintMode::Off => format!(
                         "these statements hold their lock while they scan or rewrite a table larger than \
                          SLIPWAY_LINT_BLOCKING_MAX_SIZE ({}), while the old dynos keep serving",
-                        show_bytes(max_size)
+                        human_bytes(max_size)
                     ),
                 };
                 Failure::new(

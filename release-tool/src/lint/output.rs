@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{Value, json};
+use slipway_contract::text::human_bytes;
 
 use super::{Facts, Finding, LintSettings, Note};
 
@@ -106,7 +107,7 @@ pub(crate) fn to_json(finding: &Finding, settings: &LintSettings) -> Value {
         }) => json!({
             "table": name,
             "bytes": bytes,
-            "size": show_bytes(u64::try_from(*bytes).unwrap_or(0)),
+            "size": human_bytes(u64::try_from(*bytes).unwrap_or(0)),
             "rows": rows.map(round_rows),
             "children": children,
         }),
@@ -186,29 +187,13 @@ fn shown_path(path: &Path) -> String {
 
 /// `2.3 GiB, ~4.1M rows`; `95.0 MiB including 12 partitions/children, ...`.
 fn show_table_facts(bytes: i64, rows: Option<f64>, children: i64) -> String {
-    let mut size = show_bytes(u64::try_from(bytes).unwrap_or(0));
+    let mut size = human_bytes(u64::try_from(bytes).unwrap_or(0));
     if children > 0 {
         let _ = write!(size, " including {children} partitions/children");
     }
     match rows {
         Some(rows) => format!("{size}, ~{} rows", show_count(rows)),
         None => format!("{size}, rows not counted yet (never analysed)"),
-    }
-}
-
-/// `512 B`, `8.0 KiB`, `2.3 GiB`.
-pub(crate) fn show_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = f64_from(bytes);
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -226,11 +211,6 @@ fn show_count(rows: f64) -> String {
 #[allow(clippy::cast_possible_truncation)] // A row estimate, shown whole.
 fn round_rows(rows: f64) -> i64 {
     rows.round() as i64
-}
-
-#[allow(clippy::cast_precision_loss)] // Only for showing a size to one decimal.
-fn f64_from(bytes: u64) -> f64 {
-    bytes as f64
 }
 
 #[cfg(test)]
@@ -296,9 +276,6 @@ mod tests {
 
     #[test]
     fn sizes_and_counts_read_well() {
-        assert_eq!(show_bytes(512), "512 B");
-        assert_eq!(show_bytes(8 * 1024), "8.0 KiB");
-        assert_eq!(show_bytes(64 << 20), "64.0 MiB");
         assert_eq!(show_count(950.0), "950");
         assert_eq!(show_count(12_345.0), "12.3K");
     }

@@ -123,28 +123,6 @@ pub(crate) fn dir_size(path: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
-/// `1.2 GiB`, `340.5 MiB`, `12 B`: sizes as `du -h` and the lifecycle's users read them.
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = u64_to_f64(bytes);
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-// Display only: a size past 2^53 bytes may round.
-#[allow(clippy::cast_precision_loss)]
-fn u64_to_f64(value: u64) -> f64 {
-    value as f64
-}
-
 /// What a cached toolchain or target dir was built for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BuiltFor<'a> {
@@ -245,13 +223,6 @@ pub(crate) enum CacheState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_like_du() {
-        assert_eq!(human_bytes(12), "12 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
-    }
 
     #[test]
     fn the_counter_expires_at_the_bound() {
