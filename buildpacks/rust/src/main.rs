@@ -160,7 +160,7 @@ impl Buildpack for RustBuildpack {
         let sbom = describe_dependencies(&app_dir, &built, &bins, config.web_bin.as_deref());
         install_app_binaries(&context, &bins, &built.binaries, sbom)?;
 
-        print::bullet("Build caches");
+        print::bullet("Pruning the build caches");
         prune_build_caches(
             &app_dir,
             &toolchain.dir,
