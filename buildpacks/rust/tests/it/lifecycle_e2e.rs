@@ -369,6 +369,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         compiled_crates(&cold).len() > 50,
         "the dependencies compile"
     );
+    assert_caches_sized_without_binary_copies(&cold, &root);
 
     // 2. Warm rebuilds, twice, so the use counters cross two real restores: both caches
     // reused (builds 2 and 3 of each), nothing downloaded, nothing compiled.
@@ -452,6 +453,26 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         "{output}"
     );
     assert!(output.contains("cargo sqlx prepare"), "{output}");
+}
+
+/// Each cache layer's size is in the log, and the uplifted copy of the binary (a second copy
+/// of `deps/pgvector_app-<hash>` in the lifecycle's tar) is not in the cached target dir.
+fn assert_caches_sized_without_binary_copies(output: &str, root: &std::path::Path) {
+    let output = strip_ansi(output);
+    for line in [
+        "- Toolchain: ",
+        "- Cargo registry cache: ",
+        "- Target dir cache: ",
+    ] {
+        assert!(output.contains(line), "missing `{line}` in:\n{output}");
+    }
+    let release_dir = root.join("layers/slipway_rust/target/target/release");
+    assert!(
+        release_dir.join("deps").is_dir(),
+        "{}",
+        release_dir.display()
+    );
+    assert!(!release_dir.join("pgvector-app").exists());
 }
 
 /// The image's SBOM layer carries the app layer's CycloneDX SBOM, listing the app's crates
