@@ -9,7 +9,10 @@
 use crate::RustBuildpack;
 use crate::cargo_lock::LockedPackage;
 use crate::errors::RustBuildpackError;
-use crate::layers::{CacheState, dir_size, keep_unless_expired, previous_uses};
+use crate::layers::{
+    CacheState, dir_size, keep_unless_expired, previous_uses, read_dir_if_present,
+    remove_if_present,
+};
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::{CachedLayerDefinition, InvalidMetadataAction};
@@ -84,7 +87,7 @@ pub(crate) fn prune_cargo_home(
     cargo_home: &Path,
     locked: &[LockedPackage],
 ) -> io::Result<CargoHomePruned> {
-    for entry in read_dir_or_empty(cargo_home)? {
+    for entry in read_dir_if_present(cargo_home)? {
         if entry
             .file_name()
             .to_string_lossy()
@@ -101,8 +104,8 @@ pub(crate) fn prune_cargo_home(
     let mut dropped = BTreeSet::new();
     let mut dropped_bytes = 0;
     for (kind, suffix) in [("cache", ".crate"), ("src", "")] {
-        for registry in read_dir_or_empty(&cargo_home.join("registry").join(kind))? {
-            for entry in read_dir_or_empty(&registry.path())? {
+        for registry in read_dir_if_present(&cargo_home.join("registry").join(kind))? {
+            for entry in read_dir_if_present(&registry.path())? {
                 let file_name = entry.file_name().to_string_lossy().into_owned();
                 let Some(crate_id) = file_name.strip_suffix(suffix) else {
                     continue;
@@ -111,11 +114,7 @@ pub(crate) fn prune_cargo_home(
                     continue;
                 }
                 dropped_bytes += dir_size(&entry.path())?;
-                if entry.file_type()?.is_dir() {
-                    std::fs::remove_dir_all(entry.path())?;
-                } else {
-                    std::fs::remove_file(entry.path())?;
-                }
+                remove_if_present(&entry.path())?;
                 dropped.insert(crate_id.to_string());
             }
         }
@@ -137,7 +136,7 @@ pub(crate) fn prune_cargo_home(
         })
         .collect();
     for kind in ["db", "checkouts"] {
-        for repository in read_dir_or_empty(&cargo_home.join("git").join(kind))? {
+        for repository in read_dir_if_present(&cargo_home.join("git").join(kind))? {
             let dir_name = repository.file_name().to_string_lossy().into_owned();
             let name = dir_name
                 .rsplit_once('-')
@@ -150,8 +149,8 @@ pub(crate) fn prune_cargo_home(
             dropped.insert(format!("git {name}"));
         }
     }
-    for repository in read_dir_or_empty(&cargo_home.join("git/checkouts"))? {
-        for checkout in read_dir_or_empty(&repository.path())? {
+    for repository in read_dir_if_present(&cargo_home.join("git/checkouts"))? {
+        for checkout in read_dir_if_present(&repository.path())? {
             let short_rev = checkout.file_name().to_string_lossy().into_owned();
             if revs.iter().any(|rev| rev.starts_with(&short_rev)) || !checkout.file_type()?.is_dir()
             {
@@ -170,15 +169,6 @@ pub(crate) fn prune_cargo_home(
         dropped_bytes,
         bytes: dir_size(cargo_home)?,
     })
-}
-
-/// The entries of `dir`, or none when it does not exist.
-fn read_dir_or_empty(dir: &Path) -> io::Result<Vec<std::fs::DirEntry>> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => entries.collect(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(error) => Err(error),
-    }
 }
 
 #[cfg(test)]

@@ -123,6 +123,29 @@ pub(crate) fn dir_size(path: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// The entries of `dir`, or none when it does not exist.
+pub(crate) fn read_dir_if_present(dir: &Path) -> std::io::Result<Vec<std::fs::DirEntry>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Removes the file or dir tree at `path`; one that is already gone is no error.
+pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    };
+    match removed {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// What a cached toolchain or target dir was built for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BuiltFor<'a> {

@@ -30,7 +30,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::layers::dir_size;
+use crate::layers::{dir_size, read_dir_if_present, remove_if_present};
 
 /// Without `SLIPWAY_CACHE_MAX_SIZE`, the target dir may hold this many times what the build
 /// used, as a fraction: 6/5.
@@ -417,14 +417,6 @@ fn remove_uplifted_copies(
     Ok(())
 }
 
-fn read_dir_if_present(dir: &Path) -> io::Result<Vec<std::fs::DirEntry>> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => entries.collect(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(error) => Err(error),
-    }
-}
-
 fn remove_unit(unit: &Unit, dropped: &mut Dropped) -> io::Result<()> {
     for path in &unit.paths {
         remove_if_present(path)?;
@@ -432,19 +424,6 @@ fn remove_unit(unit: &Unit, dropped: &mut Dropped) -> io::Result<()> {
     dropped.units += 1;
     dropped.bytes += unit.bytes;
     Ok(())
-}
-
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    let removed = match std::fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error),
-    };
-    match removed {
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
-    }
 }
 
 /// The size of each part of the target dir.
