@@ -3,7 +3,10 @@
 //!
 //! - `migrations_dir`: where the app's migrations are (`SLIPWAY_MIGRATIONS_DIR`, the settings
 //!   file `SLIPWAY_CONFIG` names or `slipway.toml`, `sqlx.toml`, `./migrations`);
+//! - `migration_format`: which migration tool the app uses (sqlx, Diesel, or a command), and
+//!   where its folder is;
 //! - `migration_files`: which files of that folder sqlx takes;
+//! - `diesel_files`: which folders of it Diesel takes, and their `metadata.toml`;
 //! - `sqlx_toml`: what `sqlx.toml` says about them;
 //! - `scan`: the pgvector usage in the migrations, with the minimum pgvector version it needs
 //!   (the buildpack decides with it whether the release phase must ensure the `vector`
@@ -14,8 +17,10 @@
 //! The scan is lexical: it skips comments and string literals and reads each pgvector word in
 //! its context. It does not parse SQL, so in doubt it finds usage.
 
+mod diesel_files;
 mod lexer;
 mod migration_files;
+mod migration_format;
 mod migrations_dir;
 mod scan;
 mod sqlx_toml;
@@ -25,15 +30,23 @@ mod version;
 
 use std::fmt;
 
+pub use diesel_files::{
+    DIESEL_TABLE_NAME, DieselFilesError, DieselMetadata, DieselMigration, MetadataProblem,
+    diesel_version, list_diesel_migrations, parse_diesel_metadata, read_diesel_metadata,
+};
 pub use migration_files::{
     FileName, FilesError, IgnoredFile, IgnoredRule, MigrationFile, MigrationFiles, MigrationKind,
     list_migration_files, parse_file_name,
+};
+pub use migration_format::{
+    DIESEL_TOML, FormatOrigin, LocatedMigrations, MigrationFormat, MigrationSettings,
+    locate_migrations,
 };
 pub use migrations_dir::{
     DEFAULT_MIGRATIONS_DIR, DirOrigin, Given, MigrationsDir, MigrationsDirError, SETTINGS_FILE,
     locate_migrations_dir,
 };
-pub use scan::{scan_migration_files, scan_sql};
+pub use scan::{scan_diesel_migrations, scan_migration_files, scan_sql};
 pub use sqlx_toml::{
     DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError, parse_sqlx_toml,
     read_sqlx_toml,

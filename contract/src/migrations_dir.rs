@@ -24,7 +24,7 @@ pub const DEFAULT_MIGRATIONS_DIR: &str = "./migrations";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Given {
     value: String,
-    origin: String,
+    pub(crate) origin: String,
 }
 
 impl Given {
@@ -56,6 +56,14 @@ pub enum DirOrigin {
     SettingsFile { path: PathBuf, line: usize },
     /// `[migrate] migrations-dir` in `sqlx.toml`, on `line`.
     SqlxToml { path: PathBuf, line: usize },
+    /// `[migrations_directory] dir` in `diesel.toml`, on `line`.
+    DieselToml { path: PathBuf, line: usize },
+    /// Another key of the settings file (`migrations_format`), on `line`.
+    SettingsFileKey {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+    },
 }
 
 impl fmt::Display for DirOrigin {
@@ -71,6 +79,16 @@ impl fmt::Display for DirOrigin {
                     "{}, line {line}, key `migrate.migrations-dir`",
                     path.display()
                 )
+            }
+            Self::DieselToml { path, line } => {
+                write!(
+                    f,
+                    "{}, line {line}, key `migrations_directory.dir`",
+                    path.display()
+                )
+            }
+            Self::SettingsFileKey { path, line, key } => {
+                write!(f, "{}, line {line}, key `{key}`", path.display())
             }
         }
     }
@@ -130,11 +148,32 @@ pub enum MigrationsDirError {
     /// A file sets the folder to an empty string, which names no folder.
     #[error("{origin}: the migrations folder is empty")]
     Empty { origin: DirOrigin },
+    /// `diesel.toml` is not TOML, or its `[migrations_directory] dir` is not a string.
+    #[error("{}, line {line}: {problem}", path.display())]
+    DieselTomlInvalid {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
+    /// `SLIPWAY_MIGRATIONS_FORMAT` (or its flag or key) names no format.
+    #[error("{origin}: `{value}` is not a migrations format; use sqlx, diesel or command")]
+    UnknownFormat { origin: DirOrigin, value: String },
+    /// The folder holds sqlx migration files and Diesel migration folders.
+    #[error(
+        "the migrations folder {} holds both sqlx migration files (e.g. {sqlx_example}) and Diesel migration folders (e.g. {diesel_example}/up.sql)",
+        dir.display()
+    )]
+    MixedFormats {
+        dir: PathBuf,
+        sqlx_example: String,
+        diesel_example: String,
+    },
 }
 
-/// Finds the migrations folder of the app at `app_dir` (the release phase's working directory,
-/// `""` there). `migrations_dir` is `SLIPWAY_MIGRATIONS_DIR` (or `--migrations`), and
-/// `settings_file` is `SLIPWAY_CONFIG` (or `--config`), when set.
+/// Finds the migrations folder of a sqlx app at `app_dir` (the release phase's working
+/// directory, `""` there). `migrations_dir` is `SLIPWAY_MIGRATIONS_DIR` (or `--migrations`), and
+/// `settings_file` is `SLIPWAY_CONFIG` (or `--config`), when set. See
+/// [`locate_migrations`](crate::locate_migrations) for an app of any format.
 ///
 /// # Errors
 ///
@@ -145,11 +184,19 @@ pub fn locate_migrations_dir(
     migrations_dir: Option<Given>,
     settings_file: Option<&Given>,
 ) -> Result<MigrationsDir, MigrationsDirError> {
-    // Both files are read even when a variable wins: the release phase refuses a bad file
-    // whatever the folder, so the build does too.
-    let from_file = settings_file_dir(app_dir, settings_file)?;
-    let from_sqlx = sqlx_toml_dir(app_dir)?;
-    let chosen = migrations_dir
+    let file = read_settings_file(app_dir, settings_file)?;
+    locate_dir(app_dir, migrations_dir, file.dir, sqlx_toml_dir(app_dir)?)
+}
+
+/// The folder the first of `given`, `from_file` and `from_tool` names (the tool being sqlx's
+/// or Diesel's own configuration), else the default; a named folder must exist.
+pub(crate) fn locate_dir(
+    app_dir: &Path,
+    given: Option<Given>,
+    from_file: Option<Candidate>,
+    from_tool: Option<Candidate>,
+) -> Result<MigrationsDir, MigrationsDirError> {
+    let chosen = given
         .map(|given| {
             (
                 app_dir.join(&given.value),
@@ -158,7 +205,7 @@ pub fn locate_migrations_dir(
             )
         })
         .or(from_file)
-        .or(from_sqlx);
+        .or(from_tool);
     let Some((path, value, origin)) = chosen else {
         return Ok(MigrationsDir {
             path: app_dir.join(DEFAULT_MIGRATIONS_DIR),
@@ -191,19 +238,29 @@ pub fn locate_migrations_dir(
 }
 
 /// A candidate folder: its path, the value as written, and the setting that named it.
-type Candidate = (PathBuf, String, DirOrigin);
+pub(crate) type Candidate = (PathBuf, String, DirOrigin);
 
-/// `migrations_dir` from the settings file, relative to that file. A missing default file
-/// sets nothing; a missing named one is an error.
-fn settings_file_dir(
+/// What the settings file says about the migrations: `migrations_dir` (relative to the file)
+/// and `migrations_format` (the value, and the origin a message names).
+#[derive(Debug, Default)]
+pub(crate) struct SettingsFileKeys {
+    pub(crate) dir: Option<Candidate>,
+    pub(crate) format: Option<(String, DirOrigin)>,
+    /// Where `migrate_command` is set.
+    pub(crate) command: Option<DirOrigin>,
+}
+
+/// `migrations_dir` (relative to that file) and `migrations_format` from the settings file. A
+/// missing default file sets nothing; a missing named one is an error.
+pub(crate) fn read_settings_file(
     app_dir: &Path,
     settings_file: Option<&Given>,
-) -> Result<Option<Candidate>, MigrationsDirError> {
+) -> Result<SettingsFileKeys, MigrationsDirError> {
     let relative = PathBuf::from(settings_file.map_or(SETTINGS_FILE, |given| given.value.as_str()));
     let text = match std::fs::read_to_string(app_dir.join(&relative)) {
         Ok(text) => text,
         Err(source) if settings_file.is_none() && source.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(None);
+            return Ok(SettingsFileKeys::default());
         }
         Err(source) => {
             return Err(MigrationsDirError::SettingsFileUnreadable {
@@ -224,38 +281,65 @@ fn settings_file_dir(
             error.message().trim().to_owned(),
         )
     })?;
-    let Some(value) = file.migrations_dir else {
-        return Ok(None);
-    };
-    let line = line_of(&text, value.span().start);
-    match value.into_inner() {
-        toml::Value::String(dir) => {
-            let base = app_dir.join(path.parent().unwrap_or(Path::new("")));
-            Ok(Some((
-                base.join(&dir),
-                dir,
-                DirOrigin::SettingsFile { path, line },
-            )))
+    let string = |key: &str, value: toml::Spanned<toml::Value>, what: &str| {
+        let line = line_of(&text, value.span().start);
+        match value.into_inner() {
+            toml::Value::String(text) => Ok((text, line)),
+            other => Err(MigrationsDirError::SettingsFileInvalid {
+                problem: format!(
+                    "`{key}` must be a string ({what}), not {}",
+                    crate::text::a_toml_type(&other)
+                ),
+                path: path.clone(),
+                line,
+            }),
         }
-        other => Err(MigrationsDirError::SettingsFileInvalid {
-            problem: format!(
-                "`migrations_dir` must be a string (a folder path), not {}",
-                crate::text::a_toml_type(&other)
-            ),
-            path,
-            line,
-        }),
+    };
+    let mut keys = SettingsFileKeys::default();
+    if let Some(value) = file.migrations_dir {
+        let (dir, line) = string("migrations_dir", value, "a folder path")?;
+        let base = app_dir.join(path.parent().unwrap_or(Path::new("")));
+        keys.dir = Some((
+            base.join(&dir),
+            dir,
+            DirOrigin::SettingsFile {
+                path: path.clone(),
+                line,
+            },
+        ));
     }
+    if let Some(value) = file.migrations_format {
+        let (format, line) = string("migrations_format", value, "sqlx, diesel or command")?;
+        keys.format = Some((
+            format,
+            DirOrigin::SettingsFileKey {
+                path: path.clone(),
+                line,
+                key: "migrations_format",
+            },
+        ));
+    }
+    if let Some(value) = file.migrate_command {
+        let line = line_of(&text, value.span().start);
+        keys.command = Some(DirOrigin::SettingsFileKey {
+            path: path.clone(),
+            line,
+            key: "migrate_command",
+        });
+    }
+    Ok(keys)
 }
 
-/// The one key of the settings file this rule reads; the release tool checks the others.
+/// The keys of the settings file this rule reads; the release tool checks the others.
 #[derive(Debug, serde::Deserialize)]
 struct SettingsFileDir {
     migrations_dir: Option<toml::Spanned<toml::Value>>,
+    migrations_format: Option<toml::Spanned<toml::Value>>,
+    migrate_command: Option<toml::Spanned<toml::Value>>,
 }
 
 /// `[migrate] migrations-dir` from `sqlx.toml`, relative to that file as for sqlx-cli.
-fn sqlx_toml_dir(app_dir: &Path) -> Result<Option<Candidate>, MigrationsDirError> {
+pub(crate) fn sqlx_toml_dir(app_dir: &Path) -> Result<Option<Candidate>, MigrationsDirError> {
     let file = read_sqlx_toml(app_dir).map_err(|error| within_app(app_dir, error))?;
     let Some(dir) = file.and_then(|file| file.migrate.migrations_dir) else {
         return Ok(None);
@@ -271,7 +355,7 @@ fn sqlx_toml_dir(app_dir: &Path) -> Result<Option<Candidate>, MigrationsDirError
 }
 
 /// `error` with its path relative to the app, as every message names files.
-fn within_app(app_dir: &Path, error: SqlxTomlError) -> SqlxTomlError {
+pub(crate) fn within_app(app_dir: &Path, error: SqlxTomlError) -> SqlxTomlError {
     match error {
         SqlxTomlError::Unreadable { path, source } => SqlxTomlError::Unreadable {
             path: relative_to(app_dir, path),
@@ -292,7 +376,7 @@ fn within_app(app_dir: &Path, error: SqlxTomlError) -> SqlxTomlError {
 }
 
 /// `path` relative to `app_dir`, when it is inside it.
-fn relative_to(app_dir: &Path, path: PathBuf) -> PathBuf {
+pub(crate) fn relative_to(app_dir: &Path, path: PathBuf) -> PathBuf {
     match path.strip_prefix(app_dir) {
         Ok(relative) => relative.to_path_buf(),
         Err(_) => path,

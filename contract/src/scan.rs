@@ -167,6 +167,25 @@ pub fn scan_migration_files(files: &MigrationFiles) -> std::io::Result<VectorUsa
     Ok(usage)
 }
 
+/// Scans the `up.sql` of each Diesel migration listed by
+/// [`list_diesel_migrations`](crate::list_diesel_migrations), in Diesel's order.
+///
+/// # Errors
+///
+/// Reading a file failed.
+pub fn scan_diesel_migrations(
+    migrations: &[crate::DieselMigration],
+) -> std::io::Result<VectorUsage> {
+    let mut usage = VectorUsage::default();
+    for migration in migrations {
+        let sql = String::from_utf8_lossy(&std::fs::read(&migration.up_sql)?).into_owned();
+        usage
+            .findings
+            .extend(scan_sql(&migration.up_sql_name(), &sql).findings);
+    }
+    Ok(usage)
+}
+
 /// The pgvector feature the token at `index` uses, if any.
 fn feature_at(tokens: &[Token], index: usize) -> Option<Feature> {
     let token = &tokens[index];
