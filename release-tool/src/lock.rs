@@ -1,12 +1,19 @@
-//! The migration lock: the same advisory lock key as sqlx's `Migrator`, so an
-//! app that calls `sqlx::migrate!().run()` at boot waits for the release
-//! instead of racing it. We never block in `pg_advisory_lock`: a try-lock loop
-//! gives up after the configured wait and names the session holding the lock.
+//! The migration lock. For sqlx apps it is the same advisory lock key as
+//! sqlx's `Migrator`, so an app that calls `sqlx::migrate!().run()` at boot
+//! waits for the release instead of racing it. Diesel takes no lock at all,
+//! and a `command` format's migrator may take sqlx's key itself (`sqlx
+//! migrate run` as the command would wait for us for ever), so those formats
+//! take a key of slipway's own: overlapping releases are serialised, an app
+//! migrating at boot is not. We never block in `pg_advisory_lock`: a try-lock
+//! loop gives up after the configured wait and names the session holding the
+//! lock.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::PgConnection;
+
+use slipway_contract::MigrationFormat;
 
 use crate::errors::{ExitClass, Failure};
 
@@ -36,18 +43,36 @@ pub(crate) enum LockError {
 /// sqlx's lock key for a database: `0x3d32ad9e * crc32(name)`, CRC-32/ISO-HDLC
 /// (the common "IEEE" CRC-32). See sqlx-postgres `migrate.rs::generate_lock_id`.
 pub(crate) fn lock_key(database_name: &str) -> i64 {
-    const CRC_IEEE: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    0x3d32_ad9e * i64::from(CRC_IEEE.checksum(database_name.as_bytes()))
+    0x3d32_ad9e * crc32(database_name)
 }
 
-/// Takes the migration lock on `conn`'s session, retrying until `wait` has
-/// passed (a `wait` of zero retries for ever). Returns the key, which [`release`] needs.
+/// slipway's own lock key for a database, for the formats whose tool takes
+/// no lock of its own we could share: `0x736c6970` ("slip") `* crc32(name)`.
+pub(crate) fn own_lock_key(database_name: &str) -> i64 {
+    0x736c_6970 * crc32(database_name)
+}
+
+/// The key the format's releases take (see the module's documentation).
+pub(crate) fn key_for(format: MigrationFormat, database_name: &str) -> i64 {
+    match format {
+        MigrationFormat::Sqlx => lock_key(database_name),
+        MigrationFormat::Diesel | MigrationFormat::Command => own_lock_key(database_name),
+    }
+}
+
+/// CRC-32/ISO-HDLC of the name.
+fn crc32(database_name: &str) -> i64 {
+    const CRC_IEEE: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    i64::from(CRC_IEEE.checksum(database_name.as_bytes()))
+}
+
+/// Takes advisory lock `key` on `conn`'s session, retrying until `wait` has
+/// passed (a `wait` of zero retries for ever).
 pub(crate) async fn acquire(
     conn: &mut PgConnection,
-    database: &str,
+    key: i64,
     wait: Duration,
-) -> Result<i64, LockError> {
-    let key = lock_key(database);
+) -> Result<(), LockError> {
     let started = Instant::now();
     loop {
         let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -55,7 +80,7 @@ pub(crate) async fn acquire(
             .fetch_one(&mut *conn)
             .await?;
         if taken {
-            return Ok(key);
+            return Ok(());
         }
         // A wait of zero is no limit, as for every slipway timeout.
         if !wait.is_zero() && started.elapsed() >= wait {
@@ -135,7 +160,7 @@ impl From<LockError> for Failure {
                     ExitClass::Lock,
                     "the migration lock is held by someone else",
                     format!("{error}. {who}"),
-                    "Another release or an app running sqlx::migrate!() is migrating this database. Wait for it \
+                    "Another release (or, for a sqlx app, the app running sqlx::migrate!()) is migrating this database. Wait for it \
                      and release again, or raise --lock-wait / SLIPWAY_LOCK_WAIT. If that session is stuck, end \
                      it with SELECT pg_terminate_backend(PID).",
                 )
@@ -160,5 +185,17 @@ mod tests {
         // 0xCBF43926 is the published CRC-32/ISO-HDLC check value of "123456789".
         assert_eq!(lock_key("123456789"), 0x3d32_ad9e_i64 * 0xCBF4_3926_i64);
         assert_ne!(lock_key("a"), lock_key("b"));
+    }
+
+    #[test]
+    fn diesel_and_command_releases_take_slipways_own_key() {
+        assert_eq!(own_lock_key("123456789"), 0x736c_6970_i64 * 0xCBF4_3926_i64);
+        assert_eq!(key_for(MigrationFormat::Sqlx, "app"), lock_key("app"));
+        assert_eq!(key_for(MigrationFormat::Diesel, "app"), own_lock_key("app"));
+        assert_eq!(
+            key_for(MigrationFormat::Command, "app"),
+            own_lock_key("app")
+        );
+        assert_ne!(lock_key("app"), own_lock_key("app"));
     }
 }

@@ -82,7 +82,7 @@ pub(crate) struct BackupRecord {
     /// When it was taken (RFC 3339, UTC), when the target records it.
     pub(crate) created_at: Option<String>,
     /// The migrations that were pending when it was taken, when recorded.
-    pub(crate) pending_versions: Option<Vec<i64>>,
+    pub(crate) pending_versions: Option<Vec<crate::migrations::Version>>,
     /// The database it is a backup of, exactly as recorded when it was taken
     /// (`None` for a backup that records none: an older version's, or a
     /// service's such as Heroku PGBackups, which keeps one list per database).

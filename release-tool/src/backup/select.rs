@@ -13,7 +13,7 @@ use super::{
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TargetOptions {
     /// Versions of the migrations about to run, recorded with S3 backups.
-    pub(crate) pending_versions: Vec<i64>,
+    pub(crate) pending_versions: Vec<crate::migrations::Version>,
     /// `restore --yes-use-heroku-restore`: restore Heroku backups through the API.
     pub(crate) heroku_api_restore: bool,
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::json;
+use slipway_contract::MigrationFormat;
 
 use crate::config::Settings;
 use crate::db::Session;
@@ -29,14 +30,22 @@ pub(crate) async fn lint(
     offline: bool,
 ) -> Result<(), Failure> {
     let connect = !offline && settings.database_url.is_some();
+    if files.is_empty() && settings.migrations_format == MigrationFormat::Command {
+        let _ = steps::load_migrations(settings, report)?;
+        report.step(
+            "lint",
+            Status::Skipped,
+            Instant::now(),
+            "command format: there is no SQL to lint (name files to lint them)",
+        );
+        return Ok(());
+    }
     let (sources, mut session) = if files.is_empty() {
         let migrations = steps::load_migrations(settings, report)?;
         if connect {
             let mut session = steps::connect(settings, report).await?;
-            let applied =
-                steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-            let plan =
-                steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
+            let applied = steps::read_history(&mut session.conn, &settings.history, report).await?;
+            let plan = steps::compare_history(&migrations, &applied, &settings.history, report)?;
             (sources_of(plan.pending.iter().copied()), Some(session))
         } else {
             (lint::up_sources(&migrations), None)
@@ -45,7 +54,7 @@ pub(crate) async fn lint(
         let source_step = Step::start("source");
         let sources = files
             .iter()
-            .map(|path| lint::read_source(path))
+            .map(|path| lint::read_source(path, settings.migrations_format))
             .collect::<Result<Vec<_>, _>>()
             .or_fail(source_step, report)?;
         source_step.ok(report, &format!("{} file(s) named", sources.len()));

@@ -150,14 +150,19 @@ fn register_secrets_early(args: &[OsString]) {
 
 fn describe_settings(settings: &Settings) -> String {
     format!(
-        "migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
+        "{} migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
+        settings.migrations_format.name(),
         settings.migrations_dir.path.display(),
         settings.pgvector.name(),
         show_timeout(settings.lock_wait),
         show_timeout(settings.lock_timeout),
         show_timeout(settings.statement_timeout),
         settings.lint.mode.name(),
-        describe_sqlx_toml(&settings.sqlx),
+        if settings.migrations_format == slipway_contract::MigrationFormat::Sqlx {
+            describe_sqlx_toml(&settings.sqlx)
+        } else {
+            String::new()
+        },
     )
 }
 

@@ -6,13 +6,15 @@
 
 use serde_json::json;
 
+use slipway_contract::MigrationFormat;
+
 use crate::backup;
 use crate::config::Settings;
 use crate::errors::Failure;
 use crate::report::{Report, Status};
 
 use super::lint;
-use super::steps::{self, Step, StepResult as _};
+use super::steps::{self, Pending, Step, StepResult as _};
 
 /// Previews a release: runs `run`'s steps up to the backup without changing
 /// anything, and says what `run` would do.
@@ -22,25 +24,33 @@ pub(crate) async fn preview_release(
 ) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
-    let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::compare_history(&migrations, &applied, &settings.sqlx.history, report)?;
-    steps::check_history_schema(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
-    lint::pending(&mut session, settings, &plan.pending, report).await?;
+    let plan = if settings.migrations_format == MigrationFormat::Command {
+        steps::skip_for_command(report);
+        None
+    } else {
+        let applied = steps::read_history(&mut session.conn, &settings.history, report).await?;
+        let plan = steps::compare_history(&migrations, &applied, &settings.history, report)?;
+        steps::check_history_schema(&mut session.conn, &settings.history, &plan, report).await?;
+        lint::pending(&mut session, settings, &plan.pending, report).await?;
+        Some(plan)
+    };
+    let pending_migrations = plan.as_ref().map_or(&[][..], |plan| &plan.pending[..]);
     let pgvector = steps::pgvector_pre(
         &mut session.conn,
         settings,
         &migrations,
-        &plan.pending,
+        pending_migrations,
         report,
         false,
     )
     .await?;
+    let pending = plan.as_ref().map_or(Pending::Unknown, Pending::Known);
 
     let step = Step::start("backup");
     if let Some(reason) = steps::backup_not_needed(
         &mut session.conn,
-        &settings.sqlx.history,
-        &plan,
+        &settings.history,
+        pending,
         &pgvector.action,
     )
     .await?

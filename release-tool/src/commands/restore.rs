@@ -57,12 +57,12 @@ pub(crate) async fn restore(
         &name,
         &db,
         &mut session.conn,
-        &settings.sqlx.history,
+        &settings.history,
     )
     .await;
     steps::unlock(&mut session, key).await;
     let history = outcome.map_err(|failure| step.fail(report, failure))?;
-    let table = &settings.sqlx.history.name;
+    let table = settings.history.name();
     report.set(
         "restored",
         json!({
@@ -126,7 +126,7 @@ async fn restore_with_its_history(
     if let Err(error) = restored {
         let existed = matches!(before, Ok(Some(_)));
         return Err(if existed && blocked_by_history_schema(&error) {
-            history_blocks_its_schema(&table.name, &error)
+            history_blocks_its_schema(table.name(), &error)
         } else {
             backup::errors::restore_failed(error)
         });
@@ -135,7 +135,7 @@ async fn restore_with_its_history(
         Ok(before) => history::drop_if_not_restored(conn, table, before).await,
         Err(error) => Err(error),
     };
-    dropped.map_err(|source| history_not_replaced(&table.name, &source))
+    dropped.map_err(|source| history_not_replaced(table.name(), &source))
 }
 
 /// Whether `pg_restore` could not drop a schema of the backup because an

@@ -16,9 +16,15 @@
 //! | migrate  | 7, 10, 11, 12 |
 //! | checks   | 8 |
 //!
+//! The `command` format has no SQL to read: `plan` and `lint` are skipped,
+//! the backup is taken whenever the database has tables (slipway cannot know
+//! what the command will apply), and `migrate` runs the command (exit 7).
+//!
 //! Nothing changes the server before the lock is held and the backup (when
 //! one is needed) succeeded and was verified: not the extension (pgvector
 //! ships no downgrade scripts), not `_sqlx_migrations`, not a migration.
+
+use slipway_contract::MigrationFormat;
 
 use crate::config::Settings;
 use crate::db::Session;
@@ -27,15 +33,43 @@ use crate::migrations::Migration;
 use crate::migrations::retry::RetryPolicy;
 use crate::report::Report;
 
+use super::steps::Pending;
 use super::{lint, steps};
 
 pub(crate) async fn run(settings: &Settings, report: &mut Report) -> Result<(), Failure> {
     let migrations = steps::load_migrations(settings, report)?;
     let mut session = steps::connect(settings, report).await?;
     let key = steps::lock(&mut session, settings, report).await?;
-    let outcome = run_locked(&mut session, settings, &migrations, report).await;
+    let outcome = match settings.migrations_format {
+        MigrationFormat::Command => run_command_locked(&mut session, settings, report).await,
+        MigrationFormat::Sqlx | MigrationFormat::Diesel => {
+            run_locked(&mut session, settings, &migrations, report).await
+        }
+    };
     steps::unlock(&mut session, key).await;
     outcome
+}
+
+/// The `command` format's steps while the lock is held: no SQL to plan or
+/// lint, so the backup is taken whatever the command will do.
+async fn run_command_locked(
+    session: &mut Session,
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    steps::skip_for_command(report);
+    let pgvector = steps::pgvector_pre(&mut session.conn, settings, &[], &[], report, true).await?;
+    steps::backup_before_migrating(
+        session,
+        settings,
+        Pending::Unknown,
+        &pgvector.action,
+        report,
+    )
+    .await?;
+    steps::pgvector_ensure(&mut session.conn, &pgvector, report).await?;
+    steps::run_migrate_command(settings, report).await?;
+    steps::checks(&mut session.conn, &pgvector.requirement, report).await
 }
 
 /// The steps that run while the migration lock is held.
@@ -45,9 +79,9 @@ async fn run_locked(
     migrations: &[Migration],
     report: &mut Report,
 ) -> Result<(), Failure> {
-    let applied = steps::read_history(&mut session.conn, &settings.sqlx.history, report).await?;
-    let plan = steps::compare_history(migrations, &applied, &settings.sqlx.history, report)?;
-    steps::check_history_schema(&mut session.conn, &settings.sqlx.history, &plan, report).await?;
+    let applied = steps::read_history(&mut session.conn, &settings.history, report).await?;
+    let plan = steps::compare_history(migrations, &applied, &settings.history, report)?;
+    steps::check_history_schema(&mut session.conn, &settings.history, &plan, report).await?;
     lint::pending(session, settings, &plan.pending, report).await?;
     let pgvector = steps::pgvector_pre(
         &mut session.conn,
@@ -58,20 +92,20 @@ async fn run_locked(
         true,
     )
     .await?;
-    steps::backup_before_migrating(session, settings, &plan, &pgvector.action, report).await?;
+    steps::backup_before_migrating(
+        session,
+        settings,
+        Pending::Known(&plan),
+        &pgvector.action,
+        report,
+    )
+    .await?;
     steps::pgvector_ensure(&mut session.conn, &pgvector, report).await?;
     let retry = RetryPolicy {
         retries: settings.lock_retries,
         lock_wait: settings.lock_wait,
         lock_timeout: settings.lock_timeout,
     };
-    steps::migrate(
-        &mut session.conn,
-        &settings.sqlx.history,
-        &plan,
-        retry,
-        report,
-    )
-    .await?;
+    steps::migrate(&mut session.conn, &settings.history, &plan, retry, report).await?;
     steps::checks(&mut session.conn, &pgvector.requirement, report).await
 }

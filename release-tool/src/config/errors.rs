@@ -54,6 +54,16 @@ pub(crate) enum ConfigError {
     MigrationsDir(MigrationsDirError),
     #[error(transparent)]
     SqlxToml(#[from] SqlxTomlError),
+    #[error("the migrations format is `command` ({origin}), but no migrate command is set")]
+    MissingMigrateCommand { origin: String },
+    #[error(
+        "a migrate command is set, but the migrations format is `{format}` ({origin}), which runs \
+         no command"
+    )]
+    MigrateCommandUnused {
+        format: &'static str,
+        origin: String,
+    },
 }
 
 impl From<MigrationsDirError> for ConfigError {
@@ -82,11 +92,42 @@ fn migrations_dir_title(problem: &MigrationsDirError) -> &'static str {
     match problem {
         MigrationsDirError::NotAFolder { .. } => "the migrations folder is not a folder",
         MigrationsDirError::Empty { .. } => "the migrations folder setting is empty",
+        MigrationsDirError::DieselTomlInvalid { .. } => "diesel.toml is invalid",
+        MigrationsDirError::UnknownFormat { .. } => "the migrations format is unknown",
+        MigrationsDirError::MixedFormats { .. } => {
+            "the migrations folder mixes sqlx and Diesel migrations"
+        }
         _ => "the migrations folder does not exist",
     }
 }
 
+/// How to fix a migrations-folder or format setting.
+fn migrations_dir_fix(problem: &MigrationsDirError) -> &'static str {
+    match problem {
+        MigrationsDirError::DieselTomlInvalid { .. } => {
+            "diesel CLI refuses this file too. Fix the line named above: `[migrations_directory]` \
+             takes `dir = \"path/to/migrations\"` (relative to diesel.toml)."
+        }
+        MigrationsDirError::UnknownFormat { .. } => {
+            "Set --migrations-format / SLIPWAY_MIGRATIONS_FORMAT / migrations_format (slipway.toml) to \
+             `sqlx`, `diesel` or `command`, or unset it to detect the format."
+        }
+        MigrationsDirError::MixedFormats { .. } => {
+            "One of the two sets would never run: sqlx ignores folders and Diesel ignores files. Keep \
+             the migrations of the app's tool in the folder and move the others out (or into their own \
+             folder and app)."
+        }
+        _ => {
+            "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
+             (sqlx.toml) / `[migrations_directory] dir` (diesel.toml) at the migrations folder, or unset \
+             it to use ./migrations (a missing ./migrations means \"no migrations\")."
+        }
+    }
+}
+
 impl From<ConfigError> for Failure {
+    // One arm per mistake reads best as one table.
+    #[allow(clippy::too_many_lines)]
     fn from(error: ConfigError) -> Self {
         let class = ExitClass::Usage;
         match error {
@@ -164,9 +205,21 @@ impl From<ConfigError> for Failure {
                 class,
                 migrations_dir_title(problem),
                 error.to_string(),
-                "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \
-                 (sqlx.toml) at the folder of sqlx migrations, or unset it to use ./migrations (a missing \
-                 ./migrations means \"no migrations\").",
+                migrations_dir_fix(problem),
+            ),
+            ConfigError::MissingMigrateCommand { .. } => Failure::new(
+                class,
+                "no migrate command",
+                error.to_string(),
+                "Set --migrate-command / SLIPWAY_MIGRATE_COMMAND / migrate_command (slipway.toml) to the \
+                 command that migrates the app (e.g. `migration up`), or set the format to `sqlx` or `diesel`.",
+            ),
+            ConfigError::MigrateCommandUnused { .. } => Failure::new(
+                class,
+                "the migrate command would be ignored",
+                error.to_string(),
+                "Unset SLIPWAY_MIGRATE_COMMAND (slipway then migrates the folder itself), or set \
+                 SLIPWAY_MIGRATIONS_FORMAT=command to run the command instead.",
             ),
             ConfigError::SqlxToml(SqlxTomlError::Unreadable { .. }) => Failure::new(
                 class,

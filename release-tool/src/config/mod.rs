@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use slipway_contract::{
-    Given, MigrationsDir, SqlxToml, Version, locate_migrations_dir, read_sqlx_toml,
+    FormatOrigin, Given, MigrationFormat, MigrationSettings, MigrationsDir, SqlxToml, Version,
+    locate_migrations, read_sqlx_toml,
 };
 
 pub(crate) use self::args::SettingArgs;
@@ -30,6 +31,7 @@ use crate::backup::{BackupEnv, HerokuEnv, S3Env, TargetSpec, ToolSettings};
 use crate::db::DatabaseUrl;
 use crate::lint::LintSettings;
 use crate::migrations::history::HistoryTable;
+use crate::migrations::sqlx::history::SqlxTable;
 use crate::pgvector::Mode;
 use crate::report::Format;
 
@@ -41,6 +43,13 @@ pub(crate) struct Settings {
     /// `DATABASE_URL`, or the variable sqlx.toml's `database-url-var` names.
     pub(crate) database_url_var: String,
     pub(crate) migrations_dir: MigrationsDir,
+    /// The app's migration tool, and why slipway thinks so.
+    pub(crate) migrations_format: MigrationFormat,
+    pub(crate) format_origin: FormatOrigin,
+    /// The tool's history table (sqlx's for the `command` format, which reads none).
+    pub(crate) history: HistoryTable,
+    /// The `command` format's migrator.
+    pub(crate) migrate_command: Option<String>,
     pub(crate) backup: Option<TargetSpec>,
     pub(crate) backup_keep: usize,
     pub(crate) pgvector: Mode,
@@ -66,7 +75,7 @@ pub(crate) struct Settings {
 pub(crate) struct SqlxSettings {
     /// The `sqlx.toml` that was read, if there is one.
     pub(crate) file: Option<PathBuf>,
-    pub(crate) history: HistoryTable,
+    pub(crate) history: SqlxTable,
     pub(crate) ignored_chars: std::collections::BTreeSet<char>,
 }
 
@@ -78,7 +87,7 @@ impl SqlxSettings {
         let migrate = &file.migrate;
         Self {
             file: Some(file.path.clone()),
-            history: HistoryTable {
+            history: SqlxTable {
                 name: migrate.table_name.as_ref().map_or_else(
                     || slipway_contract::DEFAULT_TABLE_NAME.to_owned(),
                     |name| name.value.clone(),
@@ -192,15 +201,34 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
             })
         })
         .transpose()?;
-    let migrations_dir = locate_migrations_dir(
+    // Checked here, so that a bad value names its setting as every other does.
+    let _ = sources.get(&table::MIGRATIONS_FORMAT)?;
+    let migrate_command = sources.get(&table::MIGRATE_COMMAND)?;
+    let located = locate_migrations(
         Path::new(""),
-        given(args.raw(&table::MIGRATIONS_DIR.about)),
-        settings_file.as_ref(),
+        MigrationSettings {
+            format: given(args.raw(&table::MIGRATIONS_FORMAT.about)),
+            migrations_dir: given(args.raw(&table::MIGRATIONS_DIR.about)),
+            settings_file: settings_file.clone(),
+            migrate_command: given(args.raw(&table::MIGRATE_COMMAND.about)),
+        },
     )?;
+    check_migrate_command(&located, migrate_command.as_ref())?;
+    let sqlx = SqlxSettings::from_file(sqlx_toml.as_ref());
+    let history = match located.format {
+        MigrationFormat::Diesel => HistoryTable::Diesel,
+        MigrationFormat::Sqlx | MigrationFormat::Command => {
+            HistoryTable::Sqlx(sqlx.history.clone())
+        }
+    };
     Ok(Settings {
         database_url,
         database_url_var: database_url_var.to_owned(),
-        migrations_dir,
+        migrations_dir: located.dir,
+        migrations_format: located.format,
+        format_origin: located.format_origin,
+        history,
+        migrate_command,
         backup: sources.get(&table::BACKUP)?,
         backup_keep: sources.get(&table::BACKUP_KEEP)?,
         pgvector: sources.get(&table::PGVECTOR)?,
@@ -216,9 +244,29 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
             rules: sources.get(&table::LINT_RULES)?,
         },
         format: sources.get(&FORMAT)?,
-        sqlx: SqlxSettings::from_file(sqlx_toml.as_ref()),
+        sqlx,
         backup_env: backup_env(&sources)?,
     })
+}
+
+/// The `command` format needs a command, and a command needs the `command` format: a command
+/// beside another format would be ignored, which is never what its author meant.
+fn check_migrate_command(
+    located: &slipway_contract::LocatedMigrations,
+    command: Option<&String>,
+) -> Result<(), ConfigError> {
+    match (located.format, command) {
+        (MigrationFormat::Command, None) => Err(ConfigError::MissingMigrateCommand {
+            origin: located.format_origin.to_string(),
+        }),
+        (MigrationFormat::Sqlx | MigrationFormat::Diesel, Some(_)) => {
+            Err(ConfigError::MigrateCommandUnused {
+                format: located.format.name(),
+                origin: located.format_origin.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The backup targets' settings, all read from the environment.

@@ -51,13 +51,65 @@ pub(crate) static MIGRATIONS_DIR: Setting<String> = Setting {
         file_key: Some("migrations_dir"),
         file_note: "(relative to the file)",
         default: Some(slipway_contract::DEFAULT_MIGRATIONS_DIR),
-        default_note: "(after `migrations-dir` in `sqlx.toml`)",
-        help: "Folder of sqlx migrations (migrations_dir in slipway.toml, then migrations-dir in \
-               sqlx.toml, come before the default).",
+        default_note: "(after `migrations-dir` in `sqlx.toml`, or `dir` in `diesel.toml`)",
+        help: "Folder of migrations (migrations_dir in slipway.toml, then migrations-dir in \
+               sqlx.toml for sqlx or `[migrations_directory] dir` in diesel.toml for Diesel, come \
+               before the default).",
         ..NONE
     },
     parse: text,
     default: String::new,
+};
+
+/// Resolved by `resolve`, with the migrations folder (`slipway_contract::locate_migrations`).
+pub(crate) static MIGRATIONS_FORMAT: Setting<String> = Setting {
+    about: About {
+        name: "migrations format",
+        flag: Some("--migrations-format"),
+        value_name: "FORMAT",
+        values: Some("sqlx|diesel|command"),
+        env: "SLIPWAY_MIGRATIONS_FORMAT",
+        file_key: Some("migrations_format"),
+        default_note: "detected: `command` when a migrate command is set, else `diesel` with a \
+                       `diesel.toml` or Diesel migration folders, else `sqlx`",
+        help: "The app's migration tool, whose rules slipway follows: `sqlx` (sqlx 0.9 files and \
+               `_sqlx_migrations`), `diesel` (diesel_migrations 2.3 folders and \
+               `__diesel_schema_migrations`) or `command` (runs --migrate-command inside slipway's \
+               lock, backup and checks).",
+        expected: "`sqlx`, `diesel` or `command`",
+        ..NONE
+    },
+    parse: |text| match slipway_contract::MigrationFormat::parse(text) {
+        Some(format) => Ok(format.name().to_owned()),
+        None => Err("not a migrations format".to_owned()),
+    },
+    default: String::new,
+};
+
+pub(crate) static MIGRATE_COMMAND: Setting<Option<String>> = Setting {
+    about: About {
+        name: "migrate command",
+        flag: Some("--migrate-command"),
+        value_name: "COMMAND",
+        env: "SLIPWAY_MIGRATE_COMMAND",
+        file_key: Some("migrate_command"),
+        default_note: "none",
+        help: "The app's own migrator, run by `sh -c` as the migrate step of the `command` format \
+               (e.g. `migration up` for SeaORM): with the lock held, after the backup, before the \
+               checks, with DATABASE_URL set to the database slipway migrates. A non-zero exit \
+               stops the release (exit 7).",
+        secret: Some(redact::register_url_secrets),
+        expected: "a shell command, such as `migration up`",
+        ..NONE
+    },
+    parse: |text| {
+        if text.trim().is_empty() {
+            Err("the command is empty".to_owned())
+        } else {
+            Ok(Some(text.to_owned()))
+        }
+    },
+    default: || None,
 };
 
 pub(crate) static BACKUP: Setting<Option<TargetSpec>> = Setting {
@@ -584,9 +636,11 @@ pub(crate) static HEROKU_DATA_API_URL: Setting<Option<Url>> = Setting {
 
 /// Every setting, in the order of `--help`, the README's table and the
 /// resolution (which decides which of two bad values is reported).
-pub(crate) static ALL: [&dyn Declared; 34] = [
+pub(crate) static ALL: [&dyn Declared; 36] = [
     &DATABASE_URL,
     &MIGRATIONS_DIR,
+    &MIGRATIONS_FORMAT,
+    &MIGRATE_COMMAND,
     &BACKUP,
     &BACKUP_COMPRESSION,
     &BACKUP_KEEP,
@@ -676,7 +730,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), keys.len());
-        assert_eq!(keys.len(), 14);
+        assert_eq!(keys.len(), 16);
         assert!(!keys.contains(&"database_url"));
     }
 }

@@ -65,6 +65,12 @@ impl DatabaseUrl {
         Ok(parsed)
     }
 
+    /// The URL as given (with its password), for the one place it must go
+    /// whole: the `DATABASE_URL` of the `command` format's migrator.
+    pub(crate) fn as_env_value(&self) -> &str {
+        self.url.as_str()
+    }
+
     /// The database name as sqlx reads it: the path, percent-decoded (a `+`
     /// stays a `+`), unless a `dbname=` parameter names another.
     pub(crate) fn database_name(&self) -> Option<String> {

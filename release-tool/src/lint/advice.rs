@@ -29,8 +29,35 @@ const NOT_VALID_THEN_VALIDATE: &str = "Add it with `NOT VALID` (a brief lock, no
      UPDATE EXCLUSIVE lock, so reads and writes go on.";
 
 const INDEX_THEN_CONSTRAINT: &str = "Build the index first with `CREATE UNIQUE INDEX CONCURRENTLY IF NOT \
-     EXISTS ...` in a migration that starts with `-- no-transaction`, then add the constraint with \
-     `... USING INDEX <name>` in a later migration.";
+     EXISTS ...` in {no_tx_migration}, then add the constraint with `... USING INDEX <name>` in a \
+     later migration.";
+
+/// How a migration asks its tool to run it outside a transaction, for the
+/// safe patterns (`{no_tx_migration}` in their text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum NoTxMarker {
+    /// sqlx: the file starts with `-- no-transaction`.
+    #[default]
+    SqlxComment,
+    /// Diesel: `run_in_transaction = false` in the folder's `metadata.toml`.
+    DieselMetadata,
+}
+
+impl NoTxMarker {
+    /// `safe` in the tool's words.
+    pub(crate) fn words(self, safe: &str) -> String {
+        let migration = match self {
+            Self::SqlxComment => {
+                "a migration that starts with `-- no-transaction` (sqlx then runs it outside a transaction)"
+            }
+            Self::DieselMetadata => {
+                "a migration whose metadata.toml says `run_in_transaction = false` (Diesel then runs it \
+                 outside a transaction)"
+            }
+        };
+        safe.replace("{no_tx_migration}", migration)
+    }
+}
 
 const EXPAND_THEN_CONTRACT: &str = "Expand, then contract: add the new column or table, have the code \
      write both and read the new one, backfill, and remove the old one in a later release, once no \
@@ -89,29 +116,29 @@ fn squawk_advice(rule: Rule) -> Option<Advice> {
             lock: Some("SHARE"),
             effect: "blocks writes while the index builds",
             blocking: true,
-            safe: "Use `CREATE INDEX CONCURRENTLY IF NOT EXISTS ...` in its own migration that starts \
-                   with `-- no-transaction` (sqlx then runs it outside a transaction, which CONCURRENTLY needs).",
+            safe: "Use `CREATE INDEX CONCURRENTLY IF NOT EXISTS ...` alone in {no_tx_migration}, which \
+                   CONCURRENTLY needs.",
         },
         Rule::BanConcurrentIndexCreationInTransaction => Advice {
             does: "CREATE INDEX CONCURRENTLY inside a transaction",
             lock: None,
             effect: "PostgreSQL refuses it, so the migration fails",
             blocking: false,
-            safe: "Start the migration file with `-- no-transaction`, and keep the index alone in it.",
+            safe: "Move the index alone into {no_tx_migration}.",
         },
         Rule::RequireConcurrentIndexDeletion => Advice {
             does: "DROP INDEX without CONCURRENTLY",
             lock: Some("ACCESS EXCLUSIVE"),
             effect: "queues every query on the table behind it until the drop completes",
             blocking: false,
-            safe: "Use `DROP INDEX CONCURRENTLY IF EXISTS ...` in a migration that starts with `-- no-transaction`.",
+            safe: "Use `DROP INDEX CONCURRENTLY IF EXISTS ...` in {no_tx_migration}.",
         },
         Rule::RequireConcurrentReindex => Advice {
             does: "REINDEX without CONCURRENTLY",
             lock: Some("ACCESS EXCLUSIVE"),
             effect: "blocks reads and writes of the index's table while it rebuilds",
             blocking: true,
-            safe: "Use `REINDEX ... CONCURRENTLY` in a migration that starts with `-- no-transaction`.",
+            safe: "Use `REINDEX ... CONCURRENTLY` in {no_tx_migration}.",
         },
         Rule::ConstraintMissingNotValid => Advice {
             does: "ADD CONSTRAINT without NOT VALID",

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use slipway_contract::MigrationsDir;
+use slipway_contract::LocatedMigrations;
 
 use super::{RuleChoice, RuleSet, lint_sources, output, up_sources};
 use crate::migrations::source;
@@ -21,16 +21,17 @@ pub struct BuildLint {
     pub ignored: usize,
 }
 
-/// Lints the up-migrations in `dir`, naming files relative to `app_dir`; `rules` is
+/// Lints the up-migrations of `migrations` (read by their format's rules: sqlx files, Diesel
+/// `up.sql`; nothing for the `command` format), naming files relative to `app_dir`; `rules` is
 /// `SLIPWAY_LINT_RULES`, when set.
 ///
 /// # Errors
 ///
-/// When the folder cannot be read as sqlx would read it, or `rules` names no squawk rule:
+/// When the folder cannot be read as its tool would read it, or `rules` names no squawk rule:
 /// the message says why.
 pub fn lint_migrations(
     app_dir: &Path,
-    dir: &MigrationsDir,
+    migrations: &LocatedMigrations,
     rules: Option<&str>,
 ) -> Result<BuildLint, String> {
     let choice = match rules {
@@ -40,7 +41,11 @@ pub fn lint_migrations(
         None => RuleChoice::default(),
     };
     // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter.
-    let migrations = source::load(dir, &BTreeSet::new())
+    let reading = source::Reading {
+        format: migrations.format,
+        ignored_chars: &BTreeSet::new(),
+    };
+    let migrations = source::load(&migrations.dir, reading)
         .map_err(|e| e.to_string())?
         .migrations;
     let mut sources = up_sources(&migrations);

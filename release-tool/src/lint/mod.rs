@@ -27,8 +27,11 @@ use squawk_linter::{Rule, Version};
 
 use crate::migrations::Migration;
 use crate::migrations::source::{self, SourceError};
+use crate::migrations::sqlx::source as sqlx_source;
 use advice::Advice;
+pub(crate) use advice::NoTxMarker;
 use rules::RuleId;
+use slipway_contract::{MigrationFormat, parse_diesel_metadata};
 
 /// `SLIPWAY_LINT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +75,10 @@ pub(crate) struct LintSettings {
 pub(crate) struct LintSource {
     pub(crate) path: PathBuf,
     pub(crate) sql: String,
-    /// The file starts with `-- no-transaction`: sqlx runs it outside a transaction.
+    /// The tool runs it outside a transaction (`-- no-transaction`, `run_in_transaction = false`).
     pub(crate) no_tx: bool,
+    /// How the tool is asked for that, for the safe patterns.
+    pub(crate) marker: NoTxMarker,
 }
 
 impl From<&Migration> for LintSource {
@@ -82,6 +87,7 @@ impl From<&Migration> for LintSource {
             path: migration.path.clone(),
             sql: migration.sql.clone(),
             no_tx: migration.no_tx,
+            marker: migration.marker(),
         }
     }
 }
@@ -248,6 +254,8 @@ pub(crate) struct Finding {
     pub(crate) facts: Option<Facts>,
     /// Silenced by a `-- squawk-ignore` comment.
     pub(crate) ignored: bool,
+    /// How the file's tool runs a migration outside a transaction.
+    pub(crate) marker: NoTxMarker,
 }
 
 impl Finding {
@@ -356,12 +364,28 @@ pub(crate) enum LintError {
 }
 
 /// Reads a file named on the command line (any name: it need not follow
-/// sqlx's naming rules).
-pub(crate) fn read_source(path: &Path) -> Result<LintSource, LintError> {
+/// the tool's naming rules), as the app's migration tool would run it: a
+/// Diesel app's `up.sql` beside a `metadata.toml` that turns the transaction
+/// off, a sqlx file that starts with `-- no-transaction`.
+pub(crate) fn read_source(path: &Path, format: MigrationFormat) -> Result<LintSource, LintError> {
     let sql = source::read_utf8(path).map_err(LintError::Unreadable)?;
+    let (no_tx, marker) = match format {
+        MigrationFormat::Diesel => {
+            let metadata = path.parent().map(|dir| dir.join("metadata.toml"));
+            let no_tx = metadata
+                .and_then(|file| std::fs::read_to_string(file).ok())
+                .is_some_and(|text| !parse_diesel_metadata(&text).run_in_transaction);
+            (no_tx, NoTxMarker::DieselMetadata)
+        }
+        MigrationFormat::Sqlx | MigrationFormat::Command => (
+            sqlx_source::is_no_transaction(&sql),
+            NoTxMarker::SqlxComment,
+        ),
+    };
     Ok(LintSource {
         path: path.to_owned(),
-        no_tx: source::is_no_transaction(&sql),
+        no_tx,
+        marker,
         sql,
     })
 }
@@ -395,6 +419,7 @@ mod tests {
                 children: 0,
             }),
             ignored: false,
+            marker: NoTxMarker::default(),
         }
     }
 
@@ -441,6 +466,7 @@ mod tests {
                 path: PathBuf::from("1_t.sql"),
                 sql: style.to_owned(),
                 no_tx: false,
+                marker: NoTxMarker::default(),
             };
             let mut found: Vec<String> = lint_sources(&[source], &set)
                 .findings
@@ -466,6 +492,7 @@ mod tests {
             path: PathBuf::from("2_drop.sql"),
             sql: drop.to_owned(),
             no_tx: false,
+            marker: NoTxMarker::default(),
         };
         assert!(lint_sources(&[source], &set).findings.is_empty());
     }

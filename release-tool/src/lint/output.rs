@@ -75,7 +75,7 @@ pub(crate) fn human(finding: &Finding) -> String {
 fn safe_pattern(finding: &Finding) -> Option<String> {
     finding
         .advice()
-        .map(|a| a.safe.to_owned())
+        .map(|a| finding.marker.words(a.safe))
         .or_else(|| finding.help.clone())
 }
 
@@ -221,6 +221,7 @@ mod tests {
 
     fn index_finding() -> Finding {
         Finding {
+            marker: crate::lint::NoTxMarker::default(),
             rule: "require-concurrent-index-creation".parse().unwrap(),
             file: PathBuf::from("./migrations/2_index.sql"),
             position: Position { line: 3, column: 1 },

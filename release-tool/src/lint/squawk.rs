@@ -121,6 +121,7 @@ fn own_finding(source: &LintSource, flagged: Flagged) -> Finding {
         children: flagged.children,
         facts: None,
         ignored: false,
+        marker: source.marker,
     }
 }
 
@@ -176,6 +177,7 @@ fn finding(
         children: statement.as_ref().is_some_and(locks::reaches_children),
         facts: None,
         ignored: false,
+        marker: source.marker,
     }
 }
 
@@ -230,6 +232,7 @@ mod tests {
             path: PathBuf::from("migrations/1_test.sql"),
             sql: sql.to_owned(),
             no_tx,
+            marker: crate::lint::NoTxMarker::default(),
         };
         lint_file(&source, &RuleSet::default())
     }

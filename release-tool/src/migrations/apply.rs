@@ -1,15 +1,17 @@
-//! Applies one migration the way sqlx-postgres 0.9's `Migrate::apply` does:
-//! the file's text is sent as one simple-protocol query (so it may hold many
+//! Applies one migration the way sqlx-postgres 0.9's `Migrate::apply` and
+//! `diesel_migrations` 2.3's `MigrationHarness::run_migration` both do: the
+//! file's text is sent as one simple-protocol query (so it may hold many
 //! statements), inside a transaction together with its history row unless it
-//! starts with `-- no-transaction`; then `execution_time` is set in ns.
+//! says otherwise (`-- no-transaction`; `run_in_transaction = false`), when
+//! the row is written after it; then sqlx's `execution_time` is set in ns.
 
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgDatabaseError, PgErrorPosition, PgSeverity};
 use sqlx::{Connection, PgConnection};
 
-use super::Migration;
 use super::history::{self, HistoryTable};
+use super::{Migration, Version};
 use crate::errors::db_error;
 use slipway_contract::text;
 
@@ -36,7 +38,7 @@ pub(crate) enum ApplyError {
     #[error("migration {file} failed: {}", error.message)]
     Rejected {
         file: String,
-        version: i64,
+        version: Version,
         no_tx: bool,
         error: ServerError,
     },
@@ -44,7 +46,7 @@ pub(crate) enum ApplyError {
     #[error("migration {file} failed: {}", db_error(source))]
     Failed {
         file: String,
-        version: i64,
+        version: Version,
         source: sqlx::Error,
     },
     /// `BEGIN` failed: nothing of the migration ran.
@@ -54,7 +56,7 @@ pub(crate) enum ApplyError {
     )]
     BeginFailed {
         file: String,
-        version: i64,
+        version: Version,
         source: sqlx::Error,
     },
     /// The history row's `INSERT` failed inside the migration's transaction,
@@ -65,7 +67,7 @@ pub(crate) enum ApplyError {
     )]
     RecordRolledBack {
         file: String,
-        version: i64,
+        version: Version,
         source: sqlx::Error,
     },
     /// The server answered `COMMIT` with an ERROR (a deferred constraint or
@@ -73,7 +75,7 @@ pub(crate) enum ApplyError {
     #[error("COMMIT of migration {file} failed: {}", error.message)]
     CommitRejected {
         file: String,
-        version: i64,
+        version: Version,
         error: ServerError,
     },
     /// The connection failed (or the server ended the session) during
@@ -84,7 +86,7 @@ pub(crate) enum ApplyError {
     )]
     CommitUnknown {
         file: String,
-        version: i64,
+        version: Version,
         source: sqlx::Error,
     },
     /// The migration is applied and recorded (committed); storing its
@@ -95,7 +97,7 @@ pub(crate) enum ApplyError {
     )]
     TimeNotStored {
         file: String,
-        version: i64,
+        version: Version,
         source: sqlx::Error,
     },
     /// A `-- no-transaction` migration ran to its end, but its history row's
@@ -106,7 +108,7 @@ pub(crate) enum ApplyError {
     )]
     NotRecorded {
         file: String,
-        version: i64,
+        version: Version,
         /// The history table's name, as written in SQL.
         table: String,
         description: String,
@@ -138,8 +140,8 @@ pub(crate) async fn apply(
             .await
             .map_err(|source| ApplyError::NotRecorded {
                 file: migration.file_name(),
-                version: migration.version,
-                table: table.name.clone(),
+                version: migration.version.clone(),
+                table: table.name().to_owned(),
                 description: migration.description.clone(),
                 checksum: migration.checksum.clone(),
                 source,
@@ -149,11 +151,11 @@ pub(crate) async fn apply(
     }
     let elapsed = started.elapsed();
     let nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);
-    history::set_execution_time(conn, table, migration.version, nanos)
+    history::set_execution_time(conn, table, migration, nanos)
         .await
         .map_err(|source| ApplyError::TimeNotStored {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             source,
         })?;
     Ok(elapsed)
@@ -171,7 +173,7 @@ async fn apply_in_transaction(
         .await
         .map_err(|source| ApplyError::BeginFailed {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             source,
         })?;
     run_script(&mut tx, migration).await?;
@@ -180,7 +182,7 @@ async fn apply_in_transaction(
         .await
         .map_err(|source| ApplyError::RecordRolledBack {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             source,
         })?;
     tx.commit()
@@ -202,12 +204,12 @@ fn commit_failed(migration: &Migration, source: sqlx::Error) -> ApplyError {
     match refused {
         Some(error) => ApplyError::CommitRejected {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             error,
         },
         None => ApplyError::CommitUnknown {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             source,
         },
     }
@@ -230,13 +232,13 @@ fn rejected(migration: &Migration, source: sqlx::Error) -> ApplyError {
     else {
         return ApplyError::Failed {
             file: migration.file_name(),
-            version: migration.version,
+            version: migration.version.clone(),
             source,
         };
     };
     ApplyError::Rejected {
         file: migration.file_name(),
-        version: migration.version,
+        version: migration.version.clone(),
         no_tx: migration.no_tx,
         error: server_error(migration, pg),
     }

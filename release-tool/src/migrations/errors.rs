@@ -5,13 +5,14 @@
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
-use slipway_contract::{FilesError, IgnoredFile};
+use slipway_contract::{DieselFilesError, FilesError, IgnoredFile};
 
 use crate::db::indexes::InvalidIndex;
 use crate::errors::{ExitClass, Failure};
+use crate::migrations::Version;
 use crate::migrations::apply::{ApplyError, ServerError};
 use crate::migrations::blockers::Blocker;
-use crate::migrations::history::Applied;
+use crate::migrations::history::{Applied, HistoryTable};
 use crate::migrations::leftovers::Cleanup;
 use crate::migrations::plan::PlanError;
 use crate::migrations::retry::Next;
@@ -40,9 +41,10 @@ impl From<SourceError> for Failure {
                  e.g. 20240101120000_create_users.sql."
             }
             SourceError::NotUtf8 { .. } => {
-                "Save the file as UTF-8 (PostgreSQL and sqlx read migrations as UTF-8 text); the first \
-                 byte that is not UTF-8 is on the line named above."
+                "Save the file as UTF-8 (PostgreSQL, sqlx and Diesel read migrations as UTF-8 text); the \
+                 first byte that is not UTF-8 is on the line named above."
             }
+            SourceError::Diesel(error) => diesel_folder_fix(error),
         };
         Failure::new(
             ExitClass::Usage,
@@ -53,8 +55,53 @@ impl From<SourceError> for Failure {
     }
 }
 
+/// How to fix a Diesel migrations folder slipway (and Diesel) cannot use.
+fn diesel_folder_fix(error: &DieselFilesError) -> &'static str {
+    match error {
+        DieselFilesError::NoUpSql { .. } => {
+            "Every folder in a Diesel migrations folder is a migration and must hold up.sql (as \
+             `diesel migration generate` writes it): add it, or move the folder out (names starting \
+             with `.` are skipped)."
+        }
+        DieselFilesError::DuplicateVersion { .. } => {
+            "Give each migration its own version (the folder name before the first `_`, without \
+             `-`): rename one of the two folders (if the other was already applied somewhere, keep that \
+             one's name)."
+        }
+        DieselFilesError::EmptyVersion { .. } | DieselFilesError::VersionTooLong { .. } => {
+            "Name migration folders <VERSION>_<NAME> with a version of 1 to 50 characters, as \
+             `diesel migration generate` does (e.g. 2024-01-01-120000-0000_create_users)."
+        }
+        DieselFilesError::NotUtf8Name { .. } => "Rename the folder with a UTF-8 name.",
+        DieselFilesError::Unreadable { .. } | DieselFilesError::UnreadableEntry { .. } => {
+            "Make the migrations folder and its files readable."
+        }
+    }
+}
+
+/// Pending migrations the app's tool would refuse or misrun: nothing changed.
+pub(crate) fn refused_migrations(refusals: &[&str]) -> Failure {
+    Failure::new(
+        ExitClass::Usage,
+        "pending migrations cannot be run as they are",
+        refusals.join("\n"),
+        "Fix the files named above and release again; nothing was changed.",
+    )
+}
+
 /// The history table could not be read.
-pub(crate) fn history_unreadable(table: &str, source: &sqlx::Error) -> Failure {
+pub(crate) fn history_unreadable(history: &HistoryTable, source: &sqlx::Error) -> Failure {
+    let table = history.name();
+    let columns = match history {
+        HistoryTable::Sqlx(_) => {
+            "the table sqlx creates (version, description, installed_on, success, checksum, execution_time)"
+        }
+        HistoryTable::Diesel => "the table Diesel creates (version, run_on)",
+    };
+    let named = match history {
+        HistoryTable::Sqlx(_) => " (`table-name` in sqlx.toml names another table)",
+        HistoryTable::Diesel => "",
+    };
     Failure::new(
         ExitClass::Drift,
         "the migration history cannot be read",
@@ -63,9 +110,8 @@ pub(crate) fn history_unreadable(table: &str, source: &sqlx::Error) -> Failure {
             crate::errors::db_error(source)
         ),
         format!(
-            "{table} must be the table sqlx creates (version, description, installed_on, success, \
-             checksum, execution_time). Check its owner and privileges, and that no other table of that name \
-             comes first on the search_path (`table-name` in sqlx.toml names another table)."
+            "{table} must be {columns}. Check its owner and privileges, and that no other table of \
+             that name comes first on the search_path{named}."
         ),
     )
 }
@@ -113,20 +159,34 @@ pub(crate) fn schema_not_created(source: &sqlx::Error) -> Failure {
 
 /// The warning for a rollback release: what slipway does, and what an app
 /// that migrates at boot must do to start on this database.
-pub(crate) fn rollback_warning(unknown_applied: &[Applied]) -> String {
-    let listed: Vec<String> = unknown_applied
-        .iter()
-        .map(|a| format!("{} ({})", a.version, a.description))
-        .collect();
+pub(crate) fn rollback_warning(unknown_applied: &[Applied], history: &HistoryTable) -> String {
+    let listed: Vec<String> = unknown_applied.iter().map(applied_words).collect();
+    let boot = match history {
+        HistoryTable::Sqlx(_) => {
+            "An app that also runs sqlx::migrate!().run() at boot will fail to start on this database: sqlx's \
+             Migrator refuses it with VersionMissing. Let it accept a newer database: \
+             `let mut migrator = sqlx::migrate!(); migrator.set_ignore_missing(true); migrator.run(&pool).await?;`."
+        }
+        HistoryTable::Diesel => {
+            "Diesel ignores versions it does not know, so an app that runs run_pending_migrations at boot \
+             starts on this database."
+        }
+    };
     format!(
         "the database has {} migration(s) this code does not know: {}. This is a rollback (or a config \
-         change on an older release): nothing will be applied or reverted, and the checks still run. \
-         An app that also runs sqlx::migrate!().run() at boot will fail to start on this database: sqlx's \
-         Migrator refuses it with VersionMissing. Let it accept a newer database: \
-         `let mut migrator = sqlx::migrate!(); migrator.set_ignore_missing(true); migrator.run(&pool).await?;`.",
+         change on an older release): nothing will be applied or reverted, and the checks still run. {boot}",
         listed.len(),
         listed.join(", ")
     )
+}
+
+/// An applied migration in a list: its version, and sqlx's description.
+fn applied_words(applied: &Applied) -> String {
+    if applied.description.is_empty() {
+        applied.version.to_string()
+    } else {
+        format!("{} ({})", applied.version, applied.description)
+    }
 }
 
 /// The warning for a file sqlx ignores although it looks like a migration.
@@ -190,10 +250,7 @@ pub(crate) fn plan_failure(error: &PlanError, table: &str) -> Failure {
                 unknown_applied,
                 pending,
             } => {
-                let unknown: Vec<String> = unknown_applied
-                    .iter()
-                    .map(|a| format!("{} ({})", a.version, a.description))
-                    .collect();
+                let unknown: Vec<String> = unknown_applied.iter().map(applied_words).collect();
                 let pending_names: Vec<String> =
                     pending.iter().map(|(v, f)| format!("{v} ({f})")).collect();
                 Failure::new(
@@ -377,7 +434,9 @@ pub(crate) fn with_lock_retries(
 
 /// A failed migration for people; `table` is the history table, as the
 /// messages name it (`table-name` in sqlx.toml, else `_sqlx_migrations`).
-pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
+pub(crate) fn apply_failure(error: ApplyError, history: &HistoryTable) -> Failure {
+    let table = history.name();
+    let no_tx_words = no_transaction_words(history);
     {
         let class = ExitClass::Migration;
         match error {
@@ -403,7 +462,7 @@ pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
                 }
                 let mut fix = if no_tx {
                     format!(
-                        "{file} runs without a transaction (-- no-transaction), so it may be partially applied: \
+                        "{file} runs without a transaction ({no_tx_words}), so it may be partially applied: \
                          whatever it did before the error stays. It is not recorded in {table}. Inspect \
                          what its statements before the error created or changed, undo or finish that by hand, fix \
                          the file and release again."
@@ -445,7 +504,9 @@ pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
                 )
             }
             ApplyError::Failed {
-                ref file, version, ..
+                ref file,
+                ref version,
+                ..
             } => Failure::new(
                 class,
                 format!("migration {version} failed"),
@@ -454,7 +515,7 @@ pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
                     "Check the connection to the database, then release again; {file} was not recorded as applied."
                 ),
             ),
-            other => bookkeeping_failure(other, table),
+            other => bookkeeping_failure(other, history),
         }
     }
 }
@@ -462,7 +523,8 @@ pub(crate) fn apply_failure(error: ApplyError, table: &str) -> Failure {
 /// The failures around a migration's script: starting its transaction,
 /// recording it, committing it, timing it. Each says what the database
 /// holds now, and has its own exit code when that is not "nothing changed".
-fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
+fn bookkeeping_failure(error: ApplyError, history: &HistoryTable) -> Failure {
+    let table = history.name();
     let cause = error.to_string();
     let writable = format!(
         "Check that the database user may INSERT and UPDATE {table}, and that no trigger, rule or \
@@ -479,7 +541,7 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
                  server), then release again."
             ),
         )
-        .with_details(state_details(&file, version, "not_applied")),
+        .with_details(state_details(&file, &version, "not_applied")),
         ApplyError::RecordRolledBack { file, version, .. } => Failure::new(
             ExitClass::Migration,
             format!("recording migration {version} failed"),
@@ -489,12 +551,12 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
                  not applied and {table} is unchanged. {writable}, then release again."
             ),
         )
-        .with_details(state_details(&file, version, "not_applied")),
+        .with_details(state_details(&file, &version, "not_applied")),
         ApplyError::CommitRejected {
             file,
             version,
             error: server,
-        } => commit_rejected(&file, version, &server, table),
+        } => commit_rejected(&file, &version, &server, table),
         ApplyError::CommitUnknown { file, version, .. } => Failure::new(
             ExitClass::CommitUnknown,
             format!("the COMMIT of migration {version} was interrupted"),
@@ -502,12 +564,13 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
             format!(
                 "The server may or may not have committed {file}. It and its {table} row are one \
                  transaction, so either both are in the database or neither: \
-                 SELECT version FROM {table} WHERE version = {version} tells which. Releasing again is \
+                 SELECT version FROM {table} WHERE version = {} tells which. Releasing again is \
                  safe either way: it applies {file} only if the commit did not happen. Check the server first \
-                 (a restart, a failover, a terminated session)."
+                 (a restart, a failover, a terminated session).",
+                version.sql_literal()
             ),
         )
-        .with_details(state_details(&file, version, "unknown")),
+        .with_details(state_details(&file, &version, "unknown")),
         ApplyError::TimeNotStored { file, version, .. } => Failure::new(
             ExitClass::AppliedNotTimed,
             format!("migration {version} is applied, but storing its execution time failed"),
@@ -518,7 +581,7 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
                  {writable}, then release again: it continues after {file}."
             ),
         )
-        .with_details(state_details(&file, version, "applied_and_recorded")),
+        .with_details(state_details(&file, &version, "applied_and_recorded")),
         ApplyError::NotRecorded {
             file,
             version,
@@ -530,17 +593,17 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
             format!("migration {version} ran, but it is not recorded"),
             cause,
             format!(
-                "{file} runs without a transaction (-- no-transaction): its changes are in the database, but \
-                 {table} has no row for it, so the next release (or sqlx::migrate!()) would run it \
-                 again. {writable}. Then either record it by hand with the row sqlx would have written: \
-                 INSERT INTO {table} (version, description, success, checksum, execution_time) \
-                 VALUES ({version}, '{}', TRUE, '\\x{}', -1); \
+                "{file} runs without a transaction ({}): its changes are in the database, but \
+                 {table} has no row for it, so the next release (or the app's own migrator) would run it \
+                 again. {writable}. Then either record it by hand with the row {} would have written: \
+                 {} \
                  or make sure {file} can run twice (IF NOT EXISTS), and release again.",
-                description.replace('\'', "''"),
-                hex::encode(checksum)
+                no_transaction_words(history),
+                tool_name(history),
+                record_by_hand(history, &version, &description, &checksum),
             ),
         )
-        .with_details(state_details(&file, version, "applied_not_recorded")),
+        .with_details(state_details(&file, &version, "applied_not_recorded")),
         ApplyError::Rejected { .. } | ApplyError::Failed { .. } => {
             Failure::internal(format!("unexpected migration failure: {cause}"))
         }
@@ -548,7 +611,7 @@ fn bookkeeping_failure(error: ApplyError, table: &str) -> Failure {
 }
 
 /// The server refused a migration's COMMIT: it rolled back.
-fn commit_rejected(file: &str, version: i64, server: &ServerError, table: &str) -> Failure {
+fn commit_rejected(file: &str, version: &Version, server: &ServerError, table: &str) -> Failure {
     let mut cause = format!(
         "{file}: COMMIT failed: ERROR {}: {}",
         server.code, server.message
@@ -578,6 +641,45 @@ fn commit_rejected(file: &str, version: i64, server: &ServerError, table: &str) 
 
 /// The JSON details of a migration failure: which file, and what the
 /// database holds of it now.
-fn state_details(file: &str, version: i64, state: &str) -> Value {
+fn state_details(file: &str, version: &Version, state: &str) -> Value {
     json!({ "file": file, "version": version, "database_state": state })
+}
+
+/// How the format says a migration runs without a transaction.
+pub(crate) fn no_transaction_words(history: &HistoryTable) -> &'static str {
+    match history {
+        HistoryTable::Sqlx(_) => "-- no-transaction",
+        HistoryTable::Diesel => "run_in_transaction = false in its metadata.toml",
+    }
+}
+
+/// The migration tool, as messages name it.
+fn tool_name(history: &HistoryTable) -> &'static str {
+    match history {
+        HistoryTable::Sqlx(_) => "sqlx",
+        HistoryTable::Diesel => "Diesel",
+    }
+}
+
+/// The statement that records a migration by hand, as its tool would have.
+fn record_by_hand(
+    history: &HistoryTable,
+    version: &Version,
+    description: &str,
+    checksum: &[u8],
+) -> String {
+    let table = history.name();
+    match history {
+        HistoryTable::Sqlx(_) => format!(
+            "INSERT INTO {table} (version, description, success, checksum, execution_time) \
+             VALUES ({}, '{}', TRUE, '\\x{}', -1);",
+            version.sql_literal(),
+            description.replace('\'', "''"),
+            hex::encode(checksum)
+        ),
+        HistoryTable::Diesel => format!(
+            "INSERT INTO {table} (version) VALUES ({});",
+            version.sql_literal()
+        ),
+    }
 }

@@ -1,59 +1,73 @@
-//! sqlx's history table (`_sqlx_migrations`, or `table-name` in `sqlx.toml`):
-//! the DDL and the bookkeeping statements are those of sqlx-postgres 0.9
-//! `migrate.rs`, so sqlx and slipway read and write the same rows. Like sqlx,
-//! the table's name is written into the SQL as it is (it may be
-//! schema-qualified and quoted); the config step checked it is a name.
+//! The history table of the app's migration tool, whatever the tool: which
+//! table, reading it, creating it, recording a migration, and what a restore
+//! does to it. The statements are each tool's own, in `sqlx/history.rs` and
+//! `diesel/history.rs`, so the tool and slipway read and write the same rows.
 
 use sqlx::{AssertSqlSafe, PgConnection};
 
-use super::Migration;
+use super::source::{Migration, Version};
+use super::{diesel, sqlx as sqlx_format};
 
-/// The history table and the schemas to create before it (`[migrate]`
-/// `table-name` and `create-schemas` in `sqlx.toml`).
+/// The history table: sqlx's (`_sqlx_migrations`, or sqlx.toml's
+/// `table-name`, with its `create-schemas`) or Diesel's
+/// (`__diesel_schema_migrations`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HistoryTable {
-    pub(crate) name: String,
-    pub(crate) create_schemas: Vec<String>,
+pub(crate) enum HistoryTable {
+    Sqlx(sqlx_format::history::SqlxTable),
+    Diesel,
 }
 
 impl Default for HistoryTable {
     /// sqlx's default, `Migrator::DEFAULT`.
     fn default() -> Self {
-        Self {
-            name: slipway_contract::DEFAULT_TABLE_NAME.to_owned(),
-            create_schemas: Vec::new(),
+        Self::Sqlx(sqlx_format::history::SqlxTable::default())
+    }
+}
+
+impl HistoryTable {
+    /// The table's name, as written in SQL.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Self::Sqlx(table) => &table.name,
+            Self::Diesel => slipway_contract::DIESEL_TABLE_NAME,
+        }
+    }
+
+    /// The schemas the tool creates before its table (sqlx.toml's `create-schemas`).
+    pub(crate) fn create_schemas(&self) -> &[String] {
+        match self {
+            Self::Sqlx(table) => &table.create_schemas,
+            Self::Diesel => &[],
+        }
+    }
+
+    /// The columns that tell the tool's table from others.
+    fn columns(&self) -> &'static [&'static str] {
+        match self {
+            Self::Sqlx(_) => sqlx_format::history::COLUMNS,
+            Self::Diesel => diesel::history::COLUMNS,
         }
     }
 }
 
-/// sqlx-postgres 0.9 `ensure_migrations_table`, byte for byte.
-fn create_table(table: &str) -> String {
-    format!(
-        r"
-CREATE TABLE IF NOT EXISTS {table} (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
-    success BOOLEAN NOT NULL,
-    checksum BYTEA NOT NULL,
-    execution_time BIGINT NOT NULL
-);
-                "
-    )
-}
-
-/// One row of the history table.
+/// One row of the history table (Diesel's rows have a version only: no
+/// description, no checksum, and no failed state).
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Applied {
-    pub(crate) version: i64,
+    pub(crate) version: Version,
     pub(crate) description: String,
     pub(crate) success: bool,
     #[serde(serialize_with = "as_hex")]
-    pub(crate) checksum: Vec<u8>,
+    pub(crate) checksum: Option<Vec<u8>>,
 }
 
-fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&hex::encode(bytes))
+// serde's `serialize_with` hands over the field as it is.
+#[allow(clippy::ref_option)]
+fn as_hex<S: serde::Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(bytes) => serializer.serialize_str(&hex::encode(bytes)),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The history table's identity (its OID), or `None` when it does not exist.
@@ -62,7 +76,7 @@ pub(crate) async fn identity(
     table: &HistoryTable,
 ) -> Result<Option<u32>, sqlx::Error> {
     let oid: Option<sqlx::postgres::types::Oid> = sqlx::query_scalar("SELECT to_regclass($1)::oid")
-        .bind(&table.name)
+        .bind(table.name())
         .fetch_one(conn)
         .await?;
     Ok(oid.map(|oid| oid.0))
@@ -97,13 +111,13 @@ pub(crate) async fn drop_if_not_restored(
     if let Some(other) = another_history(&mut *conn, table).await? {
         return Ok(AfterRestore::KeptBeside(other));
     }
-    sqlx::query(AssertSqlSafe(format!("DROP TABLE {}", table.name)))
+    sqlx::query(AssertSqlSafe(format!("DROP TABLE {}", table.name())))
         .execute(conn)
         .await?;
     Ok(AfterRestore::Dropped)
 }
 
-/// Another table with the columns of sqlx's history table than `table`.
+/// Another table than `table` with the columns of the tool's history table.
 async fn another_history(
     conn: &mut PgConnection,
     table: &HistoryTable,
@@ -117,12 +131,12 @@ async fn another_history(
             AND n.nspname NOT IN ('pg_catalog', 'information_schema')
             AND (SELECT count(*) FROM pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                    AND a.attname IN ('version', 'description', 'installed_on', 'success',
-                                      'checksum', 'execution_time')) = 6
+                    AND a.attname = ANY($2)) = cardinality($2)
           ORDER BY 1
           LIMIT 1",
     )
-    .bind(&table.name)
+    .bind(table.name())
+    .bind(table.columns())
     .fetch_optional(conn)
     .await
 }
@@ -136,27 +150,16 @@ pub(crate) async fn read(
     // `to_regclass` resolves the name as the SQL below does (search_path,
     // quoting), and is NULL when the table or its schema does not exist.
     let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(&table.name)
+        .bind(table.name())
         .fetch_one(&mut *conn)
         .await?;
     if !exists {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, bool, Vec<u8>)> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT version, description, success, checksum FROM {} ORDER BY version",
-        table.name
-    )))
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(version, description, success, checksum)| Applied {
-            version,
-            description,
-            success,
-            checksum,
-        })
-        .collect())
+    match table {
+        HistoryTable::Sqlx(table) => sqlx_format::history::read_rows(conn, table).await,
+        HistoryTable::Diesel => diesel::history::read_rows(conn).await,
+    }
 }
 
 /// Creates the schemas `sqlx.toml` lists (`create-schemas`) that do not exist
@@ -171,7 +174,7 @@ pub(crate) async fn create_schemas(
     table: &HistoryTable,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut created = Vec::new();
-    for schema in &table.create_schemas {
+    for schema in table.create_schemas() {
         // `to_regnamespace` reads the name as SQL does (quoted or folded).
         let exists: bool = sqlx::query_scalar("SELECT to_regnamespace($1) IS NOT NULL")
             .bind(schema)
@@ -202,58 +205,53 @@ pub(crate) async fn missing_schema(
             AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = s)
             AND s <> ALL (SELECT (parse_ident(c))[1] FROM unnest($2::text[]) c)",
     )
-    .bind(&table.name)
-    .bind(&table.create_schemas)
+    .bind(table.name())
+    .bind(table.create_schemas())
     .fetch_optional(conn)
     .await
 }
 
-/// Creates the history table if needed, as sqlx's `Migrator::run` does
-/// (after [`create_schemas`]).
+/// Creates the history table if needed, as the tool does (sqlx after
+/// [`create_schemas`]; Diesel before reading it).
 pub(crate) async fn ensure_table(
     conn: &mut PgConnection,
     table: &HistoryTable,
 ) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(create_table(&table.name)))
+    let ddl = match table {
+        HistoryTable::Sqlx(table) => sqlx_format::history::create_table(&table.name),
+        HistoryTable::Diesel => diesel::history::CREATE_TABLE.to_owned(),
+    };
+    sqlx::raw_sql(AssertSqlSafe(ddl))
         .execute(conn)
         .await
         .map(|_| ())
 }
 
-/// Records a migration as applied, with `execution_time` -1 until it is
-/// measured, as sqlx does inside the migration's transaction.
+/// Records a migration as applied, with the tool's statement (inside the
+/// migration's transaction, when it has one).
 pub(crate) async fn record(
     conn: &mut PgConnection,
     table: &HistoryTable,
     migration: &Migration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO {} ( version, description, success, checksum, execution_time )
-    VALUES ( $1, $2, TRUE, $3, -1 )",
-        table.name
-    )))
-    .bind(migration.version)
-    .bind(&migration.description)
-    .bind(&migration.checksum)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    match table {
+        HistoryTable::Sqlx(table) => sqlx_format::history::record(conn, table, migration).await,
+        HistoryTable::Diesel => diesel::history::record(conn, migration).await,
+    }
 }
 
-/// Stores the measured execution time in nanoseconds, after the commit, as sqlx does.
+/// Stores the measured execution time after the commit, as sqlx does
+/// (Diesel records none).
 pub(crate) async fn set_execution_time(
     conn: &mut PgConnection,
     table: &HistoryTable,
-    version: i64,
+    migration: &Migration,
     nanos: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(AssertSqlSafe(format!(
-        "UPDATE {} SET execution_time = $1 WHERE version = $2",
-        table.name
-    )))
-    .bind(nanos)
-    .bind(version)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    match table {
+        HistoryTable::Sqlx(table) => {
+            sqlx_format::history::set_execution_time(conn, table, &migration.version, nanos).await
+        }
+        HistoryTable::Diesel => Ok(()),
+    }
 }

@@ -16,9 +16,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::Migration;
 use super::history::Applied;
-use super::source::checksum;
+use super::sqlx::source::checksum;
+use super::{Migration, Version};
 
 /// What `run` will do.
 #[derive(Debug, Default)]
@@ -32,7 +32,7 @@ pub(crate) struct Plan<'a> {
 /// An applied migration whose file changed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Mismatch {
-    pub(crate) version: i64,
+    pub(crate) version: Version,
     pub(crate) file: String,
     pub(crate) applied_checksum: String,
     pub(crate) file_checksum: String,
@@ -43,7 +43,10 @@ pub(crate) struct Mismatch {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PlanError {
     #[error("migration {version} ({description}) is recorded as failed (success = false)")]
-    Dirty { version: i64, description: String },
+    Dirty {
+        version: Version,
+        description: String,
+    },
     #[error("{} applied migration(s) changed since they ran", .0.len())]
     Drift(Vec<Mismatch>),
     #[error(
@@ -51,7 +54,7 @@ pub(crate) enum PlanError {
     )]
     Diverged {
         unknown_applied: Vec<Applied>,
-        pending: Vec<(i64, String)>,
+        pending: Vec<(Version, String)>,
     },
 }
 
@@ -63,18 +66,21 @@ pub(crate) fn compare<'a>(
 ) -> Result<Plan<'a>, PlanError> {
     if let Some(dirty) = applied.iter().find(|row| !row.success) {
         return Err(PlanError::Dirty {
-            version: dirty.version,
+            version: dirty.version.clone(),
             description: dirty.description.clone(),
         });
     }
-    let by_version: HashMap<i64, &Applied> = applied.iter().map(|row| (row.version, row)).collect();
+    let by_version: HashMap<&Version, &Applied> =
+        applied.iter().map(|row| (&row.version, row)).collect();
     let up: Vec<&Migration> = migrations.iter().filter(|m| m.kind.is_up()).collect();
 
+    // Diesel keeps no checksums: its rows have none to compare.
     let mismatches: Vec<Mismatch> = up
         .iter()
         .filter_map(|m| by_version.get(&m.version).map(|row| (m, row)))
-        .filter(|(m, row)| m.checksum != row.checksum)
-        .map(|(m, row)| mismatch(m, row))
+        .filter_map(|(m, row)| row.checksum.as_ref().map(|sum| (m, sum)))
+        .filter(|(m, sum)| m.checksum != **sum)
+        .map(|(m, sum)| mismatch(m, sum))
         .collect();
     if !mismatches.is_empty() {
         return Err(PlanError::Drift(mismatches));
@@ -95,7 +101,10 @@ pub(crate) fn compare<'a>(
     if !unknown_applied.is_empty() && !pending.is_empty() {
         return Err(PlanError::Diverged {
             unknown_applied,
-            pending: pending.iter().map(|m| (m.version, m.file_name())).collect(),
+            pending: pending
+                .iter()
+                .map(|m| (m.version.clone(), m.file_name()))
+                .collect(),
         });
     }
     Ok(Plan {
@@ -105,13 +114,13 @@ pub(crate) fn compare<'a>(
     })
 }
 
-fn mismatch(migration: &Migration, row: &Applied) -> Mismatch {
+fn mismatch(migration: &Migration, applied_checksum: &[u8]) -> Mismatch {
     Mismatch {
-        version: migration.version,
+        version: migration.version.clone(),
         file: migration.file_name(),
-        applied_checksum: hex::encode(&row.checksum),
+        applied_checksum: hex::encode(applied_checksum),
         file_checksum: hex::encode(&migration.checksum),
-        line_endings_only: differs_only_in_line_endings(&migration.sql, &row.checksum),
+        line_endings_only: differs_only_in_line_endings(&migration.sql, applied_checksum),
     }
 }
 
@@ -133,23 +142,62 @@ mod tests {
 
     fn migration(version: i64, kind: Kind, sql: &str) -> Migration {
         Migration {
-            version,
+            version: Version::Number(version),
             description: format!("m{version}"),
             kind,
             sql: sql.to_owned(),
             checksum: checksum(sql, &BTreeSet::new()),
             no_tx: false,
             path: PathBuf::from(format!("{version}_m{version}.sql")),
+            name: format!("{version}_m{version}.sql"),
+            refusal: None,
         }
     }
 
     fn applied(version: i64, sql: &str) -> Applied {
         Applied {
-            version,
+            version: Version::Number(version),
             description: format!("m{version}"),
             success: true,
-            checksum: checksum(sql, &BTreeSet::new()),
+            checksum: Some(checksum(sql, &BTreeSet::new())),
         }
+    }
+
+    fn diesel(version: &str, sql: &str) -> Migration {
+        Migration {
+            version: Version::Text(version.to_owned()),
+            checksum: Vec::new(),
+            name: format!("{version}_m/up.sql"),
+            ..migration(0, Kind::Simple, sql)
+        }
+    }
+
+    fn diesel_row(version: &str) -> Applied {
+        Applied {
+            version: Version::Text(version.to_owned()),
+            description: String::new(),
+            success: true,
+            checksum: None,
+        }
+    }
+
+    #[test]
+    fn diesel_versions_match_as_text_and_have_no_checksums() {
+        let ms = vec![
+            diesel("00000000000000", "a"),
+            diesel("20240101000000", "edited since it ran"),
+            diesel("202401020000000000", "c"),
+        ];
+        let plan = compare(
+            &ms,
+            &[diesel_row("00000000000000"), diesel_row("20240101000000")],
+        )
+        .unwrap();
+        let pending: Vec<String> = plan.pending.iter().map(|m| m.version.to_string()).collect();
+        assert_eq!(pending, ["202401020000000000"]);
+        // A database ahead of the code: a rollback, as for sqlx.
+        let plan = compare(&ms[..1], &[diesel_row("00000000000000"), diesel_row("1")]).unwrap();
+        assert_eq!(plan.unknown_applied.len(), 1);
     }
 
     #[test]
@@ -161,8 +209,12 @@ mod tests {
             migration(3, Kind::Simple, "c"),
         ];
         let plan = compare(&ms, &[applied(1, "a"), applied(3, "c")]).unwrap();
-        let pending: Vec<_> = plan.pending.iter().map(|m| (m.version, m.kind)).collect();
-        assert_eq!(pending, vec![(2, Kind::ReversibleUp)]);
+        let pending: Vec<_> = plan
+            .pending
+            .iter()
+            .map(|m| (m.version.clone(), m.kind))
+            .collect();
+        assert_eq!(pending, vec![(Version::Number(2), Kind::ReversibleUp)]);
         assert!(plan.unknown_applied.is_empty());
     }
 
@@ -172,7 +224,7 @@ mod tests {
         let plan = compare(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap();
         assert!(plan.pending.is_empty());
         assert_eq!(plan.unknown_applied.len(), 1);
-        assert_eq!(plan.unknown_applied[0].version, 2);
+        assert_eq!(plan.unknown_applied[0].version, Version::Number(2));
     }
 
     #[test]
@@ -222,7 +274,10 @@ mod tests {
         row.success = false;
         assert!(matches!(
             compare(&ms, &[row]),
-            Err(PlanError::Dirty { version: 1, .. })
+            Err(PlanError::Dirty {
+                version: Version::Number(1),
+                ..
+            })
         ));
     }
 }

@@ -1,38 +1,65 @@
-//! Reads a migrations folder with sqlx 0.9's rules
-//! (`sqlx-core/src/migrate/source.rs`, `resolve_blocking_with_config`). Which
-//! files count, their versions, types and descriptions come from
-//! `slipway_contract::list_migration_files`, the one implementation the
-//! buildpack's pgvector scan uses too. Here the files are read:
-//!
-//! - the checksum is SHA-384 of the file's text (as read, BOM and CRLF kept),
-//!   without the characters `sqlx.toml` lists in `[migrate] ignored-chars`;
-//! - a file whose text starts with `-- no-transaction` runs outside a transaction;
-//! - files that look like migrations but that sqlx ignores are returned with
-//!   the rule they break, for a warning;
-//! - two migrations of one version are refused by the listing, before
-//!   anything runs.
+//! A migrations folder, read by the rules of the app's migration tool: one
+//! [`Migration`] per up-migration the tool would run, whatever the format.
+//! The formats' own rules live in `sqlx/source.rs` and `diesel/source.rs`.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha384};
-use slipway_contract::{FilesError, IgnoredFile, MigrationFile, list_migration_files};
-
-use slipway_contract::MigrationsDir;
 use slipway_contract::text::line_of;
+use slipway_contract::{DieselFilesError, FilesError, IgnoredFile, MigrationFormat, MigrationsDir};
+
+use super::{diesel, sqlx};
 
 pub(crate) use slipway_contract::MigrationKind as Kind;
 
-/// One migration file.
+/// A migration's version, as its tool records it: sqlx's `BIGINT`, Diesel's
+/// `VARCHAR(50)` (compared as text, byte for byte).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Version {
+    Number(i64),
+    Text(String),
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(version) => write!(f, "{version}"),
+            Self::Text(version) => f.write_str(version),
+        }
+    }
+}
+
+impl Version {
+    /// The version as an SQL literal, for a statement a person runs by hand.
+    pub(crate) fn sql_literal(&self) -> String {
+        match self {
+            Self::Number(version) => version.to_string(),
+            Self::Text(version) => format!("'{}'", version.replace('\'', "''")),
+        }
+    }
+}
+
+/// One migration the tool would run.
 #[derive(Debug, Clone)]
 pub(crate) struct Migration {
-    pub(crate) version: i64,
+    pub(crate) version: Version,
+    /// sqlx's description (Diesel has none: the folder's name after the version).
     pub(crate) description: String,
     pub(crate) kind: Kind,
     pub(crate) sql: String,
+    /// sqlx's SHA-384 of the file; empty for Diesel, which keeps no checksums.
     pub(crate) checksum: Vec<u8>,
+    /// Runs outside a transaction (`-- no-transaction`, `run_in_transaction = false`).
     pub(crate) no_tx: bool,
+    /// The SQL file.
     pub(crate) path: PathBuf,
+    /// How messages name it: the file (`1_a.sql`) or the folder's file (`1_a/up.sql`).
+    pub(crate) name: String,
+    /// Why the tool would refuse or misrun it, if it is pending: the release
+    /// stops before anything changes (exit 2).
+    pub(crate) refusal: Option<String>,
 }
 
 impl Migration {
@@ -45,26 +72,43 @@ impl Migration {
             .all(|line| line.is_empty() || line.starts_with("--"))
     }
 
-    /// The file name, for messages.
+    /// How its tool is asked to run a migration outside a transaction.
+    pub(crate) fn marker(&self) -> crate::lint::NoTxMarker {
+        match self.version {
+            Version::Number(_) => crate::lint::NoTxMarker::SqlxComment,
+            Version::Text(_) => crate::lint::NoTxMarker::DieselMetadata,
+        }
+    }
+
+    /// The file, as messages name it.
     pub(crate) fn file_name(&self) -> String {
-        self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
+        self.name.clone()
     }
 }
 
-/// The migrations of the folder, and the files sqlx ignores that look like migrations.
+/// The migrations of the folder, and what slipway warns about.
 #[derive(Debug, Default)]
 pub(crate) struct Source {
     pub(crate) migrations: Vec<Migration>,
+    /// Files sqlx ignores that look like migrations.
     pub(crate) ignored: Vec<IgnoredFile>,
+    /// Warnings about files the tool reads in a surprising way.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// How to read the folder: the format, and what sqlx.toml changes in sqlx's checksums.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reading<'a> {
+    pub(crate) format: MigrationFormat,
+    pub(crate) ignored_chars: &'a BTreeSet<char>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SourceError {
     #[error(transparent)]
     Files(#[from] FilesError),
+    #[error(transparent)]
+    Diesel(#[from] DieselFilesError),
     #[error("{}, line {line}: the file is not UTF-8 text", path.display())]
     NotUtf8 { path: PathBuf, line: usize },
     #[error("cannot read {}: {source}", path.display())]
@@ -74,56 +118,18 @@ pub(crate) enum SourceError {
     },
 }
 
-/// SHA-384 of the file's text without `ignored` characters, exactly as sqlx's
-/// `checksum_with` (`migration::checksum` when nothing is ignored).
-pub(crate) fn checksum(sql: &str, ignored: &BTreeSet<char>) -> Vec<u8> {
-    let mut digest = Sha384::new();
-    for fragment in sql.split(|c| ignored.contains(&c)) {
-        digest.update(fragment.as_bytes());
-    }
-    digest.finalize().to_vec()
-}
-
-/// Reads every migration in `dir`, with checksums that leave out `ignored`.
-/// A missing default folder means "no migrations"; an explicit folder was
-/// checked to exist by the config step.
-pub(crate) fn load(dir: &MigrationsDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
+/// Reads every migration in `dir` by the format's rules. A missing default
+/// folder means "no migrations"; an explicit folder was checked to exist by
+/// the config step. The `command` format reads nothing.
+pub(crate) fn load(dir: &MigrationsDir, reading: Reading<'_>) -> Result<Source, SourceError> {
     if !dir.is_explicit() && !dir.path.exists() {
         return Ok(Source::default());
     }
-    let files = list_migration_files(&dir.path)?;
-    let migrations = files
-        .migrations
-        .iter()
-        .map(|file| read_migration(file, ignored))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Source {
-        migrations,
-        ignored: files.ignored,
-    })
-}
-
-/// Reads one migration file.
-fn read_migration(
-    file: &MigrationFile,
-    ignored: &BTreeSet<char>,
-) -> Result<Migration, SourceError> {
-    let sql = read_utf8(&file.path)?;
-    Ok(Migration {
-        version: file.version,
-        description: file.description.clone(),
-        kind: file.kind,
-        no_tx: is_no_transaction(&sql),
-        checksum: checksum(&sql, ignored),
-        sql,
-        path: file.path.clone(),
-    })
-}
-
-/// sqlx's rule: a migration whose text starts with `-- no-transaction` runs
-/// outside a transaction.
-pub(crate) fn is_no_transaction(sql: &str) -> bool {
-    sql.starts_with("-- no-transaction")
+    match reading.format {
+        MigrationFormat::Sqlx => sqlx::source::load(&dir.path, reading.ignored_chars),
+        MigrationFormat::Diesel => diesel::source::load(&dir.path),
+        MigrationFormat::Command => Ok(Source::default()),
+    }
 }
 
 /// Reads a migration's text; bytes that are not UTF-8 are reported with
@@ -140,133 +146,4 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String, SourceError> {
             line: line_of(&String::from_utf8_lossy(valid), valid.len()),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use indoc::indoc;
-
-    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        dir
-    }
-
-    fn load_dir(dir: &tempfile::TempDir) -> Result<Vec<Migration>, SourceError> {
-        load_with(dir, &BTreeSet::new()).map(|source| source.migrations)
-    }
-
-    fn load_with(dir: &tempfile::TempDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
-        load(
-            &MigrationsDir {
-                path: dir.path().to_owned(),
-                origin: Some(slipway_contract::DirOrigin::Given("a test".to_owned())),
-            },
-            ignored,
-        )
-    }
-
-    #[test]
-    fn names_types_and_descriptions_follow_sqlx() {
-        let dir = dir_with(&[
-            (
-                "20240101000000_create_users.sql",
-                "CREATE TABLE users (id int);\n",
-            ),
-            ("2_add_posts.up.sql", "CREATE TABLE posts (id int);\n"),
-            ("2_add_posts.down.sql", "DROP TABLE posts;\n"),
-            (
-                "3_index.sql",
-                indoc! {"
-                -- no-transaction
-                CREATE INDEX CONCURRENTLY i ON users (id);
-            "},
-            ),
-            ("README.md", "ignored"),
-            ("notes.sql", "ignored: no underscore"),
-            ("4_text.txt", "ignored: not .sql"),
-        ]);
-        let found = load_dir(&dir).unwrap();
-        let summary: Vec<_> = found
-            .iter()
-            .map(|m| (m.version, m.description.as_str(), m.kind, m.no_tx))
-            .collect();
-        assert_eq!(
-            summary,
-            vec![
-                (2, "add posts", Kind::ReversibleUp, false),
-                (2, "add posts", Kind::ReversibleDown, false),
-                (3, "index", Kind::Simple, true),
-                (20_240_101_000_000, "create users", Kind::Simple, false),
-            ]
-        );
-    }
-
-    #[test]
-    fn checksum_is_sha384_of_the_bytes() {
-        let dir = dir_with(&[("1_a.sql", "SELECT 1;\r\n")]);
-        let found = load_dir(&dir).unwrap();
-        assert_eq!(
-            hex::encode(&found[0].checksum),
-            hex::encode(Sha384::digest(b"SELECT 1;\r\n"))
-        );
-        assert_eq!(found[0].checksum.len(), 48);
-    }
-
-    #[test]
-    fn ignored_chars_are_left_out_of_the_checksum() {
-        let dir = dir_with(&[("1_a.sql", "SELECT\r\n 1;\r\n")]);
-        let found = load_with(&dir, &BTreeSet::from(['\r'])).unwrap();
-        assert_eq!(
-            hex::encode(&found.migrations[0].checksum),
-            hex::encode(Sha384::digest(b"SELECT\n 1;\n"))
-        );
-        assert_eq!(
-            found.migrations[0].sql, "SELECT\r\n 1;\r\n",
-            "the SQL keeps them"
-        );
-    }
-
-    #[test]
-    fn no_transaction_must_start_the_file() {
-        let dir = dir_with(&[("1_a.sql", "\n-- no-transaction\nSELECT 1;")]);
-        assert!(!load_dir(&dir).unwrap()[0].no_tx);
-    }
-
-    #[test]
-    fn a_non_integer_version_is_an_error() {
-        let dir = dir_with(&[("v1_a.sql", "SELECT 1;")]);
-        assert!(matches!(
-            load_dir(&dir),
-            Err(SourceError::Files(FilesError::BadVersion { .. }))
-        ));
-    }
-
-    #[test]
-    fn duplicate_versions_are_an_error() {
-        let dir = dir_with(&[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]);
-        assert!(matches!(
-            load_dir(&dir),
-            Err(SourceError::Files(FilesError::DuplicateVersion {
-                version: 1,
-                ..
-            }))
-        ));
-    }
-
-    #[test]
-    fn a_missing_default_folder_means_no_migrations() {
-        let found = load(
-            &MigrationsDir {
-                path: PathBuf::from("/nonexistent/slipway/migrations"),
-                origin: None,
-            },
-            &BTreeSet::new(),
-        )
-        .unwrap();
-        assert!(found.migrations.is_empty());
-    }
 }

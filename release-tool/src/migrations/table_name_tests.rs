@@ -1,13 +1,23 @@
 //! Every message about a migration or the history names the history table
 //! sqlx.toml configures (`table-name`), never `_sqlx_migrations` by default.
 
+use super::Version;
 use super::apply::{ApplyError, ServerError};
 use super::errors::apply_failure;
 use super::errors::plan_failure;
+use super::history::HistoryTable;
 use super::plan::{Mismatch, PlanError};
+use super::sqlx::history::SqlxTable;
 use crate::errors::Failure;
 
 const TABLE: &str = "meta.\"History\"";
+
+fn history() -> HistoryTable {
+    HistoryTable::Sqlx(SqlxTable {
+        name: TABLE.to_owned(),
+        create_schemas: Vec::new(),
+    })
+}
 
 fn server_error(code: &str) -> ServerError {
     ServerError {
@@ -33,7 +43,7 @@ fn every_apply_error() -> Vec<ApplyError> {
         for code in ["42601", "55P03", "57014", "57P01"] {
             errors.push(ApplyError::Rejected {
                 file: file(),
-                version: 7,
+                version: Version::Number(7),
                 no_tx,
                 error: server_error(code),
             });
@@ -42,37 +52,37 @@ fn every_apply_error() -> Vec<ApplyError> {
     errors.extend([
         ApplyError::Failed {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
         ApplyError::BeginFailed {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
         ApplyError::RecordRolledBack {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
         ApplyError::CommitRejected {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             error: server_error("23503"),
         },
         ApplyError::CommitUnknown {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
         ApplyError::TimeNotStored {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
         ApplyError::NotRecorded {
             file: file(),
-            version: 7,
+            version: Version::Number(7),
             table: TABLE.to_owned(),
             description: "a".to_owned(),
             checksum: vec![1, 2],
@@ -85,11 +95,11 @@ fn every_apply_error() -> Vec<ApplyError> {
 fn every_plan_error() -> Vec<PlanError> {
     vec![
         PlanError::Dirty {
-            version: 7,
+            version: Version::Number(7),
             description: "a".to_owned(),
         },
         PlanError::Drift(vec![Mismatch {
-            version: 7,
+            version: Version::Number(7),
             file: "7_a.sql".to_owned(),
             applied_checksum: "aa".to_owned(),
             file_checksum: "bb".to_owned(),
@@ -97,7 +107,7 @@ fn every_plan_error() -> Vec<PlanError> {
         }]),
         PlanError::Diverged {
             unknown_applied: Vec::new(),
-            pending: vec![(8, "8_b.sql".to_owned())],
+            pending: vec![(Version::Number(8), "8_b.sql".to_owned())],
         },
     ]
 }
@@ -110,7 +120,7 @@ fn text(failure: &Failure) -> String {
 fn no_message_names_the_default_history_table_when_another_is_configured() {
     let failures = every_apply_error()
         .into_iter()
-        .map(|e| apply_failure(e, TABLE))
+        .map(|e| apply_failure(e, &history()))
         .chain(
             every_plan_error()
                 .into_iter()
@@ -130,10 +140,10 @@ fn the_commit_unknown_query_reads_the_configured_table() {
     let failure = apply_failure(
         ApplyError::CommitUnknown {
             file: "7_a.sql".to_owned(),
-            version: 7,
+            version: Version::Number(7),
             source: lost(),
         },
-        TABLE,
+        &history(),
     );
     assert_eq!(failure.class.code(), 12);
     assert!(

@@ -18,7 +18,7 @@ pub(crate) const SIDECAR_SUFFIX: &str = ".json";
 pub(crate) struct DumpFacts {
     pub(crate) database: String,
     /// Versions of the migrations pending when the backup was taken.
-    pub(crate) pending_versions: Vec<i64>,
+    pub(crate) pending_versions: Vec<crate::migrations::Version>,
     /// The server's major version.
     pub(crate) server_version: u32,
     /// `pg_dump --version`.

@@ -16,7 +16,7 @@ pub(crate) struct S3Target {
     /// Where `pg_dump` and `pg_restore` are, and how dumps are compressed.
     tools: ToolSettings,
     /// Versions of the migrations about to run, for the sidecar.
-    pending_versions: Vec<i64>,
+    pending_versions: Vec<crate::migrations::Version>,
 }
 
 impl S3Target {
@@ -25,7 +25,7 @@ impl S3Target {
         location: S3Location,
         env: &S3Env,
         tools: ToolSettings,
-        pending_versions: Vec<i64>,
+        pending_versions: Vec<crate::migrations::Version>,
     ) -> Result<Self, S3Error> {
         let settings = S3Settings::new(env)?;
         Ok(Self {

@@ -10,6 +10,7 @@ use crate::backup::{self, BackupRecord, Database};
 use crate::config::Settings;
 use crate::db::{self, DatabaseUrl, Session};
 use crate::errors::Failure;
+use crate::migrations::Version;
 use crate::migrations::history::HistoryTable;
 use crate::migrations::plan::Plan;
 use crate::pgvector::Action;
@@ -17,19 +18,42 @@ use crate::report::{Report, Status};
 
 use super::{Step, StepResult as _};
 
+/// What the release will apply.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pending<'a> {
+    /// These migrations (the plan's).
+    Known(&'a Plan<'a>),
+    /// Whatever the app's own migrator finds (the `command` format): slipway
+    /// cannot know, so it backs up.
+    Unknown,
+}
+
+impl Pending<'_> {
+    /// The versions of the pending migrations, when known.
+    fn versions(self) -> Vec<Version> {
+        match self {
+            Pending::Known(plan) => plan.pending.iter().map(|m| m.version.clone()).collect(),
+            Pending::Unknown => Vec::new(),
+        }
+    }
+}
+
 /// Why no backup is needed, or `None` when one is: something will change
-/// (a pending migration, or creating or updating the extension) and the
-/// database holds data.
+/// (a pending migration, maybe something the migrate command does, or
+/// creating or updating the extension) and the database holds data.
 pub(crate) async fn backup_not_needed(
     conn: &mut PgConnection,
     table: &HistoryTable,
-    plan: &Plan<'_>,
+    pending: Pending<'_>,
     extension: &Action,
 ) -> Result<Option<String>, Failure> {
-    if plan.pending.is_empty() && *extension == Action::Nothing {
+    if let Pending::Known(plan) = pending
+        && plan.pending.is_empty()
+        && *extension == Action::Nothing
+    {
         return Ok(Some("nothing is pending".to_owned()));
     }
-    let tables = db::user_table_count(conn, &table.name)
+    let tables = db::user_table_count(conn, table.name())
         .await
         .map_err(|source| {
             Failure::from(backup::BackupError::Database {
@@ -46,20 +70,19 @@ pub(crate) async fn backup_not_needed(
 pub(crate) async fn backup_before_migrating(
     session: &mut Session,
     settings: &Settings,
-    plan: &Plan<'_>,
+    pending: Pending<'_>,
     extension: &Action,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let step = Step::start("backup");
     if let Some(reason) =
-        backup_not_needed(&mut session.conn, &settings.sqlx.history, plan, extension).await?
+        backup_not_needed(&mut session.conn, &settings.history, pending, extension).await?
     {
         report.set("backup", json!({ "taken": false, "reason": reason }));
         step.finish(report, Status::Skipped, &format!("not needed: {reason}"));
         return Ok(());
     }
-    let pending_versions = plan.pending.iter().map(|m| m.version).collect();
-    let record = take_backup(session, settings, report, step, pending_versions).await?;
+    let record = take_backup(session, settings, report, step, pending.versions()).await?;
     report.set(
         "backup",
         json!({ "taken": record.is_some(), "record": record }),
@@ -93,7 +116,7 @@ pub(crate) async fn take_backup(
     settings: &Settings,
     report: &mut Report,
     step: Step,
-    pending_versions: Vec<i64>,
+    pending_versions: Vec<crate::migrations::Version>,
 ) -> Result<Option<BackupRecord>, Failure> {
     let options = backup::TargetOptions {
         pending_versions,

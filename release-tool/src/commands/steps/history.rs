@@ -18,12 +18,9 @@ pub(crate) async fn read_history(
     report: &mut Report,
 ) -> Result<Vec<Applied>, Failure> {
     let step = Step::start("plan");
-    history::read(conn, table).await.map_err(|e| {
-        step.fail(
-            report,
-            migrations::errors::history_unreadable(&table.name, &e),
-        )
-    })
+    history::read(conn, table)
+        .await
+        .map_err(|e| step.fail(report, migrations::errors::history_unreadable(table, &e)))
 }
 
 /// Before the history table is created (something is pending, nothing is
@@ -40,16 +37,13 @@ pub(crate) async fn check_history_schema(
         return Ok(());
     }
     let step = Step::start("plan");
-    let missing = history::missing_schema(conn, table).await.map_err(|e| {
-        step.fail(
-            report,
-            migrations::errors::history_unreadable(&table.name, &e),
-        )
-    })?;
+    let missing = history::missing_schema(conn, table)
+        .await
+        .map_err(|e| step.fail(report, migrations::errors::history_unreadable(table, &e)))?;
     match missing {
         Some(schema) => Err(step.fail(
             report,
-            migrations::errors::history_schema_missing(&table.name, &schema),
+            migrations::errors::history_schema_missing(table.name(), &schema),
         )),
         None => Ok(()),
     }
@@ -65,10 +59,21 @@ pub(crate) fn compare_history<'a>(
 ) -> Result<Plan<'a>, Failure> {
     let step = Step::start("plan");
     let plan = plan::compare(migrations, applied)
-        .map_err(|e| step.fail(report, migrations::errors::plan_failure(&e, &table.name)))?;
+        .map_err(|e| step.fail(report, migrations::errors::plan_failure(&e, table.name())))?;
+    // What the tool would refuse (Diesel: an empty up.sql, a metadata.toml it misreads) stops
+    // the release now, before anything changes; applied ones ran long ago and are left alone.
+    let refusals: Vec<&str> = plan
+        .pending
+        .iter()
+        .filter_map(|m| m.refusal.as_deref())
+        .collect();
+    if !refusals.is_empty() {
+        return Err(step.fail(report, migrations::errors::refused_migrations(&refusals)));
+    }
     // sqlx applies and records a file with no SQL (the template of `sqlx migrate add`), so
     // refusing it would stop a release sqlx completes; say so instead.
-    for empty in plan.pending.iter().filter(|m| m.is_blank()) {
+    let sqlx = matches!(table, HistoryTable::Sqlx(_));
+    for empty in plan.pending.iter().filter(|m| sqlx && m.is_blank()) {
         report.warn(&format!(
             "{} (version {}) has no SQL; recorded as applied, as sqlx does",
             empty.file_name(),
@@ -91,7 +96,10 @@ pub(crate) fn compare_history<'a>(
     );
     report.set("rollback", json!(plan.unknown_applied));
     if !plan.unknown_applied.is_empty() {
-        report.warn(&migrations::errors::rollback_warning(&plan.unknown_applied));
+        report.warn(&migrations::errors::rollback_warning(
+            &plan.unknown_applied,
+            table,
+        ));
     }
     let detail = match plan.pending.as_slice() {
         [] if plan.unknown_applied.is_empty() => {

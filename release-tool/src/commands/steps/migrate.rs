@@ -32,15 +32,17 @@ pub(crate) async fn migrate(
         step.finish(report, Status::Skipped, "nothing pending");
         return Ok(());
     }
+    if *table == HistoryTable::Diesel {
+        diesel_session(conn)
+            .await
+            .map_err(|e| step.fail(report, migrations::errors::history_unreadable(table, &e)))?;
+    }
     // A history with rows has its table: no DDL, nothing to change before
     // the first migration's BEGIN (but the schemas above, as sqlx does).
     if plan.applied_count == 0 && plan.unknown_applied.is_empty() {
-        history::ensure_table(conn, table).await.map_err(|e| {
-            step.fail(
-                report,
-                migrations::errors::history_unreadable(&table.name, &e),
-            )
-        })?;
+        history::ensure_table(conn, table)
+            .await
+            .map_err(|e| step.fail(report, migrations::errors::history_unreadable(table, &e)))?;
     }
     let mut applied = Vec::new();
     let mut retries = Vec::new();
@@ -82,6 +84,17 @@ pub(crate) async fn migrate(
     }
     report.set("applied", json!(applied));
     Ok(())
+}
+
+/// Sets the session as Diesel's `PgConnection` does on connecting
+/// (`SET TIME ZONE 'UTC'`), so that its migrations run under the same time
+/// zone and `run_on` (a `TIMESTAMP` defaulting to `CURRENT_TIMESTAMP`) holds
+/// UTC, as in the rows Diesel writes.
+async fn diesel_session(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET TIME ZONE 'UTC'")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Creates the `create-schemas` of sqlx.toml that are missing, on every run
@@ -160,7 +173,7 @@ async fn apply_retrying(
             ),
         );
         retries.push(json!({
-            "version": migration.version,
+            "version": &migration.version,
             "file": migration.file_name(),
             "retry": retries_done,
             "of": policy.retries,
@@ -183,7 +196,7 @@ async fn migration_failure(
     report: &mut Report,
 ) -> Failure {
     let lock_timeout = attempt.error.server_code() == Some("55P03");
-    let mut failure = errors::apply_failure(attempt.error, &table.name);
+    let mut failure = errors::apply_failure(attempt.error, table);
     if lock_timeout {
         // The server names neither the statement nor the table.
         let found = blockers::find(conn, &migration.sql)
@@ -231,7 +244,7 @@ async fn clean_up_after(
 /// was not stored).
 fn applied_entry(migration: &Migration, took: Option<Duration>) -> Value {
     json!({
-        "version": migration.version,
+        "version": &migration.version,
         "file": migration.file_name(),
         "execution_time_ns": took.map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)),
     })

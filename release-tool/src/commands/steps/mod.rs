@@ -5,6 +5,7 @@
 
 mod backup;
 mod checks;
+mod command;
 mod history;
 mod migrate;
 mod pgvector;
@@ -16,8 +17,11 @@ use std::time::Instant;
 use crate::errors::Failure;
 use crate::report::{Report, Status};
 
-pub(crate) use backup::{backup_before_migrating, backup_database, backup_not_needed, take_backup};
+pub(crate) use backup::{
+    Pending, backup_before_migrating, backup_database, backup_not_needed, take_backup,
+};
 pub(crate) use checks::checks;
+pub(crate) use command::{run_migrate_command, skip_for_command};
 pub(crate) use history::{check_history_schema, compare_history, read_history};
 pub(crate) use migrate::migrate;
 pub(crate) use pgvector::{pgvector_ensure, pgvector_pre};

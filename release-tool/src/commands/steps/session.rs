@@ -2,6 +2,7 @@
 //! migration lock on it.
 
 use serde_json::json;
+use slipway_contract::MigrationFormat;
 
 use crate::config::Settings;
 use crate::db::{self, Session};
@@ -34,20 +35,24 @@ pub(crate) async fn connect(settings: &Settings, report: &mut Report) -> Result<
     Ok(session)
 }
 
-/// Takes sqlx's migration lock, waiting at most the configured time.
+/// Takes the migration lock of the app's format (sqlx's key for sqlx apps,
+/// slipway's own for the others), waiting at most the configured time.
 pub(crate) async fn lock(
     session: &mut Session,
     settings: &Settings,
     report: &mut Report,
 ) -> Result<i64, Failure> {
     let step = Step::start("lock");
-    let key = lock::acquire(&mut session.conn, &session.database, settings.lock_wait)
+    let key = lock::key_for(settings.migrations_format, &session.database);
+    lock::acquire(&mut session.conn, key, settings.lock_wait)
         .await
         .or_fail(step, report)?;
-    step.ok(
-        report,
-        &format!("advisory lock {key} (the key sqlx's Migrator uses)"),
-    );
+    let whose = match settings.migrations_format {
+        MigrationFormat::Sqlx => "the key sqlx's Migrator uses",
+        MigrationFormat::Diesel => "slipway's own key: Diesel takes no lock",
+        MigrationFormat::Command => "slipway's own key, held while the command runs",
+    };
+    step.ok(report, &format!("advisory lock {key} ({whose})"));
     Ok(key)
 }
 

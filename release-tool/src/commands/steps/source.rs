@@ -1,6 +1,8 @@
-//! The `source` step: the migrations folder, read with sqlx's rules.
+//! The `source` step: the migrations folder, read with the rules of the app's
+//! migration tool, and which tool that is and why.
 
 use serde_json::json;
+use slipway_contract::MigrationFormat;
 
 use crate::config::Settings;
 use crate::errors::Failure;
@@ -9,21 +11,33 @@ use crate::report::Report;
 
 use super::{Step, StepResult as _};
 
-/// Reads the migrations folder (sqlx's rules), warning about each file sqlx
-/// ignores although it looks like a migration.
+/// Reads the migrations folder (the format's rules), warning about each file
+/// the tool ignores or misreads although it looks like a migration.
 pub(crate) fn load_migrations(
     settings: &Settings,
     report: &mut Report,
 ) -> Result<Vec<Migration>, Failure> {
     let step = Step::start("source");
+    let format = settings.migrations_format;
+    let reading = source::Reading {
+        format,
+        ignored_chars: &settings.sqlx.ignored_chars,
+    };
     let source::Source {
         migrations,
         ignored,
-    } = source::load(&settings.migrations_dir, &settings.sqlx.ignored_chars)
-        .or_fail(step, report)?;
+        warnings,
+    } = source::load(&settings.migrations_dir, reading).or_fail(step, report)?;
     for file in &ignored {
         report.warn(&migrations::errors::ignored_file_warning(file));
     }
+    for warning in &warnings {
+        report.warn(warning);
+    }
+    report.set(
+        "migrations_format",
+        json!({ "format": format.name(), "why": settings.format_origin.to_string() }),
+    );
     report.set(
         "ignored_files",
         json!(
@@ -34,14 +48,22 @@ pub(crate) fn load_migrations(
         ),
     );
     let up = migrations.iter().filter(|m| m.kind.is_up()).count();
-    let detail = if migrations.is_empty() && !settings.migrations_dir.path.exists() {
+    let why = &settings.format_origin;
+    let detail = if format == MigrationFormat::Command {
         format!(
-            "no migrations folder at {}: nothing to migrate",
+            "command format ({why}): the app's own migrator runs; there is no SQL to read, so lint \
+             and the pending plan are skipped"
+        )
+    } else if migrations.is_empty() && !settings.migrations_dir.path.exists() {
+        format!(
+            "{} format ({why}); no migrations folder at {}: nothing to migrate",
+            format.name(),
             settings.migrations_dir.path.display()
         )
     } else {
         format!(
-            "{up} migration(s) in {}",
+            "{} format ({why}); {up} migration(s) in {}",
+            format.name(),
             settings.migrations_dir.path.display()
         )
     };

@@ -1,0 +1,238 @@
+//! The `migrate` step of the `command` format: the app's own migrator (a
+//! `SeaORM` `migration up`, refinery, an app's `migrate` subcommand) runs as
+//! `sh -c COMMAND`, as Heroku runs a Procfile line, while slipway holds the
+//! lock, after the backup and before the checks. It gets the database slipway
+//! migrates as `DATABASE_URL` (and as the variable sqlx.toml's
+//! `database-url-var` names, when that is another), whatever slipway was
+//! given it by. Its output is passed on line by line, through the redaction
+//! every line of slipway's goes through; the last lines are kept for the
+//! failure. A non-zero exit is exit 7, with what it said. A stop signal
+//! (SIGTERM, SIGINT) is passed on to it, and slipway waits for it to end
+//! before it stops.
+
+use std::collections::VecDeque;
+use std::process::{ExitStatus, Stdio};
+use std::time::Instant;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::backup::interrupt::Termination;
+use crate::config::Settings;
+use crate::errors::{ExitClass, Failure};
+use crate::redact::redact;
+use crate::report::{Report, Status, eprintln_redacted};
+
+use super::Step;
+
+/// How many of the command's last lines a failure quotes.
+const TAIL_LINES: usize = 40;
+
+/// The `plan` and `lint` lines of the `command` format: skipped, and why.
+pub(crate) fn skip_for_command(report: &mut Report) {
+    let now = Instant::now();
+    report.step(
+        "plan",
+        Status::Skipped,
+        now,
+        "command format: the app's migrator decides what is pending",
+    );
+    report.step(
+        "lint",
+        Status::Skipped,
+        now,
+        "command format: there is no SQL to lint",
+    );
+    report.set("pending", json!(null));
+}
+
+/// Runs the migrate command (the `command` format's migrate step).
+pub(crate) async fn run_migrate_command(
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let step = Step::start("migrate");
+    let (Some(command), Ok(url)) = (&settings.migrate_command, settings.database()) else {
+        return Err(step.fail(
+            report,
+            Failure::internal("the command format was resolved without a command or a URL"),
+        ));
+    };
+    report.note(&format!("running the migrate command: {command}"));
+    let mut process = Command::new("sh");
+    process
+        .arg("-c")
+        .arg(command)
+        .env("DATABASE_URL", url.as_env_value())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so that a stop signal reaches everything it started
+        // (`sh`, the migrator, what that runs) and only once, from slipway.
+        .process_group(0)
+        .kill_on_drop(true);
+    if settings.database_url_var != "DATABASE_URL" {
+        process.env(&settings.database_url_var, url.as_env_value());
+    }
+    let started = Instant::now();
+    let child = process.spawn().map_err(|error| {
+        step.fail(
+            report,
+            Failure::new(
+                ExitClass::Migration,
+                "the migrate command did not start",
+                format!("sh -c {command}: {error}"),
+                "Check that `sh` is on PATH. No migration ran.",
+            ),
+        )
+    })?;
+    let ended = supervise(child).await;
+    let took = started.elapsed();
+    report.set(
+        "command",
+        json!({
+            "command": redact(command),
+            "exit_code": ended.status.as_ref().ok().and_then(ExitStatus::code),
+            "signal": ended.signal,
+            "duration_ms": u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        }),
+    );
+    match (&ended.status, ended.signal) {
+        (Ok(status), None) if status.success() => {
+            report.step_took(
+                "migrate",
+                Status::Ok,
+                took,
+                &format!("`{command}` exited 0"),
+            );
+            report.set("applied", json!(null));
+            Ok(())
+        }
+        _ => Err(step.fail(report, command_failed(command, &ended))),
+    }
+}
+
+/// How the command ended, and what it said last.
+struct Ended {
+    status: std::io::Result<ExitStatus>,
+    /// The stop signal slipway received (and passed on) while it ran.
+    signal: Option<&'static str>,
+    tail: VecDeque<String>,
+}
+
+/// Passes the child's output on and waits for it; a stop signal is passed on
+/// to its process group.
+async fn supervise(mut child: Child) -> Ended {
+    let (lines, mut received) = mpsc::unbounded_channel::<String>();
+    if let Some(stdout) = child.stdout.take() {
+        tokio::spawn(forward(stdout, lines.clone()));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        tokio::spawn(forward(stderr, lines.clone()));
+    }
+    drop(lines);
+    let mut termination = Termination::listen();
+    let mut tail = VecDeque::with_capacity(TAIL_LINES);
+    let mut signal = None;
+    let status = loop {
+        tokio::select! {
+            line = received.recv() => match line {
+                Some(line) => keep_line(&mut tail, &line),
+                None => break child.wait().await,
+            },
+            name = termination.received(), if signal.is_none() => {
+                signal = Some(name);
+                eprintln_redacted(&format!(
+                    "slipway-release | {name} received: passing it on to the migrate command and waiting for it to end"
+                ));
+                pass_on(&child, name);
+            }
+        }
+    };
+    Ended {
+        status,
+        signal,
+        tail,
+    }
+}
+
+/// Prints one line of the command's output and keeps it in the tail.
+fn keep_line(tail: &mut VecDeque<String>, line: &str) {
+    eprintln_redacted(&format!("slipway-release |   > {line}"));
+    if tail.len() == TAIL_LINES {
+        tail.pop_front();
+    }
+    tail.push_back(redact(line));
+}
+
+/// Sends every line `reader` gives (lossy UTF-8) to `lines`.
+async fn forward(reader: impl AsyncRead + Unpin, lines: mpsc::UnboundedSender<String>) {
+    let mut reader = BufReader::new(reader);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buffer);
+                if lines
+                    .send(line.trim_end_matches(['\n', '\r']).to_owned())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sends the child's process group the signal slipway received.
+fn pass_on(child: &Child, name: &str) {
+    use nix::sys::signal::{Signal, killpg};
+    // `process_group(0)` made the child's pid its group's id.
+    let Some(group) = child.id().and_then(|pid| i32::try_from(pid).ok()) else {
+        return;
+    };
+    let signal = if name == "SIGINT" {
+        Signal::SIGINT
+    } else {
+        Signal::SIGTERM
+    };
+    let _ = killpg(nix::unistd::Pid::from_raw(group), signal);
+}
+
+/// The failure of a command that exited non-zero, was killed, or was stopped.
+fn command_failed(command: &str, ended: &Ended) -> Failure {
+    let how = match (&ended.status, ended.signal) {
+        (_, Some(signal)) => format!("it was stopped: slipway received {signal} and passed it on"),
+        (Ok(status), None) => match (
+            status.code(),
+            std::os::unix::process::ExitStatusExt::signal(status),
+        ) {
+            (Some(code), _) => format!("it exited with status {code}"),
+            (None, Some(signal)) => format!("it was killed by signal {signal}"),
+            (None, None) => "it ended without a status".to_owned(),
+        },
+        (Err(error), None) => format!("waiting for it failed: {error}"),
+    };
+    let mut cause = format!("the migrate command `{command}` failed: {how}");
+    if ended.tail.is_empty() {
+        cause.push_str(" (it printed nothing)");
+    } else {
+        cause.push_str("; its last lines:");
+        for line in &ended.tail {
+            cause.push_str("\n  > ");
+            cause.push_str(line);
+        }
+    }
+    Failure::new(
+        ExitClass::Migration,
+        "the migrate command failed",
+        cause,
+        "slipway cannot tell what the command changed before it stopped: check its output above \
+         and its own history table. The backup taken before it is the way back \
+         (`slipway-release restore`). Fix the migration and release again.",
+    )
+}
