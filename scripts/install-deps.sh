@@ -37,3 +37,15 @@ if ! sqlx --version 2>/dev/null | grep -q "${SQLX_CLI_VERSION}" || ! sqlx_cli_re
   log "installing sqlx-cli ${SQLX_CLI_VERSION} (postgres, rustls, sqlx-toml)"
   cargo install --locked sqlx-cli --version "${SQLX_CLI_VERSION}" --no-default-features --features postgres,rustls,sqlx-toml
 fi
+
+# diesel CLI 2.3, for the compatibility tests that run `diesel migration run/list` against
+# slipway's `__diesel_schema_migrations` (and the benchmark). Its PostgreSQL backend, and the
+# tests' own `diesel_migrations` harness, link libpq.
+DIESEL_CLI_VERSION="2.3.14"
+if ! dpkg -s libpq-dev >/dev/null 2>&1; then
+  apt_install libpq-dev pkg-config
+fi
+if ! diesel --version 2>/dev/null | grep -q "${DIESEL_CLI_VERSION}"; then
+  log "installing diesel_cli ${DIESEL_CLI_VERSION} (postgres)"
+  cargo install --locked diesel_cli --version "${DIESEL_CLI_VERSION}" --no-default-features --features postgres
+fi

@@ -32,33 +32,6 @@ const INDEX_THEN_CONSTRAINT: &str = "Build the index first with `CREATE UNIQUE I
      EXISTS ...` in {no_tx_migration}, then add the constraint with `... USING INDEX <name>` in a \
      later migration.";
 
-/// How a migration asks its tool to run it outside a transaction, for the
-/// safe patterns (`{no_tx_migration}` in their text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum NoTxMarker {
-    /// sqlx: the file starts with `-- no-transaction`.
-    #[default]
-    SqlxComment,
-    /// Diesel: `run_in_transaction = false` in the folder's `metadata.toml`.
-    DieselMetadata,
-}
-
-impl NoTxMarker {
-    /// `safe` in the tool's words.
-    pub(crate) fn words(self, safe: &str) -> String {
-        let migration = match self {
-            Self::SqlxComment => {
-                "a migration that starts with `-- no-transaction` (sqlx then runs it outside a transaction)"
-            }
-            Self::DieselMetadata => {
-                "a migration whose metadata.toml says `run_in_transaction = false` (Diesel then runs it \
-                 outside a transaction)"
-            }
-        };
-        safe.replace("{no_tx_migration}", migration)
-    }
-}
-
 const EXPAND_THEN_CONTRACT: &str = "Expand, then contract: add the new column or table, have the code \
      write both and read the new one, backfill, and remove the old one in a later release, once no \
      running dyno uses it.";

@@ -26,10 +26,10 @@ use std::time::Duration;
 use squawk_linter::{Rule, Version};
 
 use crate::migrations::Migration;
+pub(crate) use crate::migrations::source::NoTxMarker;
 use crate::migrations::source::{self, SourceError};
 use crate::migrations::sqlx::source as sqlx_source;
 use advice::Advice;
-pub(crate) use advice::NoTxMarker;
 use rules::RuleId;
 use slipway_contract::{MigrationFormat, parse_diesel_metadata};
 
@@ -87,7 +87,7 @@ impl From<&Migration> for LintSource {
             path: migration.path.clone(),
             sql: migration.sql.clone(),
             no_tx: migration.no_tx,
-            marker: migration.marker(),
+            marker: migration.marker,
         }
     }
 }

@@ -151,6 +151,7 @@ mod tests {
             path: PathBuf::from(format!("{version}_m{version}.sql")),
             name: format!("{version}_m{version}.sql"),
             refusal: None,
+            marker: crate::migrations::source::NoTxMarker::SqlxComment,
         }
     }
 

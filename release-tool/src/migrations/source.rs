@@ -41,6 +41,33 @@ impl Version {
     }
 }
 
+/// How a migration asks its tool to run it outside a transaction (the lint's
+/// safe patterns say it in these words: `{no_tx_migration}` in their text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum NoTxMarker {
+    /// sqlx: the file starts with `-- no-transaction`.
+    #[default]
+    SqlxComment,
+    /// Diesel: `run_in_transaction = false` in the folder's `metadata.toml`.
+    DieselMetadata,
+}
+
+impl NoTxMarker {
+    /// `safe` in the tool's words.
+    pub(crate) fn words(self, safe: &str) -> String {
+        let migration = match self {
+            Self::SqlxComment => {
+                "a migration that starts with `-- no-transaction` (sqlx then runs it outside a transaction)"
+            }
+            Self::DieselMetadata => {
+                "a migration whose metadata.toml says `run_in_transaction = false` (Diesel then runs it \
+                 outside a transaction)"
+            }
+        };
+        safe.replace("{no_tx_migration}", migration)
+    }
+}
+
 /// One migration the tool would run.
 #[derive(Debug, Clone)]
 pub(crate) struct Migration {
@@ -53,6 +80,8 @@ pub(crate) struct Migration {
     pub(crate) checksum: Vec<u8>,
     /// Runs outside a transaction (`-- no-transaction`, `run_in_transaction = false`).
     pub(crate) no_tx: bool,
+    /// How its tool is asked for that.
+    pub(crate) marker: NoTxMarker,
     /// The SQL file.
     pub(crate) path: PathBuf,
     /// How messages name it: the file (`1_a.sql`) or the folder's file (`1_a/up.sql`).
@@ -70,14 +99,6 @@ impl Migration {
             .lines()
             .map(str::trim)
             .all(|line| line.is_empty() || line.starts_with("--"))
-    }
-
-    /// How its tool is asked to run a migration outside a transaction.
-    pub(crate) fn marker(&self) -> crate::lint::NoTxMarker {
-        match self.version {
-            Version::Number(_) => crate::lint::NoTxMarker::SqlxComment,
-            Version::Text(_) => crate::lint::NoTxMarker::DieselMetadata,
-        }
     }
 
     /// The file, as messages name it.

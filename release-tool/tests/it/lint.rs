@@ -145,7 +145,7 @@ fn every_unsafe_family_is_found_with_its_file_line_and_column() {
         "{err}"
     );
     assert!(
-        err.contains("safe:      Use `CREATE INDEX CONCURRENTLY IF NOT EXISTS ...` in its own migration that starts with `-- no-transaction`"),
+        err.contains("safe:      Use `CREATE INDEX CONCURRENTLY IF NOT EXISTS ...` alone in a migration that starts with `-- no-transaction`"),
         "{err}"
     );
     assert!(

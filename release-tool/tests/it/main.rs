@@ -17,6 +17,8 @@ mod backup_modes;
 mod backup_restore;
 mod backup_s3;
 mod bad_input;
+mod command_format;
+mod diesel_compat;
 mod docs;
 mod faults;
 mod fuzz_regressions;

@@ -16,7 +16,7 @@ use slipway_contract::{
     DieselMigration, MetadataProblem, MigrationKind, list_diesel_migrations, read_diesel_metadata,
 };
 
-use crate::migrations::source::{Migration, Source, SourceError, Version, read_utf8};
+use crate::migrations::source::{Migration, NoTxMarker, Source, SourceError, Version, read_utf8};
 
 /// Reads every migration folder of `dir`, in the order Diesel runs them.
 pub(crate) fn load(dir: &Path) -> Result<Source, SourceError> {
@@ -67,6 +67,7 @@ fn read_migration(folder: &DieselMigration) -> Result<(Migration, Option<String>
         sql,
         path: folder.up_sql.clone(),
         name: folder.up_sql_name(),
+        marker: NoTxMarker::DieselMetadata,
     };
     Ok((migration, warning))
 }

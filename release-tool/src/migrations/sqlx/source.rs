@@ -18,7 +18,7 @@ use std::path::Path;
 use sha2::{Digest, Sha384};
 use slipway_contract::{MigrationFile, list_migration_files};
 
-use crate::migrations::source::{Migration, Source, SourceError, Version, read_utf8};
+use crate::migrations::source::{Migration, NoTxMarker, Source, SourceError, Version, read_utf8};
 
 /// SHA-384 of the file's text without `ignored` characters, exactly as sqlx's
 /// `checksum_with` (`migration::checksum` when nothing is ignored).
@@ -61,6 +61,7 @@ fn read_migration(
         path: file.path.clone(),
         name: file.file_name.clone(),
         refusal: None,
+        marker: NoTxMarker::SqlxComment,
     })
 }
 

@@ -1,0 +1,227 @@
+//! The `command` format: the app's own migrator runs inside slipway's flow
+//! (lock held, backup first, checks after), gets the database slipway
+//! migrates, and its failure is exit 7 with its output, its secrets hidden.
+
+use std::time::Duration;
+
+use crate::support::{
+    TestDb, all_output, assert_mentions, db_with_data, dumps_in, json, run_expecting, slipway,
+    slipway_process, stderr, wait_until, wait_with_timeout, workspace_root,
+};
+
+/// An app with a Diesel set in `migrations/` that slipway does not read.
+fn app() -> tempfile::TempDir {
+    let app = tempfile::tempdir().unwrap();
+    let from = workspace_root().join("test-fixtures/diesel/basic");
+    let to = app.path().join("migrations");
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(to.join(entry.file_name())).unwrap();
+            for file in std::fs::read_dir(entry.path()).unwrap() {
+                let file = file.unwrap();
+                std::fs::copy(
+                    file.path(),
+                    to.join(entry.file_name()).join(file.file_name()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    app
+}
+
+/// The advisory locks other sessions hold on the database, counted by a
+/// command that writes the count to `locks.txt` (psql, as a migrator would connect).
+const COUNT_LOCKS: &str = "psql \"$DATABASE_URL\" -Atc \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()\" > locks.txt";
+
+#[test]
+fn the_command_runs_with_the_lock_held_after_the_backup_and_before_the_checks() {
+    let db = db_with_data();
+    let app = app();
+    let backups = app.path().join("backups");
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--format", "json", "--backup"])
+            .arg(format!("file:{}", backups.display()))
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                format!("{COUNT_LOCKS} && diesel migration run"),
+            ),
+        0,
+    );
+    let text = stderr(&out);
+    assert_mentions(
+        &text,
+        &[
+            "command format (a migrate command is set by environment variable SLIPWAY_MIGRATE_COMMAND)",
+            "plan      skipped",
+            "lint      skipped",
+            "slipway's own key, held while the command runs",
+            "> Running migration 2024-01-01-000000_create_users",
+        ],
+    );
+    let step_order: Vec<String> = json(&out)["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
+    let at = |name: &str| step_order.iter().position(|s| s == name).unwrap();
+    assert!(
+        at("lock") < at("backup") && at("backup") < at("migrate") && at("migrate") < at("checks"),
+        "{step_order:?}"
+    );
+    assert_eq!(dumps_in(&backups).len(), 1, "a backup before the command");
+    assert_eq!(
+        std::fs::read_to_string(app.path().join("locks.txt"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    assert_eq!(
+        db.int("SELECT count(*) FROM __diesel_schema_migrations"),
+        4,
+        "the command migrated the database slipway was given"
+    );
+}
+
+#[test]
+fn the_command_gets_the_database_slipway_migrates_whatever_the_url() {
+    let db = TestDb::new();
+    let app = app();
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                "psql \"$DATABASE_URL\" -Atc 'SELECT current_database()' > db.txt",
+            ),
+        0,
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.path().join("db.txt"))
+            .unwrap()
+            .trim(),
+        db.name,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_failing_command_is_exit_7_with_its_last_lines_and_no_secret() {
+    let db = db_with_data();
+    let app = app();
+    let password_url = db.url.clone();
+    let out = run_expecting(
+        slipway(app.path(), &password_url)
+            .args(["run", "--backup", "none"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                "echo \"connecting to $DATABASE_URL\"; echo 'migration 3 failed: relation \"x\" does not exist' >&2; exit 3",
+            ),
+        7,
+    );
+    let text = all_output(&out);
+    assert_mentions(
+        &text,
+        &[
+            "the migrate command failed",
+            "it exited with status 3",
+            "migration 3 failed: relation \"x\" does not exist",
+        ],
+    );
+    let password = url::Url::parse(&db.url)
+        .unwrap()
+        .password()
+        .map(str::to_owned);
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        assert!(!text.contains(&password), "{text}");
+    }
+}
+
+#[test]
+fn a_command_needs_the_command_format_and_the_other_way_round() {
+    let db = TestDb::new();
+    let app = app();
+    let out = run_expecting(
+        slipway(app.path(), &db.url).args([
+            "run",
+            "--backup",
+            "none",
+            "--migrations-format",
+            "command",
+        ]),
+        2,
+    );
+    assert_mentions(
+        &stderr(&out),
+        &["no migrate command", "SLIPWAY_MIGRATE_COMMAND"],
+    );
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none"])
+            .env("SLIPWAY_MIGRATIONS_FORMAT", "diesel")
+            .env("SLIPWAY_MIGRATE_COMMAND", "true"),
+        2,
+    );
+    assert_mentions(&stderr(&out), &["the migrate command would be ignored"]);
+    assert!(!db.table_exists("__diesel_schema_migrations"));
+}
+
+#[test]
+fn sqlx_migrate_run_as_the_command_does_not_wait_for_slipways_lock() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    std::fs::create_dir(app.path().join("migrations")).unwrap();
+    std::fs::write(
+        app.path().join("migrations/1_a.sql"),
+        "CREATE TABLE a (id int);",
+    )
+    .unwrap();
+    let sqlx = crate::support::sqlx_cli();
+    run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none", "--lock-wait", "20s"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                format!("{} migrate run", sqlx.display()),
+            )
+            .timeout(Duration::from_secs(60)),
+        0,
+    );
+    assert_eq!(db.applied_versions(), [1]);
+}
+
+#[test]
+fn sigterm_is_passed_on_to_the_command_and_the_release_fails() {
+    let db = TestDb::new();
+    let app = app();
+    let child = slipway_process(app.path(), &db.url)
+        .args(["run", "--backup", "none"])
+        .env(
+            "SLIPWAY_MIGRATE_COMMAND",
+            "trap 'echo got TERM; exit 143' TERM; echo started; sleep 60 & wait",
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    wait_until(Duration::from_secs(20), || {
+        std::process::Command::new("pgrep")
+            .args(["-f", "sleep 60"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = wait_with_timeout(child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_mentions(
+        &stderr(&out),
+        &["got TERM", "slipway received SIGTERM and passed it on"],
+    );
+}

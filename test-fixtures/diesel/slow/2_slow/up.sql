@@ -1,0 +1,2 @@
+CREATE TABLE slow_table (id int);
+SELECT pg_sleep(8);
