@@ -188,7 +188,7 @@ fn sqlx_migrate_run_as_the_command_does_not_wait_for_slipways_lock() {
                 "SLIPWAY_MIGRATE_COMMAND",
                 format!("{} migrate run", sqlx.display()),
             )
-            .timeout(Duration::from_secs(60)),
+            .timeout(Duration::from_mins(1)),
         0,
     );
     assert_eq!(db.applied_versions(), [1]);

@@ -54,7 +54,7 @@ fn diesel_cli() -> PathBuf {
     }
 }
 
-/// `diesel <args>` in `dir` against `url` (diesel reads DATABASE_URL).
+/// `diesel <args>` in `dir` against `url` (diesel reads `DATABASE_URL`).
 fn diesel(dir: &Path, url: &str, args: &[&str]) -> Output {
     std::process::Command::new(diesel_cli())
         .args(args)
@@ -513,8 +513,8 @@ fn overlapping_diesel_releases_are_serialised_by_slipways_own_lock() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let first = wait_with_timeout(first, Duration::from_secs(60));
-    let second = wait_with_timeout(second, Duration::from_secs(60));
+    let first = wait_with_timeout(first, Duration::from_mins(1));
+    let second = wait_with_timeout(second, Duration::from_mins(1));
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     // The second waited for the first, then found nothing to do: each ran once.
