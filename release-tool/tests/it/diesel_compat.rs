@@ -549,3 +549,73 @@ fn a_diesel_rollback_release_warns_and_exits_0() {
         ],
     );
 }
+
+#[test]
+fn diesel_up_sql_is_linted_with_diesels_words_for_no_transaction() {
+    let app = diesel_app("basic");
+    let dir = app
+        .path()
+        .join("migrations/2025-01-01-000000-0000_index_titles");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("up.sql"),
+        "-- titles\nCREATE INDEX posts_title ON posts (title);\n",
+    )
+    .unwrap();
+    let out = slipway(app.path(), "postgres://nobody@127.0.0.1:1/nothing")
+        .args(["lint", "--offline", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = all_output(&out);
+    assert_mentions(
+        &text,
+        &[
+            "migrations/2025-01-01-000000-0000_index_titles/up.sql:2:1 require-concurrent-index-creation",
+            "a migration whose metadata.toml says `run_in_transaction = false`",
+            "::warning file=migrations/2025-01-01-000000-0000_index_titles/up.sql,line=2",
+        ],
+    );
+    assert!(!text.contains("-- no-transaction"), "{text}");
+    // The CONCURRENTLY index of `basic` runs outside a transaction: nothing to say about it.
+    assert!(!text.contains("index_posts_by_user/up.sql"), "{text}");
+
+    // A file named on the command line is read as its tool runs it too.
+    let named = app
+        .path()
+        .join("migrations/2024-01-03-120000-0000_index_posts_by_user/up.sql");
+    let out = slipway(app.path(), "postgres://nobody@127.0.0.1:1/nothing")
+        .args(["lint", "--offline"])
+        .arg(&named)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("ban-concurrent-index-creation-in-transaction"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn plan_shows_diesel_versions_and_folders_and_changes_nothing() {
+    let db = TestDb::new();
+    let app = diesel_app("basic");
+    let out = slipway(app.path(), &db.url)
+        .args(["plan", "--format", "json", "--backup", "none"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["migrations_format"]["format"], "diesel");
+    assert_eq!(report["pending"][0]["version"], "20240101000000");
+    assert_eq!(
+        report["pending"][0]["file"],
+        "2024-01-01-000000_create_users/up.sql"
+    );
+    assert_eq!(report["pending"][2]["no_transaction"], true);
+    assert!(
+        !db.table_exists("__diesel_schema_migrations"),
+        "plan created the table"
+    );
+}
