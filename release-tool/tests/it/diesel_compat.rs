@@ -619,3 +619,45 @@ fn plan_shows_diesel_versions_and_folders_and_changes_nothing() {
         "plan created the table"
     );
 }
+
+#[test]
+fn a_diesel_release_backs_up_first_and_a_restore_brings_back_diesels_history() {
+    let db = TestDb::new();
+    db.exec("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1);");
+    let app = diesel_app("failing");
+    std::fs::remove_dir_all(app.path().join("migrations/2_fails_halfway")).unwrap();
+    std::fs::remove_dir_all(app.path().join("migrations/3_third")).unwrap();
+    std::fs::write(
+        app.path().join("migrations/1_first/up.sql"),
+        "ALTER TABLE kept ADD COLUMN email text;\n",
+    )
+    .unwrap();
+    let email = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'kept' AND column_name = 'email'";
+    let with_backups = || {
+        let mut cmd = slipway(app.path(), &db.url);
+        cmd.env("SLIPWAY_BACKUP", "file:backups");
+        cmd
+    };
+    run_expecting(with_backups().arg("run"), 0);
+    assert_eq!(versions(&db), ["1"]);
+    // The backup was taken before 1_first: restoring it drops Diesel's history
+    // (the backup predates it), so the next release applies 1_first again.
+    let out = json(&run_expecting(
+        with_backups().args([
+            "restore",
+            "latest",
+            "--confirm",
+            &db.name,
+            "--format",
+            "json",
+        ]),
+        0,
+    ));
+    assert_eq!(out["restored"]["history_table_dropped"], true, "{out}");
+    assert!(!db.table_exists("__diesel_schema_migrations"));
+    assert_eq!(db.int(email), 0);
+    run_expecting(with_backups().arg("run"), 0);
+    assert_eq!(versions(&db), ["1"]);
+    assert_eq!(db.int(email), 1);
+    assert!(harness_pending(&app.path().join("migrations"), &db.url).is_empty());
+}
