@@ -120,6 +120,10 @@ pub struct MigrationSettings {
     pub settings_file: Option<Given>,
     /// `SLIPWAY_MIGRATE_COMMAND` (only whether it is set matters here).
     pub migrate_command: Option<Given>,
+    /// Diesel CLI's `MIGRATION_DIRECTORY`, which comes before `diesel.toml` for it.
+    pub diesel_migration_directory: Option<Given>,
+    /// Diesel CLI's `DIESEL_CONFIG_FILE`: the `diesel.toml` to read instead of the app root's.
+    pub diesel_config_file: Option<Given>,
 }
 
 /// Finds the migrations of the app at `app_dir` and their format.
@@ -137,9 +141,24 @@ pub fn locate_migrations(
         migrations_dir,
         settings_file,
         migrate_command,
+        diesel_migration_directory,
+        diesel_config_file,
     } = settings;
     let file = read_settings_file(app_dir, settings_file.as_ref())?;
-    let diesel_toml = diesel_toml_dir(app_dir)?;
+    let diesel_toml = diesel_toml_dir(app_dir, diesel_config_file.as_ref())?;
+    // diesel CLI reads MIGRATION_DIRECTORY before diesel.toml; slipway's own settings come first.
+    let diesel_dir = |toml: DieselTomlDir| {
+        diesel_migration_directory
+            .clone()
+            .map(|given| {
+                (
+                    app_dir.join(given.value()),
+                    given.value().to_owned(),
+                    DirOrigin::DieselEnv("MIGRATION_DIRECTORY"),
+                )
+            })
+            .or_else(|| toml.candidate())
+    };
     let named = match format {
         Some(given) => Some((given.value().to_owned(), DirOrigin::Given(given.origin))),
         None => file.format,
@@ -158,7 +177,7 @@ pub fn locate_migrations(
         (Some((MigrationFormat::Diesel, origin)), toml) => (
             MigrationFormat::Diesel,
             origin,
-            locate_dir(app_dir, migrations_dir, file.dir, toml.candidate())?,
+            locate_dir(app_dir, migrations_dir, file.dir, diesel_dir(toml))?,
         ),
         (Some((format, origin)), _) => (
             format,
@@ -168,7 +187,7 @@ pub fn locate_migrations(
         (None, toml @ (DieselTomlDir::NotNamed | DieselTomlDir::Named(_))) => (
             MigrationFormat::Diesel,
             FormatOrigin::DieselToml,
-            locate_dir(app_dir, migrations_dir, file.dir, toml.candidate())?,
+            locate_dir(app_dir, migrations_dir, file.dir, diesel_dir(toml))?,
         ),
         (None, DieselTomlDir::NoFile) => {
             let dir = locate_dir(app_dir, migrations_dir, file.dir, sqlx_toml_dir(app_dir)?)?;
@@ -184,6 +203,13 @@ pub fn locate_migrations(
     };
     if format != MigrationFormat::Command {
         refuse_mixed_folder(app_dir, &dir.path)?;
+        refuse_other_formats_folder(app_dir, format, &format_origin, &dir.path)?;
+    }
+    if format == MigrationFormat::Diesel && !dir.path.is_dir() {
+        return Err(MigrationsDirError::NoDieselFolder {
+            why: format_origin.to_string(),
+            path: relative_to(app_dir, dir.path),
+        });
     }
     Ok(LocatedMigrations {
         dir,
@@ -243,6 +269,42 @@ fn refuse_mixed_folder(app_dir: &Path, dir: &Path) -> Result<(), MigrationsDirEr
     }
 }
 
+/// Refuses a folder that holds only the other format's migrations: a `diesel.toml` kept for
+/// `print_schema` beside sqlx files, or `SLIPWAY_MIGRATIONS_FORMAT=sqlx` on Diesel folders,
+/// would otherwise release "up to date" with nothing applied.
+fn refuse_other_formats_folder(
+    app_dir: &Path,
+    format: MigrationFormat,
+    why: &FormatOrigin,
+    dir: &Path,
+) -> Result<(), MigrationsDirError> {
+    let shape = folder_shape(dir);
+    let other = match (format, shape) {
+        (
+            MigrationFormat::Diesel,
+            FolderShape {
+                diesel: None,
+                sqlx: Some(example),
+            },
+        ) => ("sqlx", example),
+        (
+            MigrationFormat::Sqlx,
+            FolderShape {
+                sqlx: None,
+                diesel: Some(example),
+            },
+        ) => ("Diesel", format!("{example}/up.sql")),
+        _ => return Ok(()),
+    };
+    Err(MigrationsDirError::OtherFormatsFolder {
+        format: format.name(),
+        why: why.to_string(),
+        other: other.0,
+        example: other.1,
+        dir: relative_to(app_dir, dir.to_owned()),
+    })
+}
+
 /// What `diesel.toml` at the app root says about the migrations folder.
 enum DieselTomlDir {
     /// There is no `diesel.toml`.
@@ -262,12 +324,16 @@ impl DieselTomlDir {
     }
 }
 
-/// Reads `diesel.toml` at the app root (its other keys are diesel CLI's).
-fn diesel_toml_dir(app_dir: &Path) -> Result<DieselTomlDir, MigrationsDirError> {
-    let path = PathBuf::from(DIESEL_TOML);
+/// Reads `diesel.toml` at the app root, or the file `DIESEL_CONFIG_FILE` names, as diesel
+/// CLI does (its other keys are diesel CLI's). A relative `dir` is relative to the file.
+fn diesel_toml_dir(
+    app_dir: &Path,
+    config_file: Option<&Given>,
+) -> Result<DieselTomlDir, MigrationsDirError> {
+    let path = PathBuf::from(config_file.map_or(DIESEL_TOML, Given::value));
     let text = match std::fs::read_to_string(app_dir.join(&path)) {
         Ok(text) => text,
-        Err(source) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(source) if config_file.is_none() && source.kind() == std::io::ErrorKind::NotFound => {
             return Ok(DieselTomlDir::NoFile);
         }
         Err(source) => {
@@ -291,7 +357,9 @@ fn diesel_toml_dir(app_dir: &Path) -> Result<DieselTomlDir, MigrationsDirError> 
     let line = line_of(&text, value.span().start);
     match value.into_inner() {
         toml::Value::String(dir) => Ok(DieselTomlDir::Named((
-            app_dir.join(&dir),
+            app_dir
+                .join(path.parent().unwrap_or(Path::new("")))
+                .join(&dir),
             dir,
             DirOrigin::DieselToml { path, line },
         ))),

@@ -58,6 +58,8 @@ pub enum DirOrigin {
     SqlxToml { path: PathBuf, line: usize },
     /// `[migrations_directory] dir` in `diesel.toml`, on `line`.
     DieselToml { path: PathBuf, line: usize },
+    /// Diesel's own environment variable (`MIGRATION_DIRECTORY`).
+    DieselEnv(&'static str),
     /// Another key of the settings file (`migrations_format`), on `line`.
     SettingsFileKey {
         path: PathBuf,
@@ -90,6 +92,7 @@ impl fmt::Display for DirOrigin {
             Self::SettingsFileKey { path, line, key } => {
                 write!(f, "{}, line {line}, key `{key}`", path.display())
             }
+            Self::DieselEnv(var) => write!(f, "environment variable {var} (read by diesel CLI)"),
         }
     }
 }
@@ -158,6 +161,24 @@ pub enum MigrationsDirError {
     /// `SLIPWAY_MIGRATIONS_FORMAT` (or its flag or key) names no format.
     #[error("{origin}: `{value}` is not a migrations format; use sqlx, diesel or command")]
     UnknownFormat { origin: DirOrigin, value: String },
+    /// The format's folder holds none of its migrations, but the other format's.
+    #[error(
+        "the migrations format is {format} ({why}), but the migrations folder {} holds {other} migrations (e.g. {example}) and no {format} ones: they would never run",
+        dir.display()
+    )]
+    OtherFormatsFolder {
+        format: &'static str,
+        why: String,
+        other: &'static str,
+        example: String,
+        dir: PathBuf,
+    },
+    /// A Diesel app without its migrations folder: Diesel fails on it.
+    #[error(
+        "the migrations format is diesel ({why}), but there is no migrations folder at {} (diesel: \"Unable to find migrations directory\")",
+        path.display()
+    )]
+    NoDieselFolder { why: String, path: PathBuf },
     /// The folder holds sqlx migration files and Diesel migration folders.
     #[error(
         "the migrations folder {} holds both sqlx migration files (e.g. {sqlx_example}) and Diesel migration folders (e.g. {diesel_example}/up.sql)",

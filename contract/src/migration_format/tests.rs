@@ -72,11 +72,95 @@ fn diesel_toml_makes_diesel_and_names_the_folder() {
 
 #[test]
 fn a_diesel_toml_without_a_folder_means_migrations() {
-    let app = app(&[("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n")]);
+    let app = app(&[
+        ("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n"),
+        ("migrations/1_a/up.sql", "SELECT 1;"),
+    ]);
     let found = locate(&app, None).unwrap();
     assert_eq!(found.format, MigrationFormat::Diesel);
     assert_eq!(found.dir.path, app.path().join("./migrations"));
     assert!(found.dir.origin.is_none());
+}
+
+#[test]
+fn a_diesel_app_without_its_folder_is_refused_as_diesel_refuses_it() {
+    let app = app(&[("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n")]);
+    let err = locate(&app, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the migrations format is diesel (diesel.toml at the app root), but there is no migrations folder at migrations (diesel: \"Unable to find migrations directory\")"
+    );
+}
+
+#[test]
+fn a_folder_of_the_other_formats_migrations_is_refused() {
+    // A diesel.toml kept for print_schema beside sqlx files.
+    let app = app(&[
+        ("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n"),
+        ("migrations/20240101000000_init.sql", "SELECT 1;"),
+    ]);
+    let err = locate(&app, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the migrations format is diesel (diesel.toml at the app root), but the migrations folder migrations holds sqlx migrations (e.g. 20240101000000_init.sql) and no diesel ones: they would never run"
+    );
+    assert_eq!(
+        locate(&app, Some("sqlx")).unwrap().format,
+        MigrationFormat::Sqlx
+    );
+    let app = app_diesel_only();
+    assert!(matches!(
+        locate(&app, Some("sqlx")),
+        Err(MigrationsDirError::OtherFormatsFolder {
+            other: "Diesel",
+            ..
+        })
+    ));
+}
+
+fn app_diesel_only() -> tempfile::TempDir {
+    app(&[("migrations/1_a/up.sql", "SELECT 1;")])
+}
+
+#[test]
+fn diesels_own_variables_name_its_folder_and_config_file() {
+    let app = app(&[
+        (
+            "diesel.toml",
+            "[migrations_directory]\ndir = \"from_toml\"\n",
+        ),
+        ("from_toml/1_a/up.sql", "SELECT 1;"),
+        ("from_env/1_a/up.sql", "SELECT 1;"),
+        (
+            "config/other.toml",
+            "[migrations_directory]\ndir = \"../from_other\"\n",
+        ),
+        ("from_other/1_a/up.sql", "SELECT 1;"),
+    ]);
+    let with = |dir: Option<&str>, config: Option<&str>| {
+        locate_migrations(
+            app.path(),
+            MigrationSettings {
+                diesel_migration_directory: dir.and_then(|d| Given::new(d, "MIGRATION_DIRECTORY")),
+                diesel_config_file: config.and_then(|c| Given::new(c, "DIESEL_CONFIG_FILE")),
+                ..MigrationSettings::default()
+            },
+        )
+        .map(|found| found.dir.path)
+    };
+    assert_eq!(with(None, None).unwrap(), app.path().join("from_toml"));
+    assert_eq!(
+        with(Some("from_env"), None).unwrap(),
+        app.path().join("from_env")
+    );
+    assert_eq!(
+        with(None, Some("config/other.toml")).unwrap(),
+        app.path().join("config/../from_other")
+    );
+    assert!(matches!(
+        with(None, Some("config/missing.toml")),
+        Err(MigrationsDirError::SettingsFileUnreadable { .. })
+    ));
 }
 
 #[test]

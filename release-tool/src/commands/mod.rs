@@ -149,6 +149,14 @@ fn register_secrets_early(args: &[OsString]) {
 }
 
 fn describe_settings(settings: &Settings) -> String {
+    if let Some(command) = &settings.migrate_command {
+        return format!(
+            "command `{command}`, pgvector {}, lock wait {}, statement_timeout {}",
+            settings.pgvector.name(),
+            show_timeout(settings.lock_wait),
+            show_timeout(settings.statement_timeout),
+        );
+    }
     format!(
         "{} migrations {}, pgvector {}, lock wait {}, lock_timeout {}, statement_timeout {}, lint {}{}",
         settings.migrations_format.name(),

@@ -97,6 +97,9 @@ fn migrations_dir_title(problem: &MigrationsDirError) -> &'static str {
         MigrationsDirError::MixedFormats { .. } => {
             "the migrations folder mixes sqlx and Diesel migrations"
         }
+        MigrationsDirError::OtherFormatsFolder { .. } => {
+            "the migrations folder holds another tool's migrations"
+        }
         _ => "the migrations folder does not exist",
     }
 }
@@ -116,6 +119,17 @@ fn migrations_dir_fix(problem: &MigrationsDirError) -> &'static str {
             "One of the two sets would never run: sqlx ignores folders and Diesel ignores files. Keep \
              the migrations of the app's tool in the folder and move the others out (or into their own \
              folder and app)."
+        }
+        MigrationsDirError::OtherFormatsFolder { .. } => {
+            "Set --migrations-format / SLIPWAY_MIGRATIONS_FORMAT / migrations_format (slipway.toml) to the \
+             tool that wrote these migrations (a diesel.toml kept only for `print_schema` makes an app \
+             look like a Diesel app), or point the migrations folder setting at the right folder."
+        }
+        MigrationsDirError::NoDieselFolder { .. } => {
+            "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / \
+             `[migrations_directory] dir` (diesel.toml) / MIGRATION_DIRECTORY at the folder of Diesel \
+             migrations (`diesel setup` makes ./migrations), or set SLIPWAY_MIGRATIONS_FORMAT if the app \
+             is not migrated with Diesel."
         }
         _ => {
             "Point --migrations / SLIPWAY_MIGRATIONS_DIR / migrations_dir (slipway.toml) / migrations-dir \

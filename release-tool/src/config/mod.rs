@@ -211,6 +211,10 @@ pub(crate) fn resolve(args: &SettingArgs) -> Result<Settings, ConfigError> {
             migrations_dir: given(args.raw(&table::MIGRATIONS_DIR.about)),
             settings_file: settings_file.clone(),
             migrate_command: given(args.raw(&table::MIGRATE_COMMAND.about)),
+            diesel_migration_directory: given(args::environment_value(
+                &table::DIESEL_MIGRATION_DIRECTORY.about,
+            )?),
+            diesel_config_file: given(args::environment_value(&table::DIESEL_CONFIG_FILE.about)?),
         },
     )?;
     check_migrate_command(&located, migrate_command.as_ref())?;

@@ -409,6 +409,34 @@ fn some_secret(text: &str) -> Result<Option<Secret>, String> {
     Ok(Some(Secret::new(text.to_owned())))
 }
 
+/// diesel CLI's own variable: read (after slipway's settings, before diesel.toml) so that a
+/// Diesel app migrates the folder diesel CLI would.
+pub(crate) static DIESEL_MIGRATION_DIRECTORY: Setting<String> = Setting {
+    about: About {
+        name: "diesel CLI's migrations folder",
+        env: "MIGRATION_DIRECTORY",
+        default_note: "Diesel apps: after slipway's own settings, before `diesel.toml`",
+        help: "diesel CLI's migrations folder variable, honoured for Diesel apps as diesel CLI \
+               honours it.",
+        ..NONE
+    },
+    parse: text,
+    default: String::new,
+};
+
+/// diesel CLI's own variable: the `diesel.toml` to read.
+pub(crate) static DIESEL_CONFIG_FILE: Setting<String> = Setting {
+    about: About {
+        name: "diesel CLI's config file",
+        env: "DIESEL_CONFIG_FILE",
+        default_note: "`./diesel.toml`",
+        help: "The diesel.toml diesel CLI reads, honoured as diesel CLI honours it.",
+        ..NONE
+    },
+    parse: text,
+    default: String::new,
+};
+
 pub(crate) static PG_BIN_DIR: Setting<Option<PathBuf>> = Setting {
     about: About {
         name: "pg tools folder",
@@ -636,7 +664,7 @@ pub(crate) static HEROKU_DATA_API_URL: Setting<Option<Url>> = Setting {
 
 /// Every setting, in the order of `--help`, the README's table and the
 /// resolution (which decides which of two bad values is reported).
-pub(crate) static ALL: [&dyn Declared; 36] = [
+pub(crate) static ALL: [&dyn Declared; 38] = [
     &DATABASE_URL,
     &MIGRATIONS_DIR,
     &MIGRATIONS_FORMAT,
@@ -656,6 +684,8 @@ pub(crate) static ALL: [&dyn Declared; 36] = [
     &LINT_RULES,
     &FORMAT,
     &CONFIG_FILE,
+    &DIESEL_MIGRATION_DIRECTORY,
+    &DIESEL_CONFIG_FILE,
     &PG_BIN_DIR,
     &S3_BUCKET,
     &AWS_ACCESS_KEY_ID,

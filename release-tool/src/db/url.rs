@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use url::Url;
@@ -65,10 +65,51 @@ impl DatabaseUrl {
         Ok(parsed)
     }
 
-    /// The URL as given (with its password), for the one place it must go
-    /// whole: the `DATABASE_URL` of the `command` format's migrator.
-    pub(crate) fn as_env_value(&self) -> &str {
-        self.url.as_str()
+    /// The connection as a URL every driver reads alike, for the `command`
+    /// format's migrator: built from sqlx's own parse (as the backups' libpq
+    /// environment is), each part percent-encoded, so that a `+` or `%` in a
+    /// name, or a `dbname=` parameter, cannot make another tool (libpq, a
+    /// JDBC-style parser, sqlx) connect to another database than the one
+    /// slipway locks, backs up and checks. The password is in it.
+    pub(crate) fn for_other_tools(&self) -> Result<String, &str> {
+        let vars = self.libpq_environment()?;
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+        let host = get("PGHOST").unwrap_or_default();
+        let mut query = vec![];
+        // A socket folder goes in `host=`, which libpq and sqlx both read over the URL's host.
+        let authority_host = if host.starts_with('/') {
+            query.push(format!("host={}", encode(host)));
+            "localhost".to_owned()
+        } else if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            // A host name or IPv4 address, as the URL's parser accepted it.
+            host.to_owned()
+        };
+        let user = encode(get("PGUSER").unwrap_or_default());
+        let password = get("PGPASSWORD").map_or_else(String::new, |p| format!(":{}", encode(p)));
+        for (var, key) in [
+            ("PGSSLMODE", "sslmode"),
+            ("PGSSLROOTCERT", "sslrootcert"),
+            ("PGSSLCERT", "sslcert"),
+            ("PGSSLKEY", "sslkey"),
+            ("PGOPTIONS", "options"),
+        ] {
+            if let Some(value) = get(var) {
+                query.push(format!("{key}={}", encode(value)));
+            }
+        }
+        Ok(format!(
+            "postgres://{user}{password}@{authority_host}:{}/{}?{}",
+            get("PGPORT").unwrap_or("5432"),
+            encode(get("PGDATABASE").unwrap_or_default()),
+            query.join("&")
+        ))
     }
 
     /// The database name as sqlx reads it: the path, percent-decoded (a `+`

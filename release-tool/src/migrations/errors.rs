@@ -159,8 +159,22 @@ pub(crate) fn schema_not_created(source: &sqlx::Error) -> Failure {
 
 /// The warning for a rollback release: what slipway does, and what an app
 /// that migrates at boot must do to start on this database.
-pub(crate) fn rollback_warning(unknown_applied: &[Applied], history: &HistoryTable) -> String {
+pub(crate) fn rollback_warning(
+    unknown_applied: &[Applied],
+    history: &HistoryTable,
+    pending: usize,
+) -> String {
     let listed: Vec<String> = unknown_applied.iter().map(applied_words).collect();
+    if pending > 0 {
+        // Only Diesel's rule lets a plan have both (sqlx's is divergence, exit 6).
+        return format!(
+            "the database has {} migration(s) this code does not know: {}. Diesel ignores versions \
+             it does not know (old migration folders pruned or squashed, or a rollback), so the {pending} \
+             pending one(s) are applied, as `diesel migration run` would.",
+            listed.len(),
+            listed.join(", ")
+        );
+    }
     let boot = match history {
         HistoryTable::Sqlx(_) => {
             "An app that also runs sqlx::migrate!().run() at boot will fail to start on this database: sqlx's \
@@ -475,6 +489,14 @@ pub(crate) fn apply_failure(error: ApplyError, history: &HistoryTable) -> Failur
                 };
                 match server.code.as_str() {
                     "55P03" => fix.push_str(" It waited longer than lock_timeout for a lock: another session holds one on that table; raise --lock-timeout / SLIPWAY_LOCK_TIMEOUT or --lock-retries / SLIPWAY_LOCK_RETRIES, or release when traffic is low."),
+                    "25001" => {
+                        fix = format!(
+                            "Nothing of {file} stayed and {table} is unchanged: PostgreSQL runs a file of several \
+                             statements as one implicit transaction (rolled back whole), and refuses CONCURRENTLY \
+                             (and VACUUM) inside it even when the migration has no transaction of its own. Keep each \
+                             such statement alone in its own migration, and release again."
+                        );
+                    }
                     "57014" => fix.push_str(" It ran longer than statement_timeout: raise --statement-timeout / SLIPWAY_STATEMENT_TIMEOUT (the release phase has a one-hour limit)."),
                     // Operator intervention: the server shut down or restarted
                     // under the migration (a failover, maintenance); the file

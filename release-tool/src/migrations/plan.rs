@@ -58,11 +58,22 @@ pub(crate) enum PlanError {
     },
 }
 
+/// What a history with versions the folder lacks allows, by the tool's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// sqlx: a rollback release may apply nothing (sqlx fails with `VersionMissing`).
+    BlocksPending,
+    /// Diesel: `pending_migrations` ignores the versions it does not know, so
+    /// an app that pruned or squashed old migration folders keeps releasing.
+    Ignored,
+}
+
 /// Compares the migrations folder with the history table: decides what to
 /// apply, or why nothing may be applied.
 pub(crate) fn compare<'a>(
     migrations: &'a [Migration],
     applied: &[Applied],
+    unknown: Unknown,
 ) -> Result<Plan<'a>, PlanError> {
     if let Some(dirty) = applied.iter().find(|row| !row.success) {
         return Err(PlanError::Dirty {
@@ -98,7 +109,7 @@ pub(crate) fn compare<'a>(
         .filter(|m| !by_version.contains_key(&m.version))
         .collect();
 
-    if !unknown_applied.is_empty() && !pending.is_empty() {
+    if unknown == Unknown::BlocksPending && !unknown_applied.is_empty() && !pending.is_empty() {
         return Err(PlanError::Diverged {
             unknown_applied,
             pending: pending
@@ -192,12 +203,22 @@ mod tests {
         let plan = compare(
             &ms,
             &[diesel_row("00000000000000"), diesel_row("20240101000000")],
+            Unknown::Ignored,
         )
         .unwrap();
         let pending: Vec<String> = plan.pending.iter().map(|m| m.version.to_string()).collect();
         assert_eq!(pending, ["202401020000000000"]);
+        // Versions the folder lacks do not stop pending ones, as in Diesel.
+        let plan = compare(&ms[2..], &[diesel_row("1")], Unknown::Ignored).unwrap();
+        assert_eq!(plan.pending.len(), 1);
+        assert_eq!(plan.unknown_applied.len(), 1);
         // A database ahead of the code: a rollback, as for sqlx.
-        let plan = compare(&ms[..1], &[diesel_row("00000000000000"), diesel_row("1")]).unwrap();
+        let plan = compare(
+            &ms[..1],
+            &[diesel_row("00000000000000"), diesel_row("1")],
+            Unknown::Ignored,
+        )
+        .unwrap();
         assert_eq!(plan.unknown_applied.len(), 1);
     }
 
@@ -209,7 +230,12 @@ mod tests {
             migration(2, Kind::ReversibleDown, "b-down"),
             migration(3, Kind::Simple, "c"),
         ];
-        let plan = compare(&ms, &[applied(1, "a"), applied(3, "c")]).unwrap();
+        let plan = compare(
+            &ms,
+            &[applied(1, "a"), applied(3, "c")],
+            Unknown::BlocksPending,
+        )
+        .unwrap();
         let pending: Vec<_> = plan
             .pending
             .iter()
@@ -222,7 +248,12 @@ mod tests {
     #[test]
     fn a_database_ahead_of_the_code_is_a_rollback_not_an_error() {
         let ms = vec![migration(1, Kind::Simple, "a")];
-        let plan = compare(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap();
+        let plan = compare(
+            &ms,
+            &[applied(1, "a"), applied(2, "b")],
+            Unknown::BlocksPending,
+        )
+        .unwrap();
         assert!(plan.pending.is_empty());
         assert_eq!(plan.unknown_applied.len(), 1);
         assert_eq!(plan.unknown_applied[0].version, Version::Number(2));
@@ -234,7 +265,12 @@ mod tests {
             migration(1, Kind::Simple, "a"),
             migration(3, Kind::Simple, "c"),
         ];
-        let err = compare(&ms, &[applied(1, "a"), applied(2, "b")]).unwrap_err();
+        let err = compare(
+            &ms,
+            &[applied(1, "a"), applied(2, "b")],
+            Unknown::BlocksPending,
+        )
+        .unwrap_err();
         assert!(matches!(err, PlanError::Diverged { .. }));
     }
 
@@ -250,6 +286,7 @@ mod tests {
                 applied(1, "SELECT 1;\nSELECT 2;\n"),
                 applied(2, "SELECT 4;"),
             ],
+            Unknown::BlocksPending,
         )
         .unwrap_err();
         let PlanError::Drift(mismatches) = err else {
@@ -274,7 +311,7 @@ mod tests {
         let mut row = applied(1, "a");
         row.success = false;
         assert!(matches!(
-            compare(&ms, &[row]),
+            compare(&ms, &[row], Unknown::BlocksPending),
             Err(PlanError::Dirty {
                 version: Version::Number(1),
                 ..

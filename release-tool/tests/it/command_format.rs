@@ -33,7 +33,7 @@ fn app() -> tempfile::TempDir {
 
 /// The advisory locks other sessions hold on the database, counted by a
 /// command that writes the count to `locks.txt` (psql, as a migrator would connect).
-const COUNT_LOCKS: &str = "psql \"$DATABASE_URL\" -Atc \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()\" > locks.txt";
+const COUNT_LOCKS: &str = "psql \"$DATABASE_URL\" -Atc \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())\" > locks.txt";
 
 #[test]
 fn the_command_runs_with_the_lock_held_after_the_backup_and_before_the_checks() {
@@ -202,18 +202,14 @@ fn sigterm_is_passed_on_to_the_command_and_the_release_fails() {
         .args(["run", "--backup", "none"])
         .env(
             "SLIPWAY_MIGRATE_COMMAND",
-            "trap 'echo got TERM; exit 143' TERM; echo started; sleep 60 & wait",
+            "trap 'echo got TERM; exit 143' TERM; touch started; sleep 60 & wait",
         )
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id();
-    wait_until(Duration::from_secs(20), || {
-        std::process::Command::new("pgrep")
-            .args(["-f", "sleep 60"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
+    let started = app.path().join("started");
+    wait_until(Duration::from_secs(20), || started.exists());
     std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
@@ -224,4 +220,111 @@ fn sigterm_is_passed_on_to_the_command_and_the_release_fails() {
         &stderr(&out),
         &["got TERM", "slipway received SIGTERM and passed it on"],
     );
+}
+
+#[test]
+fn the_command_ends_with_its_shell_not_with_what_it_left_in_the_background() {
+    let db = TestDb::new();
+    let app = app();
+    let started = std::time::Instant::now();
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                "sleep 30 & echo started in the background; exit 0",
+            ),
+        0,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_mentions(&stderr(&out), &["> started in the background"]);
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", "^sleep 30$"])
+        .status();
+}
+
+#[test]
+fn a_command_printing_an_endless_line_is_cut_not_held_whole() {
+    let db = TestDb::new();
+    let app = app();
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none", "--format", "json"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo done >&2; exit 1",
+            ),
+        7,
+    );
+    let cause = json(&out)["error"]["cause"].as_str().unwrap().to_owned();
+    assert!(
+        cause.contains("[... cut]"),
+        "{}",
+        &cause[..200.min(cause.len())]
+    );
+    assert!(cause.contains("done"));
+    assert!(cause.len() < 200_000, "{} bytes", cause.len());
+}
+
+#[test]
+fn a_command_that_ignores_sigterm_is_killed_after_a_grace_period() {
+    let db = TestDb::new();
+    let app = app();
+    let child = slipway_process(app.path(), &db.url)
+        .args(["run", "--backup", "none"])
+        .env(
+            "SLIPWAY_MIGRATE_COMMAND",
+            "trap '' TERM; touch started; sleep 120",
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = app.path().join("started");
+    wait_until(Duration::from_secs(20), || started.exists());
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = wait_with_timeout(child, Duration::from_secs(40));
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_mentions(
+        &stderr(&out),
+        &["did not end within 20s of the signal: killing it"],
+    );
+}
+
+#[test]
+fn the_command_reaches_the_database_sqlx_reads_from_the_url_whatever_its_spelling() {
+    // `?dbname=a+b` is the database `a b` to sqlx (and to slipway's lock, backup and
+    // checks), but `a+b` to libpq: the command gets a URL both read alike.
+    let name = format!("slipway cmd {}", crate::support::unique_suffix('_'));
+    crate::support::exec_at(
+        &crate::support::admin_url(),
+        &format!("CREATE DATABASE \"{name}\""),
+    );
+    let url = format!(
+        "{}?dbname={}",
+        crate::support::url_for("postgres"),
+        name.replace(' ', "+")
+    );
+    let app = app();
+    let out = run_expecting(
+        slipway(app.path(), &url)
+            .args(["run", "--backup", "none"])
+            .env(
+                "SLIPWAY_MIGRATE_COMMAND",
+                "psql \"$DATABASE_URL\" -Atc 'SELECT current_database()' > db.txt",
+            ),
+        0,
+    );
+    let reached = std::fs::read_to_string(app.path().join("db.txt")).unwrap();
+    crate::support::exec_at(
+        &crate::support::admin_url(),
+        &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
+    );
+    assert_eq!(reached.trim(), name, "{}", stderr(&out));
 }

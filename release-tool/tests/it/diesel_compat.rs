@@ -661,3 +661,75 @@ fn a_diesel_release_backs_up_first_and_a_restore_brings_back_diesels_history() {
     assert_eq!(db.int(email), 1);
     assert!(harness_pending(&app.path().join("migrations"), &db.url).is_empty());
 }
+
+#[test]
+fn diesels_migration_directory_variable_is_honoured_as_diesel_cli_honours_it() {
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&diesel_fixture("basic"), &app.path().join("db/migrations"));
+    std::fs::write(
+        app.path().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    let by_diesel = TestDb::new();
+    let out = std::process::Command::new(diesel_cli())
+        .args(["migration", "run"])
+        .current_dir(app.path())
+        .env("DATABASE_URL", &by_diesel.url)
+        .env("MIGRATION_DIRECTORY", "db/migrations")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let by_slipway = TestDb::new();
+    let out = run_expecting(
+        slipway(app.path(), &by_slipway.url)
+            .args(["run", "--backup", "none"])
+            .env("MIGRATION_DIRECTORY", "db/migrations"),
+        0,
+    );
+    assert_mentions(&stderr(&out), &["4 migration(s) in db/migrations"]);
+    assert_eq!(versions(&by_slipway), versions(&by_diesel));
+    // Without it, there is no ./migrations: Diesel fails, and so does slipway (exit 2).
+    let out = run_expecting(
+        slipway(app.path(), &by_slipway.url).args(["run", "--backup", "none"]),
+        2,
+    );
+    assert_mentions(
+        &stderr(&out),
+        &["there is no migrations folder at ./migrations"],
+    );
+    assert!(
+        !diesel(app.path(), &by_slipway.url, &["migration", "run"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn versions_the_folder_lacks_do_not_stop_pending_ones_as_in_diesel() {
+    // An app that squashed its old migration folders into one keeps releasing with Diesel.
+    let by_slipway = TestDb::new();
+    let by_diesel = TestDb::new();
+    let app = diesel_app("failing");
+    std::fs::remove_dir_all(app.path().join("migrations/2_fails_halfway")).unwrap();
+    for db in [&by_slipway, &by_diesel] {
+        db.exec(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('0_squashed_away');",
+        );
+    }
+    diesel_ok(app.path(), &by_diesel.url, &["migration", "run"]);
+    let out = run_expecting(
+        slipway(app.path(), &by_slipway.url).args(["run", "--backup", "none"]),
+        0,
+    );
+    assert_mentions(
+        &stderr(&out),
+        &[
+            "this code does not know: 0_squashed_away",
+            "the 2 pending one(s) are applied",
+        ],
+    );
+    assert_eq!(versions(&by_slipway), versions(&by_diesel));
+    assert_eq!(versions(&by_slipway), ["0_squashed_away", "1", "3"]);
+}

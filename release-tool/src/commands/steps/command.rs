@@ -4,18 +4,23 @@
 //! lock, after the backup and before the checks. It gets the database slipway
 //! migrates as `DATABASE_URL` (and as the variable sqlx.toml's
 //! `database-url-var` names, when that is another), whatever slipway was
-//! given it by. Its output is passed on line by line, through the redaction
+//! given it by, as a URL every driver reads alike. Its output is passed on line by line, through the redaction
 //! every line of slipway's goes through; the last lines are kept for the
 //! failure. A non-zero exit is exit 7, with what it said. A stop signal
 //! (SIGTERM, SIGINT) is passed on to it, and slipway waits for it to end
-//! before it stops.
+//! (killing it 20 s later) before it stops. If slipway itself is killed with
+//! SIGKILL, nothing can pass that on (it is not catchable, and the workspace
+//! forbids the `unsafe` a parent-death signal needs): the command runs on
+//! without the lock. Heroku stops a release dyno's processes together.
 
 use std::collections::VecDeque;
 use std::process::{ExitStatus, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
@@ -29,6 +34,16 @@ use super::Step;
 
 /// How many of the command's last lines a failure quotes.
 const TAIL_LINES: usize = 40;
+/// How much of each of them it quotes.
+const TAIL_LINE_CHARS: usize = 2000;
+/// The longest line passed on whole; a longer one comes in pieces.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+/// How long output is still read after the command exited.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+/// A timer that does not go off.
+const NEVER: Duration = Duration::from_hours(24 * 365);
+/// How long a command may take to end after a stop signal before it is killed.
+const KILL_AFTER: Duration = Duration::from_secs(20);
 
 /// The `plan` and `lint` lines of the `command` format: skipped, and why.
 pub(crate) fn skip_for_command(report: &mut Report) {
@@ -54,18 +69,30 @@ pub(crate) async fn run_migrate_command(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let step = Step::start("migrate");
-    let (Some(command), Ok(url)) = (&settings.migrate_command, settings.database()) else {
+    let (Some(command), Ok(database)) = (&settings.migrate_command, settings.database()) else {
         return Err(step.fail(
             report,
             Failure::internal("the command format was resolved without a command or a URL"),
         ));
     };
+    let url = database.for_other_tools().map_err(|problem| {
+        step.fail(
+            report,
+            Failure::new(
+                ExitClass::Usage,
+                "the database URL cannot be handed to the migrate command",
+                problem.to_owned(),
+                "Give certificates in the URL as file paths (sslrootcert=/path), as libpq reads them.",
+            ),
+        )
+    })?;
+    crate::redact::register_url_secrets(&url);
     report.note(&format!("running the migrate command: {command}"));
     let mut process = Command::new("sh");
     process
         .arg("-c")
         .arg(command)
-        .env("DATABASE_URL", url.as_env_value())
+        .env("DATABASE_URL", &url)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,7 +101,7 @@ pub(crate) async fn run_migrate_command(
         .process_group(0)
         .kill_on_drop(true);
     if settings.database_url_var != "DATABASE_URL" {
-        process.env(&settings.database_url_var, url.as_env_value());
+        process.env(&settings.database_url_var, &url);
     }
     let started = Instant::now();
     let child = process.spawn().map_err(|error| {
@@ -122,10 +149,14 @@ struct Ended {
     tail: VecDeque<String>,
 }
 
-/// Passes the child's output on and waits for it; a stop signal is passed on
-/// to its process group.
+/// Passes the child's output on and waits for it. It ends when the child
+/// does, not when its pipes close: a process it left in the background may
+/// hold them open for ever, so what is still coming is read for
+/// [`DRAIN_AFTER_EXIT`] more, then left. A stop signal is passed on to its
+/// process group (each one slipway gets); if it is still running
+/// [`KILL_AFTER`] after the first, its group is killed.
 async fn supervise(mut child: Child) -> Ended {
-    let (lines, mut received) = mpsc::unbounded_channel::<String>();
+    let (lines, mut received) = mpsc::channel::<String>(1024);
     if let Some(stdout) = child.stdout.take() {
         tokio::spawn(forward(stdout, lines.clone()));
     }
@@ -136,21 +167,38 @@ async fn supervise(mut child: Child) -> Ended {
     let mut termination = Termination::listen();
     let mut tail = VecDeque::with_capacity(TAIL_LINES);
     let mut signal = None;
+    let kill_at = tokio::time::sleep(NEVER);
+    tokio::pin!(kill_at);
     let status = loop {
         tokio::select! {
-            line = received.recv() => match line {
-                Some(line) => keep_line(&mut tail, &line),
-                None => break child.wait().await,
-            },
-            name = termination.received(), if signal.is_none() => {
-                signal = Some(name);
+            status = child.wait() => break status,
+            Some(line) = received.recv() => keep_line(&mut tail, &line),
+            name = termination.received() => {
+                if signal.is_none() {
+                    kill_at.as_mut().reset(tokio::time::Instant::now() + KILL_AFTER);
+                }
+                signal.get_or_insert(name);
                 eprintln_redacted(&format!(
                     "slipway-release | {name} received: passing it on to the migrate command and waiting for it to end"
                 ));
-                pass_on(&child, name);
+                signal_group(&child, if name == "SIGINT" { Signal::SIGINT } else { Signal::SIGTERM });
+            }
+            () = &mut kill_at => {
+                eprintln_redacted(&format!(
+                    "slipway-release | the migrate command did not end within {}s of the signal: killing it",
+                    KILL_AFTER.as_secs()
+                ));
+                signal_group(&child, Signal::SIGKILL);
+                kill_at.as_mut().reset(tokio::time::Instant::now() + NEVER);
             }
         }
     };
+    let drained = tokio::time::timeout(DRAIN_AFTER_EXIT, async {
+        while let Some(line) = received.recv().await {
+            keep_line(&mut tail, &line);
+        }
+    });
+    let _ = drained.await;
     Ended {
         status,
         signal,
@@ -164,21 +212,37 @@ fn keep_line(tail: &mut VecDeque<String>, line: &str) {
     if tail.len() == TAIL_LINES {
         tail.pop_front();
     }
-    tail.push_back(redact(line));
+    tail.push_back(redact(&shortened(line, TAIL_LINE_CHARS)));
 }
 
-/// Sends every line `reader` gives (lossy UTF-8) to `lines`.
-async fn forward(reader: impl AsyncRead + Unpin, lines: mpsc::UnboundedSender<String>) {
+/// `line` cut to `max` characters, saying so.
+fn shortened(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
+        Some((end, _)) => format!("{} [... cut]", &line[..end]),
+        None => line.to_owned(),
+    }
+}
+
+/// Sends every line `reader` gives (lossy UTF-8) to `lines`; a line longer
+/// than [`MAX_LINE_BYTES`] is passed on in pieces, so that no output, however
+/// long its lines (progress bars, binary), is held whole in memory.
+async fn forward(reader: impl AsyncRead + Unpin, lines: mpsc::Sender<String>) {
     let mut reader = BufReader::new(reader);
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
+        let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX);
+        match (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut buffer)
+            .await
+        {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let line = String::from_utf8_lossy(&buffer);
                 if lines
                     .send(line.trim_end_matches(['\n', '\r']).to_owned())
+                    .await
                     .is_err()
                 {
                     return;
@@ -188,19 +252,13 @@ async fn forward(reader: impl AsyncRead + Unpin, lines: mpsc::UnboundedSender<St
     }
 }
 
-/// Sends the child's process group the signal slipway received.
-fn pass_on(child: &Child, name: &str) {
-    use nix::sys::signal::{Signal, killpg};
+/// Sends the child's process group `signal`.
+fn signal_group(child: &Child, signal: Signal) {
     // `process_group(0)` made the child's pid its group's id.
     let Some(group) = child.id().and_then(|pid| i32::try_from(pid).ok()) else {
         return;
     };
-    let signal = if name == "SIGINT" {
-        Signal::SIGINT
-    } else {
-        Signal::SIGTERM
-    };
-    let _ = killpg(nix::unistd::Pid::from_raw(group), signal);
+    let _ = killpg(Pid::from_raw(group), signal);
 }
 
 /// The failure of a command that exited non-zero, was killed, or was stopped.

@@ -58,7 +58,11 @@ pub(crate) fn compare_history<'a>(
     report: &mut Report,
 ) -> Result<Plan<'a>, Failure> {
     let step = Step::start("plan");
-    let plan = plan::compare(migrations, applied)
+    let unknown = match table {
+        HistoryTable::Sqlx(_) => plan::Unknown::BlocksPending,
+        HistoryTable::Diesel => plan::Unknown::Ignored,
+    };
+    let plan = plan::compare(migrations, applied, unknown)
         .map_err(|e| step.fail(report, migrations::errors::plan_failure(&e, table.name())))?;
     // What the tool would refuse (Diesel: an empty up.sql, a metadata.toml it misreads) stops
     // the release now, before anything changes; applied ones ran long ago and are left alone.
@@ -99,6 +103,7 @@ pub(crate) fn compare_history<'a>(
         report.warn(&migrations::errors::rollback_warning(
             &plan.unknown_applied,
             table,
+            plan.pending.len(),
         ));
     }
     let detail = match plan.pending.as_slice() {
