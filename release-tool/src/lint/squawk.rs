@@ -38,12 +38,13 @@ pub(crate) fn lint_file(source: &LintSource, rules: &RuleSet) -> FileFindings {
             ),
         ));
     }
-    let shown = run_linter(rules, source.no_tx, &as_sqlx_runs(source, text));
+    let outside = runs_outside_a_transaction(source, &parse);
+    let shown = run_linter(rules, outside, &as_sqlx_runs(source, text));
     // The same text with its ignore comments switched off (same length, so the
     // ranges agree): the difference is what the comments silenced.
     let all = run_linter(
         rules,
-        source.no_tx,
+        outside,
         &as_sqlx_runs(source, &neutralise_ignores(text)),
     );
     let kept: HashSet<(Rule, usize)> = shown
@@ -137,6 +138,17 @@ fn as_sqlx_runs(source: &LintSource, text: &str) -> String {
     } else {
         format!("{text}\nSELECT 1;")
     }
+}
+
+/// Whether the file really runs outside a transaction: a migration without
+/// one (`-- no-transaction`, `run_in_transaction = false`) that holds two or
+/// more statements is still one query, which PostgreSQL runs as one implicit
+/// transaction, where `CONCURRENTLY` is refused (25001).
+fn runs_outside_a_transaction(
+    source: &LintSource,
+    parse: &squawk_syntax::Parse<SourceFile>,
+) -> bool {
+    source.no_tx && parse.tree().stmts().count() < 2
 }
 
 /// A fresh linter per file: squawk's `Linter` keeps what it found.
@@ -309,6 +321,20 @@ mod tests {
         );
         let outside = lint(&format!("-- no-transaction\n{sql}"), true);
         assert!(outside.findings.is_empty(), "{:?}", outside.findings);
+        // Two statements are one query, which PostgreSQL runs as an implicit transaction.
+        let two = lint(
+            &format!(
+                "-- no-transaction\n{sql}CREATE INDEX CONCURRENTLY IF NOT EXISTS j ON t (d);\n"
+            ),
+            true,
+        );
+        assert!(
+            two.findings
+                .iter()
+                .any(|f| f.rule == Rule::BanConcurrentIndexCreationInTransaction),
+            "{:?}",
+            two.findings
+        );
     }
 
     #[test]
