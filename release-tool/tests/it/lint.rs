@@ -203,9 +203,20 @@ fn missing_timeouts_are_found_only_when_slipway_sets_none() {
              CREATE INDEX CONCURRENTLY IF NOT EXISTS j ON documents (body);\n",
         ),
     ]);
-    // With slipway's default session timeouts, the statements have both.
+    // With slipway's default session timeouts, the statements have both. (The second file
+    // is one query of three statements, which PostgreSQL runs as an implicit transaction
+    // where it refuses CONCURRENTLY: that is found whatever the timeouts.)
+    let concurrently_in_one_query = (
+        "2_index_with_timeouts.sql".to_owned(),
+        "ban-concurrent-index-creation-in-transaction".to_owned(),
+        4,
+        14,
+    );
     let defaults = run_expecting(lint_offline(app.path()).args(["--format", "json"]), 0);
-    assert_eq!(rules_of(&json(&defaults), "findings"), Vec::<String>::new());
+    assert_eq!(
+        placed(&json(&defaults), "findings"),
+        vec![concurrently_in_one_query.clone()]
+    );
 
     let none = run_expecting(
         lint_offline(app.path()).args([
@@ -229,6 +240,7 @@ fn missing_timeouts_are_found_only_when_slipway_sets_none() {
                 2,
                 1
             ),
+            concurrently_in_one_query,
         ]
     );
 }

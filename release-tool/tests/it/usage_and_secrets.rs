@@ -176,7 +176,7 @@ fn slipway_toml_errors_name_the_file_line_and_key() {
     let fix = err.split("fix:").nth(1).unwrap();
     assert!(
         fix.contains(
-            "Keys slipway.toml accepts: migrations_dir, backup, backup_compression, backup_keep, pgvector, \
+            "Keys slipway.toml accepts: migrations_dir, migrations_format, migrate_command, backup, backup_compression, backup_keep, pgvector, \
              pgvector_min_version, lock_wait, lock_timeout, lock_retries, statement_timeout, connect_timeout, lint, \
              lint_blocking_max_size, lint_rules."
         ),
