@@ -1,7 +1,8 @@
 //! Does the app use pgvector, and which minimum version does it need?
 
 use crate::config::PgvectorMode;
-use slipway_contract::{MigrationFiles, VectorUsage, Version, scan_migration_files};
+use crate::migrations::MigrationList;
+use slipway_contract::{VectorUsage, Version};
 use std::path::Path;
 
 /// The launch env variable that hands the minimum version to `slipway-release`.
@@ -21,11 +22,11 @@ pub(crate) struct PgvectorPlan {
     pub(crate) reasons: Vec<String>,
 }
 
-/// Looks for pgvector in `Cargo.lock`, in the up migrations (listed with sqlx's rules, as the
-/// release tool lists them), and in `SLIPWAY_PGVECTOR`.
+/// Looks for pgvector in `Cargo.lock`, in the up-migrations (listed by their format's rules, as
+/// the release tool lists them: sqlx's files or Diesel's `up.sql`), and in `SLIPWAY_PGVECTOR`.
 pub(crate) fn plan_pgvector(
     app_dir: &Path,
-    migrations: &MigrationFiles,
+    migrations: &MigrationList,
     mode: PgvectorMode,
 ) -> std::io::Result<PgvectorPlan> {
     if mode == PgvectorMode::Off {
@@ -36,7 +37,7 @@ pub(crate) fn plan_pgvector(
         });
     }
     let lockfile = std::fs::read_to_string(app_dir.join("Cargo.lock")).unwrap_or_default();
-    let usage = scan_migration_files(migrations)?;
+    let usage = migrations.scan()?;
     Ok(plan_from(mode, lockfile_has_pgvector(&lockfile), &usage))
 }
 
@@ -124,6 +125,41 @@ mod tests {
         ));
     }
 
+    fn sqlx_files(app: &Path) -> MigrationList {
+        MigrationList::Sqlx(
+            slipway_contract::list_migration_files(&app.join("migrations")).unwrap(),
+        )
+    }
+
+    #[test]
+    fn diesel_up_sql_is_scanned_and_down_sql_is_not() {
+        let app = tempfile::tempdir().unwrap();
+        let folder = app.path().join("migrations/2024-01-01-000000-0000_items");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("up.sql"),
+            "CREATE INDEX CONCURRENTLY ON items USING hnsw (embedding vector_cosine_ops);",
+        )
+        .unwrap();
+        std::fs::write(folder.join("down.sql"), "SELECT 'x'::halfvec;").unwrap();
+        let list = MigrationList::Diesel(
+            slipway_contract::list_diesel_migrations(&app.path().join("migrations")).unwrap(),
+        );
+        let plan = plan_pgvector(app.path(), &list, PgvectorMode::Auto).unwrap();
+        assert!(plan.required);
+        assert_eq!(plan.min_version, Some(Version::new(0, 5, 0)));
+        assert!(
+            plan.reasons
+                .iter()
+                .any(|r| r.contains("2024-01-01-000000-0000_items/up.sql:1")),
+            "{:?}",
+            plan.reasons
+        );
+        // A command has nothing to scan: only Cargo.lock and the setting count.
+        let none = plan_pgvector(app.path(), &MigrationList::Command, PgvectorMode::Auto).unwrap();
+        assert!(!none.required);
+    }
+
     #[test]
     fn files_sqlx_ignores_need_nothing() {
         let app = tempfile::tempdir().unwrap();
@@ -133,8 +169,8 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
-        assert_eq!(files.ignored.len(), 1);
+        let files = sqlx_files(app.path());
+        assert!(matches!(&files, MigrationList::Sqlx(files) if files.ignored.len() == 1));
         assert!(
             !plan_pgvector(app.path(), &files, PgvectorMode::Auto)
                 .unwrap()
@@ -151,7 +187,7 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
+        let files = sqlx_files(app.path());
         assert!(
             !plan_pgvector(app.path(), &files, PgvectorMode::Off)
                 .unwrap()

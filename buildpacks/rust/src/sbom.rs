@@ -329,6 +329,7 @@ mod tests {
             version: "1.0.228".into(),
             source: Some(CRATES_IO.into()),
             checksum: Some("9a8e94ea".into()),
+            dependencies: Vec::new(),
         }];
         let sbom = app_sbom(
             &dir.join("app"),
