@@ -47,18 +47,22 @@ pub(crate) fn choose_web(
             })
         };
     }
-    let bins: Vec<BinTarget> = bins
+    let candidates: Vec<BinTarget> = bins
         .iter()
         .filter(|bin| Some(bin.name.as_str()) != migrator)
         .cloned()
         .collect();
-    let bins = bins.as_slice();
-    if let [only] = bins {
+    if let [only] = candidates.as_slice() {
         return Ok(WebChoice::Chosen {
             bin: only.name.clone(),
-            reason: "the only binary",
+            reason: if candidates.len() == bins.len() {
+                "the only binary"
+            } else {
+                "the only binary besides the migrator"
+            },
         });
     }
+    let bins = candidates.as_slice();
     let named_after_package: Vec<&BinTarget> =
         bins.iter().filter(|bin| bin.name == bin.package).collect();
     if let [bin] = named_after_package.as_slice() {
@@ -174,7 +178,7 @@ mod tests {
             choice,
             WebChoice::Chosen {
                 bin: "seaorm-app".into(),
-                reason: "the only binary"
+                reason: "the only binary besides the migrator"
             }
         );
         // Without the migrator known, both are named after their package: no web.
