@@ -176,15 +176,17 @@ impl Buildpack for RustBuildpack {
         print_migrations(&app_dir, &migrations, &user_env);
 
         print::bullet("pgvector");
-        let pgvector =
-            plan_pgvector(&app_dir, &migrations.list, config.pgvector).map_err(|error| {
-                RustBuildpackError::Io {
-                    what: format!(
-                        "reading {}",
-                        shown_path(&app_dir, &migrations.located.dir.path)
-                    ),
-                    error,
-                }
+        let compiles_pgvector = built
+            .packages
+            .keys()
+            .any(|id| sbom::package_name(id).as_deref() == Some("pgvector"));
+        let pgvector = plan_pgvector(&migrations.list, config.pgvector, compiles_pgvector)
+            .map_err(|error| RustBuildpackError::Io {
+                what: format!(
+                    "reading {}",
+                    shown_path(&app_dir, &migrations.located.dir.path)
+                ),
+                error,
             })?;
         print_pgvector_plan(&pgvector);
 
@@ -413,7 +415,9 @@ fn select_toolchain(
 
 fn print_pgvector_plan(plan: &PgvectorPlan) {
     if plan.reasons.is_empty() {
-        print::sub_bullet("Not used: no `pgvector` crate, no vector use in the migrations");
+        print::sub_bullet(
+            "Not used: the app compiles no `pgvector` crate, and no migration uses vector",
+        );
     }
     for reason in &plan.reasons {
         print::sub_bullet(reason);

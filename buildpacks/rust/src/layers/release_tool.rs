@@ -141,7 +141,7 @@ mod tests {
         let crate_only = PgvectorPlan {
             required: true,
             min_version: None,
-            reasons: vec!["the `pgvector` crate is in Cargo.lock".into()],
+            reasons: vec!["the app compiles the `pgvector` crate".into()],
         };
         let env = launch_env(&crate_only, &[]);
         let launched = env.apply(Scope::Launch, &Env::new());

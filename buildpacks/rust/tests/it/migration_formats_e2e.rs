@@ -200,6 +200,13 @@ fn seaorm_app_release_runs_its_migrator_inside_slipways_flow() {
         launch.get("SLIPWAY_MIGRATIONS_FORMAT").map(String::as_str),
         Some("command")
     );
+    // sea-orm's Cargo.lock lists `pgvector` (an optional dependency), but the app does not
+    // compile it: the release phase is not told to create the extension.
+    assert!(
+        cold.contains("Not used: the app compiles no `pgvector` crate"),
+        "{cold}"
+    );
+    assert_eq!(launch.get("SLIPWAY_PGVECTOR"), None);
     // The migrator is on PATH at launch, from the app layer.
     assert!(
         image
