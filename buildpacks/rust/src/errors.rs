@@ -7,13 +7,16 @@ use crate::cargo_build::CargoError;
 use crate::config::ConfigError;
 use crate::layers::toolchain::ToolchainError;
 use crate::migrations::origin_words_with_line as origin_line;
+use crate::migrator::MigratorError;
 use crate::processes::ProcessError;
 use crate::sqlx_offline::SqlxFailure;
 use crate::toolchain_file::ToolchainFileError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
-use slipway_contract::{FilesError, IgnoredFile, MigrationsDirError};
+use slipway_contract::{
+    DieselFilesError, FilesError, IgnoredFile, MetadataProblem, MigrationsDirError,
+};
 
 /// Everything that can stop a build.
 #[derive(Debug)]
@@ -22,6 +25,12 @@ pub(crate) enum RustBuildpackError {
     MigrationsDir(MigrationsDirError),
     /// The migrations folder holds a file sqlx (and the release phase) refuses.
     MigrationFiles(FilesError),
+    /// The Diesel migrations folder is one Diesel (and the release phase) refuses.
+    DieselFiles(DieselFilesError),
+    /// The app's signs of two migration tools disagree, or the `SeaORM` migrator is ambiguous.
+    Migrator(MigratorError),
+    /// Cargo.lock cannot be read or parsed.
+    CargoLock(std::io::Error),
     ToolchainFile(ToolchainFileError),
     MissingLockfile,
     Toolchain(ToolchainError),
@@ -55,13 +64,6 @@ fn print_buildpack_error(error: RustBuildpackError) {
             &error.to_string(),
             "Change or unset the config var (`heroku config:set` / `heroku config:unset`), then build again. The settings are listed in the buildpack README.",
         ),
-        RustBuildpackError::MigrationsDir(error @ MigrationsDirError::SqlxToml(_)) => {
-            print_user_error(
-                "Invalid sqlx.toml",
-                &format!("{}.", migrations_dir_problem(&error)),
-                "Fix sqlx.toml: sqlx 0.9 refuses it too (`sqlx migrate run` fails on it, an app using `sqlx::migrate!()` does not compile, and the release phase exits with code 2). Its reference is sqlx-core/src/config/reference.toml.",
-            );
-        }
         RustBuildpackError::MigrationFiles(
             error @ (FilesError::BadVersion { .. } | FilesError::NotUtf8Name { .. }),
         ) => print_user_error(
@@ -79,18 +81,33 @@ fn print_buildpack_error(error: RustBuildpackError) {
         RustBuildpackError::MigrationFiles(error) => {
             print_internal_error(&error.to_string());
         }
-        RustBuildpackError::MigrationsDir(
-            error @ (MigrationsDirError::SettingsFileUnreadable { .. }
-            | MigrationsDirError::SettingsFileInvalid { .. }),
-        ) => print_user_error(
-            "Invalid settings file",
-            &format!("{}.", migrations_dir_problem(&error)),
-            "The build reads `migrations_dir` from the settings file, as the release phase does: the file the SLIPWAY_CONFIG config var names (relative to the app root), else slipway.toml. Fix the file (it is TOML, and `migrations_dir` is a string), or point SLIPWAY_CONFIG at the right file, or unset it (`heroku config:unset SLIPWAY_CONFIG`).",
+        RustBuildpackError::MigrationsDir(error) => print_migrations_dir_error(&error),
+        RustBuildpackError::DieselFiles(error) => print_diesel_files_error(&error),
+        RustBuildpackError::Migrator(error @ MigratorError::Conflict { .. }) => print_user_error(
+            "Two migration tools found",
+            &format!(
+                "{}: the build cannot tell which migrations the release phase should run.",
+                capitalised(&error.to_string())
+            ),
+            "Set the SLIPWAY_MIGRATIONS_FORMAT config var to the tool the app migrates with: `sqlx`, `diesel`, or `command` with SLIPWAY_MIGRATE_COMMAND (for SeaORM, `migration up`). For example `heroku config:set SLIPWAY_MIGRATIONS_FORMAT=diesel`. The release phase reads the same settings.",
         ),
-        RustBuildpackError::MigrationsDir(error) => print_user_error(
-            "Invalid migrations folder setting",
-            &format!("{}.", migrations_dir_problem(&error)),
-            "Point SLIPWAY_MIGRATIONS_DIR (a config var) or `migrations_dir` in the settings file (slipway.toml, or the file SLIPWAY_CONFIG names; relative to that file) at the app's migrations folder, or unset it to use `migrations/`. The release phase reads the same settings.",
+        RustBuildpackError::Migrator(error @ MigratorError::SeaOrmAmbiguous { .. }) => {
+            print_user_error(
+                "Cannot choose the SeaORM migrator",
+                &format!(
+                    "{}, so the build cannot tell which one applies the migrations.",
+                    capitalised(&error.to_string())
+                ),
+                "Set the SLIPWAY_MIGRATE_COMMAND config var to the command that applies them (e.g. `heroku config:set SLIPWAY_MIGRATE_COMMAND=\"admin up\"`), or name the migrator binary `migration`, as `sea-orm-cli migrate init` does.",
+            );
+        }
+        RustBuildpackError::CargoLock(error) => print_user_error(
+            "Cargo.lock cannot be read",
+            &format!("Cargo.lock: {error}."),
+            &format!(
+                "Run {} locally so that cargo writes it again, commit it, and build again.",
+                style::command("cargo generate-lockfile")
+            ),
         ),
         RustBuildpackError::ToolchainFile(error) => print_user_error(
             "Invalid Rust toolchain file",
@@ -190,6 +207,96 @@ pub(crate) fn cache_over_budget(bytes: u64, max_bytes: u64) -> String {
         slipway_contract::text::human_bytes(bytes),
         slipway_contract::text::human_bytes(max_bytes)
     )
+}
+
+fn print_migrations_dir_error(error: &MigrationsDirError) {
+    match error {
+        MigrationsDirError::SqlxToml(_) => {
+            print_user_error(
+                "Invalid sqlx.toml",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Fix sqlx.toml: sqlx 0.9 refuses it too (`sqlx migrate run` fails on it, an app using `sqlx::migrate!()` does not compile, and the release phase exits with code 2). Its reference is sqlx-core/src/config/reference.toml.",
+            );
+        }
+        MigrationsDirError::SettingsFileUnreadable { .. }
+        | MigrationsDirError::SettingsFileInvalid { .. } => print_user_error(
+            "Invalid settings file",
+            &format!("{}.", migrations_dir_problem(error)),
+            "The build reads `migrations_dir`, `migrations_format` and `migrate_command` from the settings file, as the release phase does: the file the SLIPWAY_CONFIG config var names (relative to the app root), else slipway.toml. Fix the file (it is TOML, and those keys are strings), or point SLIPWAY_CONFIG at the right file, or unset it (`heroku config:unset SLIPWAY_CONFIG`).",
+        ),
+        MigrationsDirError::DieselTomlInvalid { .. } => {
+            print_user_error(
+                "Invalid diesel.toml",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Fix diesel.toml: diesel CLI refuses it too (`diesel migration run` fails on it). The build and the release phase read its `[migrations_directory] dir`, a string: the migrations folder, relative to diesel.toml.",
+            );
+        }
+        MigrationsDirError::UnknownFormat { .. } => {
+            print_user_error(
+                "Invalid migrations format setting",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Set SLIPWAY_MIGRATIONS_FORMAT (a config var) or `migrations_format` in the settings file to `sqlx`, `diesel` or `command`, or unset it to let the build find the format (diesel.toml or Diesel migration folders mean diesel; a migrate command means command; else sqlx). The release phase reads the same settings.",
+            );
+        }
+        MigrationsDirError::MixedFormats { .. } => {
+            print_user_error(
+                "The migrations folder mixes sqlx and Diesel migrations",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Keep one tool's migrations in the folder: sqlx's <VERSION>_<DESCRIPTION>.sql files or Diesel's <VERSION>_<NAME>/up.sql folders. Whichever format ran, the other set would never be applied, so the release phase refuses the folder too. Move the other set out (or to its own folder, set with SLIPWAY_MIGRATIONS_DIR if it is the one to run).",
+            );
+        }
+        _ => print_user_error(
+            "Invalid migrations folder setting",
+            &format!("{}.", migrations_dir_problem(error)),
+            "Point SLIPWAY_MIGRATIONS_DIR (a config var), `migrations_dir` in the settings file (slipway.toml, or the file SLIPWAY_CONFIG names; relative to that file) or, for Diesel, `[migrations_directory] dir` in diesel.toml at the app's migrations folder, or unset it to use `migrations/`. The release phase reads the same settings.",
+        ),
+    }
+}
+
+fn print_diesel_files_error(error: &DieselFilesError) {
+    match error {
+        DieselFilesError::NoUpSql { .. } => print_user_error(
+            "A Diesel migration has no up.sql",
+            &format!("{error}."),
+            "Give the folder an up.sql (`diesel migration generate <name>` writes one; it may be empty), or move it out of the migrations folder.",
+        ),
+        DieselFilesError::DuplicateVersion { .. } => print_user_error(
+            "Two Diesel migrations have the same version",
+            &format!("{error}."),
+            "Rename one of the two folders so that each version is unique (the version is the name before the first `_`, without `-`). If one of them was already applied somewhere, keep its name. The release phase refuses the folder too.",
+        ),
+        DieselFilesError::EmptyVersion { .. }
+        | DieselFilesError::VersionTooLong { .. }
+        | DieselFilesError::NotUtf8Name { .. } => print_user_error(
+            "Invalid Diesel migration folder name",
+            &format!("{error}."),
+            "Name Diesel migration folders <VERSION>_<NAME> in UTF-8, as `diesel migration generate` does (e.g. 2024-01-01-120000-0000_create_users): a version of at most 50 characters before the first `_`.",
+        ),
+        DieselFilesError::Unreadable { .. } | DieselFilesError::UnreadableEntry { .. } => {
+            print_internal_error(&error.to_string());
+        }
+    }
+}
+
+/// The build's warning for a Diesel `metadata.toml` that Diesel reads in a way its author likely
+/// did not mean.
+pub(crate) fn diesel_metadata_problem(migration: &str, problem: &MetadataProblem) -> String {
+    match problem {
+        MetadataProblem::Invalid { line, problem } => format!(
+            "{migration}/metadata.toml, line {line}: {problem}.\nDiesel ignores the whole file and runs the migration in a transaction, and so does the release phase. Fix the file (`run_in_transaction = false` runs it outside one)."
+        ),
+        MetadataProblem::NoKey => format!(
+            "{migration}/metadata.toml has no `run_in_transaction`.\nDiesel reads that as `false` and runs the migration outside a transaction, and so does the release phase. Write `run_in_transaction = false` (or `true`) to say which you mean."
+        ),
+    }
+}
+
+/// `text` with its first letter in upper case, to start a sentence with an error's message.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn print_toolchain_error(error: &ToolchainError) {
@@ -318,6 +425,27 @@ mod tests {
     use fun_run::CommandWithName;
     use slipway_contract::{DirOrigin, SqlxTomlError};
 
+    #[test]
+    fn a_diesel_metadata_problem_says_what_diesel_does() {
+        let invalid = diesel_metadata_problem(
+            "2024-01-01-000000_a",
+            &MetadataProblem::Invalid {
+                line: 1,
+                problem: "`run_in_transaction` must be true or false, not a string".into(),
+            },
+        );
+        assert!(
+            invalid.starts_with("2024-01-01-000000_a/metadata.toml, line 1: `run_in_transaction`"),
+            "{invalid}"
+        );
+        assert!(
+            invalid.contains("runs the migration in a transaction"),
+            "{invalid}"
+        );
+        let no_key = diesel_metadata_problem("1_a", &MetadataProblem::NoKey);
+        assert!(no_key.contains("outside a transaction"), "{no_key}");
+    }
+
     /// What `on_error` prints for `error`, without colours.
     fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {
         let bytes = bullet_stream::global::with_locked_writer(Vec::new(), || on_error(error));
@@ -380,6 +508,86 @@ mod tests {
                         key: Some("migrate.table_name".into()),
                         problem: "unknown field `table_name`".into(),
                     },
+                )),
+            ),
+            (
+                "Invalid diesel.toml",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::DieselTomlInvalid {
+                    path: "diesel.toml".into(),
+                    line: 5,
+                    problem: "`migrations_directory.dir` must be a string (a folder path), not an integer".into(),
+                }),
+            ),
+            (
+                "Invalid migrations format setting",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::UnknownFormat {
+                    origin: DirOrigin::Given("SLIPWAY_MIGRATIONS_FORMAT".into()),
+                    value: "seaorm".into(),
+                }),
+            ),
+            (
+                "The migrations folder mixes sqlx and Diesel migrations",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::MixedFormats {
+                    dir: "migrations".into(),
+                    sqlx_example: "1_a.sql".into(),
+                    diesel_example: "2_b".into(),
+                }),
+            ),
+            (
+                "Invalid migrations folder setting",
+                RustBuildpackError::MigrationsDir(MigrationsDirError::Missing {
+                    origin: DirOrigin::DieselToml {
+                        path: "diesel.toml".into(),
+                        line: 2,
+                    },
+                    value: "db/diesel".into(),
+                    path: "db/diesel".into(),
+                }),
+            ),
+            (
+                "A Diesel migration has no up.sql",
+                RustBuildpackError::DieselFiles(DieselFilesError::NoUpSql {
+                    path: "migrations/2024-01-01-000000_a".into(),
+                }),
+            ),
+            (
+                "Two Diesel migrations have the same version",
+                RustBuildpackError::DieselFiles(DieselFilesError::DuplicateVersion {
+                    version: "20240101000000".into(),
+                    first: "migrations/2024-01-01-000000_a".into(),
+                    second: "migrations/20240101000000_b".into(),
+                }),
+            ),
+            (
+                "Invalid Diesel migration folder name",
+                RustBuildpackError::DieselFiles(DieselFilesError::VersionTooLong {
+                    path: "migrations/1234".into(),
+                    version: "1".repeat(51),
+                }),
+            ),
+            (
+                "Invalid Diesel migration folder name",
+                RustBuildpackError::DieselFiles(DieselFilesError::EmptyVersion {
+                    path: "migrations/_a".into(),
+                }),
+            ),
+            (
+                "Two migration tools found",
+                RustBuildpackError::Migrator(MigratorError::Conflict {
+                    first: "sqlx migration files (e.g. 1_a.sql)".into(),
+                    second: "`diesel_migrations` in Cargo.lock (Diesel)".into(),
+                }),
+            ),
+            (
+                "Cannot choose the SeaORM migrator",
+                RustBuildpackError::Migrator(MigratorError::SeaOrmAmbiguous {
+                    bins: vec!["admin".into(), "seed".into()],
+                }),
+            ),
+            (
+                "Cargo.lock cannot be read",
+                RustBuildpackError::CargoLock(std::io::Error::other(
+                    "TOML parse error at line 3, column 1",
                 )),
             ),
             (
@@ -508,6 +716,9 @@ mod tests {
                 RustBuildpackError::Config(e) => e.to_string(),
                 RustBuildpackError::MigrationsDir(e) => migrations_dir_problem(e),
                 RustBuildpackError::MigrationFiles(e) => e.to_string(),
+                RustBuildpackError::DieselFiles(e) => e.to_string(),
+                RustBuildpackError::Migrator(e) => capitalised(&e.to_string()),
+                RustBuildpackError::CargoLock(e) => e.to_string(),
                 RustBuildpackError::ToolchainFile(e) => e.to_string(),
                 RustBuildpackError::Toolchain(e) => e.to_string(),
                 RustBuildpackError::Cargo(e) => e.to_string(),
@@ -547,6 +758,12 @@ mod tests {
                 serde_json::from_str::<serde_json::Value>("{").unwrap_err(),
             ))),
             libcnb::Error::CannotWriteLaunchSbom(std::io::Error::other("no space left")),
+            libcnb::Error::BuildpackError(RustBuildpackError::DieselFiles(
+                DieselFilesError::Unreadable {
+                    dir: "migrations".into(),
+                    source: std::io::Error::other("permission denied"),
+                },
+            )),
         ];
         for error in internal {
             let text = rendered(error);

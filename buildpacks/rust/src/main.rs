@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod layers;
 mod migrations;
+mod migrator;
 mod pgvector;
 mod processes;
 mod redact;
@@ -29,8 +30,10 @@ use crate::layers::target_dir::prune::{
 use crate::layers::target_dir::{TargetDir, prepare_target_dir};
 use crate::layers::toolchain::install_toolchain;
 use crate::migrations::{
-    find_migrations_dir, print_migration_lint, shown_path, warn_about_ignored_files,
+    AppMigrations, MigrationList, locate_from_config, plan_migrations, print_migration_lint,
+    print_migrations, shown_path,
 };
+use crate::migrator::Wiring;
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
 use crate::sbom::app_sbom;
@@ -50,7 +53,6 @@ use libcnb::sbom::Sbom;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
 use slipway_contract::text::human_bytes;
-use slipway_contract::{MigrationsDir, list_migration_files};
 use std::path::{Path, PathBuf};
 
 // Used by the integration tests.
@@ -105,11 +107,7 @@ impl Buildpack for RustBuildpack {
         if !app_dir.join("Cargo.lock").is_file() {
             return Err(RustBuildpackError::MissingLockfile.into());
         }
-        let migrations = find_migrations_dir(&app_dir, &user_env)?;
-        // The release phase reads the folder with these same rules.
-        let files =
-            list_migration_files(&migrations.path).map_err(RustBuildpackError::MigrationFiles)?;
-        warn_about_ignored_files(&files);
+        let located = locate_from_config(&app_dir, &user_env)?;
 
         print::bullet("Rust toolchain");
         let spec = select_toolchain(&context)?;
@@ -153,11 +151,15 @@ impl Buildpack for RustBuildpack {
         let bins = metadata
             .bin_targets(&config)
             .map_err(RustBuildpackError::Cargo)?;
+        let locked = read_cargo_lock(&app_dir).map_err(RustBuildpackError::CargoLock)?;
+        let migrations = plan_migrations(&app_dir, &user_env, located, &locked, &bins)?;
+        let migrator = migrator_bin(&migrations);
         set_sqlx_offline(&app_dir, &metadata.member_dirs(), &user_env, &mut env);
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
 
         print::bullet("Installing binaries");
-        let sbom = describe_dependencies(&app_dir, &built, &bins, config.web_bin.as_deref());
+        let sbom =
+            describe_dependencies(&app_dir, &built, &bins, config.web_bin.as_deref(), migrator);
         install_app_binaries(&context, &bins, &built.binaries, sbom)?;
 
         print::bullet("Pruning the build caches");
@@ -170,13 +172,22 @@ impl Buildpack for RustBuildpack {
             &config,
         );
 
+        print::bullet("Migrations");
+        print_migrations(&app_dir, &migrations, &user_env);
+
         print::bullet("pgvector");
-        let pgvector = plan_pgvector(&app_dir, &files, config.pgvector).map_err(|error| {
-            RustBuildpackError::Io {
-                what: format!("reading {}", shown_path(&app_dir, &migrations.path)),
+        let compiles_pgvector = built
+            .packages
+            .keys()
+            .any(|id| sbom::package_name(id).as_deref() == Some("pgvector"));
+        let pgvector = plan_pgvector(&migrations.list, config.pgvector, compiles_pgvector)
+            .map_err(|error| RustBuildpackError::Io {
+                what: format!(
+                    "reading {}",
+                    shown_path(&app_dir, &migrations.located.dir.path)
+                ),
                 error,
-            }
-        })?;
+            })?;
         print_pgvector_plan(&pgvector);
 
         print::bullet("Migration lint");
@@ -184,9 +195,9 @@ impl Buildpack for RustBuildpack {
 
         let release = needs_release(&migrations, &pgvector);
         if release {
-            install_release_tool(&context, &pgvector)?;
+            install_release_tool(&context, &pgvector, &migrations.wiring.launch_defaults())?;
         }
-        let launch = declare_processes(&bins, &config, release)?;
+        let launch = declare_processes(&bins, &config, release, migrator)?;
         print::all_done(&Some(started));
         BuildResultBuilder::new().launch(launch).build()
     }
@@ -196,15 +207,24 @@ impl Buildpack for RustBuildpack {
     }
 }
 
+/// The `SeaORM` migrator binary the release phase runs, which is no candidate for `web`.
+fn migrator_bin(migrations: &AppMigrations) -> Option<&str> {
+    match &migrations.wiring {
+        Wiring::SeaOrm { bin, .. } => Some(bin.as_str()),
+        Wiring::AsLocated | Wiring::DieselFromLock => None,
+    }
+}
+
 /// The app layer's CycloneDX SBOM; a failure only warns, since the app itself built.
 fn describe_dependencies(
     app_dir: &Path,
     built: &Compiled,
     bins: &[BinTarget],
     web_bin: Option<&str>,
+    migrator: Option<&str>,
 ) -> Option<Sbom> {
     // The subject is the web process's package when one is chosen, else the first binary's.
-    let web_package = match choose_web(bins, web_bin) {
+    let web_package = match choose_web(bins, web_bin, migrator) {
         Ok(WebChoice::Chosen { bin, .. }) => bins
             .iter()
             .find(|target| target.name == bin)
@@ -395,7 +415,9 @@ fn select_toolchain(
 
 fn print_pgvector_plan(plan: &PgvectorPlan) {
     if plan.reasons.is_empty() {
-        print::sub_bullet("Not used: no `pgvector` crate, no vector use in the migrations");
+        print::sub_bullet(
+            "Not used: the app compiles no `pgvector` crate, and no migration uses vector",
+        );
     }
     for reason in &plan.reasons {
         print::sub_bullet(reason);
@@ -416,18 +438,24 @@ fn print_pgvector_plan(plan: &PgvectorPlan) {
     }
 }
 
-/// The release phase is declared for apps with migrations or pgvector.
-fn needs_release(migrations: &MigrationsDir, pgvector: &PgvectorPlan) -> bool {
-    migrations.path.is_dir() || pgvector.required
+/// The release phase is declared for apps with sqlx migrations or pgvector, and for every Diesel
+/// app and migrate command.
+fn needs_release(migrations: &AppMigrations, pgvector: &PgvectorPlan) -> bool {
+    match migrations.list {
+        MigrationList::Sqlx(_) => migrations.located.dir.path.is_dir() || pgvector.required,
+        MigrationList::Diesel(_) | MigrationList::Command => true,
+    }
 }
 
 fn declare_processes(
     bins: &[BinTarget],
     config: &BuildConfig,
     release: bool,
+    migrator: Option<&str>,
 ) -> Result<libcnb::data::launch::Launch, RustBuildpackError> {
     print::bullet("Process types");
-    let web = choose_web(bins, config.web_bin.as_deref()).map_err(RustBuildpackError::Process)?;
+    let web = choose_web(bins, config.web_bin.as_deref(), migrator)
+        .map_err(RustBuildpackError::Process)?;
     match &web {
         WebChoice::Chosen { bin, reason } => {
             print::sub_bullet(format!("web: {} ({reason})", style::command(bin)));

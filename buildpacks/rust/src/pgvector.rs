@@ -1,8 +1,8 @@
 //! Does the app use pgvector, and which minimum version does it need?
 
 use crate::config::PgvectorMode;
-use slipway_contract::{MigrationFiles, VectorUsage, Version, scan_migration_files};
-use std::path::Path;
+use crate::migrations::MigrationList;
+use slipway_contract::{VectorUsage, Version};
 
 /// The launch env variable that hands the minimum version to `slipway-release`.
 pub(crate) const MIN_VERSION_ENV: &str = "SLIPWAY_PGVECTOR_MIN_VERSION";
@@ -21,12 +21,17 @@ pub(crate) struct PgvectorPlan {
     pub(crate) reasons: Vec<String>,
 }
 
-/// Looks for pgvector in `Cargo.lock`, in the up migrations (listed with sqlx's rules, as the
-/// release tool lists them), and in `SLIPWAY_PGVECTOR`.
+/// Looks for pgvector in the crates the build compiled (`compiles_pgvector`), in the
+/// up-migrations (listed by their format's rules, as the release tool lists them: sqlx's files
+/// or Diesel's `up.sql`), and in `SLIPWAY_PGVECTOR`.
+///
+/// The compiled crates, not Cargo.lock: a lockfile lists optional dependencies no feature turns
+/// on (every `SeaORM` 2 app's Cargo.lock holds `pgvector`, as sea-orm's `postgres-vector` feature
+/// would need it).
 pub(crate) fn plan_pgvector(
-    app_dir: &Path,
-    migrations: &MigrationFiles,
+    migrations: &MigrationList,
     mode: PgvectorMode,
+    compiles_pgvector: bool,
 ) -> std::io::Result<PgvectorPlan> {
     if mode == PgvectorMode::Off {
         return Ok(PgvectorPlan {
@@ -35,23 +40,22 @@ pub(crate) fn plan_pgvector(
             reasons: vec!["SLIPWAY_PGVECTOR=off: not checking for pgvector".to_string()],
         });
     }
-    let lockfile = std::fs::read_to_string(app_dir.join("Cargo.lock")).unwrap_or_default();
-    let usage = scan_migration_files(migrations)?;
-    Ok(plan_from(mode, lockfile_has_pgvector(&lockfile), &usage))
+    let usage = migrations.scan()?;
+    Ok(plan_from(mode, compiles_pgvector, &usage))
 }
 
 /// Combines the three signals into a plan.
 pub(crate) fn plan_from(
     mode: PgvectorMode,
-    crate_in_lockfile: bool,
+    crate_compiled: bool,
     usage: &VectorUsage,
 ) -> PgvectorPlan {
     let mut reasons = Vec::new();
     if mode == PgvectorMode::Required {
         reasons.push("SLIPWAY_PGVECTOR=required".to_string());
     }
-    if crate_in_lockfile {
-        reasons.push("the `pgvector` crate is in Cargo.lock".to_string());
+    if crate_compiled {
+        reasons.push("the app compiles the `pgvector` crate".to_string());
     }
     if let Some(first) = usage.findings.first() {
         reasons.push(format!("the migrations use {first}"));
@@ -65,13 +69,6 @@ pub(crate) fn plan_from(
         min_version,
         reasons,
     }
-}
-
-/// `true` when a `[[package]]` named `pgvector` is in the lockfile.
-fn lockfile_has_pgvector(lockfile: &str) -> bool {
-    lockfile
-        .lines()
-        .any(|line| line.trim() == "name = \"pgvector\"")
 }
 
 #[cfg(test)]
@@ -104,12 +101,7 @@ mod tests {
 
     #[test]
     fn the_crate_alone_requires_the_extension_without_a_minimum() {
-        let lockfile = "[[package]]\nname = \"pgvector\"\nversion = \"0.4.1\"\n";
-        let plan = plan_from(
-            PgvectorMode::Auto,
-            lockfile_has_pgvector(lockfile),
-            &VectorUsage::default(),
-        );
+        let plan = plan_from(PgvectorMode::Auto, true, &VectorUsage::default());
         assert!(plan.required);
         assert_eq!(plan.min_version, None);
     }
@@ -119,9 +111,47 @@ mod tests {
         let empty = VectorUsage::default();
         assert!(!plan_from(PgvectorMode::Auto, false, &empty).required);
         assert!(plan_from(PgvectorMode::Required, false, &empty).required);
-        assert!(!lockfile_has_pgvector(
-            "[[package]]\nname = \"pgvector-extra\"\n"
-        ));
+    }
+
+    fn sqlx_files(app: &std::path::Path) -> MigrationList {
+        MigrationList::Sqlx(
+            slipway_contract::list_migration_files(&app.join("migrations")).unwrap(),
+        )
+    }
+
+    #[test]
+    fn diesel_up_sql_is_scanned_and_down_sql_is_not() {
+        let app = tempfile::tempdir().unwrap();
+        let folder = app.path().join("migrations/2024-01-01-000000-0000_items");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("up.sql"),
+            "CREATE INDEX CONCURRENTLY ON items USING hnsw (embedding vector_cosine_ops);",
+        )
+        .unwrap();
+        std::fs::write(folder.join("down.sql"), "SELECT 'x'::halfvec;").unwrap();
+        let list = MigrationList::Diesel(
+            slipway_contract::list_diesel_migrations(&app.path().join("migrations")).unwrap(),
+        );
+        let plan = plan_pgvector(&list, PgvectorMode::Auto, false).unwrap();
+        assert!(plan.required);
+        assert_eq!(plan.min_version, Some(Version::new(0, 5, 0)));
+        assert!(
+            plan.reasons
+                .iter()
+                .any(|r| r.contains("2024-01-01-000000-0000_items/up.sql:1")),
+            "{:?}",
+            plan.reasons
+        );
+        // A command has nothing to scan: only the compiled crates and the setting count.
+        let none = plan_pgvector(&MigrationList::Command, PgvectorMode::Auto, false).unwrap();
+        assert!(!none.required);
+        let crate_only = plan_pgvector(&MigrationList::Command, PgvectorMode::Auto, true).unwrap();
+        assert!(crate_only.required);
+        assert_eq!(
+            crate_only.reasons,
+            ["the app compiles the `pgvector` crate"]
+        );
     }
 
     #[test]
@@ -133,10 +163,10 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
-        assert_eq!(files.ignored.len(), 1);
+        let files = sqlx_files(app.path());
+        assert!(matches!(&files, MigrationList::Sqlx(files) if files.ignored.len() == 1));
         assert!(
-            !plan_pgvector(app.path(), &files, PgvectorMode::Auto)
+            !plan_pgvector(&files, PgvectorMode::Auto, false)
                 .unwrap()
                 .required
         );
@@ -151,14 +181,14 @@ mod tests {
             "CREATE EXTENSION vector;",
         )
         .unwrap();
-        let files = slipway_contract::list_migration_files(&app.path().join("migrations")).unwrap();
+        let files = sqlx_files(app.path());
         assert!(
-            !plan_pgvector(app.path(), &files, PgvectorMode::Off)
+            !plan_pgvector(&files, PgvectorMode::Off, false)
                 .unwrap()
                 .required
         );
         assert!(
-            plan_pgvector(app.path(), &files, PgvectorMode::Auto)
+            plan_pgvector(&files, PgvectorMode::Auto, false)
                 .unwrap()
                 .required
         );

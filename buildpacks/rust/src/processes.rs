@@ -27,10 +27,12 @@ pub(crate) enum ProcessError {
 }
 
 /// Picks the `web` binary: `SLIPWAY_WEB_BIN`, else the only binary, else the binary named
-/// after its package (when exactly one is).
+/// after its package (when exactly one is). The `migrator` the release phase runs (`SeaORM`'s)
+/// serves no HTTP, so only `SLIPWAY_WEB_BIN` can make it `web`.
 pub(crate) fn choose_web(
     bins: &[BinTarget],
     web_bin: Option<&str>,
+    migrator: Option<&str>,
 ) -> Result<WebChoice, ProcessError> {
     if let Some(wanted) = web_bin {
         return if bins.iter().any(|bin| bin.name == wanted) {
@@ -45,12 +47,22 @@ pub(crate) fn choose_web(
             })
         };
     }
-    if let [only] = bins {
+    let candidates: Vec<BinTarget> = bins
+        .iter()
+        .filter(|bin| Some(bin.name.as_str()) != migrator)
+        .cloned()
+        .collect();
+    if let [only] = candidates.as_slice() {
         return Ok(WebChoice::Chosen {
             bin: only.name.clone(),
-            reason: "the only binary",
+            reason: if candidates.len() == bins.len() {
+                "the only binary"
+            } else {
+                "the only binary besides the migrator"
+            },
         });
     }
+    let bins = candidates.as_slice();
     let named_after_package: Vec<&BinTarget> =
         bins.iter().filter(|bin| bin.name == bin.package).collect();
     if let [bin] = named_after_package.as_slice() {
@@ -130,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_only_binary_is_web() {
-        let choice = choose_web(&bins(&[("app", "server")]), None).unwrap();
+        let choice = choose_web(&bins(&[("app", "server")]), None, None).unwrap();
         assert_eq!(
             choice,
             WebChoice::Chosen {
@@ -142,16 +154,16 @@ mod tests {
 
     #[test]
     fn the_binary_named_after_its_package_is_web() {
-        let choice = choose_web(&bins(&[("api", "api"), ("api", "worker")]), None).unwrap();
+        let choice = choose_web(&bins(&[("api", "api"), ("api", "worker")]), None, None).unwrap();
         assert!(matches!(choice, WebChoice::Chosen { bin, .. } if bin == "api"));
     }
 
     #[test]
     fn setting_wins_and_must_name_a_built_binary() {
         let built = bins(&[("api", "api"), ("api", "worker")]);
-        let choice = choose_web(&built, Some("worker")).unwrap();
+        let choice = choose_web(&built, Some("worker"), None).unwrap();
         assert!(matches!(choice, WebChoice::Chosen { bin, .. } if bin == "worker"));
-        let error = choose_web(&built, Some("nope")).unwrap_err();
+        let error = choose_web(&built, Some("nope"), None).unwrap_err();
         assert_eq!(
             error.to_string(),
             "SLIPWAY_WEB_BIN is `nope`, but the build produced no such binary (it produced: api, worker)"
@@ -159,8 +171,34 @@ mod tests {
     }
 
     #[test]
+    fn the_seaorm_migrator_is_not_web_unless_named() {
+        let built = bins(&[("seaorm-app", "seaorm-app"), ("migration", "migration")]);
+        let choice = choose_web(&built, None, Some("migration")).unwrap();
+        assert_eq!(
+            choice,
+            WebChoice::Chosen {
+                bin: "seaorm-app".into(),
+                reason: "the only binary besides the migrator"
+            }
+        );
+        // Without the migrator known, both are named after their package: no web.
+        assert!(matches!(
+            choose_web(&built, None, None).unwrap(),
+            WebChoice::Undecided { .. }
+        ));
+        let choice = choose_web(&built, Some("migration"), Some("migration")).unwrap();
+        assert!(matches!(choice, WebChoice::Chosen { bin, .. } if bin == "migration"));
+        // A migrator alone leaves no web process.
+        let only = bins(&[("migration", "migration")]);
+        assert!(matches!(
+            choose_web(&only, None, Some("migration")).unwrap(),
+            WebChoice::Undecided { .. }
+        ));
+    }
+
+    #[test]
     fn ambiguity_says_why() {
-        let choice = choose_web(&bins(&[("ws", "alpha"), ("ws", "beta")]), None).unwrap();
+        let choice = choose_web(&bins(&[("ws", "alpha"), ("ws", "beta")]), None, None).unwrap();
         let WebChoice::Undecided { reason } = choice else {
             panic!("expected no web process");
         };
@@ -171,7 +209,7 @@ mod tests {
     #[test]
     fn processes_include_each_binary_web_and_release() {
         let built = bins(&[("api", "api"), ("api", "worker")]);
-        let web = choose_web(&built, None).unwrap();
+        let web = choose_web(&built, None, None).unwrap();
         let processes = build_processes(&built, &web, true).unwrap();
         let summary: Vec<(String, Vec<String>, bool)> = processes
             .iter()

@@ -75,6 +75,11 @@ impl PackageId {
     }
 }
 
+/// The name of the package cargo's package id `id` names (either form).
+pub(crate) fn package_name(id: &str) -> Option<String> {
+    PackageId::parse(id).map(|id| id.name)
+}
+
 /// A package's licence fields.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct LicenceFields {
@@ -329,6 +334,7 @@ mod tests {
             version: "1.0.228".into(),
             source: Some(CRATES_IO.into()),
             checksum: Some("9a8e94ea".into()),
+            dependencies: Vec::new(),
         }];
         let sbom = app_sbom(
             &dir.join("app"),

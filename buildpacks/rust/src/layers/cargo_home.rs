@@ -204,12 +204,14 @@ mod tests {
             version: version.into(),
             source: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
             checksum: None,
+            dependencies: Vec::new(),
         };
         let forked = LockedPackage {
             name: "forked".into(),
             version: "0.2.0".into(),
             source: Some("git+https://example.com/forked?branch=main#a1b2c3d4e5f60718".into()),
             checksum: None,
+            dependencies: Vec::new(),
         };
         let pruned = prune_cargo_home(
             home.path(),

@@ -358,7 +358,7 @@ fn pgvector_app_builds_releases_serves_and_rebuilds_incrementally() {
         "{cold}"
     );
     assert!(
-        cold.contains("the `pgvector` crate is in Cargo.lock"),
+        cold.contains("the app compiles the `pgvector` crate"),
         "{cold}"
     );
     assert!(
@@ -643,7 +643,11 @@ fn moving_channel_explicit_target_and_configured_migrations_dir() {
 
     let (_, cold) = build_ok(&app, &root, &[]);
     assert!(
-        cold.contains("Migrations: `db/migrations/` (from `migrations_dir` in slipway.toml)"),
+        cold.contains("Migrations: sqlx, `db/migrations/`, 2 migrations (the default: no diesel.toml, no Diesel migration folders, no migrate command)"),
+        "{cold}"
+    );
+    assert!(
+        cold.contains("The folder is set by `migrations_dir` in slipway.toml"),
         "{cold}"
     );
     assert!(cold.contains("--default-toolchain stable"), "{cold}");

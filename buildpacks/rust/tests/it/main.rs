@@ -3,6 +3,7 @@
 //! - `lifecycle_e2e`: the packaged buildpack through the real CNB lifecycle (see
 //!   `lifecycle-harness`), with real toolchain installs, real cargo builds and the exported
 //!   image's processes run against a real PostgreSQL;
+//! - `migration_formats_e2e`: the same, for a Diesel app and a `SeaORM` app;
 //! - `rustup_mirror`: the rustup-init download through a local mirror (`RUSTUP_UPDATE_ROOT`);
 //! - `arm64`: the same lifecycle for arm64 under qemu-user, as Fir runs it (ignored: `.ci/run`
 //!   runs it after the suite, in the platform `scripts/arm64-env.sh` prepares);
@@ -16,5 +17,6 @@
 mod arm64;
 mod integration_test;
 mod lifecycle_e2e;
+mod migration_formats_e2e;
 mod rustup_mirror;
 mod support;

@@ -1,0 +1,2 @@
+-- pgvector: the `vector` type and its index methods.
+CREATE EXTENSION IF NOT EXISTS vector;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS documents_embedding_hnsw;
