@@ -238,6 +238,20 @@ fn print_migrations_dir_error(error: &MigrationsDirError) {
                 "Set SLIPWAY_MIGRATIONS_FORMAT (a config var) or `migrations_format` in the settings file to `sqlx`, `diesel` or `command`, or unset it to let the build find the format (diesel.toml or Diesel migration folders mean diesel; a migrate command means command; else sqlx). The release phase reads the same settings.",
             );
         }
+        MigrationsDirError::OtherFormatsFolder { .. } => {
+            print_user_error(
+                "The migrations folder holds another tool's migrations",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Set SLIPWAY_MIGRATIONS_FORMAT (a config var) or `migrations_format` in the settings file to the tool that wrote these migrations (a diesel.toml kept only for `print_schema` makes an app look like a Diesel app), or point SLIPWAY_MIGRATIONS_DIR at the right folder. The release phase refuses this folder too: it would apply nothing.",
+            );
+        }
+        MigrationsDirError::NoDieselFolder { .. } => {
+            print_user_error(
+                "No Diesel migrations folder",
+                &format!("{}.", migrations_dir_problem(error)),
+                "Point SLIPWAY_MIGRATIONS_DIR (a config var), `migrations_dir` in the settings file, `[migrations_directory] dir` in diesel.toml or MIGRATION_DIRECTORY at the app's Diesel migrations (`diesel setup` makes `migrations/`), or set SLIPWAY_MIGRATIONS_FORMAT if the app is not migrated with Diesel. The release phase refuses it too, as Diesel does.",
+            );
+        }
         MigrationsDirError::MixedFormats { .. } => {
             print_user_error(
                 "The migrations folder mixes sqlx and Diesel migrations",

@@ -17,7 +17,7 @@ use slipway_contract::{
     MigrationFormat, MigrationSettings, VectorUsage, list_diesel_migrations, list_migration_files,
     locate_migrations, read_diesel_metadata, scan_diesel_migrations, scan_migration_files,
 };
-use slipway_release::build_lint::{BuildLint, lint_migrations};
+use slipway_release::build_lint::lint_migrations;
 
 use crate::cargo_lock::LockedPackage;
 use crate::errors::{self, RustBuildpackError};
@@ -96,6 +96,8 @@ fn release_settings(user_env: &Env, defaults: &[(&'static str, String)]) -> Migr
         migrations_dir: given("SLIPWAY_MIGRATIONS_DIR"),
         settings_file: given("SLIPWAY_CONFIG"),
         migrate_command: given(COMMAND_ENV),
+        diesel_migration_directory: given("MIGRATION_DIRECTORY"),
+        diesel_config_file: given("DIESEL_CONFIG_FILE"),
     }
 }
 
@@ -284,6 +286,7 @@ pub(crate) fn origin_words_with_line(origin: &DirOrigin) -> String {
         DirOrigin::SettingsFileKey { path, line, key } => {
             format!("`{key}` in {}, line {line}", path.display())
         }
+        DirOrigin::DieselEnv(var) => format!("{var} (diesel CLI's variable)"),
     }
 }
 
@@ -340,7 +343,7 @@ pub(crate) fn print_migration_lint(app_dir: &Path, migrations: &AppMigrations, u
         return;
     }
     let rules = user_env.get_string_lossy("SLIPWAY_LINT_RULES");
-    match lint_located(app_dir, &migrations.located, rules.as_deref()) {
+    match lint_migrations(app_dir, &migrations.located, rules.as_deref()) {
         Ok(lint) => {
             for warning in &lint.warnings {
                 print::warning(warning);
@@ -360,24 +363,6 @@ pub(crate) fn print_migration_lint(app_dir: &Path, migrations: &AppMigrations, u
         }
         // The release phase reports the same problem as an error, with its fix.
         Err(problem) => print::warning(format!("The migrations could not be linted: {problem}")),
-    }
-}
-
-/// `slipway_release::build_lint::lint_migrations` as it is being changed to be called, with the
-/// located migrations (any format) instead of a sqlx folder.
-// TODO(issue 21, merge): once the release tool's `lint_migrations(app_dir, &LocatedMigrations,
-// rules)` lands, this is that call and the Diesel arm goes.
-fn lint_located(
-    app_dir: &Path,
-    located: &LocatedMigrations,
-    rules: Option<&str>,
-) -> Result<BuildLint, String> {
-    match located.format {
-        MigrationFormat::Sqlx => lint_migrations(app_dir, &located.dir, rules),
-        MigrationFormat::Diesel | MigrationFormat::Command => Err(format!(
-            "this build of slipway-release lints sqlx migrations only, not {} ones",
-            located.format.name()
-        )),
     }
 }
 
@@ -581,7 +566,7 @@ mod tests {
 
     #[test]
     fn diesel_migrations_in_cargo_lock_wires_diesel_without_a_folder() {
-        let bare = app(&[("src/main.rs", "fn main() {}")]);
+        let bare = app(&[("src/main.rs", "fn main() {}"), ("migrations/.keep", "")]);
         let locked = locked(&[("app", &["diesel_migrations"])], &["diesel_migrations"]);
         let found = plan(&bare, &[], &locked, &bins(&[("app", "app")])).unwrap();
         assert_eq!(found.located.format, MigrationFormat::Diesel);
@@ -591,6 +576,15 @@ mod tests {
             format_reason(&found),
             "`diesel_migrations` is in Cargo.lock"
         );
+        // Without any folder, Diesel fails at release ("Unable to find migrations
+        // directory"): the build stops first, as the release phase would.
+        let no_folder = app(&[("src/main.rs", "fn main() {}")]);
+        assert!(matches!(
+            plan(&no_folder, &[], &locked, &bins(&[("app", "app")])),
+            Err(RustBuildpackError::MigrationsDir(
+                slipway_contract::MigrationsDirError::NoDieselFolder { .. }
+            ))
+        ));
         // The folder elsewhere, still empty: the contract's rules find it (here
         // SLIPWAY_MIGRATIONS_DIR), Cargo.lock says Diesel.
         let elsewhere = app(&[("db/diesel/.keep", "")]);
