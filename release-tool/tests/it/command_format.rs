@@ -5,30 +5,13 @@
 use std::time::Duration;
 
 use crate::support::{
-    TestDb, all_output, assert_mentions, db_with_data, dumps_in, json, run_expecting, slipway,
-    slipway_process, stderr, wait_until, wait_with_timeout, workspace_root,
+    TestDb, all_output, assert_mentions, db_with_data, diesel_app, dumps_in, json, run_expecting,
+    slipway, slipway_process, stderr, wait_until, wait_with_timeout,
 };
 
 /// An app with a Diesel set in `migrations/` that slipway does not read.
 fn app() -> tempfile::TempDir {
-    let app = tempfile::tempdir().unwrap();
-    let from = workspace_root().join("test-fixtures/diesel/basic");
-    let to = app.path().join("migrations");
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(to.join(entry.file_name())).unwrap();
-            for file in std::fs::read_dir(entry.path()).unwrap() {
-                let file = file.unwrap();
-                std::fs::copy(
-                    file.path(),
-                    to.join(entry.file_name()).join(file.file_name()),
-                )
-                .unwrap();
-            }
-        }
-    }
-    app
+    diesel_app("basic")
 }
 
 /// The advisory locks other sessions hold on the database, counted by a

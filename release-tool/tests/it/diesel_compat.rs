@@ -13,34 +13,9 @@ use diesel::{Connection as _, PgConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness as _};
 
 use crate::support::{
-    TestDb, all_output, assert_mentions, json, run_expecting, slipway, slipway_process, stderr,
-    stdout, wait_until, wait_with_timeout, workspace_root,
+    TestDb, all_output, assert_mentions, copy_dir, diesel_app, diesel_fixture, json, run_expecting,
+    slipway, slipway_process, stderr, stdout, wait_until, wait_with_timeout,
 };
-
-/// A Diesel migration set in `test-fixtures/diesel/`.
-fn diesel_fixture(set: &str) -> PathBuf {
-    workspace_root().join("test-fixtures/diesel").join(set)
-}
-
-/// A temporary app whose `migrations/` is a copy of the Diesel set.
-fn diesel_app(set: &str) -> tempfile::TempDir {
-    let app = tempfile::tempdir().unwrap();
-    copy_dir(&diesel_fixture(set), &app.path().join("migrations"));
-    app
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// The `diesel` binary of diesel CLI 2.3 (scripts/install-deps.sh): on PATH, or in cargo's bin dir.
 fn diesel_cli() -> PathBuf {

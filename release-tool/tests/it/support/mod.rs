@@ -501,3 +501,28 @@ pub(crate) fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// A Diesel migration set in `test-fixtures/diesel/`.
+pub(crate) fn diesel_fixture(set: &str) -> PathBuf {
+    workspace_root().join("test-fixtures/diesel").join(set)
+}
+
+/// A temporary app whose `migrations/` is a copy of the Diesel set.
+pub(crate) fn diesel_app(set: &str) -> tempfile::TempDir {
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&diesel_fixture(set), &app.path().join("migrations"));
+    app
+}
+
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
