@@ -7,7 +7,8 @@
 //!    `migrations_format` in the settings file: `sqlx`, `diesel` or `command`;
 //! 2. `command`, when `SLIPWAY_MIGRATE_COMMAND` (or `migrate_command` in the settings file) is
 //!    set: a migrate command is never ignored without a word;
-//! 3. `diesel`, when `diesel.toml` is at the app root;
+//! 3. `diesel`, when `diesel.toml` is at the app root, or diesel CLI's own `DIESEL_CONFIG_FILE`
+//!    or `MIGRATION_DIRECTORY` is set;
 //! 4. `diesel`, when the folder (found as for sqlx) holds Diesel migration folders (a folder
 //!    with `up.sql`);
 //! 5. `sqlx`.
@@ -74,6 +75,8 @@ pub enum FormatOrigin {
     MigrateCommand(DirOrigin),
     /// `diesel.toml` is at the app root.
     DieselToml,
+    /// One of diesel CLI's own variables is set (`DIESEL_CONFIG_FILE`, `MIGRATION_DIRECTORY`).
+    DieselVariable(&'static str),
     /// The folder holds Diesel migration folders, e.g. this one.
     DieselFolder { example: String },
     /// Nothing says otherwise.
@@ -86,6 +89,7 @@ impl fmt::Display for FormatOrigin {
             Self::Setting(origin) => write!(f, "set by {origin}"),
             Self::MigrateCommand(origin) => write!(f, "a migrate command is set by {origin}"),
             Self::DieselToml => write!(f, "{DIESEL_TOML} at the app root"),
+            Self::DieselVariable(var) => write!(f, "diesel CLI's {var} is set"),
             Self::DieselFolder { example } => {
                 write!(
                     f,
@@ -186,8 +190,21 @@ pub fn locate_migrations(
         ),
         (None, toml @ (DieselTomlDir::NotNamed | DieselTomlDir::Named(_))) => (
             MigrationFormat::Diesel,
-            FormatOrigin::DieselToml,
+            match diesel_config_file {
+                Some(_) => FormatOrigin::DieselVariable("DIESEL_CONFIG_FILE"),
+                None => FormatOrigin::DieselToml,
+            },
             locate_dir(app_dir, migrations_dir, file.dir, diesel_dir(toml))?,
+        ),
+        (None, DieselTomlDir::NoFile) if diesel_migration_directory.is_some() => (
+            MigrationFormat::Diesel,
+            FormatOrigin::DieselVariable("MIGRATION_DIRECTORY"),
+            locate_dir(
+                app_dir,
+                migrations_dir,
+                file.dir,
+                diesel_dir(DieselTomlDir::NoFile),
+            )?,
         ),
         (None, DieselTomlDir::NoFile) => {
             let dir = locate_dir(app_dir, migrations_dir, file.dir, sqlx_toml_dir(app_dir)?)?;

@@ -589,7 +589,7 @@ mod tests {
                 "Two migration tools found",
                 RustBuildpackError::Migrator(MigratorError::Conflict {
                     first: "sqlx migration files (e.g. 1_a.sql)".into(),
-                    second: "`diesel_migrations` in Cargo.lock (Diesel)".into(),
+                    second: "`diesel_migrations` compiled in (Diesel)".into(),
                 }),
             ),
             (

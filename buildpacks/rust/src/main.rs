@@ -33,7 +33,7 @@ use crate::migrations::{
     AppMigrations, MigrationList, locate_from_config, plan_migrations, print_migration_lint,
     print_migrations, shown_path,
 };
-use crate::migrator::Wiring;
+use crate::migrator::{BuildFacts, Wiring};
 use crate::pgvector::{PgvectorPlan, plan_pgvector};
 use crate::processes::{BinTarget, WebChoice, build_processes, choose_web};
 use crate::sbom::app_sbom;
@@ -53,6 +53,7 @@ use libcnb::sbom::Sbom;
 use libcnb::{Buildpack, Env, Platform, buildpack_main};
 use serde::Deserialize;
 use slipway_contract::text::human_bytes;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 // Used by the integration tests.
@@ -152,10 +153,22 @@ impl Buildpack for RustBuildpack {
             .bin_targets(&config)
             .map_err(RustBuildpackError::Cargo)?;
         let locked = read_cargo_lock(&app_dir).map_err(RustBuildpackError::CargoLock)?;
-        let migrations = plan_migrations(&app_dir, &user_env, located, &locked, &bins)?;
-        let migrator = migrator_bin(&migrations);
         set_sqlx_offline(&app_dir, &metadata.member_dirs(), &user_env, &mut env);
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
+        // What the build compiled tells the migration tool, not what Cargo.lock lists.
+        let compiled: BTreeSet<String> = built
+            .packages
+            .keys()
+            .filter_map(|id| sbom::package_name(id))
+            .collect();
+        let facts = BuildFacts {
+            locked: &locked,
+            bins: &bins,
+            compiled: &compiled,
+            web_bin: config.web_bin.as_deref(),
+        };
+        let migrations = plan_migrations(&app_dir, &user_env, located, &facts)?;
+        let migrator = migrator_bin(&migrations);
 
         print::bullet("Installing binaries");
         let sbom =
@@ -176,10 +189,7 @@ impl Buildpack for RustBuildpack {
         print_migrations(&app_dir, &migrations, &user_env);
 
         print::bullet("pgvector");
-        let compiles_pgvector = built
-            .packages
-            .keys()
-            .any(|id| sbom::package_name(id).as_deref() == Some("pgvector"));
+        let compiles_pgvector = compiled.contains("pgvector");
         let pgvector = plan_pgvector(&migrations.list, config.pgvector, compiles_pgvector)
             .map_err(|error| RustBuildpackError::Io {
                 what: format!(

@@ -19,10 +19,10 @@ use slipway_contract::{
 };
 use slipway_release::build_lint::lint_migrations;
 
-use crate::cargo_lock::LockedPackage;
 use crate::errors::{self, RustBuildpackError};
-use crate::migrator::{COMMAND_ENV, FORMAT_ENV, Signs, Wiring, choose_wiring, seaorm_command};
-use crate::processes::BinTarget;
+use crate::migrator::{
+    BuildFacts, COMMAND_ENV, FORMAT_ENV, Signs, Wiring, choose_wiring, seaorm_command,
+};
 
 /// The app's migrations, as the release phase will find them.
 #[derive(Debug)]
@@ -108,8 +108,7 @@ pub(crate) fn plan_migrations(
     app_dir: &Path,
     user_env: &Env,
     located: LocatedMigrations,
-    locked: &[LockedPackage],
-    bins: &[BinTarget],
+    build: &BuildFacts<'_>,
 ) -> Result<AppMigrations, RustBuildpackError> {
     let sqlx_file = match located.format {
         MigrationFormat::Sqlx => list_sqlx(&located)?
@@ -118,7 +117,7 @@ pub(crate) fn plan_migrations(
             .map(|file| file.file_name.clone()),
         MigrationFormat::Diesel | MigrationFormat::Command => None,
     };
-    let signs = Signs::read(locked, bins, sqlx_file);
+    let signs = Signs::read(build, sqlx_file);
     let wiring = choose_wiring(&located, &signs).map_err(RustBuildpackError::Migrator)?;
     let defaults = wiring.launch_defaults();
     let located = if defaults.is_empty() {
@@ -165,9 +164,9 @@ pub(crate) fn print_migrations(app_dir: &Path, migrations: &AppMigrations, user_
                 style::command(seaorm_command(bin))
             ));
             print::sub_bullet(format!(
-                "The release process gets {} and {} as defaults: a config var of the same name wins",
-                style::value(format!("{FORMAT_ENV}={format}")),
-                style::value(format!("{COMMAND_ENV}={}", seaorm_command(bin)))
+                "The release process gets {} as a default (a migrate command means the command format): a config var of the same name wins, and {} turns it off",
+                style::value(format!("{COMMAND_ENV}={}", seaorm_command(bin))),
+                style::value(format!("{COMMAND_ENV}=\"\""))
             ));
         }
         (MigrationList::Command, _) => {
@@ -233,8 +232,7 @@ fn print_folder(app_dir: &Path, migrations: &AppMigrations, why: &str) {
     }
     if let Wiring::DieselFromLock = migrations.wiring {
         print::sub_bullet(format!(
-            "The release process gets {} as a default: a config var of the same name wins",
-            style::value(format!("{FORMAT_ENV}=diesel"))
+            "No Diesel migration folders in {folder} yet: the release process will find them there once `diesel migration generate` writes them (or set SLIPWAY_MIGRATIONS_DIR to where they are)"
         ));
     }
 }
@@ -242,7 +240,7 @@ fn print_folder(app_dir: &Path, migrations: &AppMigrations, why: &str) {
 /// Why the format is what it is, in the build log's words.
 fn format_reason(migrations: &AppMigrations) -> String {
     match &migrations.wiring {
-        Wiring::DieselFromLock => "`diesel_migrations` is in Cargo.lock".to_owned(),
+        Wiring::DieselFromLock => "the app compiles `diesel_migrations`".to_owned(),
         Wiring::SeaOrm { bin, why } => {
             format!("SeaORM: sea-orm-migration is in Cargo.lock, and `{bin}` is {why}")
         }
@@ -369,6 +367,9 @@ pub(crate) fn print_migration_lint(app_dir: &Path, migrations: &AppMigrations, u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cargo_lock::LockedPackage;
+    use crate::processes::BinTarget;
+    use std::collections::BTreeSet;
 
     include!("../../../contract/src/migrations_dir/cases.rs");
 
@@ -492,7 +493,15 @@ mod tests {
     ) -> Result<AppMigrations, RustBuildpackError> {
         let env = env(vars);
         let located = locate_from_config(app.path(), &env)?;
-        plan_migrations(app.path(), &env, located, locked, bins)
+        // A build that compiled every package Cargo.lock lists.
+        let compiled = locked.iter().map(|p| p.name.clone()).collect();
+        let build = BuildFacts {
+            locked,
+            bins,
+            compiled: &compiled,
+            web_bin: None,
+        };
+        plan_migrations(app.path(), &env, located, &build)
     }
 
     fn plain_app() -> (Vec<LockedPackage>, Vec<BinTarget>) {
@@ -569,22 +578,29 @@ mod tests {
         let bare = app(&[("src/main.rs", "fn main() {}"), ("migrations/.keep", "")]);
         let locked = locked(&[("app", &["diesel_migrations"])], &["diesel_migrations"]);
         let found = plan(&bare, &[], &locked, &bins(&[("app", "app")])).unwrap();
-        assert_eq!(found.located.format, MigrationFormat::Diesel);
+        // No launch default: the release phase finds no migrations either, whatever it calls
+        // the empty folder, and a migrate command set later is never contradicted.
+        assert!(found.wiring.launch_defaults().is_empty());
         assert_eq!(found.wiring, Wiring::DieselFromLock);
-        assert_eq!(diesel_names(&found.list), Vec::<String>::new());
         assert_eq!(
             format_reason(&found),
-            "`diesel_migrations` is in Cargo.lock"
+            "the app compiles `diesel_migrations`"
         );
-        // Without any folder, Diesel fails at release ("Unable to find migrations
-        // directory"): the build stops first, as the release phase would.
         let no_folder = app(&[("src/main.rs", "fn main() {}")]);
-        assert!(matches!(
-            plan(&no_folder, &[], &locked, &bins(&[("app", "app")])),
-            Err(RustBuildpackError::MigrationsDir(
-                slipway_contract::MigrationsDirError::NoDieselFolder { .. }
-            ))
-        ));
+        let found = plan(&no_folder, &[], &locked, &bins(&[("app", "app")])).unwrap();
+        assert_eq!(found.wiring, Wiring::DieselFromLock);
+        // Listed in Cargo.lock but not compiled (a dev-dependency, an unbuilt member): no sign.
+        let compiled = BTreeSet::new();
+        let build = BuildFacts {
+            locked: &locked,
+            bins: &bins(&[("app", "app")]),
+            compiled: &compiled,
+            web_bin: None,
+        };
+        let env = env(&[]);
+        let located = locate_from_config(bare.path(), &env).unwrap();
+        let found = plan_migrations(bare.path(), &env, located, &build).unwrap();
+        assert_eq!(found.wiring, Wiring::AsLocated);
         // The folder elsewhere, still empty: the contract's rules find it (here
         // SLIPWAY_MIGRATIONS_DIR), Cargo.lock says Diesel.
         let elsewhere = app(&[("db/diesel/.keep", "")]);
@@ -644,12 +660,11 @@ mod tests {
         let found = plan(&app, &[], &locked, &bins).unwrap();
         assert_eq!(found.located.format, MigrationFormat::Command);
         assert!(matches!(&found.list, MigrationList::Command));
+        // One default only: a migrate command means the command format to the release
+        // phase, and a format the user sets never meets a contradicting default.
         assert_eq!(
             found.wiring.launch_defaults(),
-            [
-                ("SLIPWAY_MIGRATIONS_FORMAT", "command".to_owned()),
-                ("SLIPWAY_MIGRATE_COMMAND", "migration up".to_owned())
-            ]
+            [("SLIPWAY_MIGRATE_COMMAND", "migration up".to_owned())]
         );
         // Only the migrator's package depends on sea-orm-migration directly.
         assert_eq!(found.signs.seaorm_bins, ["migration"]);
@@ -815,7 +830,7 @@ mod tests {
             "{log}"
         );
         assert!(
-            log.contains("`SLIPWAY_MIGRATE_COMMAND=migration up` as defaults"),
+            log.contains("`SLIPWAY_MIGRATE_COMMAND=migration up` as a default (a migrate command means the command format)"),
             "{log}"
         );
         let vars = [("SLIPWAY_MIGRATE_COMMAND", "migration up -n 1")];

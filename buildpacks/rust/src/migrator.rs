@@ -1,17 +1,21 @@
 //! Which migration tool the release phase runs, where the contract's rules
 //! (`slipway_contract::locate_migrations`, which read only the app's files and settings) are not
 //! the whole story:
-//! - an app whose only sign of Diesel is `diesel_migrations` in Cargo.lock (its folder not
+//! - an app whose only sign of Diesel is the `diesel_migrations` it compiles (its folder not
 //!   written yet, or where the contract's rules do not look at it as Diesel's);
 //! - a `SeaORM` app, whose migrations are Rust code that its `migration` binary applies
 //!   (`migration up`).
 //!
-//! The build hands its choice to the release phase as launch-env *defaults*
-//! (`SLIPWAY_MIGRATIONS_FORMAT`, `SLIPWAY_MIGRATE_COMMAND`), so that both find the same
-//! migrations and a config var still wins. A setting the user made is never second-guessed; two
+//! The build hands its choice to the release phase as one launch-env *default*
+//! (`SLIPWAY_MIGRATE_COMMAND`, for `SeaORM`), so that both find the same migrations and a
+//! config var still wins (`SLIPWAY_MIGRATE_COMMAND=""` turns it off). The signs are what the
+//! build compiled, not what Cargo.lock lists (its dev-dependencies, optional dependencies no
+//! feature turns on, members not built). A setting the user made is never second-guessed; two
 //! tools' signs that disagree stop the build, asking for `SLIPWAY_MIGRATIONS_FORMAT`.
 
-use slipway_contract::{FormatOrigin, LocatedMigrations, MigrationFormat};
+use std::collections::BTreeSet;
+
+use slipway_contract::{FormatOrigin, LocatedMigrations};
 
 use crate::cargo_lock::{LockedPackage, depends_directly, has_package};
 use crate::processes::BinTarget;
@@ -31,34 +35,51 @@ pub(crate) const FORMAT_ENV: &str = "SLIPWAY_MIGRATIONS_FORMAT";
 /// The setting that names the migrate command of the `command` format.
 pub(crate) const COMMAND_ENV: &str = "SLIPWAY_MIGRATE_COMMAND";
 
+/// What the build made, which says more about the app's migration tool than its files do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BuildFacts<'a> {
+    /// Cargo.lock's packages.
+    pub(crate) locked: &'a [LockedPackage],
+    /// The binaries the build produced.
+    pub(crate) bins: &'a [BinTarget],
+    /// The names of the packages the build compiled (not those Cargo.lock only lists: its
+    /// dev-dependencies, optional dependencies no feature turns on, members not built).
+    pub(crate) compiled: &'a BTreeSet<String>,
+    /// `SLIPWAY_WEB_BIN`.
+    pub(crate) web_bin: Option<&'a str>,
+}
+
 /// What the build knows about the app's migration tool besides the contract's answer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Signs {
-    /// `diesel_migrations` is in Cargo.lock.
+    /// The build compiled `diesel_migrations`.
     pub(crate) diesel_migrations: bool,
     /// `sea-orm-migration` is in Cargo.lock.
     pub(crate) seaorm_in_lock: bool,
-    /// The binaries the build produces whose package depends on `sea-orm-migration` directly.
+    /// The binaries the build produced whose package depends on `sea-orm-migration` directly,
+    /// when the build compiled it; never the web binary, nor the app's only binary (an app
+    /// that migrates at boot: its binary serves, it does not take `up`).
     pub(crate) seaorm_bins: Vec<String>,
     /// A sqlx migration file of the folder, when the contract chose sqlx and it holds any.
     pub(crate) sqlx_file: Option<String>,
 }
 
 impl Signs {
-    /// Reads the signs from Cargo.lock's packages and the binaries the build will produce.
-    pub(crate) fn read(
-        locked: &[LockedPackage],
-        bins: &[BinTarget],
-        sqlx_file: Option<String>,
-    ) -> Self {
+    /// Reads the signs from what the build made.
+    pub(crate) fn read(build: &BuildFacts<'_>, sqlx_file: Option<String>) -> Self {
+        let compiles_seaorm = build.compiled.contains(SEAORM_MIGRATION_CRATE);
+        let seaorm_bins = build
+            .bins
+            .iter()
+            .filter(|_| compiles_seaorm && build.bins.len() > 1)
+            .filter(|bin| Some(bin.name.as_str()) != build.web_bin)
+            .filter(|bin| depends_directly(build.locked, &bin.package, SEAORM_MIGRATION_CRATE))
+            .map(|bin| bin.name.clone())
+            .collect();
         Self {
-            diesel_migrations: has_package(locked, DIESEL_MIGRATIONS_CRATE),
-            seaorm_in_lock: has_package(locked, SEAORM_MIGRATION_CRATE),
-            seaorm_bins: bins
-                .iter()
-                .filter(|bin| depends_directly(locked, &bin.package, SEAORM_MIGRATION_CRATE))
-                .map(|bin| bin.name.clone())
-                .collect(),
+            diesel_migrations: build.compiled.contains(DIESEL_MIGRATIONS_CRATE),
+            seaorm_in_lock: has_package(build.locked, SEAORM_MIGRATION_CRATE),
+            seaorm_bins,
             sqlx_file,
         }
     }
@@ -81,15 +102,15 @@ pub(crate) enum Wiring {
 }
 
 impl Wiring {
-    /// The launch-env defaults that make the release phase find what the build found.
+    /// The launch-env defaults that make the release phase find what the build found: one at
+    /// most, so that a config var the user sets never meets a default that contradicts it (a
+    /// migrate command implies the `command` format; `SLIPWAY_MIGRATE_COMMAND=""` turns the
+    /// default off). A Diesel app known by Cargo.lock alone needs none: with no Diesel
+    /// folder yet, the release phase has nothing to run either way.
     pub(crate) fn launch_defaults(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::AsLocated => Vec::new(),
-            Self::DieselFromLock => vec![(FORMAT_ENV, MigrationFormat::Diesel.name().to_owned())],
-            Self::SeaOrm { bin, .. } => vec![
-                (FORMAT_ENV, MigrationFormat::Command.name().to_owned()),
-                (COMMAND_ENV, seaorm_command(bin)),
-            ],
+            Self::AsLocated | Self::DieselFromLock => Vec::new(),
+            Self::SeaOrm { bin, .. } => vec![(COMMAND_ENV, seaorm_command(bin))],
         }
     }
 }
@@ -126,12 +147,14 @@ pub(crate) fn choose_wiring(
     });
     let diesel_lock = signs
         .diesel_migrations
-        .then(|| "`diesel_migrations` in Cargo.lock (Diesel)".to_owned());
+        .then(|| "`diesel_migrations` compiled in (Diesel)".to_owned());
     let conflict = |first: String, second: String| Err(MigratorError::Conflict { first, second });
     match &located.format_origin {
         // The user said: nothing to add.
         FormatOrigin::Setting(_) | FormatOrigin::MigrateCommand(_) => Ok(Wiring::AsLocated),
-        diesel @ (FormatOrigin::DieselToml | FormatOrigin::DieselFolder { .. }) => match seaorm {
+        diesel @ (FormatOrigin::DieselToml
+        | FormatOrigin::DieselVariable(_)
+        | FormatOrigin::DieselFolder { .. }) => match seaorm {
             Some(seaorm) => conflict(format!("Diesel migrations ({diesel})"), seaorm),
             None => Ok(Wiring::AsLocated),
         },
@@ -175,7 +198,9 @@ fn choose_seaorm_bin(bins: &[String]) -> Result<Wiring, MigratorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slipway_contract::{DirOrigin, MigrationsDir};
+    use crate::cargo_lock::LockedPackage;
+    use slipway_contract::{DirOrigin, MigrationFormat, MigrationsDir};
+    use std::collections::BTreeSet;
 
     fn located(format: MigrationFormat, origin: FormatOrigin) -> LocatedMigrations {
         LocatedMigrations {
@@ -190,6 +215,53 @@ mod tests {
 
     fn sqlx_default() -> LocatedMigrations {
         located(MigrationFormat::Sqlx, FormatOrigin::Default)
+    }
+
+    fn facts_signs(bins: &[(&str, &str)], compiled: &[&str], web_bin: Option<&str>) -> Signs {
+        let locked: Vec<LockedPackage> = bins
+            .iter()
+            .map(|(package, _)| LockedPackage {
+                name: (*package).to_owned(),
+                version: "0.1.0".into(),
+                source: None,
+                checksum: None,
+                dependencies: vec![SEAORM_MIGRATION_CRATE.to_owned()],
+            })
+            .collect();
+        let bins: Vec<BinTarget> = bins
+            .iter()
+            .map(|(package, name)| BinTarget {
+                package: (*package).to_owned(),
+                name: (*name).to_owned(),
+            })
+            .collect();
+        let compiled: BTreeSet<String> = compiled.iter().map(|c| (*c).to_owned()).collect();
+        Signs::read(
+            &BuildFacts {
+                locked: &locked,
+                bins: &bins,
+                compiled: &compiled,
+                web_bin,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn the_only_binary_the_web_binary_and_an_uncompiled_crate_are_no_migrator() {
+        // An app of one binary that migrates at boot: it serves, it does not take `up`.
+        let one = facts_signs(&[("app", "app")], &[SEAORM_MIGRATION_CRATE], None);
+        assert!(one.seaorm_bins.is_empty());
+        // The web binary named by SLIPWAY_WEB_BIN is never the migrator.
+        let two = facts_signs(
+            &[("app", "app"), ("migration", "migration")],
+            &[SEAORM_MIGRATION_CRATE],
+            Some("app"),
+        );
+        assert_eq!(two.seaorm_bins, ["migration"]);
+        // Listed (a dev-dependency, say) but not compiled: no sign at all.
+        let dev_only = facts_signs(&[("app", "app"), ("migration", "migration")], &[], None);
+        assert!(dev_only.seaorm_bins.is_empty());
     }
 
     fn seaorm(bins: &[&str]) -> Signs {
@@ -217,17 +289,16 @@ mod tests {
     }
 
     #[test]
-    fn diesel_migrations_in_cargo_lock_makes_a_folderless_app_diesel() {
+    fn compiled_diesel_migrations_makes_a_folderless_app_diesel() {
         let signs = Signs {
             diesel_migrations: true,
             ..Signs::default()
         };
         let wiring = choose_wiring(&sqlx_default(), &signs).unwrap();
         assert_eq!(wiring, Wiring::DieselFromLock);
-        assert_eq!(
-            wiring.launch_defaults(),
-            [("SLIPWAY_MIGRATIONS_FORMAT", "diesel".to_owned())]
-        );
+        // No folder yet: nothing for the release phase to run, and no default that a migrate
+        // command set later would contradict.
+        assert!(wiring.launch_defaults().is_empty());
         // diesel.toml or the folder already say Diesel: the release phase needs no default.
         let by_toml = located(MigrationFormat::Diesel, FormatOrigin::DieselToml);
         assert_eq!(choose_wiring(&by_toml, &signs), Ok(Wiring::AsLocated));
@@ -238,10 +309,7 @@ mod tests {
         let wiring = choose_wiring(&sqlx_default(), &seaorm(&["migrate-db"])).unwrap();
         assert_eq!(
             wiring.launch_defaults(),
-            [
-                ("SLIPWAY_MIGRATIONS_FORMAT", "command".to_owned()),
-                ("SLIPWAY_MIGRATE_COMMAND", "migrate-db up".to_owned())
-            ]
+            [("SLIPWAY_MIGRATE_COMMAND", "migrate-db up".to_owned())]
         );
     }
 
@@ -339,10 +407,7 @@ mod tests {
                     diesel_migrations: true,
                     ..seaorm(&["migration"])
                 },
-                [
-                    "`diesel_migrations` in Cargo.lock",
-                    "the binary `migration`",
-                ],
+                ["`diesel_migrations` compiled in", "the binary `migration`"],
             ),
             (
                 located(MigrationFormat::Diesel, FormatOrigin::DieselToml),

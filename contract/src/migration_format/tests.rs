@@ -288,3 +288,37 @@ fn a_migrate_command_means_the_command_format() {
 fn app_with_command() -> tempfile::TempDir {
     app(&[("slipway.toml", "migrate_command = \"migration up\"\n")])
 }
+
+#[test]
+fn diesels_own_variables_make_an_app_diesel() {
+    let app = app(&[
+        ("db/migrations/1_a/up.sql", "SELECT 1;"),
+        ("db/other.toml", ""),
+    ]);
+    let found = locate_migrations(
+        app.path(),
+        MigrationSettings {
+            diesel_migration_directory: Given::new("db/migrations", "MIGRATION_DIRECTORY"),
+            ..MigrationSettings::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(found.format, MigrationFormat::Diesel);
+    assert_eq!(
+        found.format_origin.to_string(),
+        "diesel CLI's MIGRATION_DIRECTORY is set"
+    );
+    let found = locate_migrations(
+        app.path(),
+        MigrationSettings {
+            diesel_migration_directory: Given::new("db/migrations", "MIGRATION_DIRECTORY"),
+            diesel_config_file: Given::new("db/other.toml", "DIESEL_CONFIG_FILE"),
+            ..MigrationSettings::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        found.format_origin.to_string(),
+        "diesel CLI's DIESEL_CONFIG_FILE is set"
+    );
+}
