@@ -232,7 +232,8 @@ impl From<ConfigError> for Failure {
                 class,
                 "the migrate command would be ignored",
                 error.to_string(),
-                "Unset SLIPWAY_MIGRATE_COMMAND (slipway then migrates the folder itself), or set \
+                "Unset SLIPWAY_MIGRATE_COMMAND (slipway then migrates the folder itself; set it to an \
+                 empty value to turn off a default the buildpack set for a SeaORM migrator), or set \
                  SLIPWAY_MIGRATIONS_FORMAT=command to run the command instead.",
             ),
             ConfigError::SqlxToml(SqlxTomlError::Unreadable { .. }) => Failure::new(

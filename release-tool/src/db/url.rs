@@ -86,7 +86,9 @@ impl DatabaseUrl {
             query.push(format!("host={}", encode(host)));
             "localhost".to_owned()
         } else if host.contains(':') {
-            format!("[{host}]")
+            // An IPv6 address: sqlx looks a bracketed one up as a name, so it goes in `host=`.
+            query.push(format!("host={}", encode(host)));
+            "localhost".to_owned()
         } else {
             // A host name or IPv4 address, as the URL's parser accepted it.
             host.to_owned()
@@ -305,6 +307,21 @@ impl fmt::Debug for DatabaseUrl {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn other_tools_get_every_part_encoded_and_ipv6_and_sockets_in_host() {
+        let url = DatabaseUrl::parse("postgres://u%40x:p%2Bw%3Ad@[::1]:5433/postgres?dbname=a+b")
+            .unwrap();
+        assert_eq!(
+            url.for_other_tools().unwrap(),
+            "postgres://u%40x:p%2Bw%3Ad@localhost:5433/a%20b?host=%3A%3A1&sslmode=prefer"
+        );
+        let socket = DatabaseUrl::parse("postgres://u@%2Fvar%2Frun%2Fpostgresql/db").unwrap();
+        assert_eq!(
+            socket.for_other_tools().unwrap(),
+            "postgres://u@localhost:5432/db?host=%2Fvar%2Frun%2Fpostgresql&sslmode=prefer"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -311,3 +311,25 @@ fn the_command_reaches_the_database_sqlx_reads_from_the_url_whatever_its_spellin
     );
     assert_eq!(reached.trim(), name, "{}", stderr(&out));
 }
+
+#[test]
+fn a_secret_cut_by_a_long_lines_end_never_shows() {
+    let db = TestDb::new();
+    let app = app();
+    let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEYsecret";
+    // The secret starts just before, at, and just after the end of the first 64 KiB piece.
+    let command = "for k in 30 12 6 1; do head -c $((65536 - k)) /dev/zero | tr '\\0' x; \
+                   echo \"$AWS_SECRET_ACCESS_KEY tail\"; done; exit 1";
+    let out = run_expecting(
+        slipway(app.path(), &db.url)
+            .args(["run", "--backup", "none", "--format", "json"])
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("SLIPWAY_MIGRATE_COMMAND", command),
+        7,
+    );
+    let text = all_output(&out);
+    for start in 0..secret.len() - 6 {
+        let piece = &secret[start..start + 6];
+        assert!(!text.contains(piece), "{piece} of the secret shows");
+    }
+}

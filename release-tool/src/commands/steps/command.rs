@@ -36,8 +36,10 @@ use super::Step;
 const TAIL_LINES: usize = 40;
 /// How much of each of them it quotes.
 const TAIL_LINE_CHARS: usize = 2000;
-/// The longest line passed on whole; a longer one comes in pieces.
+/// The longest line passed on whole; of a longer one, only the head.
 const MAX_LINE_BYTES: usize = 64 * 1024;
+/// How much of a cut line's end is never shown: longer than any secret slipway holds.
+const SECRET_MARGIN: usize = 4 * 1024;
 /// How long output is still read after the command exited.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 /// A timer that does not go off.
@@ -87,8 +89,18 @@ pub(crate) async fn run_migrate_command(
         )
     })?;
     crate::redact::register_url_secrets(&url);
-    report.note(&format!("running the migrate command: {command}"));
+    report.note(&format!(
+        "running the migrate command (`{}`)",
+        program_of(command)
+    ));
     let mut process = Command::new("sh");
+    // libpq reads these before its defaults but after a URL's own parts (PGHOSTADDR, PGSERVICE
+    // even over them): the command's driver must reach exactly the database in its URL.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PG") {
+            process.env_remove(name);
+        }
+    }
     process
         .arg("-c")
         .arg(command)
@@ -120,7 +132,7 @@ pub(crate) async fn run_migrate_command(
     report.set(
         "command",
         json!({
-            "command": redact(command),
+            "command": program_of(command),
             "exit_code": ended.status.as_ref().ok().and_then(ExitStatus::code),
             "signal": ended.signal,
             "duration_ms": u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
@@ -212,7 +224,8 @@ fn keep_line(tail: &mut VecDeque<String>, line: &str) {
     if tail.len() == TAIL_LINES {
         tail.pop_front();
     }
-    tail.push_back(redact(&shortened(line, TAIL_LINE_CHARS)));
+    // Redacted whole before it is cut, so that no cut leaves a secret's head behind.
+    tail.push_back(shortened(&redact(line), TAIL_LINE_CHARS));
 }
 
 /// `line` cut to `max` characters, saying so.
@@ -223,33 +236,56 @@ fn shortened(line: &str, max: usize) -> String {
     }
 }
 
-/// Sends every line `reader` gives (lossy UTF-8) to `lines`; a line longer
-/// than [`MAX_LINE_BYTES`] is passed on in pieces, so that no output, however
-/// long its lines (progress bars, binary), is held whole in memory.
+/// Sends every line `reader` gives (lossy UTF-8) to `lines`. A line longer
+/// than [`MAX_LINE_BYTES`] is not held whole (progress bars, binary output):
+/// its first piece is redacted whole and passed on without its last
+/// [`SECRET_MARGIN`] bytes (where a secret cut by the piece's end could
+/// start), and the rest of the line is read and dropped.
 async fn forward(reader: impl AsyncRead + Unpin, lines: mpsc::Sender<String>) {
     let mut reader = BufReader::new(reader);
     let mut buffer = Vec::new();
+    let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX);
+    let mut dropping = false;
     loop {
         buffer.clear();
-        let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX);
-        match (&mut reader)
+        let read = match (&mut reader)
             .take(limit)
             .read_until(b'\n', &mut buffer)
             .await
         {
             Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buffer);
-                if lines
-                    .send(line.trim_end_matches(['\n', '\r']).to_owned())
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
+            Ok(read) => read,
+        };
+        let whole = buffer.ends_with(b"\n");
+        let line = if dropping {
+            dropping = !whole;
+            continue;
+        } else if whole || read < MAX_LINE_BYTES {
+            String::from_utf8_lossy(&buffer)
+                .trim_end_matches(['\n', '\r'])
+                .to_owned()
+        } else {
+            dropping = true;
+            head_of_long_line(&buffer)
+        };
+        if lines.send(line).await.is_err() {
+            return;
         }
     }
+}
+
+/// The part of a cut line's first piece that can be shown: redacted whole, then without its
+/// last [`SECRET_MARGIN`] bytes.
+fn head_of_long_line(piece: &[u8]) -> String {
+    let redacted = redact(&String::from_utf8_lossy(piece));
+    let mut end = redacted.len().saturating_sub(SECRET_MARGIN);
+    while !redacted.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{} [... the rest of this long line is not shown]",
+        &redacted[..end]
+    )
 }
 
 /// Sends the child's process group `signal`.
@@ -259,6 +295,18 @@ fn signal_group(child: &Child, signal: Signal) {
         return;
     };
     let _ = killpg(Pid::from_raw(group), signal);
+}
+
+/// The command's first word, which is how output names it: the rest may hold a
+/// secret (`--password=...`) that no rule could tell from an argument.
+fn program_of(command: &str) -> String {
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    if words.next().is_some() {
+        format!("{first} ...")
+    } else {
+        first.to_owned()
+    }
 }
 
 /// The failure of a command that exited non-zero, was killed, or was stopped.
@@ -275,7 +323,10 @@ fn command_failed(command: &str, ended: &Ended) -> Failure {
         },
         (Err(error), None) => format!("waiting for it failed: {error}"),
     };
-    let mut cause = format!("the migrate command `{command}` failed: {how}");
+    let mut cause = format!(
+        "the migrate command (`{}`) failed: {how}",
+        program_of(command)
+    );
     if ended.tail.is_empty() {
         cause.push_str(" (it printed nothing)");
     } else {
