@@ -80,7 +80,8 @@ pub(crate) enum Command {
         #[arg(value_name = "BACKUP")]
         name: String,
         /// The name of the database being overwritten, to confirm.
-        #[arg(long, value_name = "DATABASE_NAME")]
+        // A database name may start with `-`: it is the value, not another flag.
+        #[arg(long, value_name = "DATABASE_NAME", allow_hyphen_values = true)]
         confirm: Option<String>,
         /// For the `heroku` target: restore through Heroku's data API (what
         /// `heroku pg:backups:restore` does). Without it, slipway prints that

@@ -480,3 +480,36 @@ fn a_socket_url_with_the_password_in_a_password_file_backs_up() {
     assert_eq!(json(&out)["backup"]["taken"], true, "{}", all_output(&out));
     assert!(!all_output(&out).contains("sock-pw-4a"));
 }
+
+/// A database whose name starts with `-` is confirmed like any other: `--confirm -x` takes
+/// `-x` as the value (a random case of the test above found it read as a flag).
+#[test]
+fn a_database_name_starting_with_a_dash_can_be_confirmed() {
+    let name = format!("-dash {}", support::unique_suffix('_'));
+    exec_at(
+        &support::admin_url(),
+        &format!("CREATE DATABASE \"{name}\""),
+    );
+    let url = format!(
+        "{}/{}",
+        support::admin_url().rsplit_once('/').unwrap().0,
+        utf8_percent_encode(&name, NON_ALPHANUMERIC)
+    );
+    exec_at(&url, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+    let app = app_with_migrations(&[]);
+    let with_backups = || {
+        let mut cmd = slipway(app.path(), &url);
+        cmd.env("SLIPWAY_BACKUP", "file:backups");
+        cmd
+    };
+    run_expecting(with_backups().arg("backup"), 0);
+    let out = with_backups()
+        .args(["restore", "latest", "--confirm", &name])
+        .output()
+        .unwrap();
+    exec_at(
+        &support::admin_url(),
+        &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
