@@ -11,8 +11,9 @@
 # `run_in_transaction = false` and `CREATE INDEX CONCURRENTLY`), then times each side RUNS
 # times (default 3), alternating, each on a new database, and prints the medians with their
 # spread (min-max). slipway runs its whole release flow (config, lock, plan, lint, pgvector,
-# checks) with `--backup none`, since diesel takes none. Target (issue 21): the ratio
-# slipway / diesel <= 1.0.
+# checks) with `--backup none`, since diesel takes none. The databases have
+# `synchronous_commit = off` (both sides alike), so that commit fsyncs do not drown the tools'
+# own time. Target (issue 21): the ratio slipway / diesel <= 1.0.
 #
 # Settings: RUNS, MIGRATIONS, DIESEL (the diesel CLI; default: on PATH or ~/.cargo/bin).
 set -euo pipefail
@@ -64,8 +65,12 @@ SQL
   done
 }
 
+# Both sides commit once per migration; on a small VM the fsync of each commit varies more
+# than the tools' own work, so the benchmark databases do not wait for it (the same for both).
+# Creating and dropping a database writes much; a CHECKPOINT first keeps that out of the timing.
 fresh_db() {
-  psql_admin -c "drop database if exists $1 with (force)" -c "create database $1"
+  psql_admin -c "drop database if exists $1 with (force)" -c "create database $1" \
+    -c "alter database $1 set synchronous_commit = off" -c "checkpoint" >/dev/null
   echo "${ADMIN_URL%/*}/$1"
 }
 
