@@ -431,6 +431,24 @@ fn print_internal_error(details: &str) {
     "});
 }
 
+/// What `print` writes to the build log, without its colours (for the tests of what the build
+/// prints).
+#[cfg(test)]
+pub(crate) fn printed_plain(print: impl FnOnce()) -> String {
+    let bytes = bullet_stream::global::with_locked_writer(Vec::new(), print);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut plain = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(char::is_ascii_alphabetic);
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,18 +480,7 @@ mod tests {
 
     /// What `on_error` prints for `error`, without colours.
     fn rendered(error: libcnb::Error<RustBuildpackError>) -> String {
-        let bytes = bullet_stream::global::with_locked_writer(Vec::new(), || on_error(error));
-        let text = String::from_utf8(bytes).unwrap();
-        let mut plain = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\u{1b}' {
-                chars.by_ref().find(char::is_ascii_alphabetic);
-            } else {
-                plain.push(c);
-            }
-        }
-        plain.trim_start().to_string()
+        printed_plain(|| on_error(error)).trim_start().to_string()
     }
 
     fn failed_command() -> fun_run::CmdError {

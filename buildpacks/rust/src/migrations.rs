@@ -758,20 +758,7 @@ mod tests {
 
     /// What `print_migrations` prints, without colours.
     fn printed(app_dir: &Path, migrations: &AppMigrations, user_env: &Env) -> String {
-        let bytes = bullet_stream::global::with_locked_writer(Vec::new(), || {
-            print_migrations(app_dir, migrations, user_env);
-        });
-        let text = String::from_utf8(bytes).unwrap();
-        let mut plain = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\u{1b}' {
-                chars.by_ref().find(char::is_ascii_alphabetic);
-            } else {
-                plain.push(c);
-            }
-        }
-        plain
+        errors::printed_plain(|| print_migrations(app_dir, migrations, user_env))
     }
 
     #[test]

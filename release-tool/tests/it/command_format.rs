@@ -179,30 +179,35 @@ fn sqlx_migrate_run_as_the_command_does_not_wait_for_slipways_lock() {
 
 #[test]
 fn sigterm_is_passed_on_to_the_command_and_the_release_fails() {
-    let db = TestDb::new();
-    let app = app();
-    let child = slipway_process(app.path(), &db.url)
-        .args(["run", "--backup", "none"])
-        .env(
-            "SLIPWAY_MIGRATE_COMMAND",
-            "trap 'echo got TERM; exit 143' TERM; touch started; sleep 60 & wait",
-        )
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let started = app.path().join("started");
-    wait_until(Duration::from_secs(20), || started.exists());
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    let out = wait_with_timeout(child, Duration::from_secs(20));
+    let out = sigterm_once_started(
+        "trap 'echo got TERM; exit 143' TERM; touch started; sleep 60 & wait",
+        Duration::from_secs(20),
+    );
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_mentions(
         &stderr(&out),
         &["got TERM", "slipway received SIGTERM and passed it on"],
     );
+}
+
+/// `slipway-release run` with `command` (which touches `started` once it runs), sent
+/// SIGTERM once the command has started; its output, waited for at most `limit`.
+fn sigterm_once_started(command: &str, limit: Duration) -> std::process::Output {
+    let db = TestDb::new();
+    let app = app();
+    let child = slipway_process(app.path(), &db.url)
+        .args(["run", "--backup", "none"])
+        .env("SLIPWAY_MIGRATE_COMMAND", command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = app.path().join("started");
+    wait_until(Duration::from_secs(20), || started.exists());
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    wait_with_timeout(child, limit)
 }
 
 #[test]
@@ -255,24 +260,10 @@ fn a_command_printing_an_endless_line_is_cut_not_held_whole() {
 
 #[test]
 fn a_command_that_ignores_sigterm_is_killed_after_a_grace_period() {
-    let db = TestDb::new();
-    let app = app();
-    let child = slipway_process(app.path(), &db.url)
-        .args(["run", "--backup", "none"])
-        .env(
-            "SLIPWAY_MIGRATE_COMMAND",
-            "trap '' TERM; touch started; sleep 120",
-        )
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = app.path().join("started");
-    wait_until(Duration::from_secs(20), || started.exists());
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = wait_with_timeout(child, Duration::from_secs(40));
+    let out = sigterm_once_started(
+        "trap '' TERM; touch started; sleep 120",
+        Duration::from_secs(40),
+    );
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_mentions(
         &stderr(&out),

@@ -6,21 +6,10 @@
 use crate::support::{
     TestDatabase, assert_warm_rebuild, build, build_fails_with, build_ok, cache_layers_reused,
     compiled_crates, copy_fixture, download_lines, fixture, free_port, http_get,
-    installed_toolchains, launch_env, platform, run, start, strip_ansi,
+    installed_toolchains, launch_env, platform, process_types, run, start, strip_ansi,
 };
 
 /// The image's process types, sorted (the lifecycle records them sorted by type).
-fn process_types(image: &slipway_lifecycle_harness::Image) -> Vec<String> {
-    let mut types: Vec<String> = image
-        .processes()
-        .unwrap()
-        .into_iter()
-        .map(|p| p.r#type)
-        .collect();
-    types.sort();
-    types
-}
-
 fn default_process(image: &slipway_lifecycle_harness::Image) -> Option<String> {
     image.default_process().unwrap()
 }

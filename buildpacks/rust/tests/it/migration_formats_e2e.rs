@@ -5,21 +5,9 @@
 //! process migrates a fresh PostgreSQL.
 
 use crate::support::{
-    TestDatabase, build_ok, copy_fixture, free_port, http_get, launch_env, run, start, strip_ansi,
+    TestDatabase, build_ok, copy_fixture, free_port, heroku_run, http_get, launch_env,
+    process_types, run, start, strip_ansi,
 };
-use std::collections::BTreeMap;
-
-/// The image's process types, sorted.
-fn process_types(image: &slipway_lifecycle_harness::Image) -> Vec<String> {
-    let mut types: Vec<String> = image
-        .processes()
-        .unwrap()
-        .into_iter()
-        .map(|p| p.r#type)
-        .collect();
-    types.sort();
-    types
-}
 
 /// Whether `output` has slipway-release's line for `step` with status `ok`.
 fn step_ok(output: &str, step: &str) -> bool {
@@ -28,34 +16,6 @@ fn step_ok(output: &str, step: &str) -> bool {
             .and_then(|rest| rest.strip_prefix(step))
             .is_some_and(|rest| rest.split_whitespace().next() == Some("ok"))
     })
-}
-
-/// Runs `args` in `image` as `heroku run` does (the launcher with a user command, every layer's
-/// launch env applied); returns (success, stdout + stderr).
-fn heroku_run(
-    image: &slipway_lifecycle_harness::Image,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> (bool, String) {
-    let env: BTreeMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let output = image
-        .launcher_command(args, &env)
-        .unwrap()
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    eprintln!(
-        "----- {} output -----\n{text}\n----- end -----",
-        args.join(" ")
-    );
-    (output.status.success(), text)
 }
 
 /// The Diesel + pgvector app: cold build, the format line, `release` declared; `release` on a
@@ -161,7 +121,7 @@ fn diesel_app_builds_releases_with_slipway_and_serves() {
 }
 
 /// The `SeaORM` app: its `migration` binary (the only one depending on sea-orm-migration) is
-/// wired as the release phase's migrate command, by launch defaults a config var overrides;
+/// wired as the release phase's migrate command, by a launch default a config var overrides;
 /// `release` runs it inside slipway's flow; the migrator is no candidate for `web`; a
 /// `SLIPWAY_MIGRATE_COMMAND` config var is respected.
 #[test]

@@ -369,18 +369,40 @@ pub fn start(image: &Image, process_type: &str, env: &[(&str, &str)]) -> Running
 
 /// Runs process `process_type` to completion; returns (success, stdout + stderr).
 pub fn run(image: &Image, process_type: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let output = image
-        .process_command(process_type, &env_map(env))
-        .unwrap()
-        .output()
-        .unwrap();
+    let command = image.process_command(process_type, &env_map(env)).unwrap();
+    run_to_end(command, process_type)
+}
+
+/// Runs `args` in `image` as `heroku run` does (the launcher with a user command, every
+/// layer's launch env applied); returns (success, stdout + stderr).
+pub fn heroku_run(image: &Image, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let command = image.launcher_command(args, &env_map(env)).unwrap();
+    run_to_end(command, &args.join(" "))
+}
+
+/// Runs `command` to completion, printing its output under `label`; returns (success,
+/// stdout + stderr).
+fn run_to_end(mut command: std::process::Command, label: &str) -> (bool, String) {
+    let output = command.output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    eprintln!("----- {process_type} output -----\n{text}\n----- end -----");
+    eprintln!("----- {label} output -----\n{text}\n----- end -----");
     (output.status.success(), text)
+}
+
+/// The image's process types, sorted.
+pub fn process_types(image: &Image) -> Vec<String> {
+    let mut types: Vec<String> = image
+        .processes()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.r#type)
+        .collect();
+    types.sort();
+    types
 }
 
 /// The env a process of `image` sees: the launcher runs `env` as a user-provided command, so
