@@ -17,7 +17,7 @@ mod sqlx_offline;
 mod toolchain_file;
 
 use crate::cargo_build::{Compiled, compile, read_metadata};
-use crate::cargo_lock::read_cargo_lock;
+use crate::cargo_lock::{LockedPackage, read_cargo_lock};
 use crate::config::BuildConfig;
 use crate::errors::RustBuildpackError;
 use crate::layers::app_binaries::install_app_binaries;
@@ -156,11 +156,7 @@ impl Buildpack for RustBuildpack {
         set_sqlx_offline(&app_dir, &metadata.member_dirs(), &user_env, &mut env);
         let built = compile(&app_dir, &env, &config).map_err(RustBuildpackError::Cargo)?;
         // What the build compiled tells the migration tool, not what Cargo.lock lists.
-        let compiled: BTreeSet<String> = built
-            .packages
-            .keys()
-            .filter_map(|id| sbom::package_name(id))
-            .collect();
+        let compiled = compiled_names(&built);
         let facts = BuildFacts {
             locked: &locked,
             bins: &bins,
@@ -171,17 +167,16 @@ impl Buildpack for RustBuildpack {
         let migrator = migrator_bin(&migrations);
 
         print::bullet("Installing binaries");
-        let sbom =
-            describe_dependencies(&app_dir, &built, &bins, config.web_bin.as_deref(), migrator);
+        let sbom = describe_dependencies(&app_dir, &built, &facts, migrator);
         install_app_binaries(&context, &bins, &built.binaries, sbom)?;
 
         print::bullet("Pruning the build caches");
         prune_build_caches(
-            &app_dir,
             &toolchain.dir,
             &cargo_home.dir,
             &target,
             &built,
+            &locked,
             &config,
         );
 
@@ -225,14 +220,28 @@ fn migrator_bin(migrations: &AppMigrations) -> Option<&str> {
     }
 }
 
+/// The names of the packages the build compiled (or found fresh).
+fn compiled_names(built: &Compiled) -> BTreeSet<String> {
+    built
+        .packages
+        .keys()
+        .filter_map(|id| sbom::package_name(id))
+        .collect()
+}
+
 /// The app layer's CycloneDX SBOM; a failure only warns, since the app itself built.
 fn describe_dependencies(
     app_dir: &Path,
     built: &Compiled,
-    bins: &[BinTarget],
-    web_bin: Option<&str>,
+    facts: &BuildFacts<'_>,
     migrator: Option<&str>,
 ) -> Option<Sbom> {
+    let BuildFacts {
+        bins,
+        locked,
+        web_bin,
+        ..
+    } = *facts;
     // The subject is the web process's package when one is chosen, else the first binary's.
     let web_package = match choose_web(bins, web_bin, migrator) {
         Ok(WebChoice::Chosen { bin, .. }) => bins
@@ -245,12 +254,8 @@ fn describe_dependencies(
         .into_iter()
         .chain(bins.iter().map(|bin| bin.package.clone()))
         .collect();
-    let described = read_cargo_lock(app_dir)
-        .map_err(|error| error.to_string())
-        .and_then(|locked| {
-            app_sbom(app_dir, &built.packages, &subjects, &locked)
-                .map_err(|error| error.to_string())
-        });
+    let described =
+        app_sbom(app_dir, &built.packages, &subjects, locked).map_err(|error| error.to_string());
     match described {
         Ok(sbom) => {
             print::sub_bullet(format!(
@@ -273,17 +278,13 @@ fn describe_dependencies(
 /// failure only warns, since cargo rebuilds whatever a half-pruned cache lacks. The two
 /// caches are pruned independently, so a failure in one leaves the other pruned.
 fn prune_build_caches(
-    app_dir: &Path,
     toolchain_dir: &Path,
     cargo_home_dir: &Path,
     target: &TargetDir,
     built: &Compiled,
+    locked: &[LockedPackage],
     config: &BuildConfig,
 ) {
-    let locked = match read_cargo_lock(app_dir) {
-        Ok(locked) => locked,
-        Err(error) => return print::warning(errors::cache_pruning_failed(&error)),
-    };
     let locked_names = locked
         .iter()
         .map(|package| normalised_name(&package.name))
@@ -297,7 +298,7 @@ fn prune_build_caches(
         locked_names: &locked_names,
         max_bytes: config.cache_max_bytes,
     });
-    let cargo_home = prune_cargo_home(cargo_home_dir, &locked);
+    let cargo_home = prune_cargo_home(cargo_home_dir, locked);
     match dir_size(toolchain_dir) {
         Ok(bytes) => print::sub_bullet(format!("Toolchain: {}", human_bytes(bytes))),
         Err(error) => print::warning(errors::cache_pruning_failed(&error)),
