@@ -48,8 +48,8 @@ pub use migrations_dir::{
 };
 pub use scan::{scan_diesel_migrations, scan_migration_files, scan_sql};
 pub use sqlx_toml::{
-    DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError, parse_sqlx_toml,
-    read_sqlx_toml,
+    DEFAULT_TABLE_NAME, Located, SQLX_TOML, SqlxMigrate, SqlxToml, SqlxTomlError,
+    UnrecognizedSqlFiles, parse_sqlx_toml, read_sqlx_toml,
 };
 pub use user_info::{UserInfo, url_user_info, user_info};
 pub use version::{Version, VersionError};
@@ -279,7 +279,7 @@ mod tests {
         // sqlx ignores these, so they need nothing.
         std::fs::write(dir.path().join("3-c.sql"), "SELECT iterative_scan;").unwrap();
         std::fs::write(dir.path().join("4_d.SQL"), "SELECT sparsevec;").unwrap();
-        let usage = scan_migration_files(&list_migration_files(dir.path()).unwrap()).unwrap();
+        let usage = scan_migration_files(&list_migration_files(dir.path(), None).unwrap()).unwrap();
         let files: Vec<_> = usage.findings.iter().map(|f| f.file.as_str()).collect();
         assert_eq!(files, ["1_a.sql", "2_b.up.sql", "2_b.up.sql"]);
         assert_eq!(usage.minimum_version(), Some(Version::new(0, 5, 0)));
@@ -288,7 +288,7 @@ mod tests {
     #[test]
     fn a_missing_folder_uses_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let files = list_migration_files(&dir.path().join("migrations")).unwrap();
+        let files = list_migration_files(&dir.path().join("migrations"), None).unwrap();
         let usage = scan_migration_files(&files).unwrap();
         assert!(!usage.uses_vector());
     }

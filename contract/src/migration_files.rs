@@ -17,13 +17,24 @@
 //! after the first was applied; here they are refused up front. A version
 //! holds one `.sql`, or one `.up.sql` and one `.down.sql`.
 //!
-//! sqlx ignores the files it does not take without a word; this list keeps
-//! the ones that look like a migration (a name that starts with a digit or
-//! ends in `.sql` in any case), with the rule each breaks, so that the
+//! sqlx 0.9.0 ignores the files it does not take without a word; this list
+//! keeps the ones that look like a migration (a name that starts with a digit
+//! or ends in `.sql` in any case), with the rule each breaks, so that the
 //! callers can warn about them.
+//!
+//! sqlx 0.9.1 added `sqlx.toml`'s `[migrate] unrecognized-sql-files` for one
+//! kind of them, a name ending in `.sql` (lower case) that is not
+//! `<VERSION>_<DESCRIPTION>.sql`: `error` refuses the folder, `warn` and
+//! `ignore` skip the file (`ignore` without the warning; the file is still
+//! listed). Its default is `error`; slipway's, when the file
+//! does not set it, is to skip with a warning, as sqlx 0.9.0 and sqlx-cli
+//! 0.9.0 (the newest sqlx-cli) skip. An app whose `sqlx::migrate!()` is 0.9.1
+//! does not compile with such a file, so it never reaches a release.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::sqlx_toml::{Located, UnrecognizedSqlFiles};
 
 /// sqlx's three migration types, in sqlx's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,6 +139,41 @@ pub struct IgnoredFile {
     pub file_name: String,
     /// The rule it breaks.
     pub rule: IgnoredRule,
+    /// `sqlx.toml`'s `unrecognized-sql-files`, when it is set and governs this file (see
+    /// [`is_unrecognized_sql`](Self::is_unrecognized_sql)): `warn` or `ignore`.
+    pub setting: Option<UnrecognizedSqlFiles>,
+}
+
+impl IgnoredFile {
+    /// Whether sqlx 0.9.1's `unrecognized-sql-files` governs it: a name that ends in `.sql`
+    /// (lower case) but is not `<VERSION>_<DESCRIPTION>.sql`.
+    #[must_use]
+    pub fn is_unrecognized_sql(&self) -> bool {
+        // Case-sensitive on purpose: sqlx 0.9.1 tests `file_name.ends_with(".sql")`.
+        #[allow(clippy::case_sensitive_file_extension_comparisons)]
+        let dot_sql = self.file_name.ends_with(".sql");
+        self.rule == IgnoredRule::NoUnderscore && dot_sql
+    }
+
+    /// Whether the callers warn about it: not when `sqlx.toml` says `ignore`, as sqlx then
+    /// skips it without a word.
+    #[must_use]
+    pub fn is_warned(&self) -> bool {
+        self.setting != Some(UnrecognizedSqlFiles::Ignore)
+    }
+
+    /// For a file [`is_unrecognized_sql`](Self::is_unrecognized_sql) that `sqlx.toml` says
+    /// nothing about, the sentence that says newer sqlx refuses it and which setting decides;
+    /// else nothing.
+    #[must_use]
+    pub fn unrecognized_sql_note(&self) -> &'static str {
+        if self.is_unrecognized_sql() && self.setting.is_none() {
+            " sqlx 0.9.1 and later refuse such a .sql file unless sqlx.toml sets [migrate] \
+             unrecognized-sql-files (\"warn\" or \"ignore\" to keep it there)."
+        } else {
+            ""
+        }
+    }
 }
 
 /// The migrations of a folder, and the look-alikes sqlx ignores.
@@ -178,6 +224,19 @@ pub enum FilesError {
         first: PathBuf,
         /// The second file.
         second: PathBuf,
+    },
+    /// A `.sql` file whose name is not `<VERSION>_<DESCRIPTION>.sql`, with
+    /// `sqlx.toml` saying `unrecognized-sql-files = "error"`.
+    #[error(
+        "{} is not named <VERSION>_<DESCRIPTION>.sql, and sqlx.toml (line {setting_line}) sets \
+         `unrecognized-sql-files = \"error\"`: sqlx refuses the folder",
+        path.display()
+    )]
+    UnrecognizedSqlFile {
+        /// The file.
+        path: PathBuf,
+        /// The line of `sqlx.toml` that sets `unrecognized-sql-files`.
+        setting_line: usize,
     },
     /// A migration's name is not UTF-8.
     #[error("{}: the file name is not valid UTF-8", path.display())]
@@ -243,12 +302,16 @@ fn ignored(file_name: &str, rule: IgnoredRule) -> FileName {
 }
 
 /// Lists the migrations of `dir` with sqlx's rules, and the files sqlx
-/// ignores that look like migrations. A missing folder holds nothing.
+/// ignores that look like migrations, as `sqlx.toml`'s `unrecognized-sql-files`
+/// (`unrecognized`) says. A missing folder holds nothing.
 ///
 /// # Errors
 ///
 /// The folder or an entry cannot be read, or a file name is one sqlx rejects.
-pub fn list_migration_files(dir: &Path) -> Result<MigrationFiles, FilesError> {
+pub fn list_migration_files(
+    dir: &Path,
+    unrecognized: Option<&Located<UnrecognizedSqlFiles>>,
+) -> Result<MigrationFiles, FilesError> {
     let unreadable = |source| FilesError::Unreadable {
         dir: dir.to_owned(),
         source,
@@ -269,8 +332,35 @@ pub fn list_migration_files(dir: &Path) -> Result<MigrationFiles, FilesError> {
         .migrations
         .sort_by(|a, b| (a.version, a.kind, &a.file_name).cmp(&(b.version, b.kind, &b.file_name)));
     files.ignored.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    apply_unrecognized_sql_files(&mut files.ignored, unrecognized)?;
     reject_duplicates(&files.migrations)?;
     Ok(files)
+}
+
+/// sqlx 0.9.1's `unrecognized-sql-files` on the ignored files: `error` refuses
+/// the first `.sql` one by name; `warn` and `ignore` are noted on each, for
+/// the callers' warnings.
+fn apply_unrecognized_sql_files(
+    ignored: &mut [IgnoredFile],
+    unrecognized: Option<&Located<UnrecognizedSqlFiles>>,
+) -> Result<(), FilesError> {
+    let Some(setting) = unrecognized else {
+        return Ok(());
+    };
+    let governed = ignored.iter_mut().filter(|f| f.is_unrecognized_sql());
+    if setting.value == UnrecognizedSqlFiles::Error {
+        return match governed.min_by(|a, b| a.file_name.cmp(&b.file_name)) {
+            Some(file) => Err(FilesError::UnrecognizedSqlFile {
+                path: file.path.clone(),
+                setting_line: setting.line,
+            }),
+            None => Ok(()),
+        };
+    }
+    for file in governed {
+        file.setting = Some(setting.value);
+    }
+    Ok(())
 }
 
 /// Refuses two up migrations (`.sql`, `.up.sql`) of one version.
@@ -333,6 +423,7 @@ fn add_entry(files: &mut MigrationFiles, path: PathBuf) -> Result<(), FilesError
             path,
             file_name,
             rule,
+            setting: None,
         }),
         FileName::Other => {}
     }

@@ -1,4 +1,4 @@
-//! `sqlx.toml`, as sqlx 0.9 reads it (`sqlx-core/src/config/`, feature
+//! `sqlx.toml`, as sqlx 0.9.1 reads it (`sqlx-core/src/config/`, feature
 //! `sqlx-toml`): sqlx-cli reads it from the current directory, and
 //! `sqlx::migrate!()` from the crate root. The `[migrate]` keys change where
 //! the migrations are, how their checksums are computed and which table holds
@@ -44,6 +44,34 @@ pub struct SqlxMigrate {
     pub ignored_chars: BTreeSet<char>,
     /// `create-schemas`: created (if missing) before the history table, in this order.
     pub create_schemas: Vec<String>,
+    /// `unrecognized-sql-files` (sqlx 0.9.1): what to do with a `.sql` file whose name is not
+    /// `<VERSION>_<DESCRIPTION>.sql`. `None` when the file does not set it.
+    pub unrecognized_sql_files: Option<Located<UnrecognizedSqlFiles>>,
+}
+
+/// sqlx 0.9.1's `[migrate] unrecognized-sql-files`: what to do with a `.sql` file in the
+/// migrations folder whose name is not `<VERSION>_<DESCRIPTION>.sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnrecognizedSqlFiles {
+    /// sqlx refuses the folder, naming the file.
+    Error,
+    /// sqlx skips the file with a warning.
+    Warn,
+    /// sqlx skips the file without a word.
+    Ignore,
+}
+
+impl UnrecognizedSqlFiles {
+    /// The value as `sqlx.toml` writes it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Ignore => "ignore",
+        }
+    }
 }
 
 /// A `sqlx.toml` that was read.
@@ -151,6 +179,13 @@ pub fn parse_sqlx_toml(path: PathBuf, text: &str) -> Result<SqlxToml, SqlxTomlEr
             migrations_dir: migrate.migrations_dir.as_ref().map(locate),
             ignored_chars: migrate.ignored_chars.clone(),
             create_schemas,
+            unrecognized_sql_files: migrate
+                .unrecognized_sql_files
+                .as_ref()
+                .map(|value| Located {
+                    value: *value.get_ref(),
+                    line: line_of(text, value.span().start),
+                }),
         },
         database_url_var: file.common.database_url_var.as_ref().map(locate),
         path,
@@ -351,6 +386,8 @@ struct Migrate {
     migrations_dir: Option<Spanned<String>>,
     ignored_chars: BTreeSet<char>,
     defaults: MigrationDefaults,
+    // sqlx 0.9.1.
+    unrecognized_sql_files: Option<Spanned<UnrecognizedSqlFiles>>,
 }
 
 #[derive(Deserialize, Default)]

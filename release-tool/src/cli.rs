@@ -14,9 +14,10 @@ pub(crate) use crate::config::SettingArgs;
 /// Settings are read from the flag, then the environment variable, then
 /// `slipway.toml` (in the current directory, or `--config`), then the default.
 /// A duration of `0` means no limit, for every timeout setting.
-/// `sqlx.toml` in the current directory is read as sqlx 0.9 reads it: its
-/// `[migrate]` table-name, ignored-chars and create-schemas apply, and its
-/// migrations-dir comes after slipway's own settings.
+/// `sqlx.toml` in the current directory is read as sqlx 0.9.1 reads it: its
+/// `[migrate]` table-name, ignored-chars, create-schemas and
+/// unrecognized-sql-files apply, and its migrations-dir comes after slipway's
+/// own settings.
 /// Backups and restores run pg_dump and pg_restore from SLIPWAY_PG_BIN_DIR,
 /// else from PATH.
 ///

@@ -78,6 +78,13 @@ fn print_buildpack_error(error: RustBuildpackError) {
                 "Give each migration its own version: rename one of the two files (if the other was already applied somewhere, keep that one's name). A version holds one <VERSION>_<DESCRIPTION>.sql, or one .up.sql with its .down.sql. The release phase refuses the folder too.",
             );
         }
+        RustBuildpackError::MigrationFiles(error @ FilesError::UnrecognizedSqlFile { .. }) => {
+            print_user_error(
+                "A .sql file is not a migration",
+                &format!("{error}."),
+                "Name it <VERSION>_<DESCRIPTION>.sql (as `sqlx migrate add` does) if it is a migration, or move it out of the migrations folder if it is not; or, to keep other SQL scripts there, set `unrecognized-sql-files = \"warn\"` (or \"ignore\") under [migrate] in sqlx.toml. The release phase refuses the folder too.",
+            );
+        }
         RustBuildpackError::MigrationFiles(error) => {
             print_internal_error(&error.to_string());
         }
@@ -174,8 +181,10 @@ pub(crate) fn migrations_dir_problem(error: &MigrationsDirError) -> String {
 /// looks like a migration.
 pub(crate) fn ignored_migration_file(file: &IgnoredFile) -> String {
     format!(
-        "{} is not a migration for sqlx, which ignores it: {}.\nThe release phase will not run it. Rename it <VERSION>_<DESCRIPTION>.sql (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.",
-        file.file_name, file.rule
+        "{} is not a migration for sqlx, which ignores it: {}.\nThe release phase will not run it. Rename it <VERSION>_<DESCRIPTION>.sql (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.{}",
+        file.file_name,
+        file.rule,
+        file.unrecognized_sql_note()
     )
 }
 
@@ -623,6 +632,13 @@ mod tests {
                     version: 1,
                     first: "migrations/1_a.sql".into(),
                     second: "migrations/1_a.up.sql".into(),
+                }),
+            ),
+            (
+                "A .sql file is not a migration",
+                RustBuildpackError::MigrationFiles(FilesError::UnrecognizedSqlFile {
+                    path: "migrations/schema.sql".into(),
+                    setting_line: 2,
                 }),
             ),
             (

@@ -14,8 +14,9 @@ use bullet_stream::style;
 use libcnb::Env;
 use slipway_contract::{
     DieselMigration, DirOrigin, FormatOrigin, Given, LocatedMigrations, MigrationFiles,
-    MigrationFormat, MigrationSettings, VectorUsage, list_diesel_migrations, list_migration_files,
-    locate_migrations, read_diesel_metadata, scan_diesel_migrations, scan_migration_files,
+    MigrationFormat, MigrationSettings, MigrationsDirError, VectorUsage, list_diesel_migrations,
+    list_migration_files, locate_migrations, read_diesel_metadata, read_sqlx_toml,
+    scan_diesel_migrations, scan_migration_files,
 };
 use slipway_release::build_lint::lint_migrations;
 
@@ -77,7 +78,7 @@ pub(crate) fn locate_from_config(
 ) -> Result<LocatedMigrations, RustBuildpackError> {
     let located = locate_migrations(app_dir, release_settings(user_env, &[]))
         .map_err(RustBuildpackError::MigrationsDir)?;
-    list_migrations(&located)?;
+    list_migrations(app_dir, &located)?;
     Ok(located)
 }
 
@@ -111,7 +112,7 @@ pub(crate) fn plan_migrations(
     build: &BuildFacts<'_>,
 ) -> Result<AppMigrations, RustBuildpackError> {
     let sqlx_file = match located.format {
-        MigrationFormat::Sqlx => list_sqlx(&located)?
+        MigrationFormat::Sqlx => list_sqlx(app_dir, &located)?
             .migrations
             .first()
             .map(|file| file.file_name.clone()),
@@ -126,7 +127,7 @@ pub(crate) fn plan_migrations(
         locate_migrations(app_dir, release_settings(user_env, &defaults))
             .map_err(RustBuildpackError::MigrationsDir)?
     };
-    let list = list_migrations(&located)?;
+    let list = list_migrations(app_dir, &located)?;
     Ok(AppMigrations {
         located,
         wiring,
@@ -136,9 +137,12 @@ pub(crate) fn plan_migrations(
 }
 
 /// The migrations of the folder, read by the format's rules.
-fn list_migrations(located: &LocatedMigrations) -> Result<MigrationList, RustBuildpackError> {
+fn list_migrations(
+    app_dir: &Path,
+    located: &LocatedMigrations,
+) -> Result<MigrationList, RustBuildpackError> {
     Ok(match located.format {
-        MigrationFormat::Sqlx => MigrationList::Sqlx(list_sqlx(located)?),
+        MigrationFormat::Sqlx => MigrationList::Sqlx(list_sqlx(app_dir, located)?),
         MigrationFormat::Diesel => MigrationList::Diesel(
             list_diesel_migrations(&located.dir.path).map_err(RustBuildpackError::DieselFiles)?,
         ),
@@ -146,9 +150,17 @@ fn list_migrations(located: &LocatedMigrations) -> Result<MigrationList, RustBui
     })
 }
 
-/// sqlx's files of the folder (the release phase reads the folder with these same rules).
-fn list_sqlx(located: &LocatedMigrations) -> Result<MigrationFiles, RustBuildpackError> {
-    list_migration_files(&located.dir.path).map_err(RustBuildpackError::MigrationFiles)
+/// sqlx's files of the folder, with `sqlx.toml`'s `unrecognized-sql-files` (the release phase
+/// reads the folder with these same rules).
+fn list_sqlx(
+    app_dir: &Path,
+    located: &LocatedMigrations,
+) -> Result<MigrationFiles, RustBuildpackError> {
+    let sqlx_toml = read_sqlx_toml(app_dir)
+        .map_err(|error| RustBuildpackError::MigrationsDir(MigrationsDirError::SqlxToml(error)))?;
+    let unrecognized = sqlx_toml.and_then(|file| file.migrate.unrecognized_sql_files);
+    list_migration_files(&located.dir.path, unrecognized.as_ref())
+        .map_err(RustBuildpackError::MigrationFiles)
 }
 
 /// Prints the format, why, the folder and what it holds; and warns about what the format's
@@ -296,7 +308,7 @@ pub(crate) fn shown_path(app_dir: &Path, path: &Path) -> String {
 /// Names each file of the migrations folder that sqlx (and so the release phase) ignores
 /// although it looks like a migration.
 pub(crate) fn warn_about_ignored_files(files: &MigrationFiles) {
-    for file in &files.ignored {
+    for file in files.ignored.iter().filter(|file| file.is_warned()) {
         print::warning(errors::ignored_migration_file(file));
     }
 }
@@ -369,6 +381,7 @@ mod tests {
     use super::*;
     use crate::cargo_lock::LockedPackage;
     use crate::processes::BinTarget;
+    use slipway_contract::FilesError;
     use std::collections::BTreeSet;
 
     include!("../../../contract/src/migrations_dir/cases.rs");
@@ -643,6 +656,50 @@ mod tests {
                     if path.ends_with("2_b")
             ),
             "{error:?}"
+        );
+    }
+
+    #[test]
+    fn sqlx_tomls_unrecognized_sql_files_refuses_or_skips_as_in_the_release_phase() {
+        let app_with = app;
+        let files = [
+            ("migrations/1_a.sql", "SELECT 1;"),
+            ("migrations/schema.sql", "SELECT 1;"),
+        ];
+        let with_setting = |value: &str| {
+            let text = format!("[migrate]\nunrecognized-sql-files = \"{value}\"\n");
+            let mut entries = files.to_vec();
+            entries.push(("sqlx.toml", &text));
+            let app = app_with(&entries);
+            let located = locate_from_config(app.path(), &env(&[]));
+            (app, located)
+        };
+        let (_app, error) = with_setting("error");
+        assert!(
+            matches!(
+                &error,
+                Err(RustBuildpackError::MigrationFiles(FilesError::UnrecognizedSqlFile {
+                    path,
+                    setting_line: 2
+                })) if path.ends_with("schema.sql")
+            ),
+            "{error:?}"
+        );
+        let (app, located) = with_setting("ignore");
+        let ignored = list_sqlx(app.path(), &located.unwrap()).unwrap().ignored;
+        assert_eq!(ignored.len(), 1);
+        assert!(!ignored[0].is_warned());
+        let (app, located) = with_setting("warn");
+        let ignored = list_sqlx(app.path(), &located.unwrap()).unwrap().ignored;
+        assert!(ignored[0].is_warned());
+        // The note about sqlx 0.9.1's default is for an app that does not set the key.
+        assert!(!errors::ignored_migration_file(&ignored[0]).contains("unrecognized-sql-files"));
+        let unset = app_with(&files);
+        let located = locate_from_config(unset.path(), &env(&[])).unwrap();
+        let ignored = list_sqlx(unset.path(), &located).unwrap().ignored;
+        assert!(
+            errors::ignored_migration_file(&ignored[0]).contains("unrecognized-sql-files"),
+            "{ignored:?}"
         );
     }
 

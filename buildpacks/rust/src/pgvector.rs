@@ -115,7 +115,7 @@ mod tests {
 
     fn sqlx_files(app: &std::path::Path) -> MigrationList {
         MigrationList::Sqlx(
-            slipway_contract::list_migration_files(&app.join("migrations")).unwrap(),
+            slipway_contract::list_migration_files(&app.join("migrations"), None).unwrap(),
         )
     }
 

@@ -21,7 +21,7 @@ fn names_types_and_descriptions_follow_sqlx() {
         "README.md",
     ]);
     std::fs::create_dir(dir.path().join("4_folder.sql")).unwrap();
-    let found = list_migration_files(dir.path()).unwrap();
+    let found = list_migration_files(dir.path(), None).unwrap();
     let summary: Vec<_> = found
         .migrations
         .iter()
@@ -50,7 +50,7 @@ fn look_alikes_are_listed_with_the_rule_they_break() {
         "README.md",
         ".gitkeep",
     ]);
-    let found = list_migration_files(dir.path()).unwrap();
+    let found = list_migration_files(dir.path(), None).unwrap();
     assert_eq!(found.migrations.len(), 1);
     let ignored: Vec<_> = found
         .ignored
@@ -72,7 +72,7 @@ fn look_alikes_are_listed_with_the_rule_they_break() {
 fn a_bad_version_rejects_the_folder() {
     let dir = folder(&["v1_a.sql"]);
     assert!(matches!(
-        list_migration_files(dir.path()),
+        list_migration_files(dir.path(), None),
         Err(FilesError::BadVersion { .. })
     ));
 }
@@ -89,7 +89,7 @@ fn two_migrations_of_one_version_reject_the_folder() {
     ];
     for names in duplicates {
         let dir = folder(names);
-        let error = list_migration_files(dir.path()).unwrap_err();
+        let error = list_migration_files(dir.path(), None).unwrap_err();
         let FilesError::DuplicateVersion { first, second, .. } = &error else {
             panic!("{names:?}: {error:?}");
         };
@@ -107,7 +107,10 @@ fn two_down_migrations_of_one_version_are_left_to_sqlx_migrate_revert() {
     // `sqlx migrate run` runs this folder; only `revert` reads down files.
     let dir = folder(&["1_a.up.sql", "1_a.down.sql", "1_b.down.sql"]);
     assert_eq!(
-        list_migration_files(dir.path()).unwrap().migrations.len(),
+        list_migration_files(dir.path(), None)
+            .unwrap()
+            .migrations
+            .len(),
         3
     );
 }
@@ -122,7 +125,10 @@ fn a_reversible_pair_and_other_versions_are_no_duplicates() {
         "10_a.sql",
     ]);
     assert_eq!(
-        list_migration_files(dir.path()).unwrap().migrations.len(),
+        list_migration_files(dir.path(), None)
+            .unwrap()
+            .migrations
+            .len(),
         5
     );
 }
@@ -130,6 +136,102 @@ fn a_reversible_pair_and_other_versions_are_no_duplicates() {
 #[test]
 fn a_missing_folder_holds_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let found = list_migration_files(&dir.path().join("migrations")).unwrap();
+    let found = list_migration_files(&dir.path().join("migrations"), None).unwrap();
     assert_eq!(found, MigrationFiles::default());
+}
+
+/// sqlx 0.9.1's `unrecognized-sql-files` at line 3 of sqlx.toml.
+fn setting(value: UnrecognizedSqlFiles) -> Located<UnrecognizedSqlFiles> {
+    Located { value, line: 3 }
+}
+
+#[test]
+fn unrecognized_sql_files_governs_only_dot_sql_names_without_an_underscore() {
+    let names = [
+        "1_ok.sql",
+        "schema.sql",
+        "20240102000000-create-users.sql",
+        "NOTES.SQL",
+        "20240103000000_create_posts.sq",
+        "README.md",
+    ];
+    let listed = |value| {
+        let dir = folder(&names);
+        list_migration_files(dir.path(), Some(&setting(value))).map(|found| {
+            let ignored: Vec<String> = found.ignored.into_iter().map(|f| f.file_name).collect();
+            (found.migrations.len(), ignored)
+        })
+    };
+    let all_look_alikes = vec![
+        "20240102000000-create-users.sql".to_owned(),
+        "20240103000000_create_posts.sq".to_owned(),
+        "NOTES.SQL".to_owned(),
+        "schema.sql".to_owned(),
+    ];
+    // Unset and `warn` keep every look-alike for a warning.
+    let dir = folder(&names);
+    let unset = list_migration_files(dir.path(), None).unwrap();
+    let unset: Vec<String> = unset.ignored.into_iter().map(|f| f.file_name).collect();
+    assert_eq!(unset, all_look_alikes);
+    assert_eq!(
+        listed(UnrecognizedSqlFiles::Warn).unwrap(),
+        (1, all_look_alikes.clone())
+    );
+    // `ignore` silences the two lower-case `.sql` names, as sqlx skips them without a word; the
+    // others are no concern of the setting (sqlx ignores them whatever it says). All stay listed.
+    assert_eq!(
+        listed(UnrecognizedSqlFiles::Ignore).unwrap(),
+        (1, all_look_alikes.clone())
+    );
+    let dir = folder(&names);
+    let ignore = setting(UnrecognizedSqlFiles::Ignore);
+    let found = list_migration_files(dir.path(), Some(&ignore)).unwrap();
+    let warned: Vec<&str> = found
+        .ignored
+        .iter()
+        .filter(|f| f.is_warned())
+        .map(|f| f.file_name.as_str())
+        .collect();
+    assert_eq!(warned, ["20240103000000_create_posts.sq", "NOTES.SQL"]);
+    // The note about sqlx 0.9.1 is for a governed file sqlx.toml says nothing about.
+    let notes = |found: &MigrationFiles| -> Vec<bool> {
+        found
+            .ignored
+            .iter()
+            .map(|f| !f.unrecognized_sql_note().is_empty())
+            .collect()
+    };
+    assert_eq!(notes(&found), [false, false, false, false]);
+    let dir = folder(&names);
+    let unset = list_migration_files(dir.path(), None).unwrap();
+    assert_eq!(notes(&unset), [true, false, false, true]);
+    let dir = folder(&names);
+    let warn =
+        list_migration_files(dir.path(), Some(&setting(UnrecognizedSqlFiles::Warn))).unwrap();
+    assert_eq!(notes(&warn), [false, false, false, false]);
+    // `error` refuses the folder, naming the first such file by name and the setting's line.
+    let error = listed(UnrecognizedSqlFiles::Error).unwrap_err();
+    let FilesError::UnrecognizedSqlFile { path, setting_line } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        path.ends_with("20240102000000-create-users.sql"),
+        "{path:?}"
+    );
+    assert_eq!(*setting_line, 3);
+    assert!(
+        error
+            .to_string()
+            .contains("sqlx.toml (line 3) sets `unrecognized-sql-files = \"error\"`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unrecognized_sql_files_error_passes_a_folder_without_such_files() {
+    let dir = folder(&["1_ok.sql", "NOTES.SQL", "2_b.sq", "README.md"]);
+    let found =
+        list_migration_files(dir.path(), Some(&setting(UnrecognizedSqlFiles::Error))).unwrap();
+    assert_eq!(found.migrations.len(), 1);
+    assert_eq!(found.ignored.len(), 2);
 }

@@ -16,6 +16,7 @@ fn reads_the_migrate_keys_with_their_lines() {
         migrations-dir = "db/migrations"
         ignored-chars = ["\r", "\r"]
         create-schemas = ["b", "app", "b"]
+        unrecognized-sql-files = "ignore"
 
         [migrate.defaults]
         migration-type = "reversible"
@@ -32,6 +33,13 @@ fn reads_the_migrate_keys_with_their_lines() {
     assert_eq!(migrate.migrations_dir.unwrap().line, 6);
     assert_eq!(migrate.ignored_chars, BTreeSet::from(['\r']));
     assert_eq!(migrate.create_schemas, ["app", "b"]);
+    assert_eq!(
+        migrate.unrecognized_sql_files,
+        Some(Located {
+            value: UnrecognizedSqlFiles::Ignore,
+            line: 9
+        })
+    );
 }
 
 #[test]
@@ -42,6 +50,12 @@ fn an_empty_file_is_the_default() {
 #[test]
 fn mistakes_name_the_line_and_key() {
     let cases = [
+        (
+            "[migrate]\nunrecognized-sql-files = \"Warn\"\n",
+            2,
+            "migrate.unrecognized-sql-files",
+            "unknown variant `Warn`",
+        ),
         (
             "[migrate]\ntable_name = \"x\"\n",
             2,

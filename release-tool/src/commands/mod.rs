@@ -60,6 +60,7 @@ pub(crate) fn dispatch(args: impl IntoIterator<Item = OsString>) -> ExitClass {
                 "table_name": settings.sqlx.history.name,
                 "create_schemas": settings.sqlx.history.create_schemas,
                 "ignored_chars": settings.sqlx.ignored_chars.iter().map(char::to_string).collect::<Vec<_>>(),
+                "unrecognized_sql_files": settings.sqlx.unrecognized_sql_files.as_ref().map(|setting| setting.value.name()),
             })
         }),
     );

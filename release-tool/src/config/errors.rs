@@ -246,9 +246,10 @@ impl From<ConfigError> for Failure {
                 class,
                 "sqlx.toml is invalid",
                 error.to_string(),
-                "sqlx 0.9 refuses this file too (`sqlx migrate run` fails, and so does the build of an app \
+                "sqlx 0.9.1 refuses this file too (`sqlx migrate run` fails, and so does the build of an app \
                  using sqlx::migrate!()). Fix the key named above. [migrate] accepts table-name, \
-                 migrations-dir, ignored-chars, create-schemas and [migrate.defaults]; the other tables are \
+                 migrations-dir, ignored-chars, create-schemas, unrecognized-sql-files (sqlx 0.9.1; \
+                 sqlx 0.9.0 refuses it) and [migrate.defaults]; the other tables are \
                  [common], [drivers] and [macros] (sqlx's reference: sqlx-core/src/config/reference.toml).",
             ),
         }

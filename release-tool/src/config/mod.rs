@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use slipway_contract::{
-    FormatOrigin, Given, MigrationFormat, MigrationSettings, MigrationsDir, SqlxToml, Version,
-    locate_migrations, read_sqlx_toml,
+    FormatOrigin, Given, Located, MigrationFormat, MigrationSettings, MigrationsDir, SqlxToml,
+    UnrecognizedSqlFiles, Version, locate_migrations, read_sqlx_toml,
 };
 
 pub(crate) use self::args::SettingArgs;
@@ -70,13 +70,14 @@ pub(crate) struct Settings {
 
 /// What `sqlx.toml`'s `[migrate]` sets that slipway must follow as sqlx does:
 /// the history table (and the schemas created first) and the characters left
-/// out of checksums.
+/// out of checksums, and what becomes of a `.sql` file that is no migration.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SqlxSettings {
     /// The `sqlx.toml` that was read, if there is one.
     pub(crate) file: Option<PathBuf>,
     pub(crate) history: SqlxTable,
     pub(crate) ignored_chars: std::collections::BTreeSet<char>,
+    pub(crate) unrecognized_sql_files: Option<Located<UnrecognizedSqlFiles>>,
 }
 
 impl SqlxSettings {
@@ -95,6 +96,7 @@ impl SqlxSettings {
                 create_schemas: migrate.create_schemas.clone(),
             },
             ignored_chars: migrate.ignored_chars.clone(),
+            unrecognized_sql_files: migrate.unrecognized_sql_files.clone(),
         }
     }
 }

@@ -96,6 +96,7 @@ impl DatabaseUrl {
         let user = encode(get("PGUSER").unwrap_or_default());
         let password = get("PGPASSWORD").map_or_else(String::new, |p| format!(":{}", encode(p)));
         for (var, key) in [
+            ("PGHOSTADDR", "hostaddr"),
             ("PGSSLMODE", "sslmode"),
             ("PGSSLROOTCERT", "sslrootcert"),
             ("PGSSLCERT", "sslcert"),
@@ -145,7 +146,9 @@ impl DatabaseUrl {
                 .as_deref()
                 .unwrap_or_default()
                 .iter()
-                .filter(|(name, _)| matches!(*name, "PGHOST" | "PGPORT" | "PGDATABASE"))
+                .filter(|(name, _)| {
+                    matches!(*name, "PGHOST" | "PGHOSTADDR" | "PGPORT" | "PGDATABASE")
+                })
                 .cloned()
                 .collect()
         };
@@ -172,6 +175,9 @@ impl DatabaseUrl {
         ];
         if let Some(database) = options.get_database() {
             vars.push(("PGDATABASE", database.to_owned()));
+        }
+        if let Some(hostaddr) = sqlx_hostaddr(&options) {
+            vars.push(("PGHOSTADDR", hostaddr));
         }
         // Without one in the URL, sqlx takes PGPASSWORD, else looks in the
         // password file under *its* host name (`localhost` for a socket),
@@ -271,6 +277,21 @@ fn ssl_mode_name(mode: PgSslMode) -> &'static str {
 }
 
 /// `host` without the brackets a URL puts around an IPv6 address.
+/// The address sqlx 0.9.1 connects to instead of resolving the host (`?hostaddr=`, else
+/// `PGHOSTADDR`), keeping the host for TLS, as libpq does with the same two parameters. It has
+/// no effect on a unix socket, for sqlx; libpq would connect over TCP, so it is not handed on
+/// then. sqlx has no getter for it: it is read back from sqlx's own URL.
+fn sqlx_hostaddr(options: &PgConnectOptions) -> Option<String> {
+    if options.get_socket().is_some() {
+        return None;
+    }
+    options
+        .to_url_lossy()
+        .query_pairs()
+        .find(|(key, _)| key == "hostaddr")
+        .map(|(_, value)| value.into_owned())
+}
+
 fn unbracketed(host: &str) -> &str {
     host.strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -404,6 +425,31 @@ mod tests {
         let inline =
             DatabaseUrl::parse("postgres://h/d?sslrootcert=-----BEGIN%20CERTIFICATE-----").unwrap();
         assert!(inline.libpq_environment().is_err());
+    }
+
+    /// sqlx 0.9.1 connects to `hostaddr` and keeps the host for TLS: libpq and the command's
+    /// driver get both, and a socket ignores it as sqlx ignores it.
+    #[test]
+    fn a_hostaddr_reaches_libpq_and_other_tools_as_sqlx_connects_to_it() {
+        let url =
+            DatabaseUrl::parse("postgres://u@db.example:5433/shop?hostaddr=10.1.2.3").unwrap();
+        assert_eq!(libpq_value(&url, "PGHOST"), Some("db.example"));
+        assert_eq!(libpq_value(&url, "PGHOSTADDR"), Some("10.1.2.3"));
+        assert_eq!(
+            url.for_other_tools().unwrap(),
+            "postgres://u@db.example:5433/shop?hostaddr=10%2E1%2E2%2E3&sslmode=prefer"
+        );
+        let v6 = DatabaseUrl::parse("postgres://u@db.example/shop?hostaddr=%3A%3A1").unwrap();
+        assert_eq!(libpq_value(&v6, "PGHOSTADDR"), Some("::1"));
+        let socket = DatabaseUrl::parse("postgres://u@%2Ftmp/shop?hostaddr=10.1.2.3").unwrap();
+        assert_eq!(libpq_value(&socket, "PGHOSTADDR"), None);
+        // Another address is another server.
+        let elsewhere =
+            DatabaseUrl::parse("postgres://u@db.example:5433/shop?hostaddr=10.9.9.9").unwrap();
+        let named = DatabaseUrl::parse("postgres://u@db.example:5433/shop").unwrap();
+        assert!(!url.same_database(&elsewhere));
+        assert!(!url.same_database(&named));
+        assert!(url.same_database(&url.clone()));
     }
 
     #[test]

@@ -40,10 +40,12 @@ pub fn lint_migrations(
         }
         None => RuleChoice::default(),
     };
-    // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter.
+    // The lint reads the SQL, not the checksums: sqlx.toml's ignored-chars do not matter. Its
+    // unrecognized-sql-files does not either: the buildpack's own listing applies it.
     let reading = source::Reading {
         format: migrations.format,
         ignored_chars: &BTreeSet::new(),
+        unrecognized_sql_files: None,
     };
     let migrations = source::load(&migrations.dir, reading)
         .map_err(|e| e.to_string())?

@@ -36,6 +36,11 @@ impl From<SourceError> for Failure {
             | SourceError::UnreadableFile { .. } => {
                 "Make the migrations folder and its files readable, and the files UTF-8 text."
             }
+            SourceError::Files(FilesError::UnrecognizedSqlFile { .. }) => {
+                "Name it <VERSION>_<DESCRIPTION>.sql (as `sqlx migrate add` does) if it is a migration, or \
+                 move it out of the migrations folder if it is not; or, to keep other SQL scripts there, set \
+                 `unrecognized-sql-files = \"warn\"` (or \"ignore\") under [migrate] in sqlx.toml."
+            }
             SourceError::Files(FilesError::NotUtf8Name { .. }) => {
                 "Rename the file with a UTF-8 name (the description is stored in the history table), \
                  e.g. 20240101120000_create_users.sql."
@@ -207,8 +212,10 @@ fn applied_words(applied: &Applied) -> String {
 pub(crate) fn ignored_file_warning(file: &IgnoredFile) -> String {
     format!(
         "{} is not a migration for sqlx, which ignores it: {}. Rename it <VERSION>_<DESCRIPTION>.sql \
-         (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.",
-        file.file_name, file.rule
+         (as `sqlx migrate add` does) if it is one, or move it out of the migrations folder.{}",
+        file.file_name,
+        file.rule,
+        file.unrecognized_sql_note()
     )
 }
 

@@ -7,7 +7,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use slipway_contract::text::line_of;
-use slipway_contract::{DieselFilesError, FilesError, IgnoredFile, MigrationFormat, MigrationsDir};
+use slipway_contract::{
+    DieselFilesError, FilesError, IgnoredFile, Located, MigrationFormat, MigrationsDir,
+    UnrecognizedSqlFiles,
+};
 
 use super::{diesel, sqlx};
 
@@ -117,11 +120,13 @@ pub(crate) struct Source {
     pub(crate) warnings: Vec<String>,
 }
 
-/// How to read the folder: the format, and what sqlx.toml changes in sqlx's checksums.
+/// How to read the folder: the format, and what sqlx.toml changes in sqlx's
+/// checksums and in which files it refuses.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reading<'a> {
     pub(crate) format: MigrationFormat,
     pub(crate) ignored_chars: &'a BTreeSet<char>,
+    pub(crate) unrecognized_sql_files: Option<&'a Located<UnrecognizedSqlFiles>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +152,7 @@ pub(crate) fn load(dir: &MigrationsDir, reading: Reading<'_>) -> Result<Source, 
         return Ok(Source::default());
     }
     match reading.format {
-        MigrationFormat::Sqlx => sqlx::source::load(&dir.path, reading.ignored_chars),
+        MigrationFormat::Sqlx => sqlx::source::load(&dir.path, reading),
         MigrationFormat::Diesel => diesel::source::load(&dir.path),
         MigrationFormat::Command => Ok(Source::default()),
     }

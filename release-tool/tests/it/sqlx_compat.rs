@@ -2,30 +2,11 @@
 //! `Migrator` against real PostgreSQL: same history rows, same checksums,
 //! same table, same lock.
 
-use std::path::Path;
-
 use crate::support;
 use crate::support::{
-    TestDb, app_with, app_with_migrations, json, run_expecting, slipway, slipway_process, sqlx_cli,
-    sqlx_migrate, stderr,
+    TestDb, app_with, app_with_migrations, json, run_expecting, slipway, slipway_process,
+    sqlx_cli_migrate, sqlx_migrate, stderr,
 };
-
-/// `sqlx migrate run` of sqlx-cli 0.9 (installed by scripts/install-deps.sh) on `dir`.
-fn sqlx_cli_migrate(dir: &Path, url: &str) {
-    let output = std::process::Command::new(sqlx_cli())
-        .args(["migrate", "run", "--source"])
-        .arg(dir)
-        .args(["--database-url", url])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("sqlx-cli does not run ({e}); scripts/install-deps.sh installs it")
-        });
-    assert!(
-        output.status.success(),
-        "sqlx migrate run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// version, description, success, checksum (hex) of every history row.
 fn history(db: &TestDb) -> String {

@@ -5,20 +5,32 @@
 
 use std::path::Path;
 
-use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::_unstable::config::migrate::UnrecognizedSqlFiles;
+use sqlx::migrate::{MigrateError, Migrator, ResolveConfig, ResolveWith};
 use sqlx::{Connection, PgConnection};
 
 use crate::support::{
-    TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, stderr,
+    TestDb, app_with, app_with_migrations, json, run_expecting, runtime, slipway, sqlx_cli_migrate,
+    stderr,
 };
 
 /// sqlx's `Migrator` on `dir`, as `sqlx::migrate!()` builds it, with
 /// `set_ignore_missing(ignore_missing)`, run against `url`.
 fn sqlx_migrate(dir: &Path, url: &str, ignore_missing: bool) -> Result<(), MigrateError> {
+    sqlx_migrate_with(dir, url, ignore_missing, ResolveConfig::new())
+}
+
+/// [`sqlx_migrate`] with the folder read by `config`.
+fn sqlx_migrate_with(
+    dir: &Path,
+    url: &str,
+    ignore_missing: bool,
+    config: ResolveConfig,
+) -> Result<(), MigrateError> {
     let dir = dir.to_owned();
     let url = url.to_owned();
     runtime().block_on(async move {
-        let mut migrator = Migrator::new(dir.as_path()).await?;
+        let mut migrator = Migrator::new(ResolveWith(dir, config)).await?;
         migrator.set_ignore_missing(ignore_missing);
         let mut conn = PgConnection::connect(&url).await?;
         migrator.run(&mut conn).await
@@ -95,12 +107,36 @@ fn files_sqlx_ignores_are_skipped_as_sqlx_does_with_a_warning_naming_each_and_it
         ]
     );
 
-    // sqlx takes exactly the same files: its Migrator finds nothing to do, and on a fresh
-    // database applies what slipway applied.
-    sqlx_migrate(&app.path().join("migrations"), &db.url, false).unwrap();
+    // The `.sql` file without `_` is one sqlx 0.9.1 refuses by default, as the warning says;
+    // the others are not.
+    let note = "sqlx 0.9.1 and later refuse such a .sql file unless sqlx.toml sets [migrate] unrecognized-sql-files";
+    assert_eq!(err.matches(note).count(), 1, "{err}");
+    assert!(listed[0].contains(note), "{listed:?}");
+    let dir = app.path().join("migrations");
+    let refused = sqlx_migrate(&dir, &db.url, false).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("20240102000000-create-posts.sql"),
+        "{refused}"
+    );
+
+    // With `unrecognized-sql-files = "warn"`, sqlx 0.9.1 takes exactly the same files: its
+    // Migrator finds nothing to do, and on a fresh database applies what slipway applied.
+    let warn = || {
+        let mut config = ResolveConfig::new();
+        config.unrecognized_sql_files(UnrecognizedSqlFiles::Warn);
+        config
+    };
+    sqlx_migrate_with(&dir, &db.url, false, warn()).unwrap();
     let by_sqlx = TestDb::new();
-    sqlx_migrate(&app.path().join("migrations"), &by_sqlx.url, false).unwrap();
+    sqlx_migrate_with(&dir, &by_sqlx.url, false, warn()).unwrap();
     assert_eq!(by_sqlx.applied_versions(), db.applied_versions());
+
+    // So does sqlx-cli 0.9.0 (the newest sqlx-cli, built on sqlx 0.9.0, which skips them all).
+    let by_cli = TestDb::new();
+    sqlx_cli_migrate(&dir, &by_cli.url);
+    assert_eq!(by_cli.applied_versions(), db.applied_versions());
 }
 
 #[test]

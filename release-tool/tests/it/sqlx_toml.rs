@@ -124,6 +124,70 @@ fn ignored_chars_give_the_checksums_sqlx_gives_both_ways() {
     run_expecting(slipway(app.path(), &by_slipway.url).arg("plan"), 6);
 }
 
+/// sqlx 0.9.1's `unrecognized-sql-files`, each value, against sqlx's own Migrator configured
+/// from the same file by sqlx's parser.
+#[test]
+fn unrecognized_sql_files_refuses_or_skips_the_file_as_sqlx_does() {
+    let app = app_with_migrations(&[
+        ("1_users.sql", "CREATE TABLE users (id int);\n"),
+        ("schema.sql", "CREATE TABLE dump (id int);\n"),
+        ("2_posts.SQL", "CREATE TABLE posts (id int);\n"),
+    ]);
+    let schema_warning = "WARNING: schema.sql is not a migration for sqlx";
+
+    // `error`: sqlx refuses the folder; slipway too, with exit 2 naming the file and the line,
+    // before it changes anything.
+    write_sqlx_toml(
+        app.path(),
+        "[migrate]\n\nunrecognized-sql-files = \"error\"\n",
+    );
+    let db = TestDb::new();
+    let refused = migrator_run(app.path(), &db.url, false).unwrap_err();
+    assert!(refused.to_string().contains("schema.sql"), "{refused}");
+    for command in ["run", "plan"] {
+        let out = run_expecting(slipway(app.path(), &db.url).arg(command), 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("error: the migrations folder cannot be used"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "schema.sql is not named <VERSION>_<DESCRIPTION>.sql, and sqlx.toml (line 3) sets \
+                 `unrecognized-sql-files = \"error\"`"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("move it out of the migrations folder"),
+            "{err}"
+        );
+    }
+    assert!(!db.table_exists("_sqlx_migrations"), "nothing ran");
+
+    // `warn` and `ignore`: both skip it, and apply what sqlx applies; only `warn` says so. The
+    // `.SQL` file is none of the setting's business: slipway warns about it either way.
+    for (value, warns) in [("warn", true), ("ignore", false)] {
+        write_sqlx_toml(
+            app.path(),
+            &format!("[migrate]\nunrecognized-sql-files = \"{value}\"\n"),
+        );
+        let by_sqlx = TestDb::new();
+        migrator_run(app.path(), &by_sqlx.url, false).unwrap();
+        let by_slipway = TestDb::new();
+        let out = run_expecting(slipway(app.path(), &by_slipway.url).arg("run"), 0);
+        let err = stderr(&out);
+        assert_eq!(err.contains(schema_warning), warns, "{value}: {err}");
+        assert!(
+            err.contains("WARNING: 2_posts.SQL is not a migration for sqlx"),
+            "{value}: {err}"
+        );
+        assert_eq!(by_slipway.applied_versions(), by_sqlx.applied_versions());
+        assert_eq!(by_slipway.applied_versions(), vec![1]);
+        migrator_run(app.path(), &by_slipway.url, false).unwrap();
+    }
+}
+
 #[test]
 fn table_name_and_create_schemas_hold_the_history_where_sqlx_does() {
     let app = app_with(&["basic"]);
@@ -328,11 +392,19 @@ const REJECTED: &[(&str, usize, Option<&str>, &str)] = &[
         Some("migrate.table-name"),
         "duplicate key",
     ),
+    (
+        "[migrate]\nunrecognized-sql-files = \"maybe\"\n",
+        2,
+        Some("migrate.unrecognized-sql-files"),
+        "unknown variant `maybe`",
+    ),
 ];
 
 /// Files sqlx accepts.
 const ACCEPTED: &[&str] = &[
     "",
+    // sqlx 0.9.1.
+    "[migrate]\nunrecognized-sql-files = \"warn\"\n",
     "[migrate]\ntable-name = \"_sqlx_migrations\"\nignored-chars = []\n",
     "[drivers.external.my-driver]\nanything = [1, \"two\"]\n",
     // sqlx reads `preferred-crates` and `[migrate.defaults]` without `deny_unknown_fields`.

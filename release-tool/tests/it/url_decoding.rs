@@ -513,3 +513,46 @@ fn a_database_name_starting_with_a_dash_can_be_confirmed() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
+
+/// sqlx connects to `?hostaddr=` (or `PGHOSTADDR`) rather than to the URL's host name, as libpq
+/// does: the backup must go to that same server. Here the host name resolves nowhere, so a
+/// `pg_dump` sent to it would fail, and one sent to another server by that name would back up
+/// the wrong database.
+#[test]
+fn a_hostaddr_in_the_url_or_environment_is_where_the_backup_goes_too() {
+    let db = support::TestDb::new();
+    db.exec("CREATE TABLE kept (id int); INSERT INTO kept VALUES (7);");
+    let mut parsed = url::Url::parse(&db.url).unwrap();
+    let address = parsed.host_str().unwrap().to_owned();
+    assert!(
+        address.parse::<std::net::IpAddr>().is_ok(),
+        "the test database's host is an address: {address}"
+    );
+    parsed.set_host(Some("db.example.invalid")).unwrap();
+    let by_name = parsed.to_string();
+    parsed.query_pairs_mut().append_pair("hostaddr", &address);
+    let with_hostaddr = parsed.to_string();
+
+    for (label, url, env) in [
+        ("?hostaddr=", with_hostaddr.as_str(), None),
+        ("PGHOSTADDR", by_name.as_str(), Some(address.as_str())),
+    ] {
+        let app = app_with_migrations(&[("1_a.sql", "CREATE TABLE a (id int);\n")]);
+        let mut cmd = slipway(app.path(), url);
+        cmd.env("SLIPWAY_BACKUP", "file:backups");
+        match env {
+            Some(address) => cmd.env("PGHOSTADDR", address),
+            None => cmd.env_remove("PGHOSTADDR"),
+        };
+        let out = run_expecting(cmd.args(["run", "--format", "json"]), 0);
+        let doc = json(&out);
+        assert_eq!(
+            doc["backup"]["taken"],
+            true,
+            "{label}: {}",
+            all_output(&out)
+        );
+        assert!(db.table_exists("a"), "{label}");
+        db.exec("DROP TABLE a; DROP TABLE _sqlx_migrations;");
+    }
+}

@@ -22,13 +22,14 @@ pub(crate) fn load_migrations(
     let reading = source::Reading {
         format,
         ignored_chars: &settings.sqlx.ignored_chars,
+        unrecognized_sql_files: settings.sqlx.unrecognized_sql_files.as_ref(),
     };
     let source::Source {
         migrations,
         ignored,
         warnings,
     } = source::load(&settings.migrations_dir, reading).or_fail(step, report)?;
-    for file in &ignored {
+    for file in ignored.iter().filter(|file| file.is_warned()) {
         report.warn(&migrations::errors::ignored_file_warning(file));
     }
     for warning in &warnings {

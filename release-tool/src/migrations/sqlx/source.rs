@@ -18,7 +18,9 @@ use std::path::Path;
 use sha2::{Digest, Sha384};
 use slipway_contract::{MigrationFile, list_migration_files};
 
-use crate::migrations::source::{Migration, NoTxMarker, Source, SourceError, Version, read_utf8};
+use crate::migrations::source::{
+    Migration, NoTxMarker, Reading, Source, SourceError, Version, read_utf8,
+};
 
 /// SHA-384 of the file's text without `ignored` characters, exactly as sqlx's
 /// `checksum_with` (`migration::checksum` when nothing is ignored).
@@ -30,13 +32,15 @@ pub(crate) fn checksum(sql: &str, ignored: &BTreeSet<char>) -> Vec<u8> {
     digest.finalize().to_vec()
 }
 
-/// Reads every migration in `dir`, with checksums that leave out `ignored`.
-pub(crate) fn load(dir: &Path, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
-    let files = list_migration_files(dir)?;
+/// Reads every migration in `dir`, with checksums that leave out the ignored
+/// characters, refusing or skipping `.sql` files that are no migration as
+/// `reading` says.
+pub(crate) fn load(dir: &Path, reading: Reading<'_>) -> Result<Source, SourceError> {
+    let files = list_migration_files(dir, reading.unrecognized_sql_files)?;
     let migrations = files
         .migrations
         .iter()
-        .map(|file| read_migration(file, ignored))
+        .map(|file| read_migration(file, reading.ignored_chars))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Source {
         migrations,
@@ -91,7 +95,12 @@ mod tests {
     }
 
     fn load_with(dir: &tempfile::TempDir, ignored: &BTreeSet<char>) -> Result<Source, SourceError> {
-        load(dir.path(), ignored)
+        let reading = Reading {
+            format: slipway_contract::MigrationFormat::Sqlx,
+            ignored_chars: ignored,
+            unrecognized_sql_files: None,
+        };
+        load(dir.path(), reading)
     }
 
     #[test]

@@ -396,6 +396,23 @@ pub(crate) fn sqlx_cli() -> PathBuf {
     }
 }
 
+/// `sqlx migrate run` of sqlx-cli 0.9 (installed by scripts/install-deps.sh) on `dir`.
+pub(crate) fn sqlx_cli_migrate(dir: &Path, url: &str) {
+    let output = std::process::Command::new(sqlx_cli())
+        .args(["migrate", "run", "--source"])
+        .arg(dir)
+        .args(["--database-url", url])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("sqlx-cli does not run ({e}); scripts/install-deps.sh installs it")
+        });
+    assert!(
+        output.status.success(),
+        "sqlx migrate run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// `slipway-release run --backup none` in `app` against `db`, for a test to
 /// add its options to.
 pub(crate) fn run_without_backup(db: &TestDb, app: &Path) -> assert_cmd::Command {
