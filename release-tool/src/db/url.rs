@@ -155,6 +155,28 @@ impl DatabaseUrl {
         identity(self) == identity(other)
     }
 
+    /// The address sqlx 0.9.1 connects to instead of resolving the host, keeping the host for
+    /// TLS, as libpq does with the same two parameters: the URL's last `hostaddr`, else a
+    /// `PGHOSTADDR` that parses as an IP address (sqlx ignores one that does not). It has no
+    /// effect on a unix socket. sqlx has no getter for it, and its own URL (`to_url_lossy`)
+    /// does not encode the user name, which could then supply one: it is read as sqlx reads it.
+    fn sqlx_hostaddr(&self) -> Option<String> {
+        let from_url = last_query_value(&self.url, "hostaddr");
+        let text = from_url.or_else(|| std::env::var("PGHOSTADDR").ok())?;
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| ip.to_string())
+    }
+
+    /// The address the connection goes to instead of the host's (see `sqlx_hostaddr`), when
+    /// there is one.
+    pub(crate) fn hostaddr(&self) -> Option<String> {
+        let socket = self
+            .connect_options()
+            .is_ok_and(|options| options.get_socket().is_some());
+        if socket { None } else { self.sqlx_hostaddr() }
+    }
+
     /// [`Self::libpq_environment`], worked out once when the URL is parsed;
     /// an error says why libpq cannot be given this connection.
     fn libpq_parameters(&self) -> Result<Vec<(&'static str, String)>, UrlError> {
@@ -176,7 +198,7 @@ impl DatabaseUrl {
         if let Some(database) = options.get_database() {
             vars.push(("PGDATABASE", database.to_owned()));
         }
-        if let Some(hostaddr) = sqlx_hostaddr(&options) {
+        if let Some(hostaddr) = self.hostaddr() {
             vars.push(("PGHOSTADDR", hostaddr));
         }
         // Without one in the URL, sqlx takes PGPASSWORD, else looks in the
@@ -277,21 +299,6 @@ fn ssl_mode_name(mode: PgSslMode) -> &'static str {
 }
 
 /// `host` without the brackets a URL puts around an IPv6 address.
-/// The address sqlx 0.9.1 connects to instead of resolving the host (`?hostaddr=`, else
-/// `PGHOSTADDR`), keeping the host for TLS, as libpq does with the same two parameters. It has
-/// no effect on a unix socket, for sqlx; libpq would connect over TCP, so it is not handed on
-/// then. sqlx has no getter for it: it is read back from sqlx's own URL.
-fn sqlx_hostaddr(options: &PgConnectOptions) -> Option<String> {
-    if options.get_socket().is_some() {
-        return None;
-    }
-    options
-        .to_url_lossy()
-        .query_pairs()
-        .find(|(key, _)| key == "hostaddr")
-        .map(|(_, value)| value.into_owned())
-}
-
 fn unbracketed(host: &str) -> &str {
     host.strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -441,6 +448,11 @@ mod tests {
         );
         let v6 = DatabaseUrl::parse("postgres://u@db.example/shop?hostaddr=%3A%3A1").unwrap();
         assert_eq!(libpq_value(&v6, "PGHOSTADDR"), Some("::1"));
+        // sqlx's own URL does not encode the user name: one cannot supply an address.
+        let user =
+            DatabaseUrl::parse("postgres://x%3Fhostaddr%3D10.0.0.2%26:pw@db.example/shop").unwrap();
+        assert_eq!(libpq_value(&user, "PGHOSTADDR"), None);
+        assert_eq!(libpq_value(&user, "PGUSER"), Some("x?hostaddr=10.0.0.2&"));
         let socket = DatabaseUrl::parse("postgres://u@%2Ftmp/shop?hostaddr=10.1.2.3").unwrap();
         assert_eq!(libpq_value(&socket, "PGHOSTADDR"), None);
         // Another address is another server.

@@ -397,3 +397,46 @@ fn heroku_refuses_to_back_up_another_database_than_the_one_migrated() {
     );
     assert!(!migrated.table_exists("_sqlx_migrations"));
 }
+
+/// sqlx connects to `hostaddr` (the URL's, or an inherited `PGHOSTADDR`) instead of the host
+/// name, which is all PGBackups knows of the add-on: the heroku target refuses rather than back
+/// up what may be another server.
+#[test]
+fn heroku_refuses_when_the_connection_goes_to_a_hostaddr() {
+    let attached = db_with_data();
+    let address = url::Url::parse(&attached.url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_owned();
+    let apis = Apis::start(Script::default());
+    let app = app_with(&["basic"]);
+    let mut in_url = url::Url::parse(&attached.url).unwrap();
+    in_url.query_pairs_mut().append_pair("hostaddr", &address);
+    for (label, url, env) in [
+        ("?hostaddr=", in_url.to_string(), None),
+        ("PGHOSTADDR", attached.url.clone(), Some(address.as_str())),
+    ] {
+        let mut cmd = slipway_heroku(app.path(), &attached, &apis);
+        cmd.env("DATABASE_URL", &url);
+        match env {
+            Some(address) => cmd.env("PGHOSTADDR", address),
+            None => cmd.env_remove("PGHOSTADDR"),
+        };
+        let out = cmd.arg("run").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{label}: {}", stderr(&out));
+        assert_mentions(
+            &stderr(&out),
+            &[
+                "Heroku PGBackups would act on another database",
+                &format!("at the address {address}"),
+            ],
+        );
+    }
+    assert!(
+        requests(&apis.data).is_empty(),
+        "nothing may be captured: {:?}",
+        requests(&apis.data)
+    );
+    assert!(!attached.table_exists("_sqlx_migrations"));
+}

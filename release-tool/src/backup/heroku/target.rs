@@ -60,6 +60,17 @@ fn attached_database_is(target: &HerokuTarget, db: &Database<'_>) -> Result<(), 
             )),
         });
     }
+    // PGBackups captures the add-on by its host name; an address slipway connects to instead
+    // (`hostaddr`, or an inherited PGHOSTADDR) may be another server, which it never sees.
+    if let Some(address) = db.url.hostaddr() {
+        return Err(HerokuError::NotTheAttachedDatabase {
+            migrated: format!(
+                "{} at the address {address} (`hostaddr` in the URL, or PGHOSTADDR)",
+                db.url
+            ),
+            attached: Some("reached by its host name, never by that address".to_owned()),
+        });
+    }
     let attached = std::env::var("DATABASE_URL")
         .ok()
         .and_then(|text| DatabaseUrl::parse(&text).ok());
