@@ -322,7 +322,8 @@ pub(crate) fn lint_sources(sources: &[LintSource], rules: &RuleSet) -> Outcome {
         files: sources.len(),
         ..Outcome::default()
     };
-    for (source, found) in sources.iter().zip(lint_files(sources, rules)) {
+    for source in sources {
+        let found = squawk::lint_file(source, rules);
         outcome.findings.extend(found.findings);
         outcome.ignored.extend(found.ignored);
         outcome
@@ -334,43 +335,6 @@ pub(crate) fn lint_sources(sources: &[LintSource], rules: &RuleSet) -> Outcome {
             }));
     }
     outcome
-}
-
-/// Below this many files, the lint runs on the calling thread.
-const FILES_PER_THREAD: usize = 32;
-
-/// Lints each file, in order. A first release lints every migration the app has (hundreds):
-/// the files, each linted on its own, are shared out over the cores.
-fn lint_files(sources: &[LintSource], rules: &RuleSet) -> Vec<squawk::FileFindings> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let threads = cores.min(sources.len() / FILES_PER_THREAD).max(1);
-    if threads == 1 {
-        return sources
-            .iter()
-            .map(|s| squawk::lint_file(s, rules))
-            .collect();
-    }
-    let chunk = sources.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = sources
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|s| squawk::lint_file(s, rules))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| {
-                // A panic in a lint thread is the same bug as one on this thread.
-                part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -531,35 +495,5 @@ mod tests {
             marker: NoTxMarker::default(),
         };
         assert!(lint_sources(&[source], &set).findings.is_empty());
-    }
-
-    /// Many files are linted on several threads; the outcome is the one file after the other
-    /// gives, in the files' order.
-    #[test]
-    fn many_files_give_the_findings_of_each_in_order() {
-        let set = RuleSet::with_default_timeouts(&RuleChoice::default());
-        let sources: Vec<LintSource> = (0..200)
-            .map(|i| LintSource {
-                path: PathBuf::from(format!("{i:03}_m.sql")),
-                sql: if i % 7 == 0 {
-                    format!("ALTER TABLE t{i} DROP COLUMN name;\n")
-                } else {
-                    format!("CREATE TABLE t{i} (id bigint);\n")
-                },
-                no_tx: false,
-                marker: NoTxMarker::default(),
-            })
-            .collect();
-        let together = lint_sources(&sources, &set);
-        let one_by_one: Vec<PathBuf> = sources
-            .iter()
-            .flat_map(|source| lint_sources(std::slice::from_ref(source), &set).findings)
-            .map(|f| f.file)
-            .collect();
-        let files: Vec<PathBuf> = together.findings.iter().map(|f| f.file.clone()).collect();
-        assert_eq!(together.files, 200);
-        assert_eq!(files.len(), 200_usize.div_ceil(7));
-        assert_eq!(files, one_by_one);
-        assert_eq!(files[1], PathBuf::from("007_m.sql"));
     }
 }
