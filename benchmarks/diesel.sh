@@ -9,7 +9,7 @@
 # (scripts/dev-postgres.sh), generates MIGRATIONS (default 300) Diesel migration folders in
 # the forms Diesel writes (a table, an index, seed rows, and every tenth one with
 # `run_in_transaction = false` and `CREATE INDEX CONCURRENTLY`), then times each side RUNS
-# times (default 3), alternating, each on a new database, and prints the medians with their
+# times (default 3), alternating which goes first, each on a new database, and prints the medians with their
 # spread (min-max). slipway runs its whole release flow (config, lock, plan, lint, pgvector,
 # checks) with `--backup none`, since diesel takes none. The databases have
 # `synchronous_commit = off` (both sides alike), so that commit fsyncs do not drown the tools'
@@ -101,10 +101,17 @@ time_diesel() {
 generate
 slipway_times=()
 diesel_times=()
+# ABBA order: on a shared VM the runs drift (later ones slower or faster), and always timing
+# one side second would hand it the drift.
 for run in $(seq 1 "$RUNS"); do
   log "run $run of $RUNS"
-  diesel_times+=("$(time_diesel)")
-  slipway_times+=("$(time_slipway)")
+  if [ $((run % 2)) -eq 1 ]; then
+    diesel_times+=("$(time_diesel)")
+    slipway_times+=("$(time_slipway)")
+  else
+    slipway_times+=("$(time_slipway)")
+    diesel_times+=("$(time_diesel)")
+  fi
 done
 
 python3 - "$MIGRATIONS" "${slipway_times[*]}" "${diesel_times[*]}" <<'PY'
