@@ -31,6 +31,11 @@ pub(crate) enum UrlError {
     Scheme(String),
     #[error("it has no database name; expected postgres://USER:PASSWORD@HOST:PORT/DATABASE")]
     NoDatabase,
+    #[error(
+        "it has no `//` after the scheme; expected postgres://USER:PASSWORD@HOST:PORT/DATABASE \
+         (postgres:///DATABASE for the default host)"
+    )]
+    NoAuthority,
     #[error("{0}")]
     Options(String),
 }
@@ -47,6 +52,11 @@ impl DatabaseUrl {
         }
         if !matches!(url.scheme(), "postgres" | "postgresql") {
             return Err(UrlError::Scheme(url.scheme().to_owned()));
+        }
+        // `postgres:/db` reaches sqlx's defaults too, but no reader (nor slipway's redaction,
+        // which finds URLs by `://`) takes it for a URL: a `password=` in it would show.
+        if !url.has_authority() {
+            return Err(UrlError::NoAuthority);
         }
         let mut parsed = Self {
             url,
@@ -171,9 +181,11 @@ impl DatabaseUrl {
     /// The address the connection goes to instead of the host's (see `sqlx_hostaddr`), when
     /// there is one.
     pub(crate) fn hostaddr(&self) -> Option<String> {
-        let socket = self
-            .connect_options()
-            .is_ok_and(|options| options.get_socket().is_some());
+        // sqlx connects to a socket when one is set or the host (from the URL, `PGHOST` or its
+        // default) is a folder, and then ignores the address.
+        let socket = self.connect_options().is_ok_and(|options| {
+            options.get_socket().is_some() || options.get_host().starts_with('/')
+        });
         if socket { None } else { self.sqlx_hostaddr() }
     }
 
@@ -453,6 +465,9 @@ mod tests {
             DatabaseUrl::parse("postgres://x%3Fhostaddr%3D10.0.0.2%26:pw@db.example/shop").unwrap();
         assert_eq!(libpq_value(&user, "PGHOSTADDR"), None);
         assert_eq!(libpq_value(&user, "PGUSER"), Some("x?hostaddr=10.0.0.2&"));
+        let host_socket =
+            DatabaseUrl::parse("postgres://u@x/shop?host=/tmp&hostaddr=10.1.2.3").unwrap();
+        assert_eq!(libpq_value(&host_socket, "PGHOSTADDR"), None);
         let socket = DatabaseUrl::parse("postgres://u@%2Ftmp/shop?hostaddr=10.1.2.3").unwrap();
         assert_eq!(libpq_value(&socket, "PGHOSTADDR"), None);
         // Another address is another server.
@@ -487,5 +502,10 @@ mod tests {
             DatabaseUrl::parse("not a url"),
             Err(UrlError::NotAUrl(_))
         ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres:/db?password=short"),
+            Err(UrlError::NoAuthority)
+        ));
+        assert!(DatabaseUrl::parse("postgres:///db").is_ok());
     }
 }

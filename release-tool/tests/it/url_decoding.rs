@@ -556,3 +556,49 @@ fn a_hostaddr_in_the_url_or_environment_is_where_the_backup_goes_too() {
         db.exec("DROP TABLE a; DROP TABLE _sqlx_migrations;");
     }
 }
+
+/// A host that is a socket folder, from `PGHOST`: sqlx connects over the socket and ignores
+/// `PGHOSTADDR`, so `pg_dump` must not be sent to that address (nothing listens there).
+#[test]
+fn a_socket_from_pghost_wins_over_pghostaddr_for_the_backup_too() {
+    let cluster = OwnCluster::start();
+    cluster.exec(
+        "postgres",
+        "CREATE TABLE t (id int); INSERT INTO t VALUES (1);",
+    );
+    let app = app_with_migrations(&[]);
+    let out = run_expecting(
+        slipway(
+            app.path(),
+            "postgres:///postgres?user=postgres&password=unused-by-trust",
+        )
+        .env("PGHOST", cluster.dir())
+        .env("PGPORT", cluster.port().to_string())
+        .env("PGHOSTADDR", "127.0.0.254")
+        .env("SLIPWAY_BACKUP", "file:backups")
+        .args(["backup", "--format", "json"]),
+        0,
+    );
+    assert_eq!(json(&out)["backup"]["taken"], true, "{}", all_output(&out));
+}
+
+/// `postgres:/db` (no `//`) reaches sqlx's defaults, but no reader takes it for a URL, and
+/// its `password=` would show: it is refused, naming the form to use, without the password.
+#[test]
+fn a_url_without_slashes_after_the_scheme_is_refused_without_showing_its_password() {
+    let app = app_with_migrations(&[]);
+    let out = run_expecting(
+        slipway(app.path(), "postgres:/postgres?password=s3cretpw").arg("plan"),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("it has no `//` after the scheme"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !all_output(&out).contains("s3cretpw"),
+        "{}",
+        all_output(&out)
+    );
+}
