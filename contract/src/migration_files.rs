@@ -337,9 +337,9 @@ pub fn list_migration_files(
     Ok(files)
 }
 
-/// sqlx 0.9.1's `unrecognized-sql-files` on the ignored files: `error` refuses
-/// the first `.sql` one by name; `warn` and `ignore` are noted on each, for
-/// the callers' warnings.
+/// sqlx 0.9.1's `unrecognized-sql-files` on the ignored files (sorted by name):
+/// `error` refuses the first `.sql` one; `warn` and `ignore` are noted on each,
+/// for the callers' warnings.
 fn apply_unrecognized_sql_files(
     ignored: &mut [IgnoredFile],
     unrecognized: Option<&Located<UnrecognizedSqlFiles>>,
@@ -347,9 +347,9 @@ fn apply_unrecognized_sql_files(
     let Some(setting) = unrecognized else {
         return Ok(());
     };
-    let governed = ignored.iter_mut().filter(|f| f.is_unrecognized_sql());
+    let mut governed = ignored.iter_mut().filter(|f| f.is_unrecognized_sql());
     if setting.value == UnrecognizedSqlFiles::Error {
-        return match governed.min_by(|a, b| a.file_name.cmp(&b.file_name)) {
+        return match governed.next() {
             Some(file) => Err(FilesError::UnrecognizedSqlFile {
                 path: file.path.clone(),
                 setting_line: setting.line,

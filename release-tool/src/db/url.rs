@@ -165,28 +165,29 @@ impl DatabaseUrl {
         identity(self) == identity(other)
     }
 
+    /// The address the connection goes to instead of the host's (see `sqlx_hostaddr`), when
+    /// there is one.
+    pub(crate) fn hostaddr(&self) -> Option<String> {
+        let options = self.connect_options().ok()?;
+        self.sqlx_hostaddr(&options)
+    }
+
     /// The address sqlx 0.9.1 connects to instead of resolving the host, keeping the host for
     /// TLS, as libpq does with the same two parameters: the URL's last `hostaddr`, else a
-    /// `PGHOSTADDR` that parses as an IP address (sqlx ignores one that does not). It has no
-    /// effect on a unix socket. sqlx has no getter for it, and its own URL (`to_url_lossy`)
-    /// does not encode the user name, which could then supply one: it is read as sqlx reads it.
-    fn sqlx_hostaddr(&self) -> Option<String> {
+    /// `PGHOSTADDR` that parses as an IP address (sqlx ignores one that does not). sqlx has no
+    /// getter for it, and its own URL (`to_url_lossy`) does not encode the user name, which
+    /// could then supply one: it is read as sqlx reads it.
+    fn sqlx_hostaddr(&self, options: &PgConnectOptions) -> Option<String> {
+        // sqlx connects to a socket when one is set or the host (from the URL, `PGHOST` or its
+        // default) is a folder, and then ignores the address.
+        if options.get_socket().is_some() || options.get_host().starts_with('/') {
+            return None;
+        }
         let from_url = last_query_value(&self.url, "hostaddr");
         let text = from_url.or_else(|| std::env::var("PGHOSTADDR").ok())?;
         text.parse::<std::net::IpAddr>()
             .ok()
             .map(|ip| ip.to_string())
-    }
-
-    /// The address the connection goes to instead of the host's (see `sqlx_hostaddr`), when
-    /// there is one.
-    pub(crate) fn hostaddr(&self) -> Option<String> {
-        // sqlx connects to a socket when one is set or the host (from the URL, `PGHOST` or its
-        // default) is a folder, and then ignores the address.
-        let socket = self.connect_options().is_ok_and(|options| {
-            options.get_socket().is_some() || options.get_host().starts_with('/')
-        });
-        if socket { None } else { self.sqlx_hostaddr() }
     }
 
     /// [`Self::libpq_environment`], worked out once when the URL is parsed;
@@ -210,7 +211,7 @@ impl DatabaseUrl {
         if let Some(database) = options.get_database() {
             vars.push(("PGDATABASE", database.to_owned()));
         }
-        if let Some(hostaddr) = self.hostaddr() {
+        if let Some(hostaddr) = self.sqlx_hostaddr(&options) {
             vars.push(("PGHOSTADDR", hostaddr));
         }
         // Without one in the URL, sqlx takes PGPASSWORD, else looks in the
